@@ -1,0 +1,107 @@
+import { ParleyError } from './ParleyError.js';
+
+/**
+ * Why a connection failed. Each reason is fatal (the user must change
+ * something before trying again) or not (the core reconnects by itself).
+ */
+export const CONNECTION_REASONS = {
+  network: { fatal: false },
+  'invalid-username': { fatal: true },
+  'authentication-failed': { fatal: true },
+  'authentication-impossible': { fatal: true },
+  'invalid-settings': { fatal: true },
+  'client-rejected': { fatal: true },
+  'certificate-untrusted': { fatal: true },
+  'certificate-expired': { fatal: true },
+  'certificate-hostname-mismatch': { fatal: true },
+  'name-in-use': { fatal: true },
+  'signed-in-elsewhere': { fatal: true },
+  other: { fatal: false },
+} as const satisfies Record<string, { fatal: boolean }>;
+
+export type ConnectionErrorReason = keyof typeof CONNECTION_REASONS;
+
+export interface ConnectionErrorDetails {
+  /** The server's own words, shown to the user verbatim. */
+  serverText?: string;
+  /** What the user can change to fix it. */
+  hint?: string;
+  /** Protocol detail: a SIP status, an XMPP condition, an IRC numeric. */
+  protocolDetail?: string | number;
+  /** Overrides the reason's default. */
+  fatal?: boolean;
+  cause?: unknown;
+}
+
+const CONNECTION_ERROR = Symbol.for('parley.ConnectionError');
+
+export class ConnectionError extends ParleyError {
+  readonly reason: ConnectionErrorReason;
+  readonly fatal: boolean;
+  readonly serverText: string | undefined;
+  readonly hint: string | undefined;
+  readonly protocolDetail: string | number | undefined;
+  readonly [CONNECTION_ERROR] = true;
+
+  constructor(reason: ConnectionErrorReason, message: string, details: ConnectionErrorDetails = {}) {
+    super(`connection-${reason}`, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.reason = reason;
+    this.fatal = details.fatal ?? CONNECTION_REASONS[reason].fatal;
+    this.serverText = details.serverText;
+    this.hint = details.hint;
+    this.protocolDetail = details.protocolDetail;
+  }
+
+  static is(value: unknown): value is ConnectionError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONNECTION_ERROR] === true;
+  }
+
+  /** Turns anything a plugin threw into a ConnectionError, keeping it as the cause. */
+  static from(value: unknown): ConnectionError {
+    if (ConnectionError.is(value)) return value;
+    const message = value instanceof Error ? value.message : String(value);
+    return new ConnectionError('other', message, { cause: value });
+  }
+
+  static network(message: string, details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('network', message, details);
+  }
+  static authenticationFailed(message = 'Authentication failed: check the login and password', details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('authentication-failed', message, details);
+  }
+  static authenticationImpossible(message: string, details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('authentication-impossible', message, details);
+  }
+  static invalidUsername(message: string, details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('invalid-username', message, details);
+  }
+  static invalidSettings(message: string, details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('invalid-settings', message, details);
+  }
+  /** The server refused this client; `serverText` is shown exactly as the server said it. */
+  static clientRejected(serverText: string, details?: Omit<ConnectionErrorDetails, 'serverText'>): ConnectionError {
+    return new ConnectionError('client-rejected', `You have been rejected by the server: ${serverText}`, { ...details, serverText });
+  }
+  static certificate(
+    reason: 'certificate-untrusted' | 'certificate-expired' | 'certificate-hostname-mismatch',
+    message: string,
+    details?: ConnectionErrorDetails,
+  ): ConnectionError {
+    return new ConnectionError(reason, message, details);
+  }
+  static other(message: string, details?: ConnectionErrorDetails): ConnectionError {
+    return new ConnectionError('other', message, details);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      reason: this.reason,
+      fatal: this.fatal,
+      message: this.message,
+      serverText: this.serverText,
+      hint: this.hint,
+      protocolDetail: this.protocolDetail,
+    };
+  }
+}

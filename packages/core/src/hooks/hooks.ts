@@ -1,0 +1,144 @@
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import type { Message } from '../conversations/message.js';
+import type { AccountInfo } from '../accounts/account.js';
+import type { ConnectionError } from '../errors/ConnectionError.js';
+import type { Presence } from '../presence/presence.js';
+import type { ConversationInfo } from '../conversations/conversation.js';
+
+/**
+ * The phases where a plugin can change the outcome, in the order a message
+ * meets them:
+ *
+ * | hook                   | kind                 | runs                                   | a tap may              |
+ * |------------------------|----------------------|----------------------------------------|------------------------|
+ * | receivingMessage       | async waterfall      | an incoming message, before anything   | rewrite, or cancel (null) |
+ * | sendingMessage         | async waterfall      | an outgoing message, before queue/send | rewrite, or cancel (null) |
+ * | writingToConversation  | async waterfall      | after the two above, before the conversation, the UI event and history | rewrite, or hide (null) |
+ * | conversationCreated    | sync                 | a new conversation, before it is announced | observe            |
+ * | chatJoined             | sync                 | a group chat was joined                | observe                |
+ * | accountConnecting      | async series         | before a plugin's connect()            | observe (a throw is isolated, not fatal) |
+ * | accountConnected       | sync                 | after sign-in, before queued messages flush | observe           |
+ * | accountDisconnected    | sync                 | after the connection closed            | observe                |
+ * | buddyStatusChanged     | sync                 | a buddy's presence changed             | observe                |
+ *
+ * A tap that throws is reported with its plugin's name and skipped: the
+ * value flows on unchanged. A plugin whose taps keep failing is disabled.
+ */
+export interface BuddyStatusChange {
+  accountId: string;
+  buddy: string;
+  previous: Presence;
+  current: Presence;
+}
+
+export function createHooks() {
+  return Object.freeze({
+    receivingMessage: new AsyncSeriesWaterfallHook<[Message | null]>(['message']),
+    sendingMessage: new AsyncSeriesWaterfallHook<[Message | null]>(['message']),
+    writingToConversation: new AsyncSeriesWaterfallHook<[Message | null]>(['message']),
+    conversationCreated: new SyncHook<[ConversationInfo]>(['conversation']),
+    chatJoined: new SyncHook<[ConversationInfo]>(['conversation']),
+    accountConnecting: new AsyncSeriesHook<[AccountInfo]>(['account']),
+    accountConnected: new SyncHook<[AccountInfo]>(['account']),
+    accountDisconnected: new SyncHook<[AccountInfo, ConnectionError | undefined]>(['account', 'error']),
+    buddyStatusChanged: new SyncHook<[BuddyStatusChange]>(['change']),
+  });
+}
+
+export type ParleyHooks = ReturnType<typeof createHooks>;
+export type HookName = keyof ParleyHooks;
+
+type WaterfallNames = 'receivingMessage' | 'sendingMessage' | 'writingToConversation';
+type MessageTap = (message: Message) => Message | null | undefined | void | Promise<Message | null | undefined | void>;
+type HookArgs<N extends HookName> = ParleyHooks[N] extends SyncHook<infer A> ? A : ParleyHooks[N] extends AsyncSeriesHook<infer A> ? A : never;
+
+export interface TapOptions {
+  /** Lower runs earlier; default 0. */
+  stage?: number;
+}
+
+/**
+ * The side of the hooks a plugin sees: it can tap, never call. Waterfall
+ * taps return the (possibly rewritten) message, `null` to cancel, or nothing
+ * to leave it as it is.
+ */
+export type ParleyHooksTapOnly = {
+  [N in WaterfallNames]: { tap(fn: MessageTap, options?: TapOptions): void };
+} & {
+  [N in Exclude<HookName, WaterfallNames>]: { tap(fn: (...args: HookArgs<N>) => void | Promise<void>, options?: TapOptions): void };
+};
+
+const WATERFALLS: ReadonlySet<HookName> = new Set<HookName>(['receivingMessage', 'sendingMessage', 'writingToConversation']);
+const ASYNC: ReadonlySet<HookName> = new Set<HookName>(['receivingMessage', 'sendingMessage', 'writingToConversation', 'accountConnecting']);
+export const HOOK_NAMES: readonly HookName[] = [
+  'receivingMessage',
+  'sendingMessage',
+  'writingToConversation',
+  'conversationCreated',
+  'chatJoined',
+  'accountConnecting',
+  'accountConnected',
+  'accountDisconnected',
+  'buddyStatusChanged',
+];
+
+export type HookFaultReporter = (plugin: string, hook: HookName, error: unknown) => void;
+
+/**
+ * Builds a tap-only view of the hooks for one plugin. Every tap is wrapped:
+ * a throw (or rejection) is reported and the value passes on; once the
+ * plugin is disabled its taps become no-ops.
+ */
+export function tapOnlyHooks(hooks: ParleyHooks, plugin: string, report: HookFaultReporter, isDisabled: () => boolean): ParleyHooksTapOnly {
+  const view: Record<string, { tap(fn: (...args: never[]) => unknown, options?: TapOptions): void }> = {};
+  for (const name of HOOK_NAMES) {
+    view[name] = {
+      tap(fn, options = {}) {
+        const tapInfo = { name: plugin, stage: options.stage ?? 0 };
+        const call = fn as (...args: unknown[]) => unknown;
+        if (WATERFALLS.has(name)) {
+          (hooks[name] as AsyncSeriesWaterfallHook<[Message | null]>).tapPromise(tapInfo, async (message) => {
+            if (message === null || isDisabled()) return message;
+            try {
+              const result = await call(message);
+              if (result === undefined) return message;
+              if (result === null) return null;
+              if (!isMessageLike(result)) throw new TypeError(`returned ${typeof result}, expected a message, null or nothing`);
+              return result;
+            } catch (error) {
+              report(plugin, name, error);
+              return message;
+            }
+          });
+        } else if (ASYNC.has(name)) {
+          (hooks[name] as AsyncSeriesHook<unknown[]>).tapPromise(tapInfo, async (...args: unknown[]) => {
+            if (isDisabled()) return;
+            try {
+              await call(...args);
+            } catch (error) {
+              report(plugin, name, error);
+            }
+          });
+        } else {
+          (hooks[name] as SyncHook<unknown[]>).tap(tapInfo, (...args: unknown[]) => {
+            if (isDisabled()) return;
+            try {
+              const result = call(...args);
+              // An async tap on a sync hook: its rejection is still isolated.
+              if (result instanceof Promise) result.catch((error: unknown) => report(plugin, name, error));
+            } catch (error) {
+              report(plugin, name, error);
+            }
+          });
+        }
+      },
+    };
+  }
+  return view as unknown as ParleyHooksTapOnly;
+}
+
+function isMessageLike(value: unknown): value is Message {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<Message>;
+  return typeof m.id === 'string' && typeof m.text === 'string' && typeof m.conversationId === 'string' && typeof m.timestamp === 'number';
+}

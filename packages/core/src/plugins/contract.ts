@@ -1,0 +1,199 @@
+import type { ConnectionError } from '../errors/ConnectionError.js';
+import type { OptionSchema, Settings } from '../options/schema.js';
+import type { Presence, StatusPrimitive } from '../presence/presence.js';
+import type { IncomingMessage, OutgoingMessage, TypingState } from '../conversations/message.js';
+import type { Logger } from '../util/logger.js';
+import type { UiRequests } from '../ui/ui-ops.js';
+import type { CommandSpec } from '../commands/registry.js';
+import type { ParleyHooksTapOnly } from '../hooks/hooks.js';
+import type { ParleyEventsListenOnly } from '../events/events.js';
+import type { AccountInfo } from '../accounts/account.js';
+
+/** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
+export const CORE_API_VERSION = '1.0.0';
+
+export interface ProtocolCapabilities {
+  groupChat?: boolean;
+  typing?: boolean;
+  buddyManagement?: boolean;
+  formattedText?: boolean;
+  offlineMessages?: boolean;
+  buddyInfo?: boolean;
+  /** Statuses the protocol can publish. */
+  statuses?: readonly StatusPrimitive[];
+}
+
+/** Where an outgoing message goes. */
+export type Target = { kind: 'im'; peer: string } | { kind: 'chat'; room: string };
+
+export interface RosterEntry {
+  name: string;
+  alias?: string;
+  groups?: readonly string[];
+}
+
+export interface ChatParticipant {
+  nick: string;
+  /** Protocol roles collapse to these for display; the label keeps the protocol's word. */
+  role?: 'owner' | 'admin' | 'moderator' | 'voice' | 'member' | 'visitor';
+  roleLabel?: string;
+  /** The real identity behind a nick, where the room reveals it. */
+  realName?: string;
+}
+
+/** A peer's certificate as a plugin saw it, for the user's trust decision. */
+export interface PeerCertificate {
+  host: string;
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the DER encoding, colon-separated hex. */
+  fingerprint256: string;
+  /** Why the normal check failed (Node's code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+  errorCode: string;
+}
+
+/**
+ * A plugin's only door into the core, one per account connection. Calls are
+ * safe to make at any time; those made after the connection was closed are
+ * ignored.
+ */
+export interface ConnectionContext {
+  readonly account: AccountInfo;
+  /** Validated settings with defaults; secrets are not in here. */
+  readonly settings: Settings;
+  readonly log: Logger;
+  /** Aborted when the core no longer wants this connection (user went offline, account removed). */
+  readonly signal: AbortSignal;
+
+  /** A secret option's value (e.g. "password"), from the secret store; asks the UI when absent and `ask` is set. */
+  getSecret(key: string, ask?: { prompt: string }): Promise<string | undefined>;
+  setSecret(key: string, value: string): Promise<void>;
+  /** Small persisted state for this account (last seen ids, trusted certificates). */
+  getState<T>(key: string): T | undefined;
+  setState(key: string, value: unknown): void;
+  /** A core setting shared by every plugin (e.g. "dnsServers"). */
+  coreSetting(key: 'dnsServers'): readonly string[] | undefined;
+
+  /** Connection progress shown to the user ("Looking up server", "Authenticating"). */
+  progress(text: string, step?: number, steps?: number): void;
+  /** The connection dropped after it was online; the core decides whether and when to reconnect. */
+  connectionLost(error: ConnectionError): void;
+
+  /**
+   * The normal certificate check failed: asks the user (showing the
+   * fingerprint) unless the decision for this certificate is remembered.
+   * Resolves true when the user trusts it.
+   */
+  trustCertificate(cert: PeerCertificate): Promise<boolean>;
+  /**
+   * Certificate authorities to verify servers against, for `tls.connect({ ca })`:
+   * undefined means Node's defaults; set when the user (or a test) added CAs.
+   */
+  tlsCa(): string[] | undefined;
+  readonly ui: Pick<UiRequests, 'request'>;
+
+  receiveMessage(message: IncomingMessage): void;
+  /** A message we sent reached the peer (receipts). */
+  messageDelivered(protocolId: string): void;
+  typing(peer: string, state: TypingState): void;
+
+  buddies: {
+    /** Replaces this account's server-side list with `entries` (a full roster fetch). */
+    sync(entries: readonly RosterEntry[]): void;
+    upsert(entry: RosterEntry): void;
+    remove(name: string): void;
+    presence(name: string, presence: Presence): void;
+    info(name: string, info: Record<string, string>): void;
+    /** Someone asks to see our presence; resolves with the user's answer. */
+    authorizationRequest(from: string, message?: string): Promise<boolean>;
+  };
+
+  chats: {
+    joined(room: string, info?: { topic?: string; nick?: string; title?: string }): void;
+    left(room: string, reason?: string): void;
+    participants(room: string, participants: readonly ChatParticipant[]): void;
+    participantJoined(room: string, participant: ChatParticipant, quiet?: boolean): void;
+    participantLeft(room: string, nick: string, reason?: string, kind?: 'part' | 'quit' | 'kick'): void;
+    participantRenamed(room: string, oldNick: string, newNick: string): void;
+    topic(room: string, topic: string, setBy?: string): void;
+    /** A line about the room that is not a message (mode change, error). */
+    system(room: string, text: string, error?: boolean): void;
+  };
+
+  /** A system line in an IM conversation or the account's status window. */
+  notice(text: string, where?: Target, error?: boolean): void;
+  /** The account's own info (profile, display name) as the server reports it. */
+  accountInfo(info: Record<string, string>): void;
+}
+
+/** One account's connection, created by a protocol plugin's factory. */
+export interface ProtocolConnection {
+  /** Resolves once signed in; rejects with a ConnectionError. */
+  connect(): Promise<void>;
+  /** Signs off politely; must settle within a few seconds even if the server does not answer. */
+  disconnect(): Promise<void>;
+  sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
+  setPresence?(presence: Presence): Promise<void>;
+  setTyping?(peer: string, state: TypingState): Promise<void>;
+  joinChat?(room: string, options?: { password?: string; nick?: string }): Promise<void>;
+  leaveChat?(room: string): Promise<void>;
+  setTopic?(room: string, topic: string): Promise<void>;
+  addBuddy?(entry: RosterEntry): Promise<void>;
+  removeBuddy?(name: string): Promise<void>;
+  updateBuddy?(entry: RosterEntry): Promise<void>;
+  getBuddyInfo?(name: string): Promise<Record<string, string>>;
+}
+
+export interface ProtocolPlugin {
+  kind: 'protocol';
+  /** Stable id, e.g. "xmpp"; accounts refer to it. */
+  id: string;
+  name: string;
+  options: OptionSchema;
+  capabilities: ProtocolCapabilities;
+  /** How the username is named in forms ("JID", "Sign-in address"). */
+  usernameLabel?: string;
+  /** Checks a username; returns a message when it is invalid. */
+  validateUsername?(username: string): string | undefined;
+  /** Commands this protocol adds; they run against the conversation's account. */
+  commands?: readonly ProtocolCommand[];
+  createConnection(context: ConnectionContext): ProtocolConnection;
+}
+
+export interface ProtocolCommand extends CommandSpec {
+  run(args: string, invocation: { connection: ProtocolConnection; target?: Target; context: ConnectionContext }): Promise<string | void> | string | void;
+}
+
+/** What a feature plugin receives: it can tap hooks and listen, not call into internals. */
+export interface PluginApi {
+  readonly name: string;
+  readonly hooks: ParleyHooksTapOnly;
+  readonly events: ParleyEventsListenOnly;
+  readonly log: Logger;
+  registerCommand(command: CommandSpec & { run(args: string, invocation: { conversationId?: string }): Promise<string | void> | string | void }): void;
+  /** Sends a message in a conversation (e.g. an automatic answer). */
+  send(conversationId: string, text: string, flags?: { autoReply?: boolean }): Promise<void>;
+  /** The user's current global presence. */
+  presence(): Presence;
+  /** The plugin's own settings from the config file. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export interface FeaturePlugin {
+  kind: 'feature';
+  name: string;
+  /** Called once when loaded; the returned function is called when the plugin is unloaded. */
+  apply(api: PluginApi): void | (() => void);
+}
+
+export type ParleyPlugin = ProtocolPlugin | FeaturePlugin;
+
+/** Identity for plugin authors: gives a plugin object its type without a cast. */
+export function defineProtocolPlugin(plugin: Omit<ProtocolPlugin, 'kind'>): ProtocolPlugin {
+  return { kind: 'protocol', ...plugin };
+}
+export function defineFeaturePlugin(plugin: Omit<FeaturePlugin, 'kind'>): FeaturePlugin {
+  return { kind: 'feature', ...plugin };
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Installs the real servers and peers the integration tests start, from
+// Debian's packages, when they are missing. Runs before `vitest` in `npm test`.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const PACKAGES = [
+  'openssl',
+  'prosody',
+  'ngircd',
+  'dnsmasq',
+  'kamailio',
+  'kamailio-presence-modules',
+  'kamailio-tls-modules',
+  'bitlbee-libpurple',
+  'pidgin-sipe',
+  'tmux',
+];
+
+function installed(name) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+const missing = PACKAGES.filter((name) => !installed(name));
+if (missing.length === 0) process.exit(0);
+
+if (process.getuid?.() !== 0 || spawnSync('which', ['apt-get']).status !== 0) {
+  console.error(`test setup: missing Debian packages ${missing.join(' ')}; install them (apt-get install ${missing.join(' ')}) to run the server tests`);
+  process.exit(1);
+}
+
+console.log(`test setup: installing ${missing.join(' ')}`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+const run = (args) => execFileSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+try {
+  run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+} catch {
+  // A fresh machine has no package lists yet.
+  run(['update', '-q']);
+  run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+}
+// Debian starts some services on install; the tests run their own instances.
+for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee']) {
+  spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+}
