@@ -1,0 +1,38 @@
+export interface ProsodyRosterItem {
+  jid: string;
+  name?: string;
+  groups?: string[];
+  subscription?: 'none' | 'to' | 'from' | 'both';
+}
+
+export interface ProsodyServer {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly domain: string;
+  readonly mucDomain: string;
+  readonly host: string;
+  /** c2s port (STARTTLS). */
+  readonly port: number;
+  /** Direct TLS port (XEP-0368), when started with a certificate. */
+  readonly directTlsPort: number | undefined;
+  readonly running: boolean;
+  register(user: string, password: string): Promise<void>;
+  writeRoster(user: string, items: readonly ProsodyRosterItem[]): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  jid(user: string): string;
+}
+
+export interface StartProsodyOptions {
+  dir?: string;
+  domain?: string;
+  tls?: { certPath: string; keyPath: string };
+  users?: Record<string, string>;
+  requireEncryption?: boolean;
+  extraConfig?: string;
+}
+
+export function freePort(): Promise<number>;
+export function encodeStorageName(name: string): string;
+export function startProsody(options?: StartProsodyOptions): Promise<ProsodyServer>;
