@@ -1,0 +1,66 @@
+/**
+ * Parses a challenge or credentials header value:
+ * `NTLM realm="SIP Communications Service", targetname="x", version=4`.
+ * Quoted strings may contain commas and escaped quotes (RFC 3261 25.1).
+ */
+export interface AuthHeader {
+  scheme: string;
+  params: ReadonlyMap<string, string>;
+}
+
+export class AuthHeaderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthHeaderError';
+  }
+}
+
+export function parseAuthHeader(value: string): AuthHeader {
+  const match = /^\s*([A-Za-z][A-Za-z0-9._-]*)(?:\s+|$)/.exec(value);
+  if (!match) throw new AuthHeaderError(`Malformed authentication header: ${JSON.stringify(value.slice(0, 60))}`);
+  const scheme = match[1]!;
+  const params = new Map<string, string>();
+  let at = match[0].length;
+  const s = value;
+  while (at < s.length) {
+    while (at < s.length && /[\s,]/.test(s[at]!)) at++;
+    if (at >= s.length) break;
+    const nameMatch = /^([A-Za-z0-9._-]+)\s*=\s*/.exec(s.slice(at));
+    if (!nameMatch) throw new AuthHeaderError(`Malformed parameter in authentication header near ${JSON.stringify(s.slice(at, at + 20))}`);
+    const name = nameMatch[1]!.toLowerCase();
+    at += nameMatch[0].length;
+    let paramValue = '';
+    if (s[at] === '"') {
+      at++;
+      let closed = false;
+      while (at < s.length) {
+        const ch = s[at]!;
+        if (ch === '\\' && at + 1 < s.length) {
+          paramValue += s[at + 1];
+          at += 2;
+          continue;
+        }
+        if (ch === '"') {
+          closed = true;
+          at++;
+          break;
+        }
+        paramValue += ch;
+        at++;
+      }
+      if (!closed) throw new AuthHeaderError(`Unterminated quoted value for "${name}" in authentication header`);
+    } else {
+      const tokenMatch = /^[^\s,"]*/.exec(s.slice(at))!;
+      paramValue = tokenMatch[0];
+      at += paramValue.length;
+    }
+    if (params.has(name)) throw new AuthHeaderError(`Duplicate parameter "${name}" in authentication header`);
+    params.set(name, paramValue);
+  }
+  return { scheme, params };
+}
+
+/** Quotes a parameter value; the caller guarantees it holds no CR/LF. */
+export function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
