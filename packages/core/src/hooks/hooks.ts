@@ -50,7 +50,14 @@ export type HookName = keyof ParleyHooks;
 
 type WaterfallNames = 'receivingMessage' | 'sendingMessage' | 'writingToConversation';
 type MessageTap = (message: Message) => Message | null | undefined | void | Promise<Message | null | undefined | void>;
-type HookArgs<N extends HookName> = ParleyHooks[N] extends SyncHook<infer A> ? A : ParleyHooks[N] extends AsyncSeriesHook<infer A> ? A : never;
+interface ObserverArgs {
+  conversationCreated: [conversation: ConversationInfo];
+  chatJoined: [conversation: ConversationInfo];
+  accountConnecting: [account: AccountInfo];
+  accountConnected: [account: AccountInfo];
+  accountDisconnected: [account: AccountInfo, error: ConnectionError | undefined];
+  buddyStatusChanged: [change: BuddyStatusChange];
+}
 
 export interface TapOptions {
   /** Lower runs earlier; default 0. */
@@ -65,7 +72,7 @@ export interface TapOptions {
 export type ParleyHooksTapOnly = {
   [N in WaterfallNames]: { tap(fn: MessageTap, options?: TapOptions): void };
 } & {
-  [N in Exclude<HookName, WaterfallNames>]: { tap(fn: (...args: HookArgs<N>) => void | Promise<void>, options?: TapOptions): void };
+  [N in keyof ObserverArgs]: { tap(fn: (...args: ObserverArgs[N]) => void | Promise<void>, options?: TapOptions): void };
 };
 
 const WATERFALLS: ReadonlySet<HookName> = new Set<HookName>(['receivingMessage', 'sendingMessage', 'writingToConversation']);

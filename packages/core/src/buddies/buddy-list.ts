@@ -1,0 +1,325 @@
+import { join } from 'node:path';
+import { ConfigError } from '../errors/ParleyError.js';
+import { OFFLINE, availabilityRank, mostAvailable, type Presence } from '../presence/presence.js';
+import { readJsonFile, writeJsonFile } from '../storage/json-file.js';
+import type { RosterEntry } from '../plugins/contract.js';
+import { newId } from '../util/ids.js';
+
+export const DEFAULT_GROUP = 'Buddies';
+
+/** One account's view of one person. */
+export interface Buddy {
+  accountId: string;
+  name: string;
+  alias?: string;
+  presence: Presence;
+  info?: Record<string, string>;
+}
+
+/** A person: one or more buddies, possibly from several accounts (a meta-contact). */
+export interface Contact {
+  id: string;
+  alias?: string;
+  group: string;
+  buddies: Buddy[];
+}
+
+export interface SavedChat {
+  accountId: string;
+  room: string;
+  alias?: string;
+  group: string;
+  autojoin: boolean;
+}
+
+export interface ContactView extends Contact {
+  /** The most available presence of its buddies. */
+  presence: Presence;
+  displayName: string;
+}
+
+interface StoredFile {
+  version: 1;
+  groups: string[];
+  contacts: Array<{ id: string; alias?: string; group: string; buddies: Array<{ accountId: string; name: string; alias?: string }> }>;
+  chats: SavedChat[];
+}
+
+export function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function validate(value: unknown): StoredFile {
+  const f = value as Partial<StoredFile> | null;
+  if (typeof f !== 'object' || f === null || f.version !== 1 || !Array.isArray(f.groups) || !Array.isArray(f.contacts) || !Array.isArray(f.chats)) {
+    throw new Error('expected { "version": 1, "groups": [], "contacts": [], "chats": [] }');
+  }
+  for (const c of f.contacts) {
+    if (typeof c?.id !== 'string' || typeof c.group !== 'string' || !Array.isArray(c.buddies)) throw new Error('a contact is missing id, group or buddies');
+    for (const b of c.buddies) if (typeof b?.accountId !== 'string' || typeof b.name !== 'string') throw new Error('a buddy is missing accountId or name');
+  }
+  return f as StoredFile;
+}
+
+/**
+ * Groups → contacts → buddies, plus saved group chats. Presence is live
+ * state and is not persisted; the structure is, on every change.
+ */
+export class BuddyList {
+  private readonly path: string | undefined;
+  private groups: string[] = [];
+  private readonly contacts = new Map<string, Contact>();
+  /** (account, lower-cased name) → where the buddy is: rosters run to thousands. */
+  private readonly index = new Map<string, { contact: Contact; buddy: Buddy }>();
+  private chats: SavedChat[] = [];
+  private onChange: () => void = () => {};
+
+  constructor(dataDir: string | undefined) {
+    this.path = dataDir === undefined ? undefined : join(dataDir, 'buddies.json');
+    if (this.path === undefined) return;
+    const stored = readJsonFile<StoredFile | undefined>(this.path, undefined, validate);
+    if (stored === undefined) return;
+    this.groups = [...stored.groups];
+    for (const c of stored.contacts) {
+      const contact: Contact = {
+        id: c.id,
+        group: c.group,
+        buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }), presence: OFFLINE })),
+      };
+      if (c.alias !== undefined) contact.alias = c.alias;
+      this.contacts.set(contact.id, contact);
+      this.indexContact(contact);
+      if (!this.groups.includes(contact.group)) this.groups.push(contact.group);
+    }
+    this.chats = stored.chats.map((c) => ({ ...c }));
+  }
+
+  /** Called after every structural change (persisted already). */
+  setChangeListener(listener: () => void): void {
+    this.onChange = listener;
+  }
+
+  private changed(): void {
+    if (this.path !== undefined) {
+      const file: StoredFile = {
+        version: 1,
+        groups: this.groups,
+        contacts: [...this.contacts.values()].map((c) => ({
+          id: c.id,
+          ...(c.alias === undefined ? {} : { alias: c.alias }),
+          group: c.group,
+          buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }) })),
+        })),
+        chats: this.chats,
+      };
+      writeJsonFile(this.path, file);
+    }
+    this.onChange();
+  }
+
+  groupNames(): readonly string[] {
+    return this.groups;
+  }
+
+  contactList(): ContactView[] {
+    return [...this.contacts.values()].map((c) => this.view(c));
+  }
+
+  view(contact: Contact): ContactView {
+    const best = mostAvailable(contact.buddies);
+    const presence = best?.presence ?? OFFLINE;
+    const displayName = contact.alias ?? best?.alias ?? contact.buddies[0]?.alias ?? contact.buddies[0]?.name ?? contact.id;
+    return { ...contact, buddies: contact.buddies.map((b) => ({ ...b })), presence, displayName };
+  }
+
+  contact(id: string): Contact | undefined {
+    return this.contacts.get(id);
+  }
+
+  private static key(accountId: string, name: string): string {
+    return `${accountId}\u0000${name.toLowerCase()}`;
+  }
+
+  private indexContact(contact: Contact): void {
+    for (const buddy of contact.buddies) this.index.set(BuddyList.key(buddy.accountId, buddy.name), { contact, buddy });
+  }
+
+  find(accountId: string, name: string): { contact: Contact; buddy: Buddy } | undefined {
+    return this.index.get(BuddyList.key(accountId, name));
+  }
+
+  buddiesOf(accountId: string): Buddy[] {
+    const out: Buddy[] = [];
+    for (const { buddy } of this.index.values()) if (buddy.accountId === accountId) out.push(buddy);
+    return out;
+  }
+
+  private ensureGroup(group: string): void {
+    if (!this.groups.includes(group)) this.groups.push(group);
+  }
+
+  /** Adds or updates a buddy; returns true when something changed. */
+  private upsertQuiet(accountId: string, entry: RosterEntry): boolean {
+    const group = entry.groups?.[0] ?? DEFAULT_GROUP;
+    const found = this.find(accountId, entry.name);
+    if (found === undefined) {
+      this.ensureGroup(group);
+      const contact: Contact = { id: newId(), group, buddies: [{ accountId, name: entry.name, ...(entry.alias === undefined ? {} : { alias: entry.alias }), presence: OFFLINE }] };
+      this.contacts.set(contact.id, contact);
+      this.indexContact(contact);
+      return true;
+    }
+    let changed = false;
+    if (entry.alias !== undefined && found.buddy.alias !== entry.alias) {
+      found.buddy.alias = entry.alias;
+      changed = true;
+    }
+    // A meta-contact keeps its own group; a single buddy follows the server's.
+    if (entry.groups !== undefined && entry.groups.length > 0 && found.contact.buddies.length === 1 && !entry.groups.includes(found.contact.group)) {
+      this.ensureGroup(group);
+      found.contact.group = group;
+      changed = true;
+    }
+    return changed;
+  }
+
+  upsert(accountId: string, entry: RosterEntry): void {
+    if (this.upsertQuiet(accountId, entry)) this.changed();
+  }
+
+  private removeQuiet(accountId: string, name: string): boolean {
+    const found = this.find(accountId, name);
+    if (found === undefined) return false;
+    found.contact.buddies = found.contact.buddies.filter((b) => b !== found.buddy);
+    this.index.delete(BuddyList.key(accountId, name));
+    if (found.contact.buddies.length === 0) this.contacts.delete(found.contact.id);
+    return true;
+  }
+
+  remove(accountId: string, name: string): void {
+    if (this.removeQuiet(accountId, name)) this.changed();
+  }
+
+  /** Makes the account's buddies exactly `entries` (a full server roster). */
+  sync(accountId: string, entries: readonly RosterEntry[]): void {
+    let changed = false;
+    const wanted = new Set(entries.map((e) => e.name.toLowerCase()));
+    for (const buddy of this.buddiesOf(accountId)) {
+      if (!wanted.has(buddy.name.toLowerCase())) changed = this.removeQuiet(accountId, buddy.name) || changed;
+    }
+    for (const entry of entries) changed = this.upsertQuiet(accountId, entry) || changed;
+    if (changed) this.changed();
+  }
+
+  /** Removes every buddy and saved chat of an account (the account was deleted). */
+  forgetAccount(accountId: string): void {
+    for (const buddy of this.buddiesOf(accountId)) this.removeQuiet(accountId, buddy.name);
+    this.chats = this.chats.filter((c) => c.accountId !== accountId);
+    this.changed();
+  }
+
+  /** Live presence; returns the previous one, or undefined when the buddy is not on the list. */
+  setPresence(accountId: string, name: string, presence: Presence): Presence | undefined {
+    const found = this.find(accountId, name);
+    if (found === undefined) return undefined;
+    const previous = found.buddy.presence;
+    found.buddy.presence = presence;
+    return previous;
+  }
+
+  setInfo(accountId: string, name: string, info: Record<string, string>): void {
+    const found = this.find(accountId, name);
+    if (found !== undefined) found.buddy.info = { ...found.buddy.info, ...info };
+  }
+
+  /** Every buddy of an account goes offline (the account disconnected). */
+  markAccountOffline(accountId: string): void {
+    for (const buddy of this.buddiesOf(accountId)) buddy.presence = OFFLINE;
+  }
+
+  moveContact(contactId: string, group: string): Contact {
+    const contact = this.requireContact(contactId);
+    this.ensureGroup(group);
+    contact.group = group;
+    this.changed();
+    return contact;
+  }
+
+  aliasContact(contactId: string, alias: string | undefined): void {
+    const contact = this.requireContact(contactId);
+    if (alias === undefined || alias === '') delete contact.alias;
+    else contact.alias = alias;
+    this.changed();
+  }
+
+  renameGroup(from: string, to: string): Contact[] {
+    if (!this.groups.includes(from)) throw new ConfigError('invalid-settings', `No group "${from}"`);
+    this.groups = this.groups.includes(to) ? this.groups.filter((g) => g !== from) : this.groups.map((g) => (g === from ? to : g));
+    const moved = [...this.contacts.values()].filter((c) => c.group === from);
+    for (const c of moved) c.group = to;
+    this.changed();
+    return moved;
+  }
+
+  removeGroup(name: string): void {
+    if ([...this.contacts.values()].some((c) => c.group === name)) throw new ConfigError('invalid-settings', `Group "${name}" is not empty`);
+    this.groups = this.groups.filter((g) => g !== name);
+    this.changed();
+  }
+
+  /** Makes one person of two contacts: `source`'s buddies join `target`. */
+  mergeContacts(targetId: string, sourceId: string): Contact {
+    const target = this.requireContact(targetId);
+    const source = this.requireContact(sourceId);
+    if (target === source) return target;
+    target.buddies.push(...source.buddies);
+    this.contacts.delete(sourceId);
+    this.indexContact(target);
+    this.changed();
+    return target;
+  }
+
+  /** Takes a buddy out of its meta-contact into a contact of its own. */
+  splitBuddy(accountId: string, name: string): Contact {
+    const found = this.find(accountId, name);
+    if (found === undefined) throw new ConfigError('invalid-settings', `No buddy ${name}`);
+    if (found.contact.buddies.length === 1) return found.contact;
+    found.contact.buddies = found.contact.buddies.filter((b) => b !== found.buddy);
+    const contact: Contact = { id: newId(), group: found.contact.group, buddies: [found.buddy] };
+    this.contacts.set(contact.id, contact);
+    this.indexContact(contact);
+    this.changed();
+    return contact;
+  }
+
+  /** The buddy to write to: the most available one whose account `isOnline`. */
+  bestBuddy(contactId: string, isOnline: (accountId: string) => boolean): Buddy | undefined {
+    const contact = this.requireContact(contactId);
+    const reachable = contact.buddies.filter((b) => isOnline(b.accountId));
+    const best = mostAvailable(reachable);
+    if (best !== undefined && availabilityRank(best.presence) > 0) return best;
+    // Nobody online: any buddy on a connected account can still get an offline message.
+    return reachable[0];
+  }
+
+  private requireContact(id: string): Contact {
+    const contact = this.contacts.get(id);
+    if (contact === undefined) throw new ConfigError('invalid-settings', `No contact ${id}`);
+    return contact;
+  }
+
+  savedChats(): readonly SavedChat[] {
+    return this.chats;
+  }
+
+  saveChat(chat: SavedChat): void {
+    this.chats = [...this.chats.filter((c) => !(c.accountId === chat.accountId && sameName(c.room, chat.room))), chat];
+    this.ensureGroup(chat.group);
+    this.changed();
+  }
+
+  removeChat(accountId: string, room: string): void {
+    this.chats = this.chats.filter((c) => !(c.accountId === accountId && sameName(c.room, room)));
+    this.changed();
+  }
+}

@@ -1,0 +1,215 @@
+import type { AccountRecord } from '../accounts/account.js';
+import { accountInfo } from '../accounts/account.js';
+import type { AccountManager } from '../accounts/account-manager.js';
+import type { BuddyList } from '../buddies/buddy-list.js';
+import type { ConversationManager } from '../conversations/conversation-manager.js';
+import type { IncomingMessage, TypingState } from '../conversations/message.js';
+import { ConnectionError } from '../errors/ConnectionError.js';
+import type { ParleyEvents } from '../events/events.js';
+import type { ParleyHooks } from '../hooks/hooks.js';
+import type { ChatParticipant, ConnectionContext, PeerCertificate, RosterEntry, Target } from '../plugins/contract.js';
+import { isStatusPrimitive, type Presence } from '../presence/presence.js';
+import type { StateStore } from '../storage/state-store.js';
+import type { UiOps } from '../ui/ui-ops.js';
+import type { Logger } from '../util/logger.js';
+import type { AccountRuntime } from './account-runtime.js';
+
+export interface ContextDeps {
+  record: AccountRecord;
+  runtime: AccountRuntime;
+  generation: number;
+  signal: AbortSignal;
+  accounts: AccountManager;
+  conversations: ConversationManager;
+  buddies: BuddyList;
+  hooks: ParleyHooks;
+  events: ParleyEvents;
+  state: StateStore;
+  ui: UiOps;
+  log: Logger;
+  tlsCa: string[] | undefined;
+  dnsServers: readonly string[] | undefined;
+  /** Bad input from the plugin at the context boundary. */
+  reportFault(where: string, error: unknown): void;
+}
+
+/** Longest message text the core accepts from a plugin; more is cut, not rejected, so nothing vanishes. */
+const MAX_TEXT = 1 << 20;
+const TRUSTED_CERTIFICATES = 'trustedCertificates';
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 3072;
+}
+
+/** Checks what a plugin hands over; returns a clean copy or a reason to drop it. */
+function cleanIncoming(message: IncomingMessage): IncomingMessage | string {
+  if (typeof message !== 'object' || message === null) return 'not an object';
+  const c = message.conversation as { kind?: unknown; peer?: unknown; room?: unknown } | undefined;
+  if (c === undefined || (c.kind === 'im' ? !isName(c.peer) : c.kind === 'chat' ? !isName(c.room) : true)) return 'no valid conversation';
+  if (typeof message.sender !== 'string') return 'no sender';
+  if (typeof message.text !== 'string') return 'no text';
+  const clean: IncomingMessage = { ...message, text: message.text.length > MAX_TEXT ? `${message.text.slice(0, MAX_TEXT)}…` : message.text };
+  if (clean.timestamp !== undefined && (!Number.isFinite(clean.timestamp) || clean.timestamp <= 0)) delete clean.timestamp;
+  return clean;
+}
+
+function cleanPresence(presence: Presence): Presence | undefined {
+  if (typeof presence !== 'object' || presence === null || !isStatusPrimitive(presence.status)) return undefined;
+  const out: Presence = { status: presence.status };
+  if (typeof presence.message === 'string') out.message = presence.message.slice(0, 4096);
+  if (typeof presence.label === 'string') out.label = presence.label.slice(0, 256);
+  if (typeof presence.idleSince === 'number' && Number.isFinite(presence.idleSince)) out.idleSince = presence.idleSince;
+  return out;
+}
+
+/**
+ * The object a protocol plugin talks to the core through, for one
+ * connection attempt. Once the attempt is superseded (reconnect, sign-off),
+ * everything it reports is ignored.
+ */
+export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
+  const { record, runtime, generation, conversations, buddies, events, hooks, state, ui, log } = deps;
+  const accountId = record.id;
+  const live = () => runtime.isCurrent(generation);
+  // Messages of one account pass the hooks in the order they arrived.
+  let inbound: Promise<void> = Promise.resolve();
+  const guarded = <A extends unknown[]>(where: string, fn: (...args: A) => void) => (...args: A): void => {
+    if (!live()) return;
+    try {
+      fn(...args);
+    } catch (error) {
+      deps.reportFault(where, error);
+    }
+  };
+
+  const context: ConnectionContext = {
+    account: accountInfo(record),
+    settings: record.settings,
+    log,
+    signal: deps.signal,
+
+    async getSecret(key, ask) {
+      const stored = await deps.accounts.getSecret(accountId, key);
+      if (stored !== undefined || ask === undefined) return stored;
+      const answer = await ui.request({ kind: 'input', secret: true, title: ask.prompt }, { purpose: 'password', accountId, signal: deps.signal });
+      if (answer !== undefined && answer !== '') await deps.accounts.setSecret(accountId, key, answer);
+      return answer === '' ? undefined : answer;
+    },
+    setSecret: (key, value) => deps.accounts.setSecret(accountId, key, value),
+    getState: <T>(key: string) => state.get<T>(accountId, `plugin:${key}`),
+    setState: (key, value) => state.set(accountId, `plugin:${key}`, value),
+    coreSetting: (key) => (key === 'dnsServers' ? deps.dnsServers : undefined),
+
+    progress: guarded('progress', (text: string, step?: number, steps?: number) => runtime.progress(generation, String(text), step, steps)),
+    connectionLost: (error) => {
+      if (!live()) return;
+      runtime.lost(generation, ConnectionError.from(error));
+    },
+
+    async trustCertificate(cert: PeerCertificate) {
+      const trusted = state.get<Array<{ host: string; fingerprint256: string }>>(accountId, TRUSTED_CERTIFICATES) ?? [];
+      if (trusted.some((t) => t.host === cert.host && t.fingerprint256 === cert.fingerprint256)) return true;
+      const accepted = await ui.request(
+        {
+          kind: 'confirm',
+          title: `Trust the certificate of ${cert.host}?`,
+          message: `The certificate of ${cert.host} could not be verified (${cert.errorCode}). Accept it only if its fingerprint matches what the server's administrator published.`,
+          default: false,
+          details: { host: cert.host, subject: cert.subject, issuer: cert.issuer, validFrom: cert.validFrom, validTo: cert.validTo, 'SHA-256 fingerprint': cert.fingerprint256 },
+        },
+        { purpose: 'certificate-trust', accountId, signal: deps.signal },
+      );
+      if (accepted === true) state.set(accountId, TRUSTED_CERTIFICATES, [...trusted, { host: cert.host, fingerprint256: cert.fingerprint256 }]);
+      return accepted === true;
+    },
+    tlsCa: () => (deps.tlsCa === undefined ? undefined : [...deps.tlsCa]),
+    ui: { request: (request, ctx) => ui.request(request, { ...ctx, accountId, signal: ctx.signal ?? deps.signal }) },
+
+    receiveMessage: (message) => {
+      if (!live()) return;
+      const clean = cleanIncoming(message);
+      if (typeof clean === 'string') {
+        deps.reportFault('receiveMessage', new Error(`dropped an invalid incoming message: ${clean}`));
+        return;
+      }
+      inbound = inbound.then(() =>
+        conversations.receive(accountId, clean).catch((error: unknown) => {
+          log.error('an incoming message could not be processed', { error: error instanceof Error ? error.message : String(error) });
+        }),
+      );
+    },
+    messageDelivered: guarded('messageDelivered', (protocolId: string) => conversations.delivered(accountId, protocolId)),
+    typing: guarded('typing', (peer: string, typingState: TypingState) => {
+      if (!isName(peer) || !['typing', 'paused', 'idle'].includes(typingState)) throw new Error('invalid typing notification');
+      conversations.peerTyping(accountId, peer, typingState);
+    }),
+
+    buddies: {
+      sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.filter((e) => isName(e?.name)))),
+      upsert: guarded('buddies.upsert', (entry: RosterEntry) => {
+        if (!isName(entry?.name)) throw new Error('roster entry without a name');
+        buddies.upsert(accountId, entry);
+      }),
+      remove: guarded('buddies.remove', (name: string) => buddies.remove(accountId, name)),
+      presence: guarded('buddies.presence', (name: string, presence: Presence) => {
+        const clean = cleanPresence(presence);
+        if (clean === undefined || !isName(name)) throw new Error('invalid presence');
+        const previous = buddies.setPresence(accountId, name, clean);
+        if (previous === undefined) return;
+        if (previous.status === clean.status && previous.message === clean.message && previous.idleSince === clean.idleSince) return;
+        hooks.buddyStatusChanged.call({ accountId, buddy: name, previous, current: clean });
+        events.emit('buddyPresenceChanged', accountId, name, clean, previous);
+      }),
+      info: guarded('buddies.info', (name: string, info: Record<string, string>) => {
+        buddies.setInfo(accountId, name, info);
+        events.emit('buddyInfoReceived', accountId, name, info);
+      }),
+      async authorizationRequest(from, message) {
+        if (!live() || !isName(from)) return false;
+        events.emit('authorizationRequested', accountId, from);
+        const answer = await ui.request(
+          { kind: 'confirm', title: `${from} wants to add you to their buddy list`, default: false, ...(message === undefined ? {} : { message }) },
+          { purpose: 'authorization', accountId, signal: deps.signal },
+        );
+        return answer === true;
+      },
+    },
+
+    chats: {
+      joined: guarded('chats.joined', (room: string, info?: { topic?: string; title?: string }) => {
+        if (!isName(room)) throw new Error('invalid room');
+        conversations.chatJoined(accountId, room, info ?? {});
+      }),
+      left: guarded('chats.left', (room: string, reason?: string) => conversations.chatLeft(accountId, room, reason)),
+      participants: guarded('chats.participants', (room: string, list: readonly ChatParticipant[]) =>
+        conversations.setParticipants(accountId, room, list.filter((p) => isName(p?.nick))),
+      ),
+      participantJoined: guarded('chats.participantJoined', (room: string, participant: ChatParticipant, quiet?: boolean) => {
+        if (!isName(participant?.nick)) throw new Error('participant without a nick');
+        conversations.participantJoined(accountId, room, participant, quiet === true);
+      }),
+      participantLeft: guarded('chats.participantLeft', (room: string, nick: string, reason?: string, kind?: 'part' | 'quit' | 'kick') =>
+        conversations.participantLeft(accountId, room, nick, reason, kind ?? 'part'),
+      ),
+      participantRenamed: guarded('chats.participantRenamed', (room: string, oldNick: string, newNick: string) => {
+        if (!isName(newNick)) throw new Error('invalid nick');
+        conversations.participantRenamed(accountId, room, oldNick, newNick);
+      }),
+      topic: guarded('chats.topic', (room: string, topic: string, setBy?: string) => conversations.setTopic(accountId, room, String(topic), setBy)),
+      system: guarded('chats.system', (room: string, text: string, error?: boolean) => {
+        void conversations.systemFor(accountId, { kind: 'chat', room }, String(text), error === true ? { error: true } : {});
+      }),
+    },
+
+    notice: guarded('notice', (text: string, where?: Target, error?: boolean) => {
+      if (where === undefined) {
+        log.info(String(text));
+        ui.notify(error === true ? 'error' : 'info', String(text), undefined, accountId);
+        return;
+      }
+      void conversations.systemFor(accountId, where, String(text), error === true ? { error: true } : { notice: true });
+    }),
+    accountInfo: guarded('accountInfo', (info: Record<string, string>) => events.emit('accountInfoReceived', accountInfo(record), { ...info })),
+  };
+  return context;
+}

@@ -1,0 +1,426 @@
+import { ConversationManagerError } from './errors.js';
+import { MessageError, type ParleyError } from '../errors/ParleyError.js';
+import type { ParleyEvents } from '../events/events.js';
+import type { ParleyHooks } from '../hooks/hooks.js';
+import type { HistoryStore } from '../history/history-store.js';
+import type { ChatParticipant, Target } from '../plugins/contract.js';
+import { newId } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { conversationKey, type ConversationInfo, type ConversationKind, type ConversationView } from './conversation.js';
+import type { IncomingMessage, Message, MessageFlags, OutgoingMessage, TypingState } from './message.js';
+
+/** How the conversation layer reaches accounts, without knowing about connections. */
+export interface OutboundRouter {
+  isOnline(accountId: string): boolean;
+  /** False when the account is in a fatal error state or disabled: queuing would be pointless. */
+  canQueue(accountId: string): boolean;
+  send(accountId: string, target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
+  setTyping(accountId: string, peer: string, state: TypingState): Promise<void>;
+  selfName(accountId: string): string;
+}
+
+/** Messages kept in memory per conversation; the rest is in history. */
+const SCROLLBACK = 500;
+
+class Conversation implements ConversationView {
+  readonly id: string;
+  title: string;
+  topic?: string;
+  typing: TypingState = 'idle';
+  participants = new Map<string, ChatParticipant>();
+  messages: Message[] = [];
+  joined = false;
+  unread = 0;
+
+  constructor(
+    readonly kind: ConversationKind,
+    readonly accountId: string,
+    readonly name: string,
+  ) {
+    this.id = newId();
+    this.title = name;
+  }
+
+  info(): ConversationInfo {
+    return { id: this.id, kind: this.kind, accountId: this.accountId, name: this.name };
+  }
+
+  target(): Target {
+    return this.kind === 'im' ? { kind: 'im', peer: this.name } : { kind: 'chat', room: this.name };
+  }
+}
+
+interface Queued {
+  message: Message;
+  conversation: Conversation;
+  timer: NodeJS.Timeout;
+}
+
+export interface ConversationManagerOptions {
+  /** How long a message waits for its account to come back before it is reported failed. */
+  queueTimeoutMs: number;
+}
+
+/** Keeps the fields a hook may not change: who, where and which message it is. */
+function guardIdentity(original: Message, rewritten: Message): Message {
+  return {
+    ...rewritten,
+    id: original.id,
+    conversationId: original.conversationId,
+    accountId: original.accountId,
+    direction: original.direction,
+    flags: { ...rewritten.flags },
+  };
+}
+
+/**
+ * Conversations and the path every message takes: hooks, the conversation,
+ * the UI event and history. Outgoing messages wait in a queue while their
+ * account is offline and are reported failed after a bound, never dropped.
+ */
+export class ConversationManager {
+  private readonly byKey = new Map<string, Conversation>();
+  private readonly byId = new Map<string, Conversation>();
+  private readonly queues = new Map<string, Queued[]>();
+  /** Outgoing messages by protocol id, for delivery receipts. */
+  private readonly sentByProtocolId = new Map<string, { message: Message; conversation: Conversation }>();
+
+  constructor(
+    private readonly hooks: ParleyHooks,
+    private readonly events: ParleyEvents,
+    private readonly history: HistoryStore | undefined,
+    private readonly router: OutboundRouter,
+    private readonly log: Logger,
+    private readonly options: ConversationManagerOptions,
+  ) {}
+
+  list(): ConversationView[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): ConversationView | undefined {
+    return this.byId.get(id);
+  }
+
+  find(accountId: string, kind: ConversationKind, name: string): ConversationView | undefined {
+    return this.byKey.get(conversationKey(accountId, kind, name));
+  }
+
+  open(accountId: string, kind: ConversationKind, name: string): ConversationView {
+    return this.ensure(accountId, kind, name);
+  }
+
+  private ensure(accountId: string, kind: ConversationKind, name: string): Conversation {
+    const key = conversationKey(accountId, kind, name);
+    let conversation = this.byKey.get(key);
+    if (conversation === undefined) {
+      conversation = new Conversation(kind, accountId, name);
+      this.byKey.set(key, conversation);
+      this.byId.set(conversation.id, conversation);
+      const info = conversation.info();
+      this.hooks.conversationCreated.call(info);
+      this.events.emit('conversationCreated', info);
+    }
+    return conversation;
+  }
+
+  private require(id: string): Conversation {
+    const conversation = this.byId.get(id);
+    if (conversation === undefined) throw new ConversationManagerError('unknown-conversation', `No conversation ${id}`);
+    return conversation;
+  }
+
+  close(id: string): void {
+    const conversation = this.byId.get(id);
+    if (conversation === undefined) return;
+    this.byId.delete(id);
+    this.byKey.delete(conversationKey(conversation.accountId, conversation.kind, conversation.name));
+    this.events.emit('conversationClosed', conversation.info());
+  }
+
+  markRead(id: string): void {
+    this.require(id).unread = 0;
+  }
+
+  /** The incoming path: receivingMessage → conversation → writingToConversation → events → history. */
+  async receive(accountId: string, incoming: IncomingMessage): Promise<void> {
+    const kind = incoming.conversation.kind;
+    const name = incoming.conversation.kind === 'im' ? incoming.conversation.peer : incoming.conversation.room;
+    const conversation = this.ensure(accountId, kind, name);
+    const message: Message = {
+      id: newId(),
+      conversationId: conversation.id,
+      accountId,
+      direction: incoming.fromSelf === true ? 'outgoing' : 'incoming',
+      sender: incoming.sender,
+      timestamp: incoming.timestamp ?? Date.now(),
+      text: incoming.text,
+      flags: { ...incoming.flags },
+    };
+    if (incoming.senderAlias !== undefined) message.senderAlias = incoming.senderAlias;
+    if (incoming.formatted !== undefined) message.formatted = incoming.formatted;
+    if (incoming.protocolId !== undefined) message.protocolId = incoming.protocolId;
+    if (incoming.fromSelf === true) message.delivery = 'sent';
+    const accepted = await this.hooks.receivingMessage.promise(message);
+    if (accepted === null) return;
+    const final = await this.write(conversation, guardIdentity(message, accepted));
+    if (final === undefined) return;
+    if (final.direction === 'incoming') {
+      if (conversation.kind === 'im' && conversation.typing !== 'idle') this.setTyping(conversation, final.sender, 'idle');
+      this.events.emit('messageReceived', final, conversation.info());
+    } else {
+      this.events.emit('messageSent', final, conversation.info());
+    }
+  }
+
+  /** A line from the client itself (joins, errors, topic changes). */
+  async system(conversationId: string, text: string, flags: MessageFlags = {}): Promise<Message | undefined> {
+    const conversation = this.require(conversationId);
+    const message: Message = {
+      id: newId(),
+      conversationId,
+      accountId: conversation.accountId,
+      direction: 'incoming',
+      sender: '',
+      timestamp: Date.now(),
+      text,
+      flags: { system: true, ...flags },
+    };
+    return this.write(conversation, message);
+  }
+
+  async systemFor(accountId: string, target: Target, text: string, flags: MessageFlags = {}): Promise<void> {
+    const conversation = target.kind === 'im' ? this.ensure(accountId, 'im', target.peer) : this.ensure(accountId, 'chat', target.room);
+    await this.system(conversation.id, text, flags);
+  }
+
+  private async write(conversation: Conversation, message: Message): Promise<Message | undefined> {
+    const rewritten = await this.hooks.writingToConversation.promise(message);
+    if (rewritten === null) return undefined;
+    const final = guardIdentity(message, rewritten);
+    conversation.messages.push(final);
+    if (conversation.messages.length > SCROLLBACK) conversation.messages.splice(0, conversation.messages.length - SCROLLBACK);
+    if (final.direction === 'incoming' && final.flags.system !== true) conversation.unread++;
+    this.events.emit('messageWritten', final, conversation.info());
+    this.history?.append({ ...final, peer: conversation.name, conversationKind: conversation.kind });
+    return final;
+  }
+
+  /**
+   * The outgoing path: sendingMessage → send now, or queue while offline →
+   * conversation → events → history. Resolves with the message as written
+   * (its `delivery` says sent or queued), or undefined when a hook cancelled it.
+   */
+  async send(conversationId: string, text: string, flags: MessageFlags = {}): Promise<Message | undefined> {
+    const conversation = this.require(conversationId);
+    if (!this.router.isOnline(conversation.accountId) && !this.router.canQueue(conversation.accountId)) {
+      throw new MessageError('no-route', 'The account is offline; connect it to send messages');
+    }
+    const draft: Message = {
+      id: newId(),
+      conversationId,
+      accountId: conversation.accountId,
+      direction: 'outgoing',
+      sender: this.router.selfName(conversation.accountId),
+      timestamp: Date.now(),
+      text,
+      flags: { ...flags },
+      delivery: 'queued',
+    };
+    const accepted = await this.hooks.sendingMessage.promise(draft);
+    if (accepted === null) return undefined;
+    const message = guardIdentity(draft, accepted);
+    if (this.router.isOnline(conversation.accountId)) {
+      return this.deliver(conversation, message, true);
+    }
+    return this.enqueue(conversation, message);
+  }
+
+  private async enqueue(conversation: Conversation, message: Message): Promise<Message | undefined> {
+    const written = await this.write(conversation, message);
+    const queued = written ?? message;
+    const timer = setTimeout(() => {
+      this.removeFromQueue(conversation.accountId, queued.id);
+      this.fail(queued, conversation, new MessageError('send-timeout', 'Not sent: the account did not come back online in time'));
+    }, this.options.queueTimeoutMs);
+    timer.unref();
+    const queue = this.queues.get(conversation.accountId) ?? [];
+    queue.push({ message: queued, conversation, timer });
+    this.queues.set(conversation.accountId, queue);
+    this.events.emit('messageQueued', queued, conversation.info());
+    return queued;
+  }
+
+  private removeFromQueue(accountId: string, messageId: string): void {
+    const queue = this.queues.get(accountId);
+    if (queue === undefined) return;
+    const rest = queue.filter((q) => q.message.id !== messageId);
+    if (rest.length === 0) this.queues.delete(accountId);
+    else this.queues.set(accountId, rest);
+  }
+
+  queued(accountId: string): readonly Message[] {
+    return (this.queues.get(accountId) ?? []).map((q) => q.message);
+  }
+
+  private async deliver(conversation: Conversation, message: Message, writeAfter: boolean): Promise<Message | undefined> {
+    const outgoing: OutgoingMessage = { id: message.id, text: message.text, flags: message.flags };
+    if (message.formatted !== undefined) outgoing.formatted = message.formatted;
+    try {
+      const result = await this.router.send(conversation.accountId, conversation.target(), outgoing);
+      message.delivery = 'sent';
+      if (result?.protocolId !== undefined) {
+        message.protocolId = result.protocolId;
+        this.sentByProtocolId.set(`${conversation.accountId}\u0000${result.protocolId}`, { message, conversation });
+      }
+    } catch (cause) {
+      const error = cause instanceof MessageError ? cause : new MessageError('send-failed', `Not sent: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      if (writeAfter) await this.write(conversation, message);
+      this.fail(message, conversation, error);
+      return message;
+    }
+    const written = writeAfter ? await this.write(conversation, message) : message;
+    this.events.emit('messageSent', written ?? message, conversation.info());
+    return written ?? message;
+  }
+
+  private fail(message: Message, conversation: Conversation, error: ParleyError): void {
+    message.delivery = 'failed';
+    this.log.warn('message not delivered', { conversation: conversation.name, reason: error.code });
+    this.events.emit('messageFailed', message, conversation.info(), error);
+    void this.system(conversation.id, `${error.message}: "${message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text}"`, { error: true });
+  }
+
+  /** The account is online: send what waited, in order. */
+  async flushQueue(accountId: string): Promise<void> {
+    const queue = this.queues.get(accountId);
+    if (queue === undefined) return;
+    this.queues.delete(accountId);
+    for (const item of queue) {
+      clearTimeout(item.timer);
+      if (!this.router.isOnline(accountId)) {
+        // Dropped again while flushing: back in line, in order.
+        const rest = queue.slice(queue.indexOf(item));
+        this.queues.set(accountId, [...rest, ...(this.queues.get(accountId) ?? [])]);
+        for (const r of rest) r.timer.refresh();
+        return;
+      }
+      await this.deliver(item.conversation, item.message, false);
+    }
+  }
+
+  /** The account will not come back by itself (fatal error, disabled): report what waited. */
+  failQueue(accountId: string, error: ParleyError): void {
+    const queue = this.queues.get(accountId);
+    if (queue === undefined) return;
+    this.queues.delete(accountId);
+    for (const item of queue) {
+      clearTimeout(item.timer);
+      this.fail(item.message, item.conversation, new MessageError('send-failed', `Not sent: ${error.message}`, { cause: error }));
+    }
+  }
+
+  delivered(accountId: string, protocolId: string): void {
+    const key = `${accountId}\u0000${protocolId}`;
+    const sent = this.sentByProtocolId.get(key);
+    if (sent === undefined) return;
+    this.sentByProtocolId.delete(key);
+    sent.message.delivery = 'delivered';
+    this.events.emit('messageDelivered', sent.message, sent.conversation.info());
+  }
+
+  /** Typing from a peer. */
+  peerTyping(accountId: string, peer: string, state: TypingState): void {
+    const conversation = this.ensure(accountId, 'im', peer);
+    this.setTyping(conversation, peer, state);
+  }
+
+  private setTyping(conversation: Conversation, peer: string, state: TypingState): void {
+    if (conversation.typing === state) return;
+    conversation.typing = state;
+    this.events.emit('typingChanged', conversation.info(), peer, state);
+  }
+
+  /** Our own typing, sent to the peer when the protocol supports it. */
+  async sendTyping(conversationId: string, state: TypingState): Promise<void> {
+    const conversation = this.require(conversationId);
+    if (conversation.kind !== 'im' || !this.router.isOnline(conversation.accountId)) return;
+    await this.router.setTyping(conversation.accountId, conversation.name, state);
+  }
+
+  // Group chat state, reported by plugins.
+  chatJoined(accountId: string, room: string, info: { topic?: string; title?: string } = {}): ConversationView {
+    const conversation = this.ensure(accountId, 'chat', room);
+    conversation.joined = true;
+    if (info.title !== undefined) conversation.title = info.title;
+    if (info.topic !== undefined) conversation.topic = info.topic;
+    this.hooks.chatJoined.call(conversation.info());
+    this.events.emit('chatJoined', conversation.info());
+    return conversation;
+  }
+
+  chatLeft(accountId: string, room: string, reason?: string): void {
+    const conversation = this.find(accountId, 'chat', room) as Conversation | undefined;
+    if (conversation === undefined) return;
+    conversation.joined = false;
+    conversation.participants.clear();
+    this.events.emit('chatLeft', conversation.info(), reason);
+    if (reason !== undefined) void this.system(conversation.id, reason);
+  }
+
+  /** Chats of an account that are joined now: rejoined after a reconnect. */
+  joinedChats(accountId: string): string[] {
+    return [...this.byId.values()].filter((c) => c.accountId === accountId && c.kind === 'chat' && c.joined).map((c) => c.name);
+  }
+
+  setParticipants(accountId: string, room: string, participants: readonly ChatParticipant[]): void {
+    const conversation = this.ensure(accountId, 'chat', room);
+    conversation.participants = new Map(participants.map((p) => [p.nick, p]));
+    this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
+  }
+
+  participantJoined(accountId: string, room: string, participant: ChatParticipant, quiet: boolean): void {
+    const conversation = this.ensure(accountId, 'chat', room);
+    conversation.participants.set(participant.nick, participant);
+    this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
+    if (!quiet) void this.system(conversation.id, `${participant.nick} joined`);
+  }
+
+  participantLeft(accountId: string, room: string, nick: string, reason: string | undefined, kind: 'part' | 'quit' | 'kick'): void {
+    const conversation = this.ensure(accountId, 'chat', room);
+    conversation.participants.delete(nick);
+    this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
+    const verb = kind === 'kick' ? 'was kicked' : kind === 'quit' ? 'quit' : 'left';
+    void this.system(conversation.id, `${nick} ${verb}${reason ? ` (${reason})` : ''}`);
+  }
+
+  participantRenamed(accountId: string, room: string, oldNick: string, newNick: string): void {
+    const conversation = this.ensure(accountId, 'chat', room);
+    const participant = conversation.participants.get(oldNick);
+    conversation.participants.delete(oldNick);
+    conversation.participants.set(newNick, { ...participant, nick: newNick });
+    this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
+    void this.system(conversation.id, `${oldNick} is now known as ${newNick}`);
+  }
+
+  setTopic(accountId: string, room: string, topic: string, setBy?: string): void {
+    const conversation = this.ensure(accountId, 'chat', room);
+    conversation.topic = topic;
+    this.events.emit('conversationTopicChanged', conversation.info(), topic, setBy);
+    void this.system(conversation.id, setBy === undefined ? `Topic: ${topic}` : `${setBy} set the topic: ${topic}`);
+  }
+
+  /** The account went away: chats are no longer joined (they are rejoined on reconnect). */
+  accountOffline(accountId: string): void {
+    for (const c of this.byId.values()) {
+      if (c.accountId !== accountId) continue;
+      c.typing = 'idle';
+      if (c.kind === 'chat') c.participants.clear();
+    }
+  }
+
+  forgetAccount(accountId: string): void {
+    for (const c of [...this.byId.values()]) if (c.accountId === accountId) this.close(c.id);
+    this.failQueue(accountId, new MessageError('no-route', 'the account was removed'));
+  }
+}

@@ -1,0 +1,327 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { HistoryError } from '../errors/ParleyError.js';
+import type { MessageFlags } from '../conversations/message.js';
+import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  protocol_id TEXT,
+  account_id TEXT NOT NULL,
+  peer TEXT NOT NULL COLLATE NOCASE,
+  kind TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  sender_alias TEXT,
+  ts INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  html TEXT,
+  flags INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (account_id, peer, ts);
+CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+`;
+
+const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, error: 4, autoReply: 8, action: 16, notice: 32 };
+
+function flagsToBits(flags: MessageFlags): number {
+  let bits = 0;
+  for (const [name, bit] of Object.entries(FLAG_BITS)) if (flags[name as keyof MessageFlags] === true) bits |= bit;
+  return bits;
+}
+function bitsToFlags(bits: number): MessageFlags {
+  const flags: MessageFlags = {};
+  for (const [name, bit] of Object.entries(FLAG_BITS)) if ((bits & bit) !== 0) flags[name as keyof MessageFlags] = true;
+  return flags;
+}
+
+interface Row {
+  id: string;
+  protocol_id: string | null;
+  account_id: string;
+  peer: string;
+  kind: 'im' | 'chat';
+  direction: 'incoming' | 'outgoing';
+  sender: string;
+  sender_alias: string | null;
+  ts: number;
+  text: string;
+  html: string | null;
+  flags: number;
+}
+
+function rowToEntry(row: Row): HistoryEntry {
+  const entry: HistoryEntry = {
+    id: row.id,
+    conversationId: '',
+    accountId: row.account_id,
+    peer: row.peer,
+    conversationKind: row.kind,
+    direction: row.direction,
+    sender: row.sender,
+    timestamp: row.ts,
+    text: row.text,
+    flags: bitsToFlags(row.flags),
+  };
+  if (row.protocol_id !== null) entry.protocolId = row.protocol_id;
+  if (row.sender_alias !== null) entry.senderAlias = row.sender_alias;
+  if (row.html !== null) entry.formatted = { html: row.html };
+  return entry;
+}
+
+/**
+ * Turns what a person typed into an FTS5 query that matches all the words,
+ * with no FTS syntax of its own: every word is quoted, so `"`, `*`, `NEAR`
+ * or `OR` in the input are just text.
+ */
+export function toFtsQuery(words: string): string | undefined {
+  const tokens = words.match(/[\p{L}\p{N}_]+/gu);
+  if (tokens === null) return undefined;
+  return tokens.map((t) => `"${t}"`).join(' ');
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+function isCorrupt(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
+}
+
+export interface SqliteHistoryOptions {
+  /** How long a write waits for a lock held by another process before it is retried later. */
+  busyTimeoutMs?: number;
+  /** Called when a write fails; the entries stay queued and are retried. */
+  onError?: (error: HistoryError) => void;
+}
+
+/**
+ * History in SQLite with full-text search. Writes are grouped: appends queue
+ * in memory and are committed in one transaction on the next turn of the
+ * event loop, which is what makes history cheap at high message rates. WAL
+ * journaling keeps the file consistent through a `kill -9` at any moment.
+ * Entries that cannot be written (database locked) stay queued and are
+ * retried; nothing is dropped.
+ */
+export class SqliteHistory implements HistoryStore {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private pending: HistoryEntry[] = [];
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private retryDelayMs = 50;
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private closed = false;
+
+  /** Set when the database was found corrupt and moved aside: where the old file now is. */
+  readonly recoveredFrom: string | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: SqliteHistoryOptions = {},
+  ) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let recovered: string | undefined;
+    let db: Database.Database;
+    try {
+      db = this.open();
+    } catch (error) {
+      if (!isCorrupt(error)) throw this.wrapOpenError(error);
+      // Keep the damaged file for the user or a repair tool; start a new one.
+      recovered = `${path}.corrupt-${Date.now()}`;
+      renameSync(path, recovered);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, recovered + suffix);
+      db = this.open();
+    }
+    this.db = db;
+    this.recoveredFrom = recovered;
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO messages (id, protocol_id, account_id, peer, kind, direction, sender, sender_alias, ts, text, html, flags)
+       VALUES (@id, @protocolId, @accountId, @peer, @kind, @direction, @sender, @senderAlias, @ts, @text, @html, @flags)`,
+    );
+    this.importSpool();
+    if (recovered !== undefined) {
+      options.onError?.(new HistoryError('history-corrupt', `The history database was damaged; it was kept at ${recovered} and a new one was started`));
+    }
+  }
+
+  private open(): Database.Database {
+    const db = new Database(this.path, { timeout: this.options.busyTimeoutMs ?? 2000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        const error = new Error(`quick_check: ${String(check)}`) as Error & { code: string };
+        error.code = 'SQLITE_CORRUPT';
+        throw error;
+      }
+      db.exec(SCHEMA);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private wrapOpenError(error: unknown): HistoryError {
+    if (isBusy(error)) return new HistoryError('history-locked', `The history database ${this.path} is locked by another program`, { cause: error });
+    return new HistoryError('history-write-failed', `Cannot open the history database ${this.path}: ${(error as Error).message}`, { cause: error });
+  }
+
+  append(entry: HistoryEntry): void {
+    if (this.closed) return;
+    this.pending.push(entry);
+    if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
+  }
+
+  private writePending(): void {
+    this.scheduled = undefined;
+    if (this.pending.length === 0) return this.settle();
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.db.transaction((entries: HistoryEntry[]) => {
+        for (const e of entries) {
+          this.insert.run({
+            id: e.id,
+            protocolId: e.protocolId ?? null,
+            accountId: e.accountId,
+            peer: e.peer,
+            kind: e.conversationKind,
+            direction: e.direction,
+            sender: e.sender,
+            senderAlias: e.senderAlias ?? null,
+            ts: Math.trunc(e.timestamp),
+            text: e.text,
+            html: e.formatted?.html ?? null,
+            flags: flagsToBits(e.flags),
+          });
+        }
+      })(batch);
+      this.retryDelayMs = 50;
+      this.settle();
+    } catch (error) {
+      // Put the batch back in front: order is kept and nothing is lost.
+      this.pending = batch.concat(this.pending);
+      const wrapped = isBusy(error)
+        ? new HistoryError('history-locked', 'The history database is locked by another program; messages are kept and will be written when it is free', { cause: error })
+        : new HistoryError('history-write-failed', `Writing history failed: ${(error as Error).message}`, { cause: error });
+      this.options.onError?.(wrapped);
+      if (this.closed) return this.settle(wrapped);
+      this.scheduled = setTimeout(() => this.writePending(), this.retryDelayMs);
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5000);
+    }
+  }
+
+  private settle(error?: unknown): void {
+    if (this.pending.length > 0 && error === undefined) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) (error === undefined ? w.resolve() : w.reject(error));
+  }
+
+  flush(): Promise<void> {
+    if (this.pending.length === 0 && this.scheduled === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
+    });
+  }
+
+  async search(query: HistoryQuery): Promise<HistoryEntry[]> {
+    await this.flush();
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    let from = 'messages m';
+    if (query.words !== undefined && query.words.trim() !== '') {
+      const fts = toFtsQuery(query.words);
+      if (fts === undefined) return [];
+      from = 'messages_fts f JOIN messages m ON m.rowid = f.rowid';
+      where.push('messages_fts MATCH @fts');
+      params.fts = fts;
+    }
+    if (query.peer !== undefined) {
+      where.push('m.peer = @peer');
+      params.peer = query.peer;
+    }
+    if (query.accountId !== undefined) {
+      where.push('m.account_id = @account');
+      params.account = query.accountId;
+    }
+    if (query.since !== undefined) {
+      where.push('m.ts >= @since');
+      params.since = query.since;
+    }
+    if (query.until !== undefined) {
+      where.push('m.ts < @until');
+      params.until = query.until;
+    }
+    const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
+    const sql = `SELECT m.* FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
+    try {
+      return (this.db.prepare(sql).all(params) as Row[]).map(rowToEntry).reverse();
+    } catch (error) {
+      throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {
+    return this.search({ accountId, peer, limit });
+  }
+
+  /** Entries that could not be written before the last close, kept beside the database. */
+  private get spoolPath(): string {
+    return `${this.path}.pending.jsonl`;
+  }
+
+  private importSpool(): void {
+    if (!existsSync(this.spoolPath)) return;
+    const lines = readFileSync(this.spoolPath, 'utf8').split('\n').filter((l) => l !== '');
+    for (const line of lines) {
+      try {
+        this.pending.push(JSON.parse(line) as HistoryEntry);
+      } catch {
+        // A line cut by a crash while spooling: the rest is still worth keeping.
+      }
+    }
+    this.writePending();
+    if (this.pending.length === 0) unlinkSync(this.spoolPath);
+  }
+
+  /**
+   * Writes what is pending and closes. If the database stays locked, the
+   * pending entries go to a spool file beside it and are imported at the
+   * next open: closing never waits forever and never drops a message.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.scheduled !== undefined) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      clearImmediate(this.scheduled as NodeJS.Immediate);
+      this.scheduled = undefined;
+    }
+    if (this.pending.length > 0) this.writePending();
+    if (this.scheduled !== undefined) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      this.scheduled = undefined;
+    }
+    if (this.pending.length > 0) {
+      appendFileSync(this.spoolPath, this.pending.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+      this.pending = [];
+    }
+    this.settle();
+    this.db.close();
+  }
+}

@@ -1,0 +1,53 @@
+// Parley's public API. Everything a UI or plugin may use is exported here.
+export { createParley, Parley, type ParleyOptions } from './parley.js';
+
+export { ParleyError, ConfigError, PluginError, HistoryError, SecretStoreError, MessageError } from './errors/ParleyError.js';
+export { ConnectionError, CONNECTION_REASONS, type ConnectionErrorReason, type ConnectionErrorDetails } from './errors/ConnectionError.js';
+export { ConversationManagerError } from './conversations/errors.js';
+export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type RegisteredCommand } from './commands/registry.js';
+
+export {
+  CORE_API_VERSION,
+  defineProtocolPlugin,
+  defineFeaturePlugin,
+  type ProtocolPlugin,
+  type ProtocolConnection,
+  type ProtocolCapabilities,
+  type ProtocolCommand,
+  type ConnectionContext,
+  type FeaturePlugin,
+  type ParleyPlugin,
+  type PluginApi,
+  type Target,
+  type RosterEntry,
+  type ChatParticipant,
+  type PeerCertificate,
+} from './plugins/contract.js';
+export { parseManifest, type PluginManifest } from './plugins/manifest.js';
+export { discoverPlugins, type DiscoveredPlugin } from './plugins/discovery.js';
+export type { PluginInfo, PluginStatus, ProtocolDescriptor } from './plugins/registry.js';
+
+export type { OptionSchema, OptionSpec, OptionGroup, Settings, SettingValue } from './options/schema.js';
+export { validateSettings } from './options/validate.js';
+export type { AccountInfo, AccountStatus, ConnectionState } from './accounts/account.js';
+export type { NewAccount, AccountChanges } from './accounts/account-manager.js';
+export type { ReconnectOptions } from './connection/reconnect-policy.js';
+
+export { STATUS_PRIMITIVES, OFFLINE, availabilityRank, mostAvailable, isOnline, isStatusPrimitive, type StatusPrimitive, type Presence } from './presence/presence.js';
+export type { Message, MessageFlags, MessageDirection, IncomingMessage, OutgoingMessage, FormattedBody, TypingState } from './conversations/message.js';
+export type { ConversationInfo, ConversationView, ConversationKind } from './conversations/conversation.js';
+export type { Buddy, Contact, ContactView, SavedChat } from './buddies/buddy-list.js';
+
+export { HOOK_NAMES, type HookName, type ParleyHooksTapOnly, type BuddyStatusChange, type TapOptions } from './hooks/hooks.js';
+export type { ParleyEventMap, ParleyEventsListenOnly } from './events/events.js';
+export { HeadlessUi, type UiOps, type UiRequest, type UiRequestResult, type UiRequestContext, type UiRequestPurpose, type UiRequests, type UiNotifications, type NotificationLevel } from './ui/ui-ops.js';
+
+export type { HistoryStore, HistoryQuery, HistoryEntry } from './history/history-store.js';
+export { SqliteHistory } from './history/sqlite-history.js';
+export type { SecretStore, PassphraseProvider } from './secrets/secret-store.js';
+export { EncryptedFileSecretStore } from './secrets/encrypted-file-store.js';
+export { resolvePaths, type ParleyPaths } from './storage/paths.js';
+export { TOKENS } from './di/tokens.js';
+export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
+
+export { describePeerCertificate, describeCertificate, certificateError, isCertificateErrorCode, fingerprint256 } from './net/tls.js';

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { readJsonFile, writeJsonFile } from './json-file.js';
+
+type StateMap = Record<string, Record<string, unknown>>;
+
+/**
+ * Small per-account state that plugins and the core keep between runs (last
+ * seen ids, trusted certificate fingerprints, the last status). Writes are
+ * coalesced: many updates in one tick cost one file write.
+ */
+export class StateStore {
+  private readonly path: string;
+  private state: StateMap;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'state.json');
+    this.state = readJsonFile<StateMap>(this.path, {}, (value) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected an object');
+      return value as StateMap;
+    });
+  }
+
+  get<T>(scope: string, key: string): T | undefined {
+    return this.state[scope]?.[key] as T | undefined;
+  }
+
+  set(scope: string, key: string, value: unknown): void {
+    // A value that cannot round-trip through JSON would be lost silently at the next start.
+    const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    this.state = { ...this.state, [scope]: { ...this.state[scope], [key]: copy } };
+    this.schedule();
+  }
+
+  deleteScope(scope: string): void {
+    const { [scope]: _gone, ...rest } = this.state;
+    this.state = rest;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.dirty = true;
+    this.timer ??= setTimeout(() => this.flush(), 20);
+  }
+
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    writeJsonFile(this.path, this.state);
+  }
+}
