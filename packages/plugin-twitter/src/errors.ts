@@ -1,0 +1,103 @@
+/**
+ * What went wrong with one X API request, in the terms the plugin acts on:
+ * wait (rate-limited), sign in again (unauthorized), give up on one endpoint
+ * (forbidden), reconnect (network), or report and try again later.
+ * twitter-api-v2 throws three error classes; they are told apart by `type`
+ * because the core and the library may come from different copies.
+ */
+import { isCertificateErrorCode } from '@parley/core';
+import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twitter-api-v2';
+import { PayloadError } from './payload.js';
+import { readRateWindow } from './rate-limit.js';
+
+export type XFailureKind = 'rate-limited' | 'unauthorized' | 'forbidden' | 'network' | 'certificate' | 'malformed' | 'server' | 'rejected';
+
+export class XApiError extends Error {
+  readonly code: `x-${XFailureKind}`;
+  constructor(
+    readonly kind: XFailureKind,
+    /** "GET /2/users/:id/mentions" */
+    readonly endpoint: string,
+    message: string,
+    readonly details: {
+      status?: number;
+      /** The server's own title/detail, shown verbatim. */
+      serverText?: string;
+      /** Epoch ms when a spent rate-limit window resets. */
+      resetAt?: number;
+      /** Node's code for network and certificate failures. */
+      errorCode?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = `x-${kind}`;
+    this.name = 'XApiError';
+  }
+
+  static is(value: unknown): value is XApiError {
+    return value instanceof XApiError;
+  }
+}
+
+function problemText(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return typeof data === 'string' && data.length < 500 ? data : undefined;
+  const d = data as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof d.title === 'string') parts.push(d.title);
+  if (typeof d.detail === 'string' && d.detail !== d.title) parts.push(d.detail);
+  if (parts.length === 0 && Array.isArray(d.errors)) {
+    for (const e of d.errors) if (typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>).message === 'string') parts.push((e as Record<string, string>).message);
+  }
+  if (parts.length === 0 && typeof d.error_description === 'string') parts.push(d.error_description);
+  const text = parts.join(': ');
+  return text === '' ? undefined : text.slice(0, 1000);
+}
+
+function nodeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Maps whatever a request threw to an XApiError naming the endpoint. */
+export function classify(err: unknown, endpoint: string): XApiError {
+  if (XApiError.is(err)) return err;
+  if (err instanceof PayloadError) return new XApiError('malformed', endpoint, `${endpoint}: ${err.message}`, { cause: err });
+  if (err instanceof ApiResponseError || (err as { type?: unknown })?.type === 'response') {
+    const e = err as ApiResponseError;
+    const status = e.code;
+    const serverText = problemText(e.data);
+    const base = { status, serverText, cause: err };
+    if (status === 429) {
+      const window = readRateWindow(e.headers as Record<string, string>);
+      return new XApiError('rate-limited', endpoint, `${endpoint}: rate limit reached`, { ...base, resetAt: window?.resetAt });
+    }
+    if (status === 401) return new XApiError('unauthorized', endpoint, `${endpoint}: ${serverText ?? 'Unauthorized'}`, base);
+    if (status === 403) return new XApiError('forbidden', endpoint, `${endpoint}: ${serverText ?? 'Forbidden'}`, base);
+    if (status >= 500) return new XApiError('server', endpoint, `${endpoint}: the server failed (HTTP ${status}${serverText ? `, ${serverText}` : ''})`, base);
+    return new XApiError('rejected', endpoint, `${endpoint}: ${serverText ?? `HTTP ${status}`}`, base);
+  }
+  if (err instanceof ApiPartialResponseError || (err as { type?: unknown })?.type === 'partial-response') {
+    const e = err as ApiPartialResponseError;
+    // A body that ended early is a broken connection; one that arrived whole but unreadable is malformed.
+    if (/abruptly closed/.test(e.message)) return new XApiError('network', endpoint, `${endpoint}: the connection closed during the response`, { cause: err });
+    return new XApiError('malformed', endpoint, `${endpoint}: the server sent a response that is not valid JSON`, { status: e.response?.statusCode, cause: err });
+  }
+  if (err instanceof ApiRequestError || (err as { type?: unknown })?.type === 'request') {
+    // twitter-api-v2 leaves `requestError` empty; the socket error is in `_options.error`.
+    const inner = (err as { _options?: { error?: unknown } })._options?.error ?? (err as ApiRequestError).requestError;
+    const code = nodeCode(inner);
+    const message = inner instanceof Error ? inner.message : 'request failed';
+    if (isCertificateErrorCode(code)) return new XApiError('certificate', endpoint, `${endpoint}: ${message}`, { errorCode: code, cause: inner });
+    return new XApiError('network', endpoint, `${endpoint}: ${message}`, { errorCode: code, cause: inner });
+  }
+  const code = nodeCode(err);
+  if (code !== undefined && isCertificateErrorCode(code)) return new XApiError('certificate', endpoint, `${endpoint}: ${String((err as Error).message)}`, { errorCode: code, cause: err });
+  if (err instanceof SyntaxError) return new XApiError('malformed', endpoint, `${endpoint}: ${err.message}`, { cause: err });
+  return new XApiError('network', endpoint, `${endpoint}: ${err instanceof Error ? err.message : String(err)}`, { errorCode: code, cause: err });
+}

@@ -1,0 +1,32 @@
+/** The X (Twitter) API v2 as conversations: Timeline and Mentions chats, DMs, followed accounts. */
+import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
+import { commands } from './commands.js';
+import { TwitterConnection } from './connection.js';
+import { normalizeHandle } from './ids.js';
+import { twitterOptions } from './options.js';
+
+export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
+  id: 'twitter',
+  name: 'X (Twitter)',
+  options: twitterOptions,
+  capabilities: {
+    groupChat: true,
+    formattedText: true,
+    buddyInfo: true,
+    statuses: ['available', 'offline'],
+  },
+  usernameLabel: 'X username (@handle)',
+  validateUsername(username) {
+    return normalizeHandle(username) === undefined ? 'An X username has 1 to 15 letters, digits or underscores' : undefined;
+  },
+  commands,
+  createConnection: (context) => new TwitterConnection(context),
+});
+
+export default twitterPlugin;
+export { TwitterConnection } from './connection.js';
+export { twitterOptions, DEFAULT_API_BASE } from './options.js';
+export { XApiError, type XFailureKind } from './errors.js';
+export { TIMELINE_ROOM } from './timeline.js';
+export { MENTIONS_ROOM } from './mentions.js';
+export { FOLLOWING_GROUP } from './following.js';
