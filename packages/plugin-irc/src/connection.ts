@@ -1,0 +1,337 @@
+import irc, { type Client } from 'irc-framework';
+import type { TLSSocket } from 'node:tls';
+import {
+  ConnectionError,
+  certificateError,
+  describePeerCertificate,
+  type ConnectionContext,
+  type OutgoingMessage,
+  type Presence,
+  type ProtocolConnection,
+  type RosterEntry,
+  type Target,
+} from '@parley/core';
+import { Channels } from './channels.js';
+import { handleCtcpRequests, versionReply } from './ctcp.js';
+import { IrcError, registrationError, serverClosedLink } from './errors.js';
+import { sendMessage as sendLines, routeIncoming } from './messages.js';
+import { BuddyWatch } from './monitor.js';
+import { identifyWithNickServ } from './nickserv.js';
+import { resolveSettings, type IrcSettings } from './options.js';
+import { rawLine, word } from './sanitize.js';
+import { saslFailure, saslOptions } from './sasl.js';
+import { createTransportClass } from './transport.js';
+import { whois } from './whois.js';
+
+/** Numerics that end registration for good (see errors.ts). */
+const FATAL_BEFORE_WELCOME = new Set(['463', '464', '465']);
+/** How long connect() waits for automatic joins before reporting the account online anyway. */
+const AUTOJOIN_WAIT_MS = 10_000;
+
+/** "Welcome to the Internet Relay Network nick!user@host" (RFC 2812 section 5.1, 001): our full prefix. */
+export function sourceFromWelcome(text: string): string | undefined {
+  const last = text.trim().split(' ').pop() ?? '';
+  return /^[^\s!@]+![^\s!@]+@[^\s!@]+$/.test(last) ? last : undefined;
+}
+
+/**
+ * One IRC account on one network. irc-framework's own reconnect is off:
+ * when the link drops this reports `connectionLost` and the core decides
+ * when to build a new connection, which then rejoins (keys come from the
+ * shared `keys` map) and re-identifies like the first time.
+ */
+export class IrcConnection implements ProtocolConnection {
+  private client: Client | undefined;
+  private channels: Channels | undefined;
+  private buddyWatch: BuddyWatch | undefined;
+  private settings: IrcSettings | undefined;
+  private registered = false;
+  private closing = false;
+  /** Why the link failed, when we learned it before the socket closed (numeric, ERROR line, certificate). */
+  private failure: ConnectionError | undefined;
+  private socketError: Error | undefined;
+  private source = '';
+  private pendingConnect: { resolve(): void; reject(e: ConnectionError): void } | undefined;
+  private closed: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: ConnectionContext,
+    private readonly keys: Map<string, string>,
+  ) {}
+
+  get nick(): string {
+    return this.client?.user.nick ?? this.settings?.nick ?? '';
+  }
+
+  async connect(): Promise<void> {
+    const ctx = this.ctx;
+    const s = resolveSettings(ctx.account.username, ctx.settings);
+    this.settings = s;
+    if (s.host === '') throw ConnectionError.invalidSettings('No server is set', { hint: 'Use nick@server as the username or set Server' });
+    try {
+      word(s.nick, 'nick');
+      for (const alt of s.alternativeNicks) word(alt, 'alternative nick');
+    } catch (error) {
+      throw ConnectionError.invalidUsername(error instanceof Error ? error.message : String(error));
+    }
+    const password = await ctx.getSecret('password');
+    const serverPassword = await ctx.getSecret('serverPassword');
+    if (ctx.signal.aborted) throw ConnectionError.other('Connection attempt was cancelled');
+    ctx.progress(`Connecting to ${s.host}:${s.port}`, 1, 3);
+
+    const client = new irc.Client();
+    this.client = client;
+    const channels = new Channels(client, ctx, this.keys);
+    this.channels = channels;
+    const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs);
+    this.buddyWatch = buddyWatch;
+    routeIncoming(client, ctx, { isChannel: (n) => channels.isChannel(n), source: () => this.source, selfNick: () => this.nick });
+    handleCtcpRequests(client, ctx.log);
+
+    const nicks = [...s.alternativeNicks];
+    let useNickServ = password !== undefined && s.nickserv && !s.sasl;
+
+    const done = new Promise<void>((resolve, reject) => {
+      this.pendingConnect = { resolve, reject };
+    });
+    this.closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+    // Every line passes here before irc-framework's handlers: numerics it has no event for.
+    client.use((_c: unknown, rawMiddleware: { use(fn: (...a: unknown[]) => void): void }) => {
+      rawMiddleware.use((command: unknown, message: unknown, _raw: unknown, _client: unknown, next: unknown) => {
+        try {
+          this.onLine(String(command), ((message as { params?: unknown }).params as string[] | undefined) ?? []);
+        } catch (error) {
+          ctx.log.warn('Could not inspect a server line', { error: error instanceof Error ? error.message : String(error) });
+        }
+        (next as () => void)();
+      });
+    });
+
+    client.on('nick in use', (e) => {
+      if (this.registered) {
+        ctx.notice(`The nick ${e.nick} is in use`, undefined, true);
+        return;
+      }
+      const next = nicks.shift();
+      if (next === undefined) {
+        this.fail(registrationError('433', e.reason));
+        return;
+      }
+      ctx.progress(`Nick ${e.nick} is in use, trying ${next}`, 1, 3);
+      client.changeNick(next);
+    });
+    client.on('nick invalid', (e) => {
+      if (this.registered) ctx.notice(`The nick ${e.nick} is not allowed: ${e.reason}`, undefined, true);
+      else this.fail(registrationError('432', e.reason));
+    });
+    client.on('sasl failed', (e) => {
+      const error = saslFailure(e, s.nickserv);
+      if (error === undefined) useNickServ = password !== undefined && s.nickserv;
+      else this.fail(error);
+    });
+    client.on('irc error', (e) => {
+      if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''));
+      else if (e.error === 'password_mismatch') this.fail(registrationError('464', String(e.reason ?? 'Password incorrect')));
+      else if (this.registered) ctx.notice(String(e.reason ?? e.error), undefined, true);
+    });
+    client.on('socket close', (error) => {
+      if (error instanceof Error) this.socketError = error;
+    });
+    client.on('registered', () => {
+      this.registered = true;
+      ctx.progress('Signed on', 2, 3);
+      if (useNickServ && password !== undefined) identifyWithNickServ(client, s.saslAccount, password);
+      buddyWatch.start();
+      void this.autoJoin(s.autoJoin).then(() => this.settleConnect());
+    });
+    client.on('nick', (e) => {
+      if (client.caseCompare(e.new_nick, client.user.nick) && this.source.includes('!')) this.source = e.new_nick + this.source.slice(this.source.indexOf('!'));
+    });
+    client.on('away', (e) => {
+      if (e.self === false && e.nick && e.message) ctx.notice(`${e.nick} is away: ${e.message}`, { kind: 'im', peer: e.nick });
+    });
+    client.on('close', () => this.onClose());
+    ctx.signal.addEventListener('abort', () => {
+      if (!this.registered) this.fail(ConnectionError.other('Connection attempt was cancelled'));
+    });
+
+    client.connect({
+      host: s.host,
+      port: s.port,
+      tls: s.tls,
+      nick: s.nick,
+      username: s.ident,
+      gecos: s.realName,
+      ...(serverPassword === undefined || serverPassword === '' ? {} : { password: serverPassword }),
+      ...saslOptions(s.sasl, s.saslAccount, password),
+      version: versionReply(s.answerVersion, s.versionText),
+      auto_reconnect: false,
+      ping_interval: 30,
+      ping_timeout: 120,
+      enable_echomessage: false,
+      transport: createTransportClass({
+        log: ctx.log,
+        encoding: s.encoding,
+        fallbackEncoding: s.fallbackEncoding,
+        ca: () => ctx.tlsCa(),
+        verifyCertificate: (socket, code) => this.verifyCertificate(socket, s.host, code),
+      }),
+    });
+    return done;
+  }
+
+  private onLine(command: string, params: readonly string[]): void {
+    if (command === '001' && typeof params[1] === 'string') this.source = sourceFromWelcome(params[1]) ?? this.source;
+    if (!this.registered && FATAL_BEFORE_WELCOME.has(command)) this.fail(registrationError(command, params[params.length - 1] ?? ''));
+    if (/^[45]\d\d$/.test(command)) this.channels?.onNumeric(command, params);
+  }
+
+  private async verifyCertificate(socket: TLSSocket, host: string, code: string): Promise<boolean> {
+    const cert = describePeerCertificate(socket, host, code);
+    if (cert === undefined) {
+      this.failure = certificateError(code, host);
+      return false;
+    }
+    this.ctx.progress('Checking the server certificate', 1, 3);
+    const trusted = await this.ctx.trustCertificate(cert);
+    if (!trusted) this.failure = certificateError(code, host, cert.fingerprint256);
+    return trusted;
+  }
+
+  private async autoJoin(rooms: readonly string[]): Promise<void> {
+    const channels = this.channels;
+    if (channels === undefined) return;
+    const joins = rooms.map((room) => {
+      const [name, ...rest] = room.split(' ');
+      return channels.join(name!, rest.join(' ') || undefined).catch((error: unknown) => {
+        this.ctx.notice(error instanceof Error ? error.message : String(error), undefined, true);
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(joins), new Promise((r) => (timer = setTimeout(r, AUTOJOIN_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  private settleConnect(): void {
+    const pending = this.pendingConnect;
+    this.pendingConnect = undefined;
+    pending?.resolve();
+  }
+
+  /** A fatal problem during sign-in: remember why and close the link. */
+  private fail(error: ConnectionError): void {
+    this.failure ??= error;
+    const client = this.client;
+    if (client === undefined) return;
+    if (client.connected) client.quit();
+    else this.onClose();
+  }
+
+  private onClose(): void {
+    const error =
+      this.failure ??
+      (this.socketError === undefined
+        ? ConnectionError.network('The connection to the server was closed')
+        : ConnectionError.network(`Cannot reach the server: ${this.socketError.message}`, { cause: this.socketError, protocolDetail: (this.socketError as NodeJS.ErrnoException).code }));
+    this.buddyWatch?.stop();
+    this.channels?.reset(new IrcError('irc-not-connected', 'The connection closed'));
+    const pending = this.pendingConnect;
+    this.pendingConnect = undefined;
+    if (pending !== undefined) {
+      pending.reject(error);
+      return;
+    }
+    if (this.registered && !this.closing) {
+      this.registered = false;
+      this.ctx.connectionLost(error);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.closing = true;
+    const client = this.client;
+    if (client === undefined) return;
+    if (client.connected) client.quit(this.settings?.quitMessage.replace(/[\r\n\0]+/g, ' '));
+    else client.connection.transport?.close(true);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.closed, new Promise((r) => (timer = setTimeout(r, 3_000)))]);
+    clearTimeout(timer);
+    client.connection.transport?.close(true);
+  }
+
+  private requireClient(): Client {
+    const client = this.client;
+    if (client === undefined || !client.connected || !this.registered) throw new IrcError('irc-not-connected', 'Not connected to the IRC server');
+    return client;
+  }
+
+  async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
+    sendLines(this.requireClient(), target, message, this.source || this.nick);
+  }
+
+  async setPresence(presence: Presence): Promise<void> {
+    const client = this.requireClient();
+    if (presence.status === 'offline') return;
+    if (presence.status === 'available') {
+      client.raw('AWAY');
+      return;
+    }
+    // RFC 2812 section 4.1: AWAY with a text marks us away; a line break in the status message becomes a space.
+    const text = (presence.message ?? presence.label ?? 'Away').replace(/[\r\n\0]+/g, ' ').trim() || 'Away';
+    client.raw(`AWAY :${text}`);
+  }
+
+  async joinChat(room: string, options?: { password?: string }): Promise<void> {
+    this.requireClient();
+    await this.channels!.join(room, options?.password);
+  }
+
+  async leaveChat(room: string): Promise<void> {
+    this.requireClient();
+    this.channels!.part(room);
+  }
+
+  async setTopic(room: string, topic: string): Promise<void> {
+    this.requireClient();
+    this.channels!.setTopic(room, topic);
+  }
+
+  async addBuddy(entry: RosterEntry): Promise<void> {
+    word(entry.name, 'nick');
+    this.buddyWatch?.add(entry);
+  }
+
+  async updateBuddy(entry: RosterEntry): Promise<void> {
+    this.buddyWatch?.add(entry);
+  }
+
+  async removeBuddy(name: string): Promise<void> {
+    this.buddyWatch?.remove(name);
+  }
+
+  async getBuddyInfo(name: string): Promise<Record<string, string>> {
+    const info = await whois(this.requireClient(), name);
+    this.ctx.buddies.info(name, info);
+    return info;
+  }
+
+  /** /nick */
+  changeNick(nick: string): void {
+    this.requireClient().changeNick(word(nick, 'nick'));
+  }
+
+  /** /quote: one raw line, exactly as typed. */
+  quote(line: string): void {
+    this.requireClient().raw(rawLine(line));
+  }
+
+  /** /topic without text: asks the server, whose answer updates the conversation. */
+  requestTopic(room: string): void {
+    this.requireClient().raw(`TOPIC ${word(room, 'channel')}`);
+  }
+
+  isChannel(name: string): boolean {
+    return this.channels?.isChannel(name) ?? /^[#&+!]/.test(name);
+  }
+}

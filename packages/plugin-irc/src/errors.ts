@@ -1,0 +1,48 @@
+import { ConnectionError, ParleyError } from '@parley/core';
+
+export type IrcErrorCode = 'irc-invalid-input' | 'irc-not-connected' | 'irc-timeout' | 'irc-server-refused';
+
+/** A request this plugin refuses or the server answered with an error (not a connection failure). */
+export class IrcError extends ParleyError {
+  /** The IRC numeric or command the server answered with, when there was one. */
+  readonly numeric: string | undefined;
+  constructor(code: IrcErrorCode, message: string, numeric?: string) {
+    super(code, message);
+    this.numeric = numeric;
+  }
+}
+
+/**
+ * Numerics that end registration, mapped to the core's reasons
+ * (RFC 2812 section 5.2; IRCv3 SASL 3.1 for 902-908).
+ */
+export function registrationError(numeric: string, serverText: string): ConnectionError {
+  const details = { serverText, protocolDetail: numeric };
+  switch (numeric) {
+    case '432': // ERR_ERRONEUSNICKNAME
+      return ConnectionError.invalidUsername(`The server does not accept this nick: ${serverText}`, { ...details, hint: 'Choose another nick' });
+    case '433': // ERR_NICKNAMEINUSE
+    case '436': // ERR_NICKCOLLISION
+    case '437': // ERR_UNAVAILRESOURCE
+      return new ConnectionError('name-in-use', 'The nick and every alternative nick are in use', { ...details, hint: 'Add alternative nicks' });
+    case '464': // ERR_PASSWDMISMATCH
+      return ConnectionError.authenticationFailed('The server password was not accepted', details);
+    case '465': // ERR_YOUREBANNEDCREEP
+    case '463': // ERR_NOPERMFORHOST
+      return ConnectionError.clientRejected(serverText, { protocolDetail: numeric });
+    case '902': // ERR_NICKLOCKED
+    case '904': // ERR_SASLFAIL
+      return ConnectionError.authenticationFailed('SASL authentication failed: check the account name and password', details);
+    case '905': // ERR_SASLTOOLONG
+    case '908': // RPL_SASLMECHS
+      return ConnectionError.authenticationImpossible('The server does not support SASL PLAIN', details);
+    default:
+      return ConnectionError.other(serverText || `Server error ${numeric}`, details);
+  }
+}
+
+/** An `ERROR` line closing the link (RFC 2812 section 3.7.4): kills and K-lines are the server refusing us. */
+export function serverClosedLink(serverText: string): ConnectionError {
+  if (/k-?lined|banned|g-?lined|z-?lined|kill/i.test(serverText)) return ConnectionError.clientRejected(serverText, { protocolDetail: 'ERROR' });
+  return ConnectionError.network(`The server closed the connection: ${serverText}`, { serverText, protocolDetail: 'ERROR' });
+}

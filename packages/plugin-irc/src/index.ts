@@ -1,0 +1,42 @@
+import { defineProtocolPlugin, type ConnectionContext, type ProtocolPlugin } from '@parley/core';
+import { ircCommands } from './commands.js';
+import { IrcConnection } from './connection.js';
+import { ircOptions, validateUsername } from './options.js';
+
+/** Channel keys by account, kept while the process runs so a reconnect can rejoin keyed channels. */
+const channelKeys = new Map<string, Map<string, string>>();
+
+function keysFor(context: ConnectionContext): Map<string, string> {
+  let keys = channelKeys.get(context.account.id);
+  if (keys === undefined) {
+    keys = new Map();
+    channelKeys.set(context.account.id, keys);
+  }
+  return keys;
+}
+
+export const ircPlugin: ProtocolPlugin = defineProtocolPlugin({
+  id: 'irc',
+  name: 'IRC',
+  usernameLabel: 'Nick@server',
+  options: ircOptions,
+  capabilities: {
+    groupChat: true,
+    typing: false,
+    buddyManagement: true,
+    formattedText: false,
+    offlineMessages: false,
+    buddyInfo: true,
+    statuses: ['available', 'away', 'offline'],
+  },
+  validateUsername,
+  commands: ircCommands,
+  createConnection: (context) => new IrcConnection(context, keysFor(context)),
+});
+
+export default ircPlugin;
+export { IrcConnection } from './connection.js';
+export { IrcError, type IrcErrorCode } from './errors.js';
+export { ircOptions, resolveSettings, parseUsername, type IrcSettings } from './options.js';
+export { splitText, textBudget, utf8Length, IRC_LINE_LIMIT } from './split.js';
+export { textLines } from './sanitize.js';

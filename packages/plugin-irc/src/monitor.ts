@@ -1,0 +1,133 @@
+import type { Client } from 'irc-framework';
+import type { ConnectionContext, RosterEntry } from '@parley/core';
+import { OFFLINE } from '@parley/core';
+
+const ONLINE = Object.freeze({ status: 'available' as const });
+/** ISON takes nicks up to the line limit (RFC 2812 section 4.9); keep each query well inside it. */
+const ISON_BATCH_BYTES = 400;
+
+/**
+ * Buddies online/offline. IRC has no server-side buddy list: the list is
+ * this account's own (kept in its state), watched with MONITOR where the
+ * server advertises it (IRCv3 monitor), else by polling ISON.
+ */
+export class BuddyWatch {
+  private readonly watched = new Map<string, RosterEntry>();
+  private readonly online = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private useMonitor = false;
+  private running = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly ctx: ConnectionContext,
+    private readonly isonIntervalMs: number,
+  ) {
+    for (const entry of ctx.getState<RosterEntry[]>('buddies') ?? []) if (typeof entry?.name === 'string') this.watched.set(this.key(entry.name), entry);
+    client.on('users online', (e) => this.onOnline(e.nicks));
+    client.on('users offline', (e) => this.onOffline(e.nicks));
+  }
+
+  private key(nick: string): string {
+    return this.client.caseLower(nick);
+  }
+
+  entries(): RosterEntry[] {
+    return [...this.watched.values()];
+  }
+
+  /** After registration: publish the list and start watching. */
+  start(): void {
+    this.running = true;
+    this.ctx.buddies.sync(this.entries());
+    this.useMonitor = this.client.network.supports('MONITOR') !== false && this.client.network.supports('MONITOR') !== undefined;
+    if (this.useMonitor) {
+      for (const batch of this.batches(this.entries().map((e) => e.name), ',')) this.client.raw(`MONITOR + ${batch}`);
+    } else {
+      this.poll();
+      this.timer = setInterval(() => this.poll(), this.isonIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  add(entry: RosterEntry): void {
+    this.watched.set(this.key(entry.name), entry);
+    this.save();
+    this.ctx.buddies.upsert(entry);
+    if (!this.running) return;
+    if (this.useMonitor) this.client.raw(`MONITOR + ${entry.name}`);
+    else this.poll();
+  }
+
+  remove(name: string): void {
+    this.watched.delete(this.key(name));
+    this.online.delete(this.key(name));
+    this.save();
+    this.ctx.buddies.remove(name);
+    if (this.running && this.useMonitor) this.client.raw(`MONITOR - ${name}`);
+  }
+
+  private save(): void {
+    this.ctx.setState('buddies', this.entries());
+  }
+
+  private *batches(nicks: string[], separator: string): Generator<string> {
+    let current: string[] = [];
+    let bytes = 0;
+    for (const nick of nicks) {
+      if (bytes + nick.length + 1 > ISON_BATCH_BYTES && current.length > 0) {
+        yield current.join(separator);
+        current = [];
+        bytes = 0;
+      }
+      current.push(nick);
+      bytes += nick.length + 1;
+    }
+    if (current.length > 0) yield current.join(separator);
+  }
+
+  private pendingIson: string[][] = [];
+
+  private poll(): void {
+    if (!this.client.connected) return;
+    for (const batch of this.batches(this.entries().map((e) => e.name), ' ')) {
+      this.pendingIson.push(batch.split(' '));
+      this.client.raw(`ISON ${batch}`);
+    }
+  }
+
+  private onOnline(nicks: string[]): void {
+    const present = new Set(nicks.filter((n) => n !== '').map((n) => this.key(n)));
+    if (!this.useMonitor) {
+      // An ISON reply lists who of the asked nicks is online: the others are offline.
+      const asked = this.pendingIson.shift() ?? [];
+      for (const nick of asked) if (!present.has(this.key(nick))) this.set(nick, false);
+    }
+    for (const k of present) {
+      const entry = this.watched.get(k);
+      if (entry !== undefined) this.set(entry.name, true);
+    }
+  }
+
+  private onOffline(nicks: string[]): void {
+    for (const nick of nicks) {
+      const entry = this.watched.get(this.key(nick));
+      if (entry !== undefined) this.set(entry.name, false);
+    }
+  }
+
+  private set(name: string, online: boolean): void {
+    const k = this.key(name);
+    if (!this.watched.has(k)) return;
+    if (online === this.online.has(k)) return;
+    if (online) this.online.add(k);
+    else this.online.delete(k);
+    this.ctx.buddies.presence(this.watched.get(k)!.name, online ? ONLINE : OFFLINE);
+  }
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { participantFor } from './channels.js';
+import { sourceFromWelcome } from './connection.js';
+import { versionReply } from './ctcp.js';
+import { registrationError, serverClosedLink } from './errors.js';
+import { outgoingLines } from './messages.js';
+import { parseUsername, resolveSettings, validateUsername } from './options.js';
+import { saslFailure, saslOptions } from './sasl.js';
+import { whoisInfo } from './whois.js';
+
+describe('registration numerics → reasons (RFC 2812 section 5.2, IRCv3 SASL)', () => {
+  it.each([
+    ['433', 'name-in-use', true],
+    ['432', 'invalid-username', true],
+    ['464', 'authentication-failed', true],
+    ['465', 'client-rejected', true],
+    ['904', 'authentication-failed', true],
+    ['908', 'authentication-impossible', true],
+    ['999', 'other', false],
+  ])('%s is %s', (numeric, reason, fatal) => {
+    const error = registrationError(numeric, 'server says no');
+    expect(error).toMatchObject({ reason, fatal, protocolDetail: numeric, serverText: 'server says no' });
+  });
+
+  it('treats a K-line ERROR as a rejection and other ERRORs as network trouble', () => {
+    expect(serverClosedLink('Closing Link: (K-lined)').reason).toBe('client-rejected');
+    expect(serverClosedLink('Closing Link: server shutting down')).toMatchObject({ reason: 'network', fatal: false });
+  });
+});
+
+describe('SASL options', () => {
+  it('never lets the server password become SASL credentials', () => {
+    expect(saslOptions(true, 'alice', undefined)).toEqual({ account: {} });
+    expect(saslOptions(false, 'alice', 'pw')).toEqual({ account: {} });
+    expect(saslOptions(true, 'alice', 'pw').account).toEqual({ account: 'alice', password: 'pw' });
+  });
+
+  it('falls back to NickServ only when the server has no SASL and the user allows it', () => {
+    expect(saslFailure({ reason: 'capability_missing' }, true)).toBeUndefined();
+    expect(saslFailure({ reason: 'capability_missing' }, false)?.reason).toBe('authentication-impossible');
+    expect(saslFailure({ reason: 'fail', message: 'SASL authentication failed' }, true)).toMatchObject({ reason: 'authentication-failed', serverText: 'SASL authentication failed' });
+  });
+});
+
+describe('channel roles', () => {
+  it('maps PREFIX modes to the highest role', () => {
+    expect(participantFor('a', ['v', 'o'])).toEqual({ nick: 'a', role: 'admin', roleLabel: 'operator' });
+    expect(participantFor('b', ['v'])).toMatchObject({ role: 'voice' });
+    expect(participantFor('c', [])).toEqual({ nick: 'c', role: 'member' });
+    expect(participantFor('d', ['q', 'h'])).toMatchObject({ role: 'owner', roleLabel: 'founder' });
+    expect(participantFor('e', ['Z'])).toEqual({ nick: 'e', role: 'member' });
+  });
+});
+
+describe('outgoing lines', () => {
+  it('makes one PRIVMSG per line of text and refuses a hostile target', () => {
+    expect(outgoingLines('#x', 'a\r\nQUIT', {}, 'me!u@h')).toEqual(['PRIVMSG #x :a', 'PRIVMSG #x :QUIT']);
+    expect(outgoingLines('bob', 'waves', { action: true }, 'me!u@h')).toEqual(['PRIVMSG bob :\x01ACTION waves\x01']);
+    expect(() => outgoingLines('bob\r\nQUIT', 'x', {}, 'me')).toThrow(expect.objectContaining({ code: 'irc-invalid-input' }));
+    expect(() => outgoingLines('#x', '\r\n', {}, 'me')).toThrow(expect.objectContaining({ code: 'irc-invalid-input' }));
+  });
+});
+
+describe('options', () => {
+  it('reads nick@server usernames', () => {
+    expect(parseUsername('alice@irc.example.net')).toEqual({ nick: 'alice', host: 'irc.example.net' });
+    expect(validateUsername('alice')).toBeDefined();
+    expect(validateUsername('al ice@x')).toBeDefined();
+    expect(validateUsername('alice@irc.example.net')).toBeUndefined();
+    const s = resolveSettings('alice@irc.example.net', {});
+    expect(s).toMatchObject({ nick: 'alice', host: 'irc.example.net', port: 6697, tls: true, encoding: 'utf-8' });
+    expect(resolveSettings('alice@x', { server: 'other', nick: 'al' })).toMatchObject({ nick: 'al', host: 'other' });
+  });
+
+  it('takes our prefix from the welcome line only when it is well-formed', () => {
+    expect(sourceFromWelcome('Welcome to the Internet Relay Network alice!~a@127.0.0.1')).toBe('alice!~a@127.0.0.1');
+    expect(sourceFromWelcome('Welcome alice')).toBeUndefined();
+    expect(sourceFromWelcome('')).toBeUndefined();
+  });
+
+  it('never puts a line break into the VERSION reply', () => {
+    expect(versionReply(true, 'Parley\r\nQUIT')).toBe('Parley  QUIT');
+    expect(versionReply(false, 'Parley')).toBeNull();
+    expect(versionReply(true, '\r\n')).toBeNull();
+  });
+});
+
+describe('whois', () => {
+  it('labels the fields it knows and ignores the rest', () => {
+    const info = whoisInfo({ nick: 'bob', ident: 'b', hostname: 'h', real_name: 'Bob', idle: '12', logon: 'junk', weird: { x: 1 } });
+    expect(info).toEqual({ Nick: 'bob', User: 'b', Host: 'h', 'Real name': 'Bob', Idle: '12 s' });
+  });
+});

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParley, type Message, type Parley, type ParleyOptions, type UiOps } from '@parley/core';
+import ircPlugin from '../src/index.js';
+
+export interface Harness {
+  parley: Parley;
+  messages: Message[];
+  /** Adds and connects an IRC account; returns its id. */
+  account(nick: string, settings: Record<string, unknown>, secrets?: Record<string, string>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function harness(options: Partial<ParleyOptions> = {}): Promise<Harness> {
+  const home = mkdtempSync(join(tmpdir(), 'parley-irc-'));
+  const parley = await createParley({
+    home,
+    plugins: [ircPlugin],
+    discover: false,
+    passphrase: 'test passphrase',
+    secretStore: 'file',
+    reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+    log: () => {},
+    ...options,
+  });
+  const messages: Message[] = [];
+  parley.events.on('messageWritten', (m) => messages.push(m));
+  return {
+    parley,
+    messages,
+    async account(nick, settings, secrets) {
+      const acc = await parley.accounts.add({
+        protocol: 'irc',
+        username: `${nick}@127.0.0.1`,
+        settings: settings as never,
+        ...(secrets === undefined ? {} : { secrets }),
+      });
+      return acc.id;
+    },
+    async close() {
+      await parley.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` returns a value other than undefined/false. */
+export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A bare IRC client on a socket, to see exactly what the server relays. */
+export interface RawClient {
+  lines: string[];
+  /** Every byte as received, to check line lengths and encodings. */
+  raw(): Buffer;
+  send(line: string): void;
+  close(): void;
+}
+
+export async function rawClient(port: number, nick: string, channels: readonly string[] = []): Promise<RawClient> {
+  const socket: Socket = netConnect({ host: '127.0.0.1', port });
+  const lines: string[] = [];
+  const chunks: Buffer[] = [];
+  let pending = '';
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    pending += d.toString('utf8');
+    const parts = pending.split('\r\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+  await waitFor(() => lines.some((l) => / 001 /.test(l)), `${nick} to register`);
+  for (const channel of channels) {
+    socket.write(`JOIN ${channel}\r\n`);
+    await waitFor(() => lines.some((l) => new RegExp(` 366 ${nick} ${channel} `, 'i').test(l)), `${nick} to join ${channel}`);
+  }
+  return {
+    lines,
+    raw: () => Buffer.concat(chunks),
+    send: (line) => socket.write(`${line}\r\n`),
+    close: () => socket.destroy(),
+  };
+}
+
+/** A UI that answers every confirmation with `answer` and records what it was asked. */
+export function answeringUi(answer: boolean): UiOps & { asked: Array<{ title: string; details?: Record<string, string> }> } {
+  const asked: Array<{ title: string; details?: Record<string, string> }> = [];
+  return {
+    asked,
+    async request(request) {
+      asked.push({ title: request.title, ...(request.kind === 'confirm' && request.details ? { details: request.details } : {}) });
+      return (request.kind === 'confirm' ? answer : undefined) as never;
+    },
+    notify() {},
+  };
+}
