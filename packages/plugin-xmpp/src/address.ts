@@ -1,0 +1,40 @@
+/**
+ * JIDs as they arrive from the network: anything may be in a `from`
+ * attribute. These helpers never throw; an address they cannot read is
+ * `undefined` and the stanza carrying it is skipped with a log line.
+ * RFC 7622 §3: localpart and resourcepart at most 1023 bytes, domainpart
+ * non-empty; the localpart excludes " & ' / : < > @.
+ */
+export interface Address {
+  local: string;
+  domain: string;
+  resource: string;
+  /** local@domain (or domain), lower-cased where the spec folds case. */
+  bare: string;
+  full: string;
+}
+
+const LOCAL_FORBIDDEN = /["&'/:<>@\s]/;
+const DOMAIN = /^(\[[0-9a-fA-F:.]+\]|[^\s@/"&'<>]+)$/;
+
+export function parseAddress(value: string | undefined | null): Address | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 3071) return undefined;
+  const slash = value.indexOf('/');
+  const bareText = slash === -1 ? value : value.slice(0, slash);
+  const resource = slash === -1 ? '' : value.slice(slash + 1);
+  const at = bareText.indexOf('@');
+  const local = at === -1 ? '' : bareText.slice(0, at);
+  const domain = (at === -1 ? bareText : bareText.slice(at + 1)).toLowerCase().replace(/\.$/, '');
+  if (at !== -1 && (local.length === 0 || LOCAL_FORBIDDEN.test(local))) return undefined;
+  if (domain.length === 0 || !DOMAIN.test(domain) || domain.length > 1023) return undefined;
+  if (slash !== -1 && resource.length === 0) return undefined;
+  if (Buffer.byteLength(local) > 1023 || Buffer.byteLength(resource) > 1023) return undefined;
+  // Localparts are case-insensitive in practice (nodeprep / UsernameCaseMapped).
+  const bare = local === '' ? domain : `${local.toLowerCase()}@${domain}`;
+  return { local: local.toLowerCase(), domain, resource, bare, full: resource === '' ? bare : `${bare}/${resource}` };
+}
+
+/** The bare JID of a user-typed address, or undefined when it is not one. */
+export function bareOf(value: string | undefined | null): string | undefined {
+  return parseAddress(value)?.bare;
+}

@@ -1,0 +1,318 @@
+import {
+  ConnectionError,
+  type ConnectionContext,
+  type OutgoingMessage,
+  type Presence,
+  type ProtocolConnection,
+  type RosterEntry,
+  type Target,
+  type TypingState,
+} from '@parley/core';
+import { client, xml, type Client } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import { parseAddress, type Address } from './address.js';
+import { enableElement, NS_CARBONS } from './carbons.js';
+import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
+import { toConnectionError } from './errors.js';
+import { Messages } from './messages.js';
+import { Muc } from './muc.js';
+import { readSettings, type XmppSettings } from './options.js';
+import { startKeepalive } from './ping.js';
+import { PresenceTracker, presenceElement } from './presence.js';
+import { NS_ROSTER, Roster } from './roster.js';
+import { addMechanisms, credentialsFactory } from './sasl.js';
+import type { Session } from './session.js';
+import { resolveEndpoints, type Endpoint } from './srv.js';
+import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
+
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The parts of @xmpp/client's client we use that its published types leave out. */
+interface ClientInternals {
+  transports: TransportClass[];
+  saslFactory: { use(mechanism: unknown): unknown };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One XMPP account's connection. @xmpp/client handles the stream, SASL,
+ * resource binding and stream management; the modules here add TLS policy,
+ * the roster, presence, messages, MUC and discovery, and report everything
+ * to the core through the ConnectionContext. Reconnecting is the core's job:
+ * the library's own reconnect is switched off.
+ */
+export class XmppConnection implements ProtocolConnection {
+  private xmpp: Client | undefined;
+  private socket: SecureSocket | undefined;
+  private settings!: XmppSettings;
+  private own!: Address;
+  private state: 'idle' | 'connecting' | 'online' | 'closed' = 'idle';
+  private lastError: ConnectionError | undefined;
+  private stopKeepalive: () => void = () => {};
+  private readonly session: Session;
+  readonly roster: Roster;
+  readonly presence: PresenceTracker;
+  readonly messages: Messages;
+  readonly muc: Muc;
+  readonly disco: Disco;
+  private mucService: Promise<string | undefined> | undefined;
+
+  constructor(private readonly ctx: ConnectionContext) {
+    const self = this;
+    this.session = {
+      ctx,
+      log: ctx.log,
+      send: (stanza) => this.client().send(stanza),
+      iqGet: (child, to, timeout) => this.client().iqCaller.get(child, to, timeout) as Promise<Element | undefined>,
+      iqSet: (child, to, timeout) => this.client().iqCaller.set(child, to, timeout) as Promise<Element | undefined>,
+      ownJid() {
+        const bound = parseAddress(self.xmpp?.jid?.toString());
+        const a = bound ?? self.own;
+        return { full: a.full, bare: a.bare, domain: a.domain, local: a.local };
+      },
+    };
+    this.roster = new Roster(this.session);
+    this.presence = new PresenceTracker(this.session);
+    this.disco = new Disco(this.session);
+    this.muc = new Muc(this.session, () => (this.mucService ??= this.disco.findMucService(this.own.domain)), () => this.settings.nick || this.own.local || 'parley');
+    this.messages = new Messages(this.session, (bare) => this.muc.isRoom(bare));
+    ctx.signal.addEventListener('abort', () => void this.disconnect(), { once: true });
+  }
+
+  private client(): Client {
+    if (this.xmpp === undefined || this.state === 'closed') throw ConnectionError.network('Not connected');
+    return this.xmpp;
+  }
+
+  async connect(): Promise<void> {
+    this.settings = readSettings(this.ctx.settings);
+    const own = parseAddress(this.ctx.account.username);
+    if (own === undefined || own.local === '' || own.resource !== '') {
+      throw ConnectionError.invalidUsername(`"${this.ctx.account.username}" is not a JID like name@example.org`);
+    }
+    this.own = own;
+    this.state = 'connecting';
+    const steps = 5;
+    this.ctx.progress('Looking up server', 1, steps);
+    const endpoints = await resolveEndpoints(own.domain, this.settings, this.settings.security, this.ctx.coreSetting('dnsServers'));
+    if (endpoints.length === 0) throw ConnectionError.invalidSettings(`${own.domain} publishes no XMPP service`, { hint: 'Set the connect server in the advanced settings' });
+
+    let failure: ConnectionError | undefined;
+    for (const endpoint of endpoints) {
+      try {
+        await this.attempt(endpoint, steps);
+        return;
+      } catch (error) {
+        failure = toConnectionError(error);
+        this.teardown();
+        // Only a network failure is worth trying the next host for.
+        if (failure.reason !== 'network' || this.ctx.signal.aborted) break;
+      }
+    }
+    this.state = 'closed';
+    throw failure ?? ConnectionError.network('Could not connect');
+  }
+
+  private async attempt(endpoint: Endpoint, steps: number): Promise<void> {
+    const password = async (): Promise<string> => {
+      const secret = await this.ctx.getSecret('password', { prompt: `Password for ${this.own.bare}` });
+      if (secret === undefined || secret === '') throw ConnectionError.authenticationFailed('No password was given', { hint: 'Enter the account\'s password' });
+      return secret;
+    };
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    const xmpp = client({
+      service: `xmpp://${host}:${endpoint.port}`,
+      domain: this.own.domain,
+      resource: this.settings.resource,
+      credentials: credentialsFactory(this.own.local, password, (mechanism) => this.ctx.log.debug('SASL mechanism', { mechanism })) as never,
+    });
+    this.xmpp = xmpp;
+    // The core decides when to reconnect (its policy, its backoff).
+    xmpp.reconnect.stop();
+    const internals = xmpp as unknown as ClientInternals;
+    installTransport(
+      internals.transports,
+      {
+        security: this.settings.security,
+        domain: this.own.domain,
+        ca: this.ctx.tlsCa(),
+        trust: (certificate) => this.ctx.trustCertificate(certificate),
+        onOpen: (secure) => this.ctx.progress(secure ? 'Authenticating (encrypted)' : 'Authenticating', 3, steps),
+      },
+      (socket) => {
+        this.socket = socket;
+      },
+    );
+    addMechanisms(internals.saslFactory);
+
+    xmpp.on('error', (error: unknown) => {
+      this.lastError = toConnectionError(error);
+      this.ctx.log.debug('XMPP error', { error: this.lastError.message, reason: this.lastError.reason });
+    });
+    xmpp.on('stanza', (stanza: Element) => this.route(stanza));
+    xmpp.on('disconnect', () => this.onDisconnect());
+    xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
+    xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
+
+    this.ctx.progress('Connecting', 2, steps);
+    await withTimeout(xmpp.start(), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not complete the sign-in in time'));
+    this.ctx.progress('Fetching the contact list', 4, steps);
+    // RFC 6121 §2.2: the roster before the initial presence, so every
+    // contact's presence that follows has a buddy to go to.
+    await this.roster.fetch();
+    await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
+    // A round trip after the presence: the server handles a stream's stanzas
+    // in order, so once it answers, we are available (messages sent to us
+    // from now on are delivered, not stored offline) and carbons are on.
+    await this.afterOnline();
+    this.ctx.progress('Online', 5, steps);
+    this.state = 'online';
+    this.lastError = undefined;
+    this.stopKeepalive = startKeepalive(this.session, this.settings.pingIntervalMs, (error) => {
+      this.lastError = ConnectionError.network('The server stopped answering pings', { cause: error });
+      this.socket?.destroy();
+    });
+  }
+
+  /** Optional extras the server may support; failures only cost the feature. */
+  private async afterOnline(): Promise<void> {
+    try {
+      const server = await this.disco.info(this.own.domain);
+      if (server.features.has(NS_CARBONS)) await this.session.iqSet(enableElement());
+    } catch (error) {
+      this.ctx.log.debug('Could not enable carbons', { error: String(error) });
+    }
+  }
+
+  private route(stanza: Element): void {
+    try {
+      const from = parseAddress(stanza.attrs.from as string | undefined);
+      const fromRoom = from !== undefined && this.muc.isRoom(from.bare);
+      if (stanza.is('message')) {
+        if (stanza.attrs.type === 'groupchat' || (fromRoom && from.resource === '')) this.muc.handleMessage(stanza);
+        else this.messages.handle(stanza);
+      } else if (stanza.is('presence')) {
+        if (fromRoom) this.muc.handlePresence(stanza);
+        else this.presence.handle(stanza);
+      }
+    } catch (error) {
+      // Bad input from the network is skipped with a log line, never a crash.
+      this.ctx.log.warn('Skipped a stanza that could not be handled', { name: stanza.name, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private onDisconnect(): void {
+    if (this.state !== 'online') return;
+    this.state = 'closed';
+    this.stopKeepalive();
+    this.presence.clear();
+    this.muc.clear('Disconnected from the server');
+    const error = this.lastError !== undefined && this.lastError.reason !== 'other' ? this.lastError : ConnectionError.network('The connection to the server was lost', this.lastError === undefined ? undefined : { cause: this.lastError });
+    this.ctx.connectionLost(error);
+  }
+
+  private teardown(): void {
+    this.stopKeepalive();
+    this.socket?.destroy();
+    this.xmpp?.removeAllListeners();
+    // Errors from a torn-down client must not become unhandled 'error' events.
+    this.xmpp?.on('error', () => {});
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.state === 'closed' && this.xmpp === undefined) return;
+    const wasOnline = this.state === 'online';
+    this.state = 'closed';
+    this.stopKeepalive();
+    const xmpp = this.xmpp;
+    if (xmpp !== undefined && wasOnline) {
+      try {
+        await withTimeout(
+          (async () => {
+            await xmpp.send(xml('presence', { type: 'unavailable' }));
+            await xmpp.stop();
+          })(),
+          3000,
+          () => new Error('timeout'),
+        );
+      } catch {
+        // Closing anyway.
+      }
+    }
+    this.teardown();
+    this.xmpp = undefined;
+  }
+
+  async sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string }> {
+    if (target.kind === 'chat') return this.muc.send(target.room, message);
+    return this.messages.send(target.peer, message);
+  }
+
+  async setPresence(presence: Presence): Promise<void> {
+    // XMPP has no invisible status of its own: appear offline and keep receiving messages.
+    const element = presence.status === 'invisible' ? xml('presence', { type: 'unavailable' }) : presenceElement(presence, this.settings.priority);
+    await this.client().send(element);
+  }
+
+  async setTyping(peer: string, state: TypingState): Promise<void> {
+    await this.messages.typing(peer, state);
+  }
+
+  async joinChat(room: string, options?: { password?: string; nick?: string }): Promise<void> {
+    await this.muc.join(room, options);
+  }
+
+  async leaveChat(room: string): Promise<void> {
+    await this.muc.leave(room);
+  }
+
+  async setTopic(room: string, topic: string): Promise<void> {
+    await this.muc.setTopic(room, topic);
+  }
+
+  async addBuddy(entry: RosterEntry): Promise<void> {
+    const jid = parseAddress(entry.name);
+    if (jid === undefined || jid.resource !== '') throw ConnectionError.invalidSettings(`"${entry.name}" is not a JID`);
+    await this.roster.set({ ...entry, name: jid.bare });
+    // RFC 6121 §3.1.1: ask to see their presence.
+    await this.client().send(xml('presence', { to: jid.bare, type: 'subscribe' }));
+  }
+
+  async removeBuddy(name: string): Promise<void> {
+    const jid = parseAddress(name);
+    if (jid === undefined) return;
+    await this.roster.remove(jid.bare);
+  }
+
+  async updateBuddy(entry: RosterEntry): Promise<void> {
+    const jid = parseAddress(entry.name);
+    if (jid === undefined) throw ConnectionError.invalidSettings(`"${entry.name}" is not a JID`);
+    await this.roster.set({ ...entry, name: jid.bare });
+  }
+
+  async getBuddyInfo(name: string): Promise<Record<string, string>> {
+    const jid = parseAddress(name);
+    if (jid === undefined) return {};
+    const info: Record<string, string> = {};
+    const resources = this.presence.resourcesOf(jid.bare);
+    if (resources.length > 0) info.Resources = resources.join(', ');
+    const roster = this.roster.items.get(jid.bare);
+    if (roster !== undefined) info.Subscription = roster.subscription;
+    const first = resources[0];
+    if (first !== undefined) {
+      const disco = await this.disco.info(`${jid.bare}/${first}`);
+      const client = disco.identities.find((i) => i.category === 'client');
+      if (client?.name !== undefined) info.Client = client.name;
+    }
+    return info;
+  }
+}

@@ -1,0 +1,287 @@
+import { ConnectionError, MessageError, type ChatParticipant, type OutgoingMessage } from '@parley/core';
+import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import { parseAddress } from './address.js';
+import { delayedAt } from './delay.js';
+import type { Session } from './session.js';
+import { MAX_BODY_BYTES, xmlSafe } from './text.js';
+
+/** XEP-0045 Multi-User Chat. */
+export const NS_MUC = 'http://jabber.org/protocol/muc';
+export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
+
+interface Occupant extends ChatParticipant {
+  affiliation: string;
+  mucRole: string;
+}
+
+interface Room {
+  jid: string;
+  nick: string;
+  joined: boolean;
+  occupants: Map<string, Occupant>;
+  join?: { resolve(): void; reject(error: Error): void; timer: NodeJS.Timeout };
+  /** Ids of groupchat messages we sent, to recognise the room's reflection of them (§7.4). */
+  sent: Set<string>;
+}
+
+/**
+ * The display role: affiliation first (it outlives the visit), then the
+ * role in the room. The label keeps XEP-0045's own words.
+ */
+export function participantRole(affiliation: string, role: string): Pick<ChatParticipant, 'role' | 'roleLabel'> {
+  const label = [affiliation !== 'none' ? affiliation : undefined, role !== 'none' ? role : undefined].filter(Boolean).join(', ');
+  let mapped: ChatParticipant['role'];
+  if (affiliation === 'owner') mapped = 'owner';
+  else if (affiliation === 'admin') mapped = 'admin';
+  else if (role === 'moderator') mapped = 'moderator';
+  else if (affiliation === 'member') mapped = 'member';
+  else if (role === 'participant') mapped = 'voice';
+  else if (role === 'visitor') mapped = 'visitor';
+  const out: Pick<ChatParticipant, 'role' | 'roleLabel'> = {};
+  if (mapped !== undefined) out.role = mapped;
+  if (label !== '') out.roleLabel = label;
+  return out;
+}
+
+function statusCodes(x: Element | undefined): Set<string> {
+  return new Set((x?.getChildren('status') ?? []).map((s) => String(s.attrs.code)));
+}
+
+/** §7.2.6 / §7.2.7 … join errors, as the user should read them. */
+function joinError(room: string, stanza: Element): Error {
+  const error = stanza.getChild('error');
+  const condition = error?.getChildElements().find((c) => c.name !== 'text')?.name ?? 'undefined-condition';
+  const text = error?.getChildText('text') ?? undefined;
+  const reasons: Record<string, string> = {
+    'not-authorized': 'a password is required, or the password is wrong',
+    forbidden: 'you are banned from this room',
+    'registration-required': 'the room is for members only',
+    conflict: 'that nickname is already in use in the room',
+    'service-unavailable': 'the room is full',
+    'item-not-found': 'the room does not exist and cannot be created',
+    'not-allowed': 'room creation is restricted',
+    'not-acceptable': 'the nickname is not acceptable',
+  };
+  return new MessageError('send-failed', `Cannot join ${room}: ${reasons[condition] ?? condition}${text ? ` (${text})` : ''}`);
+}
+
+export class Muc {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(
+    private readonly session: Session,
+    /** The server's MUC service, for room names given without a domain. */
+    private readonly service: () => Promise<string | undefined>,
+    private readonly defaultNick: () => string,
+  ) {}
+
+  isRoom(bare: string): boolean {
+    return this.rooms.has(bare);
+  }
+
+  /** "#room" or "room" or "room@conference.example.org" → the room's bare JID. */
+  async roomJid(name: string): Promise<string> {
+    const trimmed = name.trim().replace(/^#/, '');
+    if (trimmed.includes('@')) {
+      const address = parseAddress(trimmed);
+      if (address === undefined || address.resource !== '' || address.local === '') throw new MessageError('no-route', `"${name}" is not a room address`);
+      return address.bare;
+    }
+    const service = await this.service();
+    if (service === undefined) throw new MessageError('not-supported', 'This server offers no group chat service; give the room as room@service');
+    const address = parseAddress(`${trimmed}@${service}`);
+    if (address === undefined) throw new MessageError('no-route', `"${name}" is not a room name`);
+    return address.bare;
+  }
+
+  /** §7.2: enter a room; resolves once the room sends our own presence back. */
+  async join(name: string, options: { password?: string; nick?: string } = {}): Promise<string> {
+    const jid = await this.roomJid(name);
+    const existing = this.rooms.get(jid);
+    if (existing?.joined === true) return jid;
+    const nick = xmlSafe(options.nick ?? this.defaultNick()).trim();
+    if (nick === '' || parseAddress(`${jid}/${nick}`) === undefined) throw new MessageError('send-failed', `"${nick}" is not a usable nickname`);
+    const room: Room = { jid, nick, joined: false, occupants: new Map(), sent: new Set() };
+    this.rooms.set(jid, room);
+    const x = xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '50' }));
+    if (options.password !== undefined && options.password !== '') x.append(xml('password', {}, xmlSafe(options.password)));
+    const entered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new MessageError('send-timeout', `The room ${jid} did not answer`)), 20_000);
+      room.join = { resolve, reject, timer };
+    });
+    try {
+      await this.session.send(xml('presence', { to: `${jid}/${nick}` }, x));
+      await entered;
+    } catch (error) {
+      if (room.join !== undefined) clearTimeout(room.join.timer);
+      this.rooms.delete(jid);
+      throw error;
+    } finally {
+      if (room.join !== undefined) clearTimeout(room.join.timer);
+      delete room.join;
+    }
+    return jid;
+  }
+
+  async leave(name: string): Promise<void> {
+    const jid = await this.roomJid(name);
+    const room = this.rooms.get(jid);
+    if (room === undefined) return;
+    this.rooms.delete(jid);
+    await this.session.send(xml('presence', { to: `${jid}/${room.nick}`, type: 'unavailable' })).catch(() => {});
+    this.session.ctx.chats.left(jid);
+  }
+
+  async send(name: string, message: OutgoingMessage): Promise<{ protocolId: string }> {
+    const room = this.rooms.get(await this.roomJid(name));
+    if (room === undefined || !room.joined) throw new MessageError('no-route', `Not in the room ${name}`);
+    const text = xmlSafe(message.flags.action === true ? `/me ${message.text}` : message.text);
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new MessageError('send-failed', 'The message is too long for XMPP servers');
+    const id = xmlSafe(message.id);
+    room.sent.add(id);
+    await this.sendOrFail(xml('message', { type: 'groupchat', to: room.jid, id }, xml('body', {}, text)));
+    return { protocolId: id };
+  }
+
+  async setTopic(name: string, topic: string): Promise<void> {
+    const jid = await this.roomJid(name);
+    await this.sendOrFail(xml('message', { type: 'groupchat', to: jid }, xml('subject', {}, xmlSafe(topic))));
+  }
+
+  /** §7.6: change our nickname in a room. */
+  async changeNick(name: string, nick: string): Promise<void> {
+    const room = this.rooms.get(await this.roomJid(name));
+    const clean = xmlSafe(nick).trim();
+    if (room === undefined) throw new MessageError('no-route', `Not in the room ${name}`);
+    if (clean === '' || parseAddress(`${room.jid}/${clean}`) === undefined) throw new MessageError('send-failed', `"${nick}" is not a usable nickname`);
+    await this.sendOrFail(xml('presence', { to: `${room.jid}/${clean}` }));
+  }
+
+  /** §8.2: a moderator kicks an occupant (role none). */
+  async kick(name: string, nick: string, reason?: string): Promise<void> {
+    const jid = await this.roomJid(name);
+    const item = xml('item', { nick: xmlSafe(nick), role: 'none' });
+    if (reason !== undefined && reason !== '') item.append(xml('reason', {}, xmlSafe(reason)));
+    await this.session.iqSet(xml('query', { xmlns: NS_MUC_ADMIN }, item), jid);
+  }
+
+  handlePresence(stanza: Element): void {
+    const from = parseAddress(stanza.attrs.from as string | undefined);
+    const room = from === undefined ? undefined : this.rooms.get(from.bare);
+    if (from === undefined || room === undefined) return;
+    const type = stanza.attrs.type as string | undefined;
+    if (type === 'error') {
+      if (room.join !== undefined) room.join.reject(joinError(room.jid, stanza));
+      else this.session.ctx.chats.system(room.jid, joinError(room.jid, stanza).message, true);
+      return;
+    }
+    const nick = from.resource;
+    if (nick === '') return;
+    const x = stanza.getChild('x', NS_MUC_USER);
+    const codes = statusCodes(x);
+    const item = x?.getChild('item');
+    const self = codes.has('110') || nick === room.nick;
+    const affiliation = String(item?.attrs.affiliation ?? 'none');
+    const mucRole = String(item?.attrs.role ?? 'none');
+
+    if (type === 'unavailable') {
+      room.occupants.delete(nick);
+      if (codes.has('303') && typeof item?.attrs.nick === 'string') {
+        // §7.6.3: a nickname change is an unavailable for the old nick then an available for the new one.
+        const newNick = item.attrs.nick;
+        if (self) room.nick = newNick;
+        room.occupants.set(newNick, { nick: newNick, affiliation, mucRole, ...participantRole(affiliation, mucRole) });
+        if (room.joined) this.session.ctx.chats.participantRenamed(room.jid, nick, newNick);
+        return;
+      }
+      const kicked = codes.has('307') || codes.has('301');
+      const reason = item?.getChildText('reason') ?? undefined;
+      if (self) {
+        this.rooms.delete(room.jid);
+        if (room.join !== undefined) room.join.reject(new MessageError('send-failed', `The room ${room.jid} refused us`));
+        this.session.ctx.chats.left(room.jid, kicked ? `Kicked${reason ? `: ${reason}` : ''}` : reason);
+        return;
+      }
+      if (room.joined) this.session.ctx.chats.participantLeft(room.jid, nick, reason, kicked ? 'kick' : 'part');
+      return;
+    }
+
+    const occupant: Occupant = { nick, affiliation, mucRole, ...participantRole(affiliation, mucRole) };
+    const realJid = parseAddress(item?.attrs.jid as string | undefined);
+    if (realJid !== undefined) occupant.realName = realJid.bare;
+    const known = room.occupants.has(nick);
+    room.occupants.set(nick, occupant);
+    if (self && !room.joined) {
+      // §7.2.3: our own presence comes last, after everyone already in the room.
+      room.joined = true;
+      this.session.ctx.chats.joined(room.jid, { nick: room.nick });
+      this.session.ctx.chats.participants(room.jid, [...room.occupants.values()].map(publicParticipant));
+      room.join?.resolve();
+      return;
+    }
+    if (!room.joined) return;
+    if (known) this.session.ctx.chats.participants(room.jid, [...room.occupants.values()].map(publicParticipant));
+    else this.session.ctx.chats.participantJoined(room.jid, publicParticipant(occupant));
+  }
+
+  handleMessage(stanza: Element): void {
+    const from = parseAddress(stanza.attrs.from as string | undefined);
+    const room = from === undefined ? undefined : this.rooms.get(from.bare);
+    if (from === undefined || room === undefined) {
+      this.session.log.debug('Groupchat message from a room we are not in', { from: String(stanza.attrs.from) });
+      return;
+    }
+    if (stanza.attrs.type === 'error') {
+      const condition = stanza.getChild('error')?.getChildElements()[0]?.name ?? 'undefined-condition';
+      this.session.ctx.chats.system(room.jid, `The room refused a message (${condition})`, true);
+      return;
+    }
+    const body = stanza.getChildText('body');
+    const subject = stanza.getChild('subject');
+    // §8.1: a subject change is a message with <subject/> and no body.
+    if (subject !== undefined && (body === null || body === undefined || body === '')) {
+      this.session.ctx.chats.topic(room.jid, subject.text(), from.resource || undefined);
+      return;
+    }
+    if (body === null || body === undefined || body === '') return;
+    const id = stanza.attrs.id;
+    if (typeof id === 'string' && room.sent.delete(id)) return; // our own message reflected
+    const delayed = delayedAt(stanza);
+    const sender = from.resource === '' ? room.jid : from.resource;
+    this.session.ctx.receiveMessage({
+      conversation: { kind: 'chat', room: room.jid },
+      sender,
+      text: body,
+      ...(typeof id === 'string' && id !== '' ? { protocolId: id } : {}),
+      ...(delayed === undefined ? {} : { timestamp: delayed }),
+      flags: { ...(delayed === undefined ? {} : { delayed: true }), ...(from.resource === '' ? { system: true } : {}) },
+      ...(from.resource === room.nick ? { fromSelf: true } : {}),
+    });
+  }
+
+  /** Our connection dropped: every room is left (a reconnect joins again through the core). */
+  clear(reason: string): void {
+    for (const room of this.rooms.values()) {
+      if (room.joined) this.session.ctx.chats.left(room.jid, reason);
+    }
+    this.rooms.clear();
+  }
+
+  private async sendOrFail(stanza: Element): Promise<void> {
+    try {
+      await this.session.send(stanza);
+    } catch (error) {
+      throw ConnectionError.network('Not connected', { cause: error });
+    }
+  }
+}
+
+function publicParticipant(o: Occupant): ChatParticipant {
+  const p: ChatParticipant = { nick: o.nick };
+  if (o.role !== undefined) p.role = o.role;
+  if (o.roleLabel !== undefined) p.roleLabel = o.roleLabel;
+  if (o.realName !== undefined) p.realName = o.realName;
+  return p;
+}

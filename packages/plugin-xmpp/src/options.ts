@@ -1,0 +1,77 @@
+import { ConnectionError, type OptionSchema, type Settings } from '@parley/core';
+
+/**
+ * The account form: Pidgin's Basic tab (JID, password, resource) and its
+ * Advanced tab (server override for domains without SRV records, connection
+ * security, priority). The same object is the `options` of the manifest.
+ */
+export const xmppOptions = {
+  password: { kind: 'secret', label: 'Password', group: 'basic', required: true },
+  resource: { kind: 'string', label: 'Resource', group: 'basic', default: 'parley', maxLength: 1023 },
+  server: {
+    kind: 'string',
+    label: 'Connect server',
+    description: 'Host to connect to instead of looking up the domain (SRV records)',
+    group: 'advanced',
+    default: '',
+  },
+  port: { kind: 'integer', label: 'Connect port', description: '0: 5222, or 5223 for direct TLS', group: 'advanced', default: 0, min: 0, max: 65535 },
+  security: {
+    kind: 'choice',
+    label: 'Connection security',
+    group: 'advanced',
+    default: 'starttls',
+    choices: [
+      { value: 'starttls', label: 'Require encryption (STARTTLS)' },
+      { value: 'tls', label: 'Use direct TLS (old-style SSL, port 5223)' },
+      { value: 'plain', label: 'Allow plaintext (unsafe: password readable on the network)' },
+    ],
+  },
+  priority: { kind: 'integer', label: 'Priority', group: 'advanced', default: 1, min: -128, max: 127 },
+  pingInterval: { kind: 'integer', label: 'Keepalive ping every (seconds)', group: 'advanced', default: 60, min: 0, max: 3600 },
+  nick: { kind: 'string', label: 'Nickname in group chats', description: 'Defaults to the JID\'s local part', group: 'advanced', default: '' },
+} as const satisfies OptionSchema;
+
+export type Security = 'starttls' | 'tls' | 'plain';
+
+export interface XmppSettings {
+  resource: string;
+  /** Empty: look the domain up. */
+  server: string;
+  /** 0: the default for the security mode. */
+  port: number;
+  security: Security;
+  priority: number;
+  pingIntervalMs: number;
+  nick: string;
+}
+
+function str(settings: Settings, key: string, fallback: string): string {
+  const v = settings[key];
+  return typeof v === 'string' ? v : fallback;
+}
+function int(settings: Settings, key: string, fallback: number): number {
+  const v = settings[key];
+  return typeof v === 'number' && Number.isInteger(v) ? v : fallback;
+}
+
+/** Reads validated settings into a typed object; rejects what the core's validator cannot know. */
+export function readSettings(settings: Settings): XmppSettings {
+  const security = str(settings, 'security', 'starttls');
+  if (security !== 'starttls' && security !== 'tls' && security !== 'plain') {
+    throw ConnectionError.invalidSettings(`Unknown connection security "${security}"`, { hint: 'Choose starttls, tls or plain' });
+  }
+  const server = str(settings, 'server', '').trim();
+  if (server !== '' && !/^[A-Za-z0-9.\-:[\]]+$/.test(server)) {
+    throw ConnectionError.invalidSettings(`"${server}" is not a host name`, { hint: 'Set the connect server to a host name or address' });
+  }
+  return {
+    resource: str(settings, 'resource', 'parley') || 'parley',
+    server,
+    port: int(settings, 'port', 0),
+    security,
+    priority: Math.max(-128, Math.min(127, int(settings, 'priority', 1))),
+    pingIntervalMs: int(settings, 'pingInterval', 60) * 1000,
+    nick: str(settings, 'nick', ''),
+  };
+}

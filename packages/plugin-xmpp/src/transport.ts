@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Security } from './options.js';
+import { negotiateStartTls, type StreamParserClass } from './starttls.js';
+import { secureSocket, type TlsPolicy } from './tls.js';
+
+export interface TransportConfig extends TlsPolicy {
+  security: Security;
+  /** Called once the socket is open, secured or not (for progress). */
+  onOpen?(secure: boolean): void;
+}
+
+/**
+ * The socket @xmpp/client writes to: it opens TCP, negotiates TLS as the
+ * account says (STARTTLS or direct TLS) and only then reports `connect`, so
+ * the library's own STARTTLS step finds nothing to upgrade and every stream
+ * it opens is already encrypted. It speaks the library's socket interface
+ * (events connect / data / close / error; write, end, `secure`).
+ */
+export class SecureSocket extends EventEmitter {
+  secure = false;
+  private socket: Socket | undefined;
+  private closed = false;
+
+  constructor(private readonly config: TransportConfig, private readonly Parser: StreamParserClass) {
+    super();
+  }
+
+  connect(params: { host: string; port: number }): void {
+    this.open(params).then(
+      (socket) => {
+        if (this.closed) {
+          socket.destroy();
+          return;
+        }
+        this.attach(socket);
+        this.config.onOpen?.(this.secure);
+        this.emit('connect');
+      },
+      (error: unknown) => {
+        this.emit('error', error);
+        this.closed = true;
+        this.emit('close', true);
+      },
+    );
+  }
+
+  private async open({ host, port }: { host: string; port: number }): Promise<Socket> {
+    if (this.config.security === 'tls') {
+      const socket = await secureSocket(this.config, { host, port });
+      this.secure = true;
+      return socket;
+    }
+    const raw = await new Promise<Socket>((resolve, reject) => {
+      const socket = netConnect({ host, port });
+      this.socket = socket;
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
+    if (this.config.security === 'plain') return raw;
+    try {
+      await negotiateStartTls(raw, this.config.domain, this.Parser);
+      const socket = await secureSocket(this.config, { socket: raw });
+      this.secure = true;
+      return socket;
+    } catch (error) {
+      raw.destroy();
+      throw error;
+    }
+  }
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', (data: Buffer) => this.emit('data', data));
+    socket.on('error', (error: Error) => this.emit('error', error));
+    socket.once('close', (hadError: boolean) => {
+      this.closed = true;
+      this.emit('close', hadError);
+    });
+  }
+
+  write(data: string, callback?: (error?: Error | null) => void): void {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) {
+      callback?.(new Error('Not connected'));
+      return;
+    }
+    socket.write(data, callback);
+  }
+
+  end(): void {
+    this.closed = true;
+    this.socket?.end();
+  }
+
+  /** Drops the connection at once (keepalive timeout). */
+  destroy(): void {
+    this.closed = true;
+    this.socket?.destroy();
+  }
+}
+
+/** What we need of @xmpp/client's connection classes (not in its published types). */
+export interface TransportClass {
+  new (...args: never[]): unknown;
+  prototype: { socketParameters(service: string): unknown; Socket: unknown; Parser: StreamParserClass };
+}
+
+/**
+ * Replaces the client's transports with one TCP transport whose socket is
+ * ours. `service` is always `xmpp://host:port`; security comes from the
+ * account, not the URI.
+ */
+export function installTransport(transports: TransportClass[], config: TransportConfig, track: (socket: SecureSocket) => void): void {
+  const Base = transports.find((T) => {
+    try {
+      return T.prototype.socketParameters('xmpp://example.org:5222') !== undefined;
+    } catch {
+      return false;
+    }
+  });
+  if (Base === undefined) throw new Error('@xmpp/client has no TCP transport');
+  const Parser = Base.prototype.Parser;
+  class ParleySocket extends SecureSocket {
+    constructor() {
+      super(config, Parser);
+      track(this);
+    }
+  }
+  const Transport = class extends (Base as unknown as new () => object) {
+    socketParameters(service: string): { host: string; port: number } | undefined {
+      const match = /^xmpp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)$/.exec(service);
+      if (match === null) return undefined;
+      return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+    }
+  } as unknown as TransportClass;
+  Transport.prototype.Socket = ParleySocket;
+  transports.splice(0, transports.length, Transport);
+}
