@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { AccountManager, type AccountChanges, type NewAccount } from './accounts/account-manager.js';
 import { AccountStore } from './accounts/account-store.js';
@@ -21,7 +22,7 @@ import { createEvents, type ParleyEvents, type ParleyEventsListenOnly } from './
 import type { HistoryQuery, HistoryEntry, HistoryStore } from './history/history-store.js';
 import { SqliteHistory } from './history/sqlite-history.js';
 import { createHooks, tapOnlyHooks, type ParleyHooks, type ParleyHooksTapOnly } from './hooks/hooks.js';
-import { discoverPlugins } from './plugins/discovery.js';
+import { discoverPlugins, provideCoreTo } from './plugins/discovery.js';
 import { FaultTracker } from './plugins/fault-tracker.js';
 import { PluginRegistry, type PluginInfo, type ProtocolDescriptor } from './plugins/registry.js';
 import type { ConnectionContext, FeaturePlugin, ParleyPlugin, PluginApi, ProtocolPlugin, RosterEntry } from './plugins/contract.js';
@@ -89,7 +90,7 @@ function readCoreConfig(dir: string): CoreConfig {
 
 /** Where the application's own node_modules is: the one that holds this core. */
 function applicationNodeModules(): string[] {
-  const here = new URL('.', import.meta.url).pathname;
+  const here = fileURLToPath(new URL('.', import.meta.url));
   const dirs: string[] = [];
   let dir = here;
   for (;;) {
@@ -672,7 +673,10 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
   const registry = container.resolve(PluginRegistry);
   for (const plugin of options.plugins ?? []) registry.addDirect(plugin);
   if (options.discover !== false) {
-    const found = discoverPlugins([...(options.pluginDirs ?? []), ...applicationNodeModules(), join(paths.userPlugins, 'node_modules')]);
+    const userNodeModules = join(paths.userPlugins, 'node_modules');
+    const coreRoot = fileURLToPath(new URL('..', import.meta.url));
+    for (const dir of [...(options.pluginDirs ?? []), userNodeModules]) provideCoreTo(dir, coreRoot);
+    const found = discoverPlugins([...(options.pluginDirs ?? []), ...applicationNodeModules(), userNodeModules]);
     for (const plugin of found.plugins) registry.addDiscovered(plugin);
     for (const error of found.invalid) logSink({ level: 'warn', scope: 'parley:plugins', message: error.message, time: Date.now() });
   }

@@ -86,6 +86,8 @@ export class AccountManager {
   private schemaOf(protocol: string) {
     const descriptor = this.deps.registry.protocol(protocol);
     if (descriptor === undefined) {
+      const refusal = this.deps.registry.refusal(protocol);
+      if (refusal !== undefined) throw new ConfigError('unknown-protocol', refusal.message);
       throw new ConfigError('unknown-protocol', `Unknown protocol "${protocol}": no installed plugin provides it (installed: ${this.deps.registry.protocols().map((p) => p.id).join(', ') || 'none'})`);
     }
     return descriptor.options;

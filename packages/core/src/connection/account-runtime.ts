@@ -5,6 +5,8 @@ import type { ReconnectPolicy } from './reconnect-policy.js';
 
 /** How long a plugin gets to sign off politely before the core stops waiting. */
 export const DISCONNECT_TIMEOUT_MS = 5_000;
+/** How long one sign-in attempt may take in all (discovery, TLS, authentication). */
+export const CONNECT_TIMEOUT_MS = 90_000;
 
 export interface RuntimeDriver {
   /** Builds a connection for one attempt; `generation` tells stale callbacks apart. */
@@ -43,6 +45,7 @@ export class AccountRuntime {
     readonly account: () => AccountInfo,
     private readonly policy: ReconnectPolicy,
     private readonly driver: RuntimeDriver,
+    private readonly connectTimeoutMs = CONNECT_TIMEOUT_MS,
   ) {}
 
   get state(): ConnectionState {
@@ -105,7 +108,11 @@ export class AccountRuntime {
       if (!this.isCurrent(generation)) throw ConnectionError.other('Connection attempt was cancelled');
       connection = this.driver.open(plugin, generation, abort.signal);
       this.connection = connection;
-      await connection.connect();
+      const opened = connection;
+      // A plugin should bound its own waits; this is the backstop against one that does not.
+      await withTimeout(opened.connect(), this.connectTimeoutMs, () => {
+        throw ConnectionError.network('Signing in took too long: the server did not finish the handshake');
+      });
       if (!this.isCurrent(generation)) throw ConnectionError.other('Connection attempt was cancelled');
     } catch (raw) {
       const error = ConnectionError.from(raw);

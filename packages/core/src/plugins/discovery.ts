@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PluginError } from '../errors/ParleyError.js';
 import { ParleyError } from '../errors/ParleyError.js';
@@ -58,4 +58,22 @@ export function discoverPlugins(nodeModulesDirs: readonly string[]): DiscoveryRe
     }
   }
   return { plugins: [...seen.values()], invalid };
+}
+
+/**
+ * Plugins declare `@parley/core` as a peer dependency: the application that
+ * loads them provides it. For the user plugin folder, where `npm install`
+ * puts plugins without the core, that means linking the running core in, so
+ * a plugin's `import '@parley/core'` finds the core that loads it.
+ */
+export function provideCoreTo(nodeModules: string, coreRoot: string): void {
+  if (!existsSync(nodeModules)) return;
+  const target = join(nodeModules, '@parley', 'core');
+  if (existsSync(target)) return;
+  mkdirSync(join(nodeModules, '@parley'), { recursive: true });
+  try {
+    symlinkSync(coreRoot, target, 'dir');
+  } catch {
+    // Another process linked it first, or the folder is read-only: the plugin's own copy (if any) is used.
+  }
 }

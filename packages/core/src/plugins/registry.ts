@@ -134,9 +134,15 @@ export class PluginRegistry {
       .map((e) => this.describe(e));
   }
 
+  /** A usable protocol's descriptor; undefined when none is installed or it is incompatible. */
   protocol(id: string): ProtocolDescriptor | undefined {
     const entry = this.entries.get(this.key('protocol', id));
-    return entry === undefined ? undefined : this.describe(entry);
+    return entry === undefined || entry.info.status === 'incompatible' ? undefined : this.describe(entry);
+  }
+
+  /** Why a protocol cannot be used, when a plugin for it is installed but refused. */
+  refusal(id: string): PluginError | undefined {
+    return this.entries.get(this.key('protocol', id))?.info.error;
   }
 
   private describe(entry: Entry): ProtocolDescriptor {

@@ -1,0 +1,51 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BuddyList } from './buddy-list.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'parley-buddies-'));
+
+describe('BuddyList', () => {
+  it('syncs a roster: adds, updates, removes, and persists', () => {
+    const home = dir();
+    const list = new BuddyList(home);
+    list.sync('a1', [{ name: 'bob', groups: ['Work'] }, { name: 'carol', alias: 'Carol', groups: ['Friends'] }]);
+    list.sync('a1', [{ name: 'BOB', alias: 'Bobby', groups: ['Work'] }]);
+    expect(list.contactList().map((c) => [c.displayName, c.group])).toEqual([['Bobby', 'Work']]);
+    const reloaded = new BuddyList(home);
+    expect(reloaded.contactList().map((c) => c.displayName)).toEqual(['Bobby']);
+    expect(reloaded.find('a1', 'bob')?.buddy.presence.status).toBe('offline');
+  });
+
+  it('merges buddies of two accounts into one person showing the most available presence', () => {
+    const list = new BuddyList(undefined);
+    list.upsert('xmpp', { name: 'bob@example.com' });
+    list.upsert('irc', { name: 'bobby' });
+    const [x, i] = [list.find('xmpp', 'bob@example.com')!.contact, list.find('irc', 'bobby')!.contact];
+    const merged = list.mergeContacts(x.id, i.id);
+    list.setPresence('xmpp', 'bob@example.com', { status: 'away' });
+    list.setPresence('irc', 'bobby', { status: 'available' });
+    expect(list.view(merged).presence.status).toBe('available');
+    expect(list.bestBuddy(merged.id, () => true)?.name).toBe('bobby');
+    expect(list.bestBuddy(merged.id, (acc) => acc === 'xmpp')?.name).toBe('bob@example.com');
+    expect(list.bestBuddy(merged.id, () => false)).toBeUndefined();
+    const split = list.splitBuddy('irc', 'bobby');
+    expect(split.id).not.toBe(merged.id);
+    expect(list.contactList()).toHaveLength(2);
+  });
+
+  it('renames and moves groups, and refuses to remove a group that is not empty', () => {
+    const list = new BuddyList(undefined);
+    list.upsert('a', { name: 'bob', groups: ['Old'] });
+    expect(list.renameGroup('Old', 'New').map((c) => c.group)).toEqual(['New']);
+    expect(list.groupNames()).toEqual(['New']);
+    expect(() => list.removeGroup('New')).toThrow(/not empty/);
+  });
+
+  it('reports a damaged file and keeps a copy of it', () => {
+    const home = dir();
+    writeFileSync(join(home, 'buddies.json'), '{"version":1,"groups":[],"contacts":[{"id":1}],"chats":[]}');
+    expect(() => new BuddyList(home)).toThrowError(expect.objectContaining({ code: 'invalid-config', message: expect.stringMatching(/a copy was kept/) }));
+  });
+});

@@ -1,0 +1,106 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { HistoryError } from '../errors/ParleyError.js';
+import type { HistoryEntry } from './history-store.js';
+import { SqliteHistory, toFtsQuery } from './sqlite-history.js';
+
+function dbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'parley-history-')), 'history.db');
+}
+
+let n = 0;
+function entry(text: string, overrides: Partial<HistoryEntry> = {}): HistoryEntry {
+  n++;
+  return {
+    id: `m${n}-${Math.random()}`,
+    conversationId: 'c',
+    accountId: 'acc',
+    peer: 'bob',
+    conversationKind: 'im',
+    direction: 'incoming',
+    sender: 'bob',
+    timestamp: 1_700_000_000_000 + n,
+    text,
+    flags: {},
+    ...overrides,
+  };
+}
+
+describe('toFtsQuery', () => {
+  it('quotes every word so FTS syntax in user input is plain text', () => {
+    expect(toFtsQuery('hello world')).toBe('"hello" "world"');
+    expect(toFtsQuery('a" OR 1=1 --')).toBe('"a" "OR" "1" "1"');
+    expect(toFtsQuery('NEAR(x y) * ^')).toBe('"NEAR" "x" "y"');
+    expect(toFtsQuery('  ***  ')).toBeUndefined();
+    expect(toFtsQuery('grüße café')).toBe('"grüße" "café"');
+  });
+});
+
+describe('SqliteHistory', () => {
+  it('searches by words, peer, account and time range', async () => {
+    const history = new SqliteHistory(dbPath());
+    history.append(entry('the build is green', { timestamp: 1000 }));
+    history.append(entry('lunch?', { peer: 'carol', timestamp: 2000 }));
+    history.append(entry('Green light for the release', { accountId: 'other', timestamp: 3000, flags: { delayed: true } }));
+    expect((await history.search({ words: 'green' })).map((e) => e.text)).toEqual(['the build is green', 'Green light for the release']);
+    expect((await history.search({ words: 'green', accountId: 'other' }))[0]!.flags).toEqual({ delayed: true });
+    expect((await history.search({ peer: 'CAROL' })).map((e) => e.text)).toEqual(['lunch?']);
+    expect((await history.search({ since: 1500, until: 3000 })).map((e) => e.text)).toEqual(['lunch?']);
+    expect(await history.search({ words: '"' })).toEqual([]);
+    await history.close();
+  });
+
+  it('moves a corrupt database aside, keeps it, and starts a new one', async () => {
+    const path = dbPath();
+    writeFileSync(path, Buffer.alloc(8192, 0x5a)); // not an SQLite file at all
+    const errors: HistoryError[] = [];
+    const history = new SqliteHistory(path, { onError: (e) => errors.push(e) });
+    expect(history.recoveredFrom).toMatch(/history\.db\.corrupt-\d+$/);
+    expect(existsSync(history.recoveredFrom!)).toBe(true);
+    expect(errors.map((e) => e.code)).toEqual(['history-corrupt']);
+    history.append(entry('after recovery'));
+    expect((await history.search({ words: 'recovery' })).length).toBe(1);
+    await history.close();
+  });
+
+  it('keeps messages while another program locks the database, and writes them once it is free', async () => {
+    const path = dbPath();
+    const history = new SqliteHistory(path, { busyTimeoutMs: 10 });
+    history.append(entry('before the lock'));
+    await history.flush();
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    const errors: string[] = [];
+    const locked = new SqliteHistory(path, { busyTimeoutMs: 10, onError: (e) => errors.push(e.code) });
+    locked.append(entry('during the lock'));
+    const flushed = locked.flush();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(errors).toContain('history-locked');
+    other.exec('COMMIT');
+    other.close();
+    await flushed;
+    expect((await locked.search({ words: 'lock' })).map((e) => e.text)).toEqual(['before the lock', 'during the lock']);
+    await locked.close();
+    await history.close();
+  }, 20_000);
+
+  it('spools what it could not write at close and imports it at the next open', async () => {
+    const path = dbPath();
+    const first = new SqliteHistory(path, { busyTimeoutMs: 10 });
+    await first.flush();
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    first.append(entry('written at the last moment'));
+    await first.close();
+    other.exec('COMMIT');
+    other.close();
+    expect(readdirSync(join(path, '..'))).toContain('history.db.pending.jsonl');
+    const second = new SqliteHistory(path);
+    expect((await second.search({ words: 'moment' })).map((e) => e.text)).toEqual(['written at the last moment']);
+    expect(readdirSync(join(path, '..'))).not.toContain('history.db.pending.jsonl');
+    await second.close();
+  }, 20_000);
+});

@@ -1,0 +1,303 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionError, MessageError, defineFeaturePlugin, type Message } from '@parley/core';
+import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi, type TestParley } from './helpers/loopback.js';
+import { until, waitForEvent } from './helpers/wait.js';
+import { filesContaining } from './helpers/temp.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!();
+});
+
+async function setup(users = { alice: 'alice-secret-pw', bob: 'bob-secret-pw' }, rosters: Record<string, unknown[]> = {}) {
+  const server = await startServer(users, rosters);
+  cleanup.push(() => server.stop());
+  const a = await loopbackParley();
+  cleanup.push(() => a.parley.shutdown());
+  const b = await loopbackParley();
+  cleanup.push(() => b.parley.shutdown());
+  const alice = await addLoopbackAccount(a.parley, server.port, 'alice', users.alice);
+  const bob = await addLoopbackAccount(b.parley, server.port, 'bob', users.bob);
+  return { server, a, b, alice, bob };
+}
+
+describe('core end to end over the loopback protocol', () => {
+  it('signs in with progress steps and exchanges messages both ways', async () => {
+    const { a, b, alice, bob } = await setup();
+    const progress: string[] = [];
+    a.parley.events.on('accountStatusChanged', (_acc, status) => {
+      if (status.progress) progress.push(status.progress.text);
+    });
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    expect(a.parley.accounts.status(alice.id).state).toBe('online');
+    expect(progress).toEqual(expect.arrayContaining(['Connecting', 'Signing in']));
+
+    const received = waitForEvent(b.parley.events, 'messageReceived');
+    const sent = await a.parley.conversations.sendIm(alice.id, 'bob', 'hello bob, lunch at noon?');
+    expect(sent?.delivery).toBe('sent');
+    const [message, conversation] = await received;
+    expect(message.text).toBe('hello bob, lunch at noon?');
+    expect(message.sender).toBe('alice');
+    expect(conversation.kind).toBe('im');
+    expect(conversation.name).toBe('alice');
+
+    const reply = waitForEvent(a.parley.events, 'messageReceived');
+    await b.parley.conversations.send(conversation.id, 'yes, see you');
+    expect((await reply)[0].text).toBe('yes, see you');
+    const aliceConversation = a.parley.conversations.find(alice.id, 'im', 'bob')!;
+    expect(aliceConversation.messages.map((m) => [m.direction, m.text])).toEqual([
+      ['outgoing', 'hello bob, lunch at noon?'],
+      ['incoming', 'yes, see you'],
+    ]);
+  });
+
+  it('writes every message to history, searchable by words, peer, account and date', async () => {
+    const { a, b, alice, bob } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    const got = waitForEvent(b.parley.events, 'messageReceived', (m) => m.text.includes('quarterly'));
+    const before = Date.now();
+    await a.parley.conversations.sendIm(alice.id, 'bob', 'the quarterly report is ready');
+    await a.parley.conversations.sendIm(alice.id, 'bob', 'unrelated chatter');
+    await got;
+    const byWords = await a.parley.searchHistory({ words: 'report quarterly' });
+    expect(byWords.map((e) => e.text)).toEqual(['the quarterly report is ready']);
+    expect(byWords[0]!.peer).toBe('bob');
+    expect(await a.parley.searchHistory({ words: 'report', peer: 'carol' })).toEqual([]);
+    expect((await a.parley.searchHistory({ peer: 'bob', account: 'loopback:alice' })).length).toBe(2);
+    expect(await a.parley.searchHistory({ words: 'report', since: Date.now() + 60_000 })).toEqual([]);
+    expect((await a.parley.searchHistory({ words: 'report', since: before - 1000, until: Date.now() + 1000 })).length).toBe(1);
+    // FTS syntax in what a person types is text, not a query.
+    expect(await a.parley.searchHistory({ words: 'report" * (' })).toHaveLength(1);
+    expect(await a.parley.searchHistory({ words: 'report OR chatter' })).toEqual([]);
+    const bobSide = await b.parley.searchHistory({ words: 'quarterly' });
+    expect(bobSide.map((e) => [e.direction, e.sender])).toEqual([['incoming', 'alice']]);
+  });
+
+  it('a wrong password is fatal: one attempt, no reconnect loop, the reason and server text reach the UI', async () => {
+    const server = await startServer({ alice: 'right' });
+    cleanup.push(() => server.stop());
+    const a = await loopbackParley();
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'wrong');
+    const error = await a.parley.accounts.connect(alice.id).catch((e: unknown) => e);
+    expect(ConnectionError.is(error)).toBe(true);
+    expect((error as ConnectionError).reason).toBe('authentication-failed');
+    expect((error as ConnectionError).fatal).toBe(true);
+    expect((error as ConnectionError).serverText).toBe('Wrong password');
+    const status = a.parley.accounts.status(alice.id);
+    expect(status.state).toBe('error');
+    expect(status.nextAttemptAt).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 400)); // several backoff periods
+    expect(server.received.filter((m) => m.op === 'login')).toHaveLength(1);
+  });
+
+  it('reconnects after the connection drops, shows the next attempt time, and sends what was queued meanwhile', async () => {
+    const { server, a, b, alice, bob } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    await server.stop();
+    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', 5000, 'reconnecting');
+    const status = a.parley.accounts.status(alice.id);
+    expect(status.error?.reason).toBe('network');
+    expect(status.nextAttemptAt).toBeGreaterThan(Date.now() - 1000);
+
+    const queued = await a.parley.conversations.sendIm(alice.id, 'bob', 'sent while the server was down');
+    expect(queued?.delivery).toBe('queued');
+    expect(a.parley.conversations.queued(alice.id)).toHaveLength(1);
+
+    const received = waitForEvent(b.parley.events, 'messageReceived', (m) => m.text === 'sent while the server was down');
+    await server.start(server.port);
+    await until(() => a.parley.accounts.status(alice.id).state === 'online' && b.parley.accounts.status(bob.id).state === 'online', 10_000, 'both online');
+    const [message] = await received;
+    expect(message.sender).toBe('alice');
+    expect(a.parley.conversations.queued(alice.id)).toHaveLength(0);
+  });
+
+  it('a queued message is reported failed after the bound, not dropped', async () => {
+    const server = await startServer({ alice: 'pw' });
+    await server.stop(); // nobody listens on the port
+    const a = await loopbackParley({ sendQueueTimeoutMs: 300 });
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'pw');
+    await a.parley.accounts.connect(alice.id).catch(() => undefined);
+    const failed = waitForEvent(a.parley.events, 'messageFailed');
+    await a.parley.conversations.sendIm(alice.id, 'bob', 'are you there?');
+    const [message, , error] = await failed;
+    expect(message.text).toBe('are you there?');
+    expect(message.delivery).toBe('failed');
+    expect(error.code).toBe('send-timeout');
+    const conversation = a.parley.conversations.find(alice.id, 'im', 'bob')!;
+    await until(() => conversation.messages.some((m) => m.flags.error === true && m.text.includes('are you there?')), 5000, 'error line');
+  });
+
+  it('reports a message failed when the account is in a fatal error state', async () => {
+    const server = await startServer({ alice: 'right' });
+    cleanup.push(() => server.stop());
+    const a = await loopbackParley();
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'wrong');
+    await a.parley.accounts.connect(alice.id).catch(() => undefined);
+    const error = await a.parley.conversations.sendIm(alice.id, 'bob', 'hi').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageError);
+    expect((error as MessageError).code).toBe('no-route');
+  });
+
+  it('hooks rewrite and cancel messages; a throwing hook is isolated, named, and its plugin disabled when it keeps failing', async () => {
+    const { a, b, alice, bob } = await setup();
+    const faults: string[] = [];
+    const disabled: string[] = [];
+    b.parley.events.on('pluginFault', (e) => faults.push(`${e.plugin}:${e.code}`));
+    b.parley.events.on('pluginDisabled', (name) => disabled.push(name));
+    await a.parley.plugins.use(
+      defineFeaturePlugin({
+        name: 'shouter',
+        apply(api) {
+          api.hooks.sendingMessage.tap((m) => ({ ...m, text: m.text.toUpperCase() }));
+        },
+      }),
+    );
+    await b.parley.plugins.use(
+      defineFeaturePlugin({
+        name: 'spam-filter',
+        apply(api) {
+          api.hooks.receivingMessage.tap((m) => (m.text.includes('BUY NOW') ? null : undefined));
+        },
+      }),
+    );
+    await b.parley.plugins.use(
+      defineFeaturePlugin({
+        name: 'broken',
+        apply(api) {
+          api.hooks.receivingMessage.tap(() => {
+            throw new Error('boom');
+          });
+        },
+      }),
+    );
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    const seen: Message[] = [];
+    b.parley.events.on('messageReceived', (m) => seen.push(m));
+    const sent = await a.parley.conversations.sendIm(alice.id, 'bob', 'buy now cheap');
+    expect(sent?.text).toBe('BUY NOW CHEAP');
+    for (let i = 1; i <= 5; i++) await a.parley.conversations.sendIm(alice.id, 'bob', `message ${i}`);
+    await until(() => seen.length === 5, 5000, 'five messages');
+    expect(seen.map((m) => m.text)).toEqual(['MESSAGE 1', 'MESSAGE 2', 'MESSAGE 3', 'MESSAGE 4', 'MESSAGE 5']);
+    expect(faults.slice(0, 5)).toEqual(Array(5).fill('broken:plugin-hook-failed'));
+    expect(disabled).toEqual(['broken']);
+    expect(b.parley.plugins.list().find((p) => p.name === 'broken')?.status).toBe('disabled');
+  });
+
+  it('syncs the server roster into the buddy list, follows presence, and pushes adds and removes to the server', async () => {
+    const { server, a, b, alice, bob } = await setup(undefined, { alice: [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }] });
+    await a.parley.accounts.connect(alice.id);
+    expect(a.parley.buddies.groups()).toContain('Work');
+    const contact = a.parley.buddies.contacts().find((c) => c.displayName === 'Bob B.')!;
+    expect(contact.group).toBe('Work');
+    expect(contact.presence.status).toBe('offline');
+
+    const online = waitForEvent(a.parley.events, 'buddyPresenceChanged', (_acc, name, p) => name === 'bob' && p.status === 'available');
+    await b.parley.accounts.connect(bob.id);
+    await online;
+    const away = waitForEvent(a.parley.events, 'buddyPresenceChanged', (_acc, name, p) => p.status === 'away');
+    await b.parley.presence.set({ status: 'away', message: 'at lunch' });
+    const [, , presence] = await away;
+    expect(presence.message).toBe('at lunch');
+    expect(a.parley.buddies.contact(contact.id)!.presence.status).toBe('away');
+
+    await a.parley.buddies.add(alice.id, 'carol', { group: 'Friends', alias: 'Carol' });
+    await until(() => (server.rosters.alice ?? []).some((e) => e.name === 'carol'), 5000, 'server roster add');
+    await a.parley.buddies.remove(alice.id, 'bob');
+    await until(() => !(server.rosters.alice ?? []).some((e) => e.name === 'bob'), 5000, 'server roster remove');
+    expect(a.parley.buddies.contacts().map((c) => c.displayName)).toEqual(['Carol']);
+  });
+
+  it('typing notifications reach the peer', async () => {
+    const { a, b, alice, bob } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    const typing = waitForEvent(b.parley.events, 'typingChanged', (_c, peer, state) => peer === 'alice' && state === 'typing');
+    await a.parley.conversations.setTyping(conversation.id, 'typing');
+    const [conv] = await typing;
+    expect(b.parley.conversations.get(conv.id)!.typing).toBe('typing');
+  });
+
+  it('group chats: join, participants, messages from others and our own echo', async () => {
+    const { a, b, alice, bob } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    const joinedA = waitForEvent(a.parley.events, 'chatJoined');
+    await a.parley.chats.join(alice.id, 'lobby');
+    await joinedA;
+    const bobArrives = waitForEvent(a.parley.events, 'conversationParticipantsChanged', (_c, list) => list.some((p) => p.nick === 'bob'));
+    const joinedB = waitForEvent(b.parley.events, 'chatJoined');
+    await b.parley.chats.join(bob.id, 'lobby');
+    await joinedB;
+    await bobArrives;
+    const room = a.parley.conversations.find(alice.id, 'chat', 'lobby')!;
+    expect([...room.participants.keys()].sort()).toEqual(['alice', 'bob']);
+    await until(() => room.messages.some((m) => m.flags.system === true && m.text === 'bob joined'), 5000, 'join line');
+    const heard = waitForEvent(a.parley.events, 'messageReceived', (m) => m.text === 'hi all');
+    const bobRoom = b.parley.conversations.find(bob.id, 'chat', 'lobby')!;
+    await b.parley.conversations.send(bobRoom.id, 'hi all');
+    const [m] = await heard;
+    expect(m.sender).toBe('bob');
+  });
+
+  it('runs core and protocol slash commands', async () => {
+    const { a, alice } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    const help = await a.parley.runCommand('/help', { conversationId: conversation.id });
+    expect(help).toContain('/status <status> [message]');
+    expect(help).toContain('/ping');
+    await expect(a.parley.runCommand('/nosuch', { conversationId: conversation.id })).rejects.toMatchObject({ code: 'unknown-command' });
+    await a.parley.runCommand('/status away gone fishing');
+    expect(a.parley.presence.get()).toEqual({ status: 'away', message: 'gone fishing' });
+    await expect(a.parley.runCommand('/status sleepy')).rejects.toMatchObject({ code: 'command-usage' });
+  });
+
+  it('never writes or logs the password in plaintext', async () => {
+    const { a, b, alice, bob } = await setup({ alice: 'Zq9-unique-alice-password', bob: 'Xk7-unique-bob-password' });
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    await a.parley.conversations.sendIm(alice.id, 'bob', 'hello');
+    await a.parley.shutdown();
+    await b.parley.shutdown();
+    expect(filesContaining(a.home, 'Zq9-unique-alice-password')).toEqual([]);
+    expect(filesContaining(b.home, 'Xk7-unique-bob-password')).toEqual([]);
+    const logged = JSON.stringify(a.logs);
+    expect(logged).toContain('login alice with ***'); // the plugin did try to log it
+    expect(logged).not.toContain('Zq9-unique-alice-password');
+  });
+
+  it('survives a restart: accounts, secrets and the buddy list come back', async () => {
+    const server = await startServer({ alice: 'pw-alice-1234' }, { alice: [{ name: 'bob', groups: ['Work'] }] });
+    cleanup.push(() => server.stop());
+    const first: TestParley = await loopbackParley();
+    const alice = await addLoopbackAccount(first.parley, server.port, 'alice', 'pw-alice-1234');
+    await first.parley.accounts.connect(alice.id);
+    await first.parley.shutdown();
+    const second = await loopbackParley({ home: first.home });
+    cleanup.push(() => second.parley.shutdown());
+    expect(second.parley.accounts.list().map((x) => `${x.protocol}:${x.username}`)).toEqual(['loopback:alice']);
+    expect(second.parley.buddies.contacts().map((c) => [c.displayName, c.group])).toEqual([['bob', 'Work']]);
+    await second.parley.accounts.connect('loopback:alice');
+    expect(second.parley.accounts.status(alice.id).state).toBe('online');
+  });
+
+  it('server garbage and hostile plugin input are skipped without a crash', async () => {
+    const { server, a, alice } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    server.sendRaw('alice', 'this is not json\n{"op":"msg"}\n{"op":"msg","from":"","text":"x"}\n{"op":"presence","from":"bob","status":"levitating"}\n\u0000\u0001\n');
+    const good = waitForEvent(a.parley.events, 'messageReceived', (m) => m.text === 'still fine');
+    server.sendRaw('alice', '{"op":"msg","from":"bob","text":"still fine"}\n');
+    await good;
+    expect(a.parley.accounts.status(alice.id).state).toBe('online');
+    expect(a.logs.some((r) => r.message.includes('skipped a line that is not JSON'))).toBe(true);
+    expect(JSON.stringify(a.logs)).toContain('dropped an invalid incoming message');
+  });
+});

@@ -1,0 +1,32 @@
+import type { ParleyEventMap, ParleyEventsListenOnly } from '@parley/core';
+
+/** Resolves with the arguments of the first `event` that satisfies `predicate`; rejects after `ms`. */
+export function waitForEvent<K extends keyof ParleyEventMap>(
+  events: ParleyEventsListenOnly,
+  event: K,
+  predicate: (...args: ParleyEventMap[K]) => boolean = () => true,
+  ms = 10_000,
+): Promise<ParleyEventMap[K]> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: ParleyEventMap[K]) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      events.off(event, listener as never);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      events.off(event, listener as never);
+      reject(new Error(`timed out waiting for ${String(event)}`));
+    }, ms);
+    events.on(event, listener as never);
+  });
+}
+
+/** Polls `check` until it returns true; rejects after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
