@@ -254,7 +254,7 @@ export function createAuthenticate(input: AuthenticateInput): AuthenticateResult
   // KXKEY for NTLMv2 is the SessionBaseKey ([MS-NLMP] 3.4.5.1).
   const keyExchangeKey = response.sessionBaseKey;
   let exportedSessionKey: Buffer;
-  let encryptedRandomSessionKey = Buffer.alloc(0);
+  let encryptedRandomSessionKey: Buffer = Buffer.alloc(0);
   if (flags & NtlmFlag.KEY_EXCH) {
     exportedSessionKey = input.randomSessionKey ?? randomBytes(16);
     encryptedRandomSessionKey = rc4k(keyExchangeKey, exportedSessionKey);
@@ -368,7 +368,7 @@ export function verifyAuthenticate(
   const expected = hmacMd5(responseKey, serverChallenge, temp);
   if (!timingSafeEqual(proof, expected)) return undefined;
   const sessionBaseKey = hmacMd5(responseKey, expected);
-  let exportedSessionKey = sessionBaseKey;
+  let exportedSessionKey: Buffer = sessionBaseKey;
   if (authenticate.flags & NtlmFlag.KEY_EXCH) {
     if (authenticate.encryptedRandomSessionKey.length !== 16) return undefined;
     exportedSessionKey = rc4k(sessionBaseKey, authenticate.encryptedRandomSessionKey);

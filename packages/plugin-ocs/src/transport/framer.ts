@@ -23,7 +23,7 @@ export const DEFAULT_LIMITS: FramerLimits = { maxHeaderBytes: 64 * 1024, maxBody
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 export class SipFramer {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly limits: FramerLimits = DEFAULT_LIMITS) {}
 

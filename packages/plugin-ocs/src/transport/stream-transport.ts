@@ -11,7 +11,10 @@ import { certificateError, ConnectionError, describePeerCertificate } from '@par
 import { DEFAULT_LIMITS, FramingError, SipFramer, type FramerLimits } from './framer.js';
 
 export interface StreamTransportOptions {
+  /** Host name: used for the certificate check and SNI. */
   host: string;
+  /** Address to connect to, when already resolved; defaults to `host`. */
+  address?: string;
   port: number;
   secure: boolean;
   /** Certificate authorities; undefined = Node's defaults. */
@@ -89,6 +92,7 @@ export class StreamTransport implements Transport {
 
   private open(): Promise<net.Socket> {
     const { host, port, secure } = this.options;
+    const address = this.options.address ?? host;
     const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
     return new Promise<net.Socket>((resolve, reject) => {
       let settled = false;
@@ -102,14 +106,14 @@ export class StreamTransport implements Transport {
       const timer = setTimeout(() => fail(ConnectionError.network(`Timed out connecting to ${host}:${port}`)), timeoutMs);
       const socket: net.Socket = secure
         ? tls.connect({
-            host,
+            host: address,
             port,
             servername: net.isIP(host) ? undefined : host,
             ca: this.options.ca,
             // Verified below, so the user can be asked about an untrusted certificate.
             rejectUnauthorized: false,
           })
-        : net.connect({ host, port });
+        : net.connect({ host: address, port });
       socket.once('error', fail);
       socket.once(secure ? 'secureConnect' : 'connect', () => {
         if (settled) return;

@@ -1,0 +1,262 @@
+/**
+ * One OCS / Lync account's connection: finds the server, opens TLS or TCP,
+ * registers with the chosen authentication, keeps the registration fresh
+ * and reports what breaks it.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConnectionError, type ConnectionContext, type OutgoingMessage, type ProtocolConnection, type Target } from '@parley/core';
+import { Grammar } from 'sip.js';
+import { DigestAuthenticator } from './auth/digest.js';
+import { NtlmAuthenticator } from './auth/ntlm-auth.js';
+import { createResolver, discoverServers, dnsServersFrom, resolveHost, type ServerCandidate } from './discovery.js';
+import { readSettings, SettingsError, type OcsSettings } from './options.js';
+import { RedirectError, Registrar, type Authenticator } from './register.js';
+import { handleRegistrationNotify } from './registration-notify.js';
+import { SipEndpoint, type IncomingRequest } from './sip/endpoint.js';
+import { StreamTransport } from './transport/stream-transport.js';
+
+export interface OcsEnvironment {
+  autodiscoverPorts?: { https: number; http: number };
+  hostFallbacks?: ReadonlyArray<{ prefix: string; port: number }>;
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+const MAX_REDIRECTS = 3;
+
+export class OcsConnection implements ProtocolConnection {
+  private transport: StreamTransport | undefined;
+  private endpoint: SipEndpoint | undefined;
+  private registrar: Registrar | undefined;
+  private online = false;
+  private closed = false;
+  private readonly epid = randomBytes(5).toString('hex');
+
+  constructor(
+    private readonly ctx: ConnectionContext,
+    private readonly env: OcsEnvironment = {},
+  ) {}
+
+  async connect(): Promise<void> {
+    let settings: OcsSettings;
+    try {
+      settings = readSettings(this.ctx.account.username, this.ctx.settings);
+    } catch (error) {
+      if (error instanceof SettingsError) throw error.message.startsWith('The sign-in') ? ConnectionError.invalidUsername(error.message) : ConnectionError.invalidSettings(error.message);
+      throw error;
+    }
+    if (settings.authentication === 'kerberos') {
+      throw ConnectionError.authenticationImpossible('Kerberos authentication is not supported yet; choose NTLM or Auto', {
+        hint: 'Set "Authentication scheme" to Auto or NTLM',
+      });
+    }
+    if (settings.sso) this.ctx.log.info('Single sign-on is not supported yet; signing in with the password');
+    const password = await this.ctx.getSecret('password', { prompt: `Password for ${settings.signInAddress}` });
+    if (password === undefined || password === '') throw ConnectionError.authenticationFailed('A password is required to sign in');
+
+    const resolver = createResolver(dnsServersFrom(this.ctx.coreSetting('dnsServers')));
+    let candidates: AsyncIterable<ServerCandidate>;
+    if (settings.server) {
+      const { host, port } = settings.server;
+      const transport = settings.transport === 'tcp' ? 'tcp' : 'tls';
+      candidates = (async function* () {
+        yield { host, port: port ?? (transport === 'tls' ? 5061 : 5060), transport, source: 'the configured server' } satisfies ServerCandidate;
+      })();
+    } else {
+      candidates = discoverServers({
+        domain: settings.domain,
+        signInAddress: settings.signInAddress,
+        transport: settings.transport,
+        resolver,
+        progress: (text) => this.ctx.progress(text),
+        log: this.ctx.log,
+        signal: this.ctx.signal,
+        autodiscoverPorts: this.env.autodiscoverPorts,
+        hostFallbacks: this.env.hostFallbacks,
+        ca: this.ctx.tlsCa(),
+      });
+    }
+
+    let lastError: ConnectionError | undefined;
+    for await (const first of candidates) {
+      if (this.ctx.signal.aborted || this.closed) throw ConnectionError.network('Connection cancelled');
+      let candidate: ServerCandidate | undefined = first;
+      for (let redirects = 0; candidate && redirects <= MAX_REDIRECTS; redirects++) {
+        try {
+          await this.attempt(candidate, settings, password, resolver);
+          return;
+        } catch (error) {
+          this.teardown();
+          if (error instanceof RedirectError) {
+            this.ctx.log.info(`Redirected to ${error.target.host}:${error.target.port ?? ''}`);
+            candidate = {
+              host: error.target.host,
+              port: error.target.port ?? (error.target.transport === 'tls' ? 5061 : 5060),
+              transport: error.target.transport,
+              source: 'a redirect',
+            };
+            continue;
+          }
+          const connectionError = ConnectionError.from(error);
+          // Only an unreachable server is worth trying the next candidate for.
+          if (connectionError.reason !== 'network' || settings.server) throw connectionError;
+          lastError = connectionError;
+          candidate = undefined;
+        }
+      }
+      if (candidate) throw ConnectionError.other('Too many redirects from the server');
+    }
+    throw lastError ?? ConnectionError.network(`Could not find a server for ${settings.domain}`);
+  }
+
+  private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: string, resolver: ReturnType<typeof createResolver>): Promise<void> {
+    this.ctx.progress(`Connecting to ${candidate.host}:${candidate.port} (${candidate.source})`);
+    const address = await resolveHost(resolver, candidate.host);
+    if (!address) throw ConnectionError.network(`Cannot resolve ${candidate.host}`);
+    const aor = Grammar.URIParse(`sip:${settings.signInAddress}`)!;
+    let endpoint: SipEndpoint | undefined;
+    const transport = new StreamTransport({
+      host: candidate.host,
+      address,
+      port: candidate.port,
+      secure: candidate.transport === 'tls',
+      ca: this.ctx.tlsCa(),
+      trustCertificate: (cert) => this.ctx.trustCertificate(cert),
+      connectTimeoutMs: this.env.connectTimeoutMs,
+      outgoing: (text) => (endpoint ? endpoint.decorate(text) : text),
+      trace: (direction, text) => this.ctx.log.debug(`SIP ${direction === 'in' ? '<<' : '>>'} ${text.split('\r\n')[0]}`),
+    });
+    this.transport = transport;
+    await transport.connect();
+    endpoint = new SipEndpoint({ transport, log: this.ctx.log, aor, userAgent: settings.userAgent, epid: this.epid, requestTimeoutMs: this.env.requestTimeoutMs });
+    this.endpoint = endpoint;
+
+    const authenticator = this.authenticator(settings, password);
+    const registrar = new Registrar({
+      endpoint,
+      authenticator,
+      domain: settings.domain,
+      local: () => transport.localAddress,
+      transport: candidate.transport,
+      onLost: (error) => this.lost(error),
+    });
+    this.registrar = registrar;
+    endpoint.onIntegrityError = (error) => this.lost(ConnectionError.network(`Invalid message signature received: ${error.message}`, { cause: error }));
+    endpoint.onRequest = (request) => void this.onRequest(request);
+    transport.onDisconnect = (error) => {
+      endpoint?.abortAll();
+      if (this.online) this.lost(ConnectionError.network(`Connection to the server lost${error ? `: ${error.message}` : ''}`, { cause: error }));
+    };
+
+    this.ctx.progress('Signing in');
+    const result = await registrar.register();
+    if (result.keepAliveSeconds !== undefined && result.keepAliveSeconds > 0) transport.startKeepAlive(result.keepAliveSeconds * 1000);
+    else transport.startKeepAlive(60_000);
+    registrar.scheduleRefresh(result.expires);
+    this.online = true;
+    this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''}`);
+  }
+
+  private authenticator(settings: OcsSettings, password: string): Authenticator | undefined {
+    if (settings.authentication === 'digest') {
+      return new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
+    }
+    const ntlm = new NtlmAuthenticator({ login: settings.login, password });
+    if (settings.authentication === 'ntlm') return ntlm;
+    // Auto: NTLM for Microsoft servers, Digest for standard registrars; picked by the first challenge.
+    const digest = new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
+    return new AutoAuthenticator(ntlm, digest);
+  }
+
+  private async onRequest(request: IncomingRequest): Promise<void> {
+    const method = request.message.method;
+    try {
+      if (method === 'NOTIFY' || method === 'BENOTIFY') {
+        const error = handleRegistrationNotify(request.raw);
+        if (method === 'NOTIFY') await this.endpoint?.respond(request, 200, 'OK');
+        if (error) this.lost(error, false);
+        return;
+      }
+      if (method === 'OPTIONS') {
+        await this.endpoint?.respond(request, 200, 'OK', ['Allow: INVITE, MESSAGE, INFO, SUBSCRIBE, OPTIONS, BYE, CANCEL, NOTIFY, ACK, REFER, BENOTIFY']);
+        return;
+      }
+      if (method === 'ACK') return;
+      await this.endpoint?.respond(request, 501, 'Not implemented');
+    } catch (error) {
+      this.ctx.log.warn(`Could not answer ${method}: ${(error as Error).message}`);
+    }
+  }
+
+  private lost(error: ConnectionError, deregister = false): void {
+    if (this.closed) return;
+    const wasOnline = this.online;
+    this.online = false;
+    this.closed = true;
+    if (deregister) void this.registrar?.unregister();
+    this.registrar?.stop();
+    this.teardown();
+    if (wasOnline) this.ctx.connectionLost(error);
+  }
+
+  private teardown(): void {
+    this.registrar?.stop();
+    this.endpoint?.abortAll();
+    const transport = this.transport;
+    this.transport = undefined;
+    if (transport) {
+      transport.onDisconnect = undefined;
+      void transport.disconnect();
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.closed && !this.transport) return;
+    this.closed = true;
+    const registrar = this.registrar;
+    if (this.online && registrar) await registrar.unregister(3000);
+    this.online = false;
+    this.teardown();
+  }
+
+  async sendMessage(_target: Target, _message: OutgoingMessage): Promise<void> {
+    throw ConnectionError.other('Instant messages are not supported by the OCS plugin yet');
+  }
+
+  /** For tests and diagnostics: how many REGISTERs the last sign-in sent. */
+  get registerCount(): number {
+    return this.registrar?.registerCount ?? 0;
+  }
+}
+
+/** Picks NTLM or Digest by what the server's first 401 offers. */
+class AutoAuthenticator implements Authenticator {
+  private chosen: Authenticator | undefined;
+  constructor(
+    private readonly ntlm: NtlmAuthenticator,
+    private readonly digest: DigestAuthenticator,
+  ) {}
+  get scheme(): string {
+    return this.chosen?.scheme ?? 'auto';
+  }
+  get handshakeComplete(): boolean {
+    return this.chosen?.handshakeComplete ?? false;
+  }
+  challenge(values: readonly string[]): void {
+    if (!this.chosen) {
+      const offersNtlm = values.some((v) => /^\s*ntlm\b/i.test(v));
+      const offersDigest = values.some((v) => /^\s*digest\b/i.test(v));
+      this.chosen = offersNtlm || !offersDigest ? this.ntlm : this.digest;
+    }
+    this.chosen.challenge(values);
+  }
+  registered(): void {
+    this.chosen?.registered();
+  }
+  authorization(message: Parameters<Authenticator['authorization']>[0]): string | undefined {
+    return this.chosen?.authorization(message);
+  }
+  verify(message: Parameters<Authenticator['verify']>[0]): 'accept' | 'ignore' {
+    return this.chosen ? this.chosen.verify(message) : 'accept';
+  }
+}

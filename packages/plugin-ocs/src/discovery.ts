@@ -1,0 +1,227 @@
+/**
+ * Finding the SIP server for a sign-in domain, in the order Lync clients and
+ * pidgin-sipe use:
+ *  1. Lync autodiscover ([MS-OCDISCWS] 3.1): LyncDiscoverInternal.<domain>,
+ *     then LyncDiscover.<domain>, each over HTTPS then HTTP, following the
+ *     `user` / `redirect` links to the SIP access endpoints;
+ *  2. DNS SRV (RFC 3263 4.1 plus Microsoft's internal names), only those
+ *     matching the connection type;
+ *  3. well-known host names (Microsoft KB 2619522), then the domain itself.
+ * Every host is resolved with the configured DNS servers.
+ */
+import { promises as dns } from 'node:dns';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { LookupFunction } from 'node:net';
+import type { TransportChoice } from './options.js';
+
+export interface ServerCandidate {
+  /** Host name (for the certificate check). */
+  host: string;
+  port: number;
+  transport: 'tls' | 'tcp';
+  /** Where it came from, for progress and logs. */
+  source: string;
+}
+
+export interface DiscoveryOptions {
+  domain: string;
+  signInAddress: string;
+  transport: TransportChoice;
+  resolver: dns.Resolver;
+  progress: (text: string) => void;
+  log: { debug(message: string): void };
+  signal?: AbortSignal;
+  /** Ports of the autodiscover web service (443 / 80 outside tests). */
+  autodiscoverPorts?: { https: number; http: number };
+  /** Host-name fallbacks and their ports. */
+  hostFallbacks?: ReadonlyArray<{ prefix: string; port: number }>;
+  /** CA certificates for autodiscover over HTTPS. */
+  ca?: string[] | undefined;
+  timeoutMs?: number;
+}
+
+export const SRV_SERVICES: ReadonlyArray<{ name: string; transport: 'tls' | 'tcp' }> = [
+  { name: '_sipinternaltls._tcp', transport: 'tls' },
+  { name: '_sipinternal._tcp', transport: 'tcp' },
+  { name: '_sip._tls', transport: 'tls' },
+  { name: '_sip._tcp', transport: 'tcp' },
+];
+
+export const HOST_FALLBACKS: ReadonlyArray<{ prefix: string; port: number }> = [
+  { prefix: 'sipinternal', port: 5061 },
+  { prefix: 'sipexternal', port: 443 },
+  { prefix: 'sip', port: 443 },
+];
+
+/** A Resolver using `servers` ("1.2.3.4", "127.0.0.1:5353", "[::1]:53"); the system's when empty. */
+export function createResolver(servers: readonly string[] | undefined, timeoutMs = 2000): dns.Resolver {
+  const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 2 });
+  if (servers && servers.length > 0) resolver.setServers([...servers]);
+  return resolver;
+}
+
+/** The DNS servers to use: the core setting, else PARLEY_DNS_SERVERS (comma separated). */
+export function dnsServersFrom(setting: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  if (setting && setting.length > 0) return [...setting];
+  const fromEnv = (env.PARLEY_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return fromEnv.length > 0 ? fromEnv : undefined;
+}
+
+/** Resolves a host with the resolver (IPv4 first); literal addresses pass through. */
+export async function resolveHost(resolver: dns.Resolver, host: string): Promise<string | undefined> {
+  if (net.isIP(host)) return host;
+  for (const family of ['resolve4', 'resolve6'] as const) {
+    try {
+      const addresses = await resolver[family](host);
+      if (addresses.length > 0) return addresses[0];
+    } catch {
+      // NXDOMAIN / no data: try the next family.
+    }
+  }
+  return undefined;
+}
+
+function lookupWith(resolver: dns.Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveHost(resolver, hostname).then(
+      (address) => {
+        if (!address) return callback(Object.assign(new Error(`${hostname} not found`), { code: 'ENOTFOUND' }), '', 4);
+        const family = net.isIP(address);
+        if (typeof options === 'object' && options.all) return (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+        callback(null, address, family);
+      },
+      (error: Error) => callback(error as NodeJS.ErrnoException, '', 4),
+    );
+  };
+}
+
+interface HttpResult {
+  status: number;
+  body: string;
+  location: string | undefined;
+}
+
+function httpGet(url: URL, options: DiscoveryOptions): Promise<HttpResult> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.get(
+      url,
+      {
+        lookup: lookupWith(options.resolver),
+        timeout: options.timeoutMs ?? 5000,
+        headers: { Accept: 'application/vnd.microsoft.rtc.autodiscover+json;v=1' },
+        ...(url.protocol === 'https:' ? { ca: options.ca } : {}),
+        signal: options.signal,
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+          if (body.length > 256 * 1024) request.destroy(new Error('autodiscover answer too large'));
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, location: response.headers.location }));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('autodiscover timed out')));
+    request.on('error', reject);
+  });
+}
+
+interface AutodiscoverDocument {
+  _links?: Record<string, { href?: unknown } | undefined>;
+  SipClientInternalAccess?: { fqdn?: unknown; port?: unknown };
+  SipClientExternalAccess?: { fqdn?: unknown; port?: unknown };
+}
+
+function accessPoint(value: { fqdn?: unknown; port?: unknown } | undefined, source: string): ServerCandidate | undefined {
+  if (!value || typeof value.fqdn !== 'string' || !/^[A-Za-z0-9.-]+$/.test(value.fqdn)) return undefined;
+  const port = Number(value.port ?? 443);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: value.fqdn, port, transport: 'tls', source };
+}
+
+/** Follows the autodiscover links from one start URL; returns the SIP access points found. */
+async function autodiscoverFrom(start: URL, options: DiscoveryOptions): Promise<ServerCandidate[]> {
+  let url = start;
+  for (let hop = 0; hop < 5; hop++) {
+    const result = await httpGet(url, options);
+    if (result.status >= 300 && result.status < 400 && result.location) {
+      url = new URL(result.location, url);
+      continue;
+    }
+    if (result.status !== 200) {
+      options.log.debug(`Autodiscover ${url.href}: HTTP ${result.status}`);
+      return [];
+    }
+    let document: AutodiscoverDocument;
+    try {
+      document = JSON.parse(result.body) as AutodiscoverDocument;
+    } catch {
+      options.log.debug(`Autodiscover ${url.href}: not JSON`);
+      return [];
+    }
+    const found = [
+      accessPoint(document.SipClientInternalAccess, `autodiscover ${url.host} (internal)`),
+      accessPoint(document.SipClientExternalAccess, `autodiscover ${url.host} (external)`),
+    ].filter((c): c is ServerCandidate => c !== undefined);
+    if (found.length > 0) return found;
+    const next = document._links?.redirect?.href ?? document._links?.user?.href;
+    if (typeof next !== 'string') return [];
+    url = new URL(next, url);
+  }
+  return [];
+}
+
+/** Candidates in order; lazily, so a working early one saves the later look-ups. */
+export async function* discoverServers(options: DiscoveryOptions): AsyncGenerator<ServerCandidate> {
+  const { domain, transport } = options;
+  const wanted = (t: 'tls' | 'tcp') => transport === 'auto' || transport === t;
+
+  const ports = options.autodiscoverPorts ?? { https: 443, http: 80 };
+  if (wanted('tls')) {
+    for (const prefix of ['LyncDiscoverInternal', 'LyncDiscover']) {
+      for (const scheme of ['https', 'http'] as const) {
+        const host = `${prefix}.${domain}`;
+        options.progress(`Looking up the server: Lync autodiscover at ${scheme}://${host}`);
+        try {
+          const start = new URL(`${scheme}://${host}:${ports[scheme]}/?sipuri=${encodeURIComponent(`sip:${options.signInAddress}`)}`);
+          const found = await autodiscoverFrom(start, options);
+          for (const candidate of found) yield candidate;
+          if (found.length > 0) break;
+        } catch (error) {
+          options.log.debug(`Autodiscover ${scheme}://${host}: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+
+  for (const service of SRV_SERVICES) {
+    if (!wanted(service.transport)) continue;
+    const name = `${service.name}.${domain}`;
+    options.progress(`Looking up the server: DNS SRV ${name}`);
+    let records: Array<{ name: string; port: number; priority: number; weight: number }> = [];
+    try {
+      records = await options.resolver.resolveSrv(name);
+    } catch (error) {
+      options.log.debug(`SRV ${name}: ${(error as Error).message}`);
+    }
+    records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    for (const record of records) {
+      if (record.name === '' || record.name === '.') continue;
+      yield { host: record.name, port: record.port, transport: service.transport, source: `DNS SRV ${name}` };
+    }
+  }
+
+  const fallbackTransport = transport === 'tcp' ? 'tcp' : 'tls';
+  for (const { prefix, port } of options.hostFallbacks ?? HOST_FALLBACKS) {
+    const host = `${prefix}.${domain}`;
+    options.progress(`Looking up the server: ${host}`);
+    if ((await resolveHost(options.resolver, host)) !== undefined) yield { host, port, transport: fallbackTransport, source: `host name ${host}` };
+  }
+  options.progress(`Looking up the server: ${domain}`);
+  yield { host: domain, port: fallbackTransport === 'tls' ? 5061 : 5060, transport: fallbackTransport, source: `the domain ${domain}` };
+}

@@ -1,0 +1,26 @@
+/**
+ * Parley's Microsoft Office Communications Server / Lync / Skype for
+ * Business plugin (SIP/SIMPLE with Microsoft's extensions), on sip.js.
+ */
+import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
+import { OcsConnection, type OcsEnvironment } from './connection.js';
+import { ocsOptions, validateSignInAddress } from './options.js';
+
+export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS, ocsOptions } from './options.js';
+export type { OcsEnvironment } from './connection.js';
+
+/** The plugin; `environment` changes ports and timeouts for tests. */
+export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugin {
+  return defineProtocolPlugin({
+    id: 'ocs',
+    name: 'Office Communicator / Lync / Skype for Business',
+    options: ocsOptions,
+    capabilities: { groupChat: false, typing: false, buddyManagement: false, formattedText: false, statuses: [] },
+    usernameLabel: 'Sign-in address',
+    validateUsername: validateSignInAddress,
+    createConnection: (context) => new OcsConnection(context, environment),
+  });
+}
+
+export const ocsPlugin = createOcsPlugin();
+export default ocsPlugin;

@@ -1,0 +1,229 @@
+/**
+ * The SIP layer the OCS features talk to: sends requests through sip.js
+ * non-INVITE client transactions, answers incoming requests, and runs every
+ * message through the security layer (signing out, rspauth check in).
+ * Registration, and later presence and IM, are built on this.
+ */
+import { Core, Grammar, type URI } from 'sip.js';
+import type { Logger } from '@parley/core';
+import type { StreamTransport } from '../transport/stream-transport.js';
+import { parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
+
+export interface SecurityLayer {
+  /** The Authorization header value for an outgoing message, if any. */
+  authorization(message: RawMessage): string | undefined;
+  /**
+   * Checks an incoming message. Returns 'accept', 'ignore' (unsigned where a
+   * signature is required), or throws when the signature is bad.
+   */
+  verify(message: RawMessage): 'accept' | 'ignore';
+}
+
+export interface SipResponse {
+  status: number;
+  reason: string;
+  raw: RawMessage;
+  message: Core.IncomingResponseMessage;
+}
+
+export interface RequestOptions {
+  to?: string;
+  callId?: string;
+  cseq?: number;
+  fromTag?: string;
+  extraHeaders?: string[];
+  body?: { contentType: string; content: string };
+  timeoutMs?: number;
+}
+
+export interface IncomingRequest {
+  raw: RawMessage;
+  message: Core.IncomingRequestMessage;
+}
+
+export class SipRequestTimeout extends Error {
+  constructor(method: string) {
+    super(`No answer to ${method} from the server`);
+    this.name = 'SipRequestTimeout';
+  }
+}
+
+export interface SipEndpointOptions {
+  transport: StreamTransport;
+  log: Logger;
+  /** The sign-in address as a SIP URI. */
+  aor: URI;
+  userAgent: string;
+  /** Endpoint id Office Communicator puts on From ([MS-SIPRE] 2.2.3 epid). */
+  epid: string;
+  requestTimeoutMs?: number;
+}
+
+export class SipEndpoint {
+  security: SecurityLayer | undefined;
+  onRequest: ((request: IncomingRequest) => void) | undefined;
+  /** A message that breaks the session's integrity (bad signature). */
+  onIntegrityError: ((error: Error) => void) | undefined;
+
+  private readonly transactions = new Map<string, { transaction: Core.NonInviteClientTransaction; fail: (error: Error) => void }>();
+  private readonly loggerFactory = new Core.LoggerFactory();
+  private readonly sipLogger: Core.Logger;
+
+  constructor(private readonly options: SipEndpointOptions) {
+    this.loggerFactory.builtinEnabled = false;
+    this.loggerFactory.connector = (level, category, _label, content) => {
+      if (level === 'error' || level === 'warn') options.log.debug(`sip.js ${category}: ${content}`);
+    };
+    this.sipLogger = this.loggerFactory.getLogger('parley.ocs');
+    options.transport.onMessage = (text) => this.receive(text);
+  }
+
+  get userAgent(): string {
+    return this.options.userAgent;
+  }
+  get aor(): URI {
+    return this.options.aor;
+  }
+  get epid(): string {
+    return this.options.epid;
+  }
+
+  /** Adds the security layer's Authorization header to an outgoing message. */
+  decorate(text: string): string {
+    if (!this.security) return text;
+    let raw: RawMessage;
+    try {
+      raw = parseRawMessage(text);
+    } catch {
+      return text;
+    }
+    const value = this.security.authorization(raw);
+    if (value === undefined) return text;
+    const end = text.indexOf('\r\n\r\n');
+    return `${text.slice(0, end)}\r\nAuthorization: ${value}${text.slice(end)}`;
+  }
+
+  request(method: string, ruri: string | URI, options: RequestOptions = {}): Promise<SipResponse> {
+    const target = typeof ruri === 'string' ? Grammar.URIParse(ruri) : ruri;
+    const toUri = options.to !== undefined ? Grammar.URIParse(options.to) : this.options.aor;
+    if (!target || !toUri) return Promise.reject(new SipSyntaxError(`Invalid SIP URI for ${method}`));
+    const local = this.options.transport.localAddress;
+    const message = new Core.OutgoingRequestMessage(
+      method,
+      target,
+      this.options.aor,
+      toUri,
+      {
+        callId: options.callId,
+        cseq: options.cseq,
+        fromTag: options.fromTag,
+        userAgentString: this.options.userAgent,
+        viaHost: `${local.address}:${local.port}`,
+      },
+      options.extraHeaders ?? [],
+      options.body ? { contentDisposition: 'render', contentType: options.body.contentType, content: options.body.content } : undefined,
+    );
+    message.setHeader('from', `${message.from.toString()};epid=${this.options.epid}`);
+    return new Promise<SipResponse>((resolve, reject) => {
+      let done = false;
+      const finish = (branch: string | undefined, outcome: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (branch !== undefined) this.transactions.delete(branch);
+        outcome();
+      };
+      const timer = setTimeout(() => finish(message.branch, () => reject(new SipRequestTimeout(method))), options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
+      const user: Core.ClientTransactionUser = {
+        loggerFactory: this.loggerFactory,
+        receiveResponse: (response) => {
+          const status = response.statusCode ?? 0;
+          if (status < 200) return;
+          let raw: RawMessage;
+          try {
+            raw = parseRawMessage(response.data);
+          } catch (error) {
+            finish(message.branch, () => reject(error));
+            return;
+          }
+          finish(message.branch, () => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response }));
+        },
+        onRequestTimeout: () => finish(message.branch, () => reject(new SipRequestTimeout(method))),
+        onTransportError: (error) => finish(message.branch, () => reject(error)),
+      };
+      try {
+        const transaction = new Core.NonInviteClientTransaction(message, this.transportForTransactions(), user);
+        this.transactions.set(transaction.id, { transaction, fail: (error) => finish(transaction.id, () => reject(error)) });
+      } catch (error) {
+        finish(undefined, () => reject(error));
+      }
+    });
+  }
+
+  /** Answers an incoming request (signed like every other message). */
+  respond(request: IncomingRequest, status: number, reason: string, extraHeaders: string[] = []): Promise<void> {
+    const response = Core.constructOutgoingResponse(request.message, {
+      statusCode: status,
+      reasonPhrase: reason,
+      userAgent: this.options.userAgent,
+      extraHeaders,
+    });
+    return this.options.transport.send(response.message);
+  }
+
+  /** Fails every open transaction (the connection is gone). */
+  abortAll(): void {
+    this.failAll(new Core.TransportError('Connection closed'));
+  }
+
+  private failAll(error: Error): void {
+    const open = [...this.transactions.values()];
+    this.transactions.clear();
+    for (const entry of open) {
+      entry.fail(error);
+      entry.transaction.dispose();
+    }
+  }
+
+  private transportForTransactions(): Core.Transport {
+    const transport = this.options.transport;
+    return { protocol: transport.protocol, send: (text: string) => transport.send(text) };
+  }
+
+  private receive(text: string): void {
+    let raw: RawMessage;
+    try {
+      raw = parseRawMessage(text);
+    } catch (error) {
+      this.options.log.warn(`Ignoring a malformed SIP message from the server: ${(error as Error).message}`);
+      return;
+    }
+    if (this.security) {
+      let verdict: 'accept' | 'ignore';
+      try {
+        verdict = this.security.verify(raw);
+      } catch (error) {
+        this.failAll(error as Error);
+        this.onIntegrityError?.(error as Error);
+        return;
+      }
+      if (verdict === 'ignore') {
+        this.options.log.debug(`Ignoring an unsigned SIP message: ${raw.startLine}`);
+        return;
+      }
+    }
+    const message = Core.Parser.parseMessage(text, this.sipLogger);
+    if (!message) {
+      this.options.log.warn(`Ignoring a SIP message sip.js could not parse: ${raw.startLine.slice(0, 80)}`);
+      return;
+    }
+    if (message instanceof Core.IncomingResponseMessage) {
+      if (statusCode(raw) === undefined) return;
+      const entry = this.transactions.get(message.viaBranch);
+      if (entry) entry.transaction.receiveResponse(message);
+      else this.options.log.debug(`Response to an unknown transaction: ${raw.startLine}`);
+      return;
+    }
+    this.onRequest?.({ raw, message });
+  }
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParley, type Parley } from '@parley/core';
+import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
+import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
+
+let shared: TestCertificates | undefined;
+
+/** One test CA and server certificate per test file. */
+export function testCertificates(): TestCertificates {
+  shared ??= createTestCertificates(mkdtempSync(join(tmpdir(), 'ocs-ca-')), ['localhost', '127.0.0.1', 'ocs.example.test', 'sipinternal.example.test', 'sip.example.test', 'pool1.example.test']);
+  return shared;
+}
+
+export interface TestParley {
+  parley: Parley;
+  home: string;
+  cleanup(): Promise<void>;
+}
+
+export async function startParley(environment: OcsEnvironment = {}, dnsServers?: string[]): Promise<TestParley> {
+  const home = mkdtempSync(join(tmpdir(), 'ocs-parley-'));
+  const parley = await createParley({
+    home,
+    plugins: [createOcsPlugin({ requestTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...environment })],
+    passphrase: 'test',
+    secretStore: 'file',
+    discover: false,
+    history: false,
+    tls: { ca: [testCertificates().caCert] },
+    reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+    dnsServers,
+  });
+  return {
+    parley,
+    home,
+    cleanup: async () => {
+      await parley.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}

@@ -1,0 +1,376 @@
+/**
+ * A protocol-level OCS 2007 R2 / Lync registrar on a real TLS (or TCP)
+ * socket, for tests: it runs the [MS-SIPAE] NTLM handshake (CHALLENGE in a
+ * 401's gssapi-data, verification of the client's NTLMv2 proof and of its
+ * message signatures), signs its own messages with rspauth, enforces a
+ * client-version policy (403 with Warning 310 as OCS words it), can redirect
+ * with 301, and can sign a user off with a registration NOTIFY.
+ */
+import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import {
+  createChallenge,
+  encodeAvPairs,
+  NtlmFlag,
+  parseAuthenticate,
+  verifyAuthenticate,
+  type SessionKeys,
+} from '../../src/ntlm.js';
+import { messageFields, ntlmMac, signatureString, SIP_SIGNATURE_SEQUENCE } from '../../src/signing.js';
+import { parseAuthHeader } from '../../src/auth/params.js';
+import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
+import { SipFramer } from '../../src/transport/framer.js';
+
+export interface OcsUser {
+  /** Sign-in address user@domain. */
+  address: string;
+  /** NTLM user name (as in DOMAIN\user or the bare user). */
+  login: string;
+  password: string;
+}
+
+export interface OcsServerOptions {
+  users: OcsUser[];
+  tls?: { key: string; cert: string };
+  host?: string;
+  realm?: string;
+  targetName?: string;
+  /** [MS-SIPAE] protocol version announced; 4 makes clients sign the AUTHENTICATE REGISTER. */
+  version?: number;
+  /** Returns false for User-Agents the server refuses (the client-version policy). */
+  clientVersionPolicy?: (userAgent: string) => boolean;
+  /** After authentication, answer REGISTER with 301 to this address. */
+  redirectTo?: { host: string; port: number; transport?: 'tls' | 'tcp' };
+  expires?: number;
+  /** Corrupt the server's rspauth (to test clients that must notice). */
+  tamperRspauth?: boolean;
+}
+
+/** Exactly how OCS words its client-version rejection. */
+export const CLIENT_VERSION_WARNING = '310 lcs.microsoft.com "You are currently not using the recommended version of the client"';
+
+export const SERVER_CHALLENGE_FLAGS =
+  (NtlmFlag.UNICODE |
+    NtlmFlag.OEM |
+    NtlmFlag.SIGN |
+    NtlmFlag.SEAL |
+    NtlmFlag.DATAGRAM |
+    NtlmFlag.NTLM |
+    NtlmFlag.ALWAYS_SIGN |
+    NtlmFlag.EXTENDED_SESSIONSECURITY |
+    NtlmFlag.IDENTIFY |
+    NtlmFlag.TARGET_INFO |
+    NtlmFlag.VERSION |
+    NtlmFlag.NEGOTIATE_128 |
+    NtlmFlag.KEY_EXCH |
+    NtlmFlag.NEGOTIATE_56) >>>
+  0;
+
+export interface ServerEvent {
+  kind: 'register' | 'request' | 'rejected' | 'authenticated' | 'bad-signature' | 'bad-password' | 'deregistered' | 'registered';
+  detail: string;
+}
+
+interface Client {
+  socket: net.Socket;
+  serverChallenge?: Buffer;
+  opaque: string;
+  keys?: SessionKeys;
+  user?: OcsUser;
+  snum: number;
+  fromTag?: string;
+  contact?: string;
+  callId?: string;
+}
+
+export interface OcsServer {
+  host: string;
+  port: number;
+  events: ServerEvent[];
+  /** User-Agent of every REGISTER seen. */
+  userAgents: string[];
+  connections: number;
+  /** Sends a deregistration NOTIFY to every client signed in as `address`. */
+  deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startOcsServer(options: OcsServerOptions): Promise<OcsServer> {
+  const realm = options.realm ?? 'SIP Communications Service';
+  const targetName = options.targetName ?? 'ocs.example.test';
+  const version = options.version ?? 4;
+  const expires = options.expires ?? 3600;
+  const events: ServerEvent[] = [];
+  const userAgents: string[] = [];
+  const clients = new Set<Client>();
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+
+  const findUser = (login: string, domain: string) =>
+    options.users.find((u) => {
+      const l = u.login.toLowerCase();
+      const bare = l.includes('\\') ? l.split('\\')[1]! : l;
+      return l === login.toLowerCase() || bare === login.toLowerCase() || (domain !== '' && l === `${domain}\\${login}`.toLowerCase());
+    });
+
+  const send = (client: Client, text: string) => {
+    if (!client.socket.destroyed) client.socket.write(text);
+  };
+
+  /** Authentication-Info with rspauth over the response's signature string ([MS-SIPAE] 3.2.5.2). */
+  const sign = (client: Client, text: string): string => {
+    if (!client.keys) return text;
+    const srand = randomBytes(4).toString('hex').toUpperCase();
+    const snum = String(++client.snum);
+    const fields = { protocol: 'NTLM', rand: srand, num: snum, realm, targetName, ...messageFields(parseRawMessage(text)) };
+    const mac = ntlmMac(client.keys.flags, client.keys.serverSigningKey, client.keys.serverSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(signatureString(version, fields)));
+    if (options.tamperRspauth) mac[10] ^= 0x01;
+    const header = `Authentication-Info: NTLM rspauth="${mac.toString('hex').toUpperCase()}", srand="${srand}", snum="${snum}", opaque="${client.opaque}", qop="auth", targetname="${targetName}", realm="${realm}"`;
+    const end = text.indexOf('\r\n\r\n');
+    return `${text.slice(0, end)}\r\n${header}${text.slice(end)}`;
+  };
+
+  const respond = (client: Client, request: RawMessage, status: number, reason: string, extra: string[] = [], toTag = true) => {
+    const lines = [`SIP/2.0 ${status} ${reason}`];
+    for (const via of headerValues(request, 'Via')) lines.push(`Via: ${via}`);
+    lines.push(`From: ${headerValue(request, 'From') ?? ''}`);
+    const to = headerValue(request, 'To') ?? '';
+    lines.push(`To: ${to}${toTag && !/;tag=/.test(to) ? `;tag=${client.opaque}0A` : ''}`);
+    lines.push(`Call-ID: ${headerValue(request, 'Call-ID') ?? ''}`);
+    lines.push(`CSeq: ${headerValue(request, 'CSeq') ?? ''}`);
+    lines.push(...extra, 'Server: RTC/3.5', 'Content-Length: 0', '', '');
+    send(client, sign(client, lines.join('\r\n')));
+  };
+
+  /** Checks the client's signature on a request, from its Authorization header. */
+  const signatureValid = (client: Client, request: RawMessage, params: ReadonlyMap<string, string>): boolean => {
+    if (!client.keys) return false;
+    const response = params.get('response');
+    if (!response || !/^[0-9a-fA-F]{32}$/.test(response)) return false;
+    const fields = { protocol: 'NTLM', rand: params.get('crand') ?? '', num: params.get('cnum') ?? '', realm: params.get('realm') ?? realm, targetName: params.get('targetname') ?? targetName, ...messageFields(request) };
+    const expected = ntlmMac(client.keys.flags, client.keys.clientSigningKey, client.keys.clientSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(signatureString(version, fields)));
+    return expected.equals(Buffer.from(response, 'hex'));
+  };
+
+  const challengeHeaders = () => [
+    `WWW-Authenticate: NTLM realm="${realm}", targetname="${targetName}", version=${version}`,
+    `WWW-Authenticate: Kerberos realm="${realm}", targetname="sip/${targetName}", version=${version}`,
+  ];
+
+  const registered = (client: Client, request: RawMessage) => {
+    const user = client.user!;
+    const contact = headerValue(request, 'Contact') ?? '';
+    const requested = headerValue(request, 'Expires');
+    if (requested?.trim() === '0') {
+      events.push({ kind: 'deregistered', detail: user.address });
+      respond(client, request, 200, 'OK', ['Expires: 0']);
+      return;
+    }
+    client.contact = /<([^>]+)>/.exec(contact)?.[1];
+    client.fromTag = /;tag=([^;]+)/.exec(headerValue(request, 'From') ?? '')?.[1];
+    client.callId = headerValue(request, 'Call-ID');
+    const instance = /\+sip\.instance="([^"]+)"/.exec(contact)?.[1] ?? '';
+    events.push({ kind: 'registered', detail: user.address });
+    respond(client, request, 200, 'OK', [
+      `Contact: <${client.contact ?? ''}>;expires=${expires};+sip.instance="${instance}";gruu="sip:${user.address};opaque=user:epid:${client.opaque};gruu"`,
+      `Expires: ${expires}`,
+      'ms-keep-alive: UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300',
+      'presence-state: register-action="added"',
+      'Allow-Events: vnd-microsoft-provisioning,vnd-microsoft-roaming-contacts,vnd-microsoft-roaming-ACL,presence,presence.wpending,vnd-microsoft-roaming-self,vnd-microsoft-provisioning-v2',
+      'Supported: adhoclist',
+      'Supported: msrtc-event-categories',
+    ]);
+  };
+
+  const onRegister = (client: Client, request: RawMessage) => {
+    const ua = headerValue(request, 'User-Agent') ?? '';
+    userAgents.push(ua);
+    events.push({ kind: 'register', detail: ua });
+    const authorization = headerValue(request, 'Authorization') ?? headerValue(request, 'Proxy-Authorization');
+    let params: ReadonlyMap<string, string> | undefined;
+    if (authorization) {
+      try {
+        const parsed = parseAuthHeader(authorization);
+        if (parsed.scheme.toUpperCase() === 'NTLM') params = parsed.params;
+      } catch {
+        params = undefined;
+      }
+    }
+    // Already authenticated on this connection: the REGISTER must be signed.
+    if (client.keys && params?.has('response') && !params.has('gssapi-data')) {
+      if (!signatureValid(client, request, params)) {
+        events.push({ kind: 'bad-signature', detail: 'REGISTER' });
+        client.keys = undefined;
+        respond(client, request, 401, 'Unauthorized', challengeHeaders());
+        return;
+      }
+      return afterAuthentication(client, request, ua);
+    }
+    if (!params) {
+      client.keys = undefined;
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    const data = params.get('gssapi-data');
+    if (data === undefined || data === '') {
+      client.serverChallenge = randomBytes(8);
+      client.opaque = randomBytes(4).toString('hex').toUpperCase();
+      const info = encodeAvPairs([
+        { id: 2, value: Buffer.from('EXAMPLE', 'utf16le') },
+        { id: 1, value: Buffer.from('OCS', 'utf16le') },
+        { id: 4, value: Buffer.from('example.test', 'utf16le') },
+        { id: 3, value: Buffer.from(targetName, 'utf16le') },
+      ]);
+      const challenge = createChallenge({ flags: SERVER_CHALLENGE_FLAGS, serverChallenge: client.serverChallenge, targetName: '', targetInfo: info });
+      respond(client, request, 401, 'Unauthorized', [
+        `WWW-Authenticate: NTLM opaque="${client.opaque}", gssapi-data="${challenge.toString('base64')}", targetname="${targetName}", realm="${realm}", version=${version}`,
+      ]);
+      return;
+    }
+    if (!client.serverChallenge || params.get('opaque') !== client.opaque) {
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    let keys: SessionKeys | undefined;
+    let user: OcsUser | undefined;
+    try {
+      const authenticate = parseAuthenticate(Buffer.from(data, 'base64'));
+      user = findUser(authenticate.user, authenticate.domain);
+      keys = user ? verifyAuthenticate(authenticate, client.serverChallenge, user.password) : undefined;
+    } catch {
+      keys = undefined;
+    }
+    client.serverChallenge = undefined;
+    if (!keys || !user) {
+      events.push({ kind: 'bad-password', detail: user?.address ?? 'unknown user' });
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    client.keys = keys;
+    client.user = user;
+    client.snum = 0;
+    // Version 4 and later: the REGISTER carrying AUTHENTICATE is already signed ([MS-SIPAE] 3.2.5.1).
+    if (version > 3 && !signatureValid(client, request, params)) {
+      events.push({ kind: 'bad-signature', detail: 'AUTHENTICATE REGISTER' });
+      client.keys = undefined;
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    events.push({ kind: 'authenticated', detail: user.address });
+    afterAuthentication(client, request, ua);
+  };
+
+  const afterAuthentication = (client: Client, request: RawMessage, ua: string) => {
+    const from = /<sip:([^>;]+)>/i.exec(headerValue(request, 'From') ?? '')?.[1]?.toLowerCase();
+    if (!from || from !== client.user!.address.toLowerCase()) {
+      respond(client, request, 404, 'Not Found', [
+        `ms-diagnostics: 4005;reason="Destination URI either not enabled for SIP or does not exist";source="${targetName}"`,
+      ]);
+      return;
+    }
+    if (options.clientVersionPolicy && !options.clientVersionPolicy(ua)) {
+      events.push({ kind: 'rejected', detail: ua });
+      respond(client, request, 403, 'Forbidden', [`Warning: ${CLIENT_VERSION_WARNING}`]);
+      return;
+    }
+    if (options.redirectTo) {
+      const r = options.redirectTo;
+      respond(client, request, 301, 'Redirect request to Home Server', [`Contact: <sip:${r.host}:${r.port};transport=${r.transport ?? 'tls'}>`]);
+      return;
+    }
+    registered(client, request);
+  };
+
+  const onMessage = (client: Client, text: string) => {
+    let request: RawMessage;
+    try {
+      request = parseRawMessage(text);
+    } catch {
+      client.socket.destroy();
+      return;
+    }
+    if (statusCode(request) !== undefined) return; // responses to our NOTIFYs
+    const method = methodOf(request);
+    if (method === 'REGISTER') return onRegister(client, request);
+    events.push({ kind: 'request', detail: method });
+    if (method === 'ACK') return;
+    const authorization = headerValue(request, 'Authorization') ?? headerValue(request, 'Proxy-Authorization');
+    let params: ReadonlyMap<string, string> | undefined;
+    try {
+      params = authorization ? parseAuthHeader(authorization).params : undefined;
+    } catch {
+      params = undefined;
+    }
+    if (!client.keys || !params || !signatureValid(client, request, params)) {
+      events.push({ kind: 'bad-signature', detail: method });
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    respond(client, request, 200, 'OK', method === 'SUBSCRIBE' ? ['Expires: 3600'] : []);
+  };
+
+  const onConnection = (socket: net.Socket) => {
+    connections++;
+    sockets.add(socket);
+    const client: Client = { socket, opaque: randomBytes(4).toString('hex').toUpperCase(), snum: 0 };
+    clients.add(client);
+    const framer = new SipFramer();
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const message of framer.push(chunk)) onMessage(client, message);
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clients.delete(client);
+      sockets.delete(socket);
+    });
+  };
+
+  const server: net.Server = options.tls ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, onConnection) : net.createServer(onConnection);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as net.AddressInfo).port;
+
+  return {
+    host,
+    port,
+    events,
+    userAgents,
+    get connections() {
+      return connections;
+    },
+    async deregister(address, event) {
+      let sent = 0;
+      for (const client of clients) {
+        if (!client.keys || client.user?.address !== address || !client.contact) continue;
+        const body = `deregistered;event=${event}`;
+        const text = [
+          `NOTIFY ${client.contact} SIP/2.0`,
+          `Via: SIP/2.0/TLS ${host}:${port};branch=z9hG4bK${randomBytes(6).toString('hex')}`,
+          `From: <sip:${address}>;tag=${randomBytes(4).toString('hex')}`,
+          `To: <sip:${address}>;tag=${client.fromTag ?? ''}`,
+          `Call-ID: ${randomBytes(8).toString('hex')}`,
+          'CSeq: 1 NOTIFY',
+          'Event: registration-notify',
+          'Subscription-State: terminated;expires=0',
+          'Content-Type: text/registration-event',
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          '',
+          body,
+        ].join('\r\n');
+        send(client, sign(client, text));
+        sent++;
+      }
+      return sent;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
