@@ -104,7 +104,12 @@ export class IrcConnection implements ProtocolConnection {
         } catch (error) {
           ctx.log.warn('Could not inspect a server line', { error: error instanceof Error ? error.message : String(error) });
         }
-        (next as () => void)();
+        // irc-framework's handlers run inside next(); one that throws on a malformed line is logged and skipped here.
+        try {
+          (next as () => void)();
+        } catch (error) {
+          ctx.log.warn('Skipped a server line that could not be handled', { command: String(command), error: error instanceof Error ? error.message : String(error) });
+        }
       });
     });
 

@@ -1,0 +1,87 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, waitFor, type Harness } from './helpers.js';
+
+let server: Server;
+let port: number;
+let client: Socket | undefined;
+let h: Harness;
+const warnings: string[] = [];
+
+/** A server that registers the client and then sends whatever the test writes. */
+beforeAll(async () => {
+  server = createServer((socket) => {
+    client = socket;
+    socket.on('error', () => {});
+    let buffered = '';
+    socket.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      if (buffered.includes('USER ') && !buffered.includes('\u0001done')) {
+        buffered += '\u0001done';
+        socket.write(':bad.test 001 alice :Welcome alice!a@h\r\n:bad.test 005 alice CHANTYPES=# PREFIX=(ov)@+ :ok\r\n:bad.test 376 alice :End\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  port = typeof address === 'object' && address !== null ? address.port : 0;
+  h = await harness({ log: (record) => void (record.level === 'warn' && warnings.push(record.message)) });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await h?.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+describe('a hostile server', () => {
+  it('sends malformed lines, invalid encodings, an endless line and a flood: all skipped, nothing crashes', async () => {
+    const id = await h.account('alice', { server: '127.0.0.1', port, tls: false, fallbackEncoding: 'iso-8859-1' });
+    await h.parley.accounts.connect(id);
+    const socket = client!;
+    const garbage = [
+      '',
+      ':',
+      '::::',
+      '@',
+      '@a=b;c :x PRIVMSG',
+      'PRIVMSG',
+      ':x!y@z PRIVMSG #nochan',
+      ':x!y@z KICK',
+      ':x!y@z KICK #c',
+      ':x!y@z JOIN',
+      ':x!y@z PART',
+      ':x!y@z NICK',
+      ':x!y@z MODE #c +o',
+      ':x!y@z TOPIC',
+      ':bad.test 353 alice',
+      ':bad.test 366',
+      ':bad.test 311',
+      ':bad.test 318',
+      ':bad.test 433',
+      ':bad.test 005 alice PREFIX=(( CHANTYPES= :x',
+      ':x!y@z PRIVMSG alice :\u0001',
+      ':x!y@z PRIVMSG alice :\u0001ACTION',
+      ':x!y@z NOTICE alice :\u0001\u0001',
+      ':x!y@z CAP * ACK',
+      ':bad.test BATCH +',
+      '\u0000\u0000\u0000',
+    ];
+    socket.write(garbage.join('\r\n') + '\r\n');
+    socket.write(Buffer.concat([Buffer.from(':mallory!m@h PRIVMSG alice :caf'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('\r\n')]));
+    socket.write(Buffer.alloc(200_000, 0x41));
+    socket.write('\r\n');
+    const flood: string[] = [];
+    for (let i = 0; i < 5000; i++) flood.push(`:flood!f@h PRIVMSG #nochan :line ${i}`);
+    socket.write(flood.join('\r\n') + '\r\n');
+    socket.write(':bob!b@h PRIVMSG alice :still alive\r\n');
+    const got = await waitFor(() => h.messages.find((m) => m.text === 'still alive'), 'the message after the garbage');
+    expect(got.sender).toBe('bob');
+    const latin = h.messages.find((m) => m.sender === 'mallory');
+    expect(latin?.text).toBe('caf\u00e9\u00ff\u00fe');
+    expect(h.parley.accounts.status(id).state).toBe('online');
+    // Skipped, but not silently.
+    expect(warnings).toContain('Skipped a server line that could not be handled');
+    expect(warnings.some((w) => w.includes('longer than'))).toBe(true);
+  });
+});
