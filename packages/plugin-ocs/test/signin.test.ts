@@ -77,3 +77,122 @@ describe("the user's story: Office Communicator 2007 R2 User-Agent against a ver
     expect(server.events.filter((e) => e.kind === 'deregistered').length).toBe(deregisteredBefore + 1);
   });
 });
+
+describe('sign-in failures', () => {
+  it('a wrong password: authentication-failed, fatal, one AUTHENTICATE attempt only', async () => {
+    t = await startParley();
+    const account = await addAccount({ useragent: OC_2007_R2 }, 'wrong-password');
+    const before = server.events.filter((e) => e.kind === 'bad-password').length;
+    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+    expect(error.reason).toBe('authentication-failed');
+    expect(error.fatal).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.events.filter((e) => e.kind === 'bad-password').length).toBe(before + 1);
+    expect(t.parley.accounts.status(account.id).state).toBe('error');
+  });
+
+  it('an unknown sign-in address: invalid-username with the server diagnostics', async () => {
+    t = await startParley();
+    const account = await addAccount({ useragent: OC_2007_R2 }, 'S3cret!pass', 'someone.else@company.com');
+    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+    expect(error.reason).toBe('invalid-username');
+    expect(error.message).toBe('Not found: Destination URI either not enabled for SIP or does not exist');
+  });
+
+  it('Kerberos: says it is not supported yet, without contacting the server', async () => {
+    t = await startParley();
+    const account = await addAccount({ useragent: OC_2007_R2, authentication: 'kerberos' });
+    const connections = server.connections;
+    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+    expect(error.reason).toBe('authentication-impossible');
+    expect(error.message).toMatch(/Kerberos.*not supported yet/);
+    expect(server.connections).toBe(connections);
+  });
+
+  it('a sign-in address that is not user@domain is refused before any network traffic', async () => {
+    t = await startParley();
+    const account = await addAccount({}, 'x', 'not-an-address');
+    const connections = server.connections;
+    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+    expect(error.reason).toBe('invalid-username');
+    expect(error.message).toBe('The sign-in address must look like user@company.com');
+    expect(server.connections).toBe(connections);
+  });
+});
+
+describe('signed sessions', () => {
+  it('re-REGISTERs (signed) before the registration expires', async () => {
+    const { key, cert } = testCertificates();
+    const shortLived = await startOcsServer({ users, tls: { key, cert }, expires: 12 });
+    try {
+      t = await startParley();
+      const account = await t.parley.accounts.add({
+        protocol: 'ocs',
+        username: 'me@company.com',
+        settings: { login: 'me', server: `127.0.0.1:${shortLived.port}`, transport: 'tls' },
+        secrets: { password: 'S3cret!pass' },
+      });
+      await t.parley.accounts.connect(account.id);
+      await expect.poll(() => shortLived.events.filter((e) => e.kind === 'registered').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      // The refresh went over the signed session: no new handshake, no bad signature.
+      expect(shortLived.events.filter((e) => e.kind === 'authenticated').length).toBe(1);
+      expect(shortLived.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
+      expect(t.parley.accounts.status(account.id).state).toBe('online');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('a tampered rspauth from the server is an error, not a sign-in', async () => {
+    const { key, cert } = testCertificates();
+    const tampering = await startOcsServer({ users, tls: { key, cert }, tamperRspauth: true });
+    try {
+      t = await startParley();
+      const account = await t.parley.accounts.add({
+        protocol: 'ocs',
+        username: 'me@company.com',
+        settings: { login: 'me', server: `127.0.0.1:${tampering.port}`, transport: 'tls' },
+        secrets: { password: 'S3cret!pass' },
+      });
+      const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+      expect(ConnectionError.is(error)).toBe(true);
+      expect(error.message).toMatch(/Invalid message signature/);
+      expect(t.parley.accounts.status(account.id).state).not.toBe('online');
+    } finally {
+      await tampering.close();
+    }
+  });
+
+  it('a deregistration NOTIFY signs the account off with the matching message', async () => {
+    t = await startParley();
+    const account = await addAccount({ useragent: OC_2007_R2 });
+    await t.parley.accounts.connect(account.id);
+    expect(await server.deregister('me@company.com', 'unregistered')).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => t.parley.accounts.status(account.id).error?.reason).toBe('signed-in-elsewhere');
+    expect(t.parley.accounts.status(account.id).error?.message).toBe('You have been signed off: you are already signed in at another location');
+    expect(t.parley.accounts.status(account.id).state).toBe('error');
+  });
+
+  it('follows a 301 to the home server', async () => {
+    const { key, cert } = testCertificates();
+    const home = await startOcsServer({ users, tls: { key, cert } });
+    const director = await startOcsServer({ users, tls: { key, cert }, redirectTo: { host: '127.0.0.1', port: home.port } });
+    try {
+      t = await startParley();
+      const account = await t.parley.accounts.add({
+        protocol: 'ocs',
+        username: 'me@company.com',
+        settings: { login: 'me', server: `127.0.0.1:${director.port}` },
+        secrets: { password: 'S3cret!pass' },
+      });
+      await t.parley.accounts.connect(account.id);
+      expect(t.parley.accounts.status(account.id).state).toBe('online');
+      expect(director.events.some((e) => e.kind === 'authenticated')).toBe(true);
+      expect(director.events.some((e) => e.kind === 'registered')).toBe(false);
+      expect(home.events.some((e) => e.kind === 'registered')).toBe(true);
+    } finally {
+      await director.close();
+      await home.close();
+    }
+  });
+});
