@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES, xmlSafe } from './text.js';
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
+export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 
 interface Occupant extends ChatParticipant {
   affiliation: string;
@@ -18,6 +19,8 @@ interface Occupant extends ChatParticipant {
 
 interface Room {
   jid: string;
+  /** The name the user joined it by ("#lounge"): the core's conversation is keyed by it. */
+  label: string;
   nick: string;
   joined: boolean;
   occupants: Map<string, Occupant>;
@@ -103,7 +106,7 @@ export class Muc {
     if (existing?.joined === true) return jid;
     const nick = xmlSafe(options.nick ?? this.defaultNick()).trim();
     if (nick === '' || parseAddress(`${jid}/${nick}`) === undefined) throw new MessageError('send-failed', `"${nick}" is not a usable nickname`);
-    const room: Room = { jid, nick, joined: false, occupants: new Map(), sent: new Set() };
+    const room: Room = { jid, label: name, nick, joined: false, occupants: new Map(), sent: new Set() };
     this.rooms.set(jid, room);
     const x = xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '50' }));
     if (options.password !== undefined && options.password !== '') x.append(xml('password', {}, xmlSafe(options.password)));
@@ -131,7 +134,7 @@ export class Muc {
     if (room === undefined) return;
     this.rooms.delete(jid);
     await this.session.send(xml('presence', { to: `${jid}/${room.nick}`, type: 'unavailable' })).catch(() => {});
-    this.session.ctx.chats.left(jid);
+    this.session.ctx.chats.left(room.label);
   }
 
   async send(name: string, message: OutgoingMessage): Promise<{ protocolId: string }> {
@@ -174,7 +177,7 @@ export class Muc {
     const type = stanza.attrs.type as string | undefined;
     if (type === 'error') {
       if (room.join !== undefined) room.join.reject(joinError(room.jid, stanza));
-      else this.session.ctx.chats.system(room.jid, joinError(room.jid, stanza).message, true);
+      else this.session.ctx.chats.system(room.label, joinError(room.jid, stanza).message, true);
       return;
     }
     const nick = from.resource;
@@ -193,7 +196,7 @@ export class Muc {
         const newNick = item.attrs.nick;
         if (self) room.nick = newNick;
         room.occupants.set(newNick, { nick: newNick, affiliation, mucRole, ...participantRole(affiliation, mucRole) });
-        if (room.joined) this.session.ctx.chats.participantRenamed(room.jid, nick, newNick);
+        if (room.joined) this.session.ctx.chats.participantRenamed(room.label, nick, newNick);
         return;
       }
       const kicked = codes.has('307') || codes.has('301');
@@ -201,10 +204,10 @@ export class Muc {
       if (self) {
         this.rooms.delete(room.jid);
         if (room.join !== undefined) room.join.reject(new MessageError('send-failed', `The room ${room.jid} refused us`));
-        this.session.ctx.chats.left(room.jid, kicked ? `Kicked${reason ? `: ${reason}` : ''}` : reason);
+        this.session.ctx.chats.left(room.label, kicked ? `Kicked${reason ? `: ${reason}` : ''}` : reason);
         return;
       }
-      if (room.joined) this.session.ctx.chats.participantLeft(room.jid, nick, reason, kicked ? 'kick' : 'part');
+      if (room.joined) this.session.ctx.chats.participantLeft(room.label, nick, reason, kicked ? 'kick' : 'part');
       return;
     }
 
@@ -214,16 +217,28 @@ export class Muc {
     const known = room.occupants.has(nick);
     room.occupants.set(nick, occupant);
     if (self && !room.joined) {
+      // §10.1.2: a room we just created stays locked until its owner accepts
+      // a configuration; take the defaults (an "instant room", §10.1.3).
+      const unlocked = codes.has('201') ? this.acceptDefaultConfiguration(room) : Promise.resolve();
       // §7.2.3: our own presence comes last, after everyone already in the room.
       room.joined = true;
-      this.session.ctx.chats.joined(room.jid, { nick: room.nick });
-      this.session.ctx.chats.participants(room.jid, [...room.occupants.values()].map(publicParticipant));
-      room.join?.resolve();
+      this.session.ctx.chats.joined(room.label, { nick: room.nick });
+      this.session.ctx.chats.participants(room.label, [...room.occupants.values()].map(publicParticipant));
+      const join = room.join;
+      void unlocked.then(() => join?.resolve());
       return;
     }
     if (!room.joined) return;
-    if (known) this.session.ctx.chats.participants(room.jid, [...room.occupants.values()].map(publicParticipant));
-    else this.session.ctx.chats.participantJoined(room.jid, publicParticipant(occupant));
+    if (known) this.session.ctx.chats.participants(room.label, [...room.occupants.values()].map(publicParticipant));
+    else this.session.ctx.chats.participantJoined(room.label, publicParticipant(occupant));
+  }
+
+  private async acceptDefaultConfiguration(room: Room): Promise<void> {
+    try {
+      await this.session.iqSet(xml('query', { xmlns: NS_MUC_OWNER }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })), room.jid);
+    } catch (error) {
+      this.session.ctx.chats.system(room.label, `The new room could not be unlocked: ${String(error)}`, true);
+    }
   }
 
   handleMessage(stanza: Element): void {
@@ -235,14 +250,14 @@ export class Muc {
     }
     if (stanza.attrs.type === 'error') {
       const condition = stanza.getChild('error')?.getChildElements()[0]?.name ?? 'undefined-condition';
-      this.session.ctx.chats.system(room.jid, `The room refused a message (${condition})`, true);
+      this.session.ctx.chats.system(room.label, `The room refused a message (${condition})`, true);
       return;
     }
     const body = stanza.getChildText('body');
     const subject = stanza.getChild('subject');
     // §8.1: a subject change is a message with <subject/> and no body.
     if (subject !== undefined && (body === null || body === undefined || body === '')) {
-      this.session.ctx.chats.topic(room.jid, subject.text(), from.resource || undefined);
+      this.session.ctx.chats.topic(room.label, subject.text(), from.resource || undefined);
       return;
     }
     if (body === null || body === undefined || body === '') return;
@@ -251,7 +266,7 @@ export class Muc {
     const delayed = delayedAt(stanza);
     const sender = from.resource === '' ? room.jid : from.resource;
     this.session.ctx.receiveMessage({
-      conversation: { kind: 'chat', room: room.jid },
+      conversation: { kind: 'chat', room: room.label },
       sender,
       text: body,
       ...(typeof id === 'string' && id !== '' ? { protocolId: id } : {}),
@@ -264,7 +279,7 @@ export class Muc {
   /** Our connection dropped: every room is left (a reconnect joins again through the core). */
   clear(reason: string): void {
     for (const room of this.rooms.values()) {
-      if (room.joined) this.session.ctx.chats.left(room.jid, reason);
+      if (room.joined) this.session.ctx.chats.left(room.label, reason);
     }
     this.rooms.clear();
   }

@@ -120,6 +120,10 @@ export async function rawXmpp(server: TestProsody, user: string, password: strin
   xmpp.on('stanza', (s: Element) => stanzas.push(s));
   xmpp.on('error', () => {});
   await xmpp.start();
+  // RFC 6121 §2.1.6 / §4.2: a resource gets roster pushes once it asked for
+  // the roster, and presence once it sent its own.
+  await xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
+  await xmpp.send(xml('presence', {}, xml('priority', {}, '-1')));
   return {
     xmpp,
     stanzas,
