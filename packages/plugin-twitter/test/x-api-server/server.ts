@@ -203,6 +203,12 @@ export class XApiServer {
     for (const key of [...this.windows.keys()]) if (key.startsWith(`${endpoint}|`)) this.windows.delete(key);
   }
 
+  /** Spends the user's window for `endpoint` (as another client of the same user would) for `seconds`. */
+  exhaust(endpoint: Endpoint, userId: string, seconds: number): void {
+    const limit = this.limits.get(endpoint)?.limit ?? this.options.rateLimit ?? 900;
+    this.windows.set(`${endpoint}|${userId}`, { limit, remaining: 0, reset: Math.floor(Date.now() / 1000) + seconds });
+  }
+
   /** Answers 403 client-not-enrolled on this endpoint, as when the access tier does not include it. */
   forbid(endpoint: Endpoint, on = true): void {
     if (on) this.forbidden.add(endpoint);
