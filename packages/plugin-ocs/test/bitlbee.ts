@@ -1,0 +1,124 @@
+/**
+ * BitlBee (with libpurple and pidgin-sipe) as a headless SIPE client: an IRC
+ * server on a free loopback port that we drive with a few IRC lines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface BitlBee {
+  port: number;
+  stateDir: string;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startBitlBee(): Promise<BitlBee> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bitlbee-'));
+  const port = await freePort();
+  const conf = join(stateDir, 'bitlbee.conf');
+  writeFileSync(conf, `[settings]\nRunMode = ForkDaemon\nDaemonInterface = 127.0.0.1\nDaemonPort = ${port}\nAuthMode = Open\nConfigDir = ${stateDir}\n`);
+  let output = '';
+  const child: ChildProcess = spawn('bitlbee', ['-F', '-n', '-v', '-c', conf, '-d', stateDir], {
+    env: { ...process.env, BITLBEE_DEBUG: '1', PURPLE_VERBOSE_DEBUG: '1', HOME: stateDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`BitlBee did not start: ${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    stateDir,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Trusts a server certificate for libpurple the way Pidgin remembers an accepted one. */
+export function trustForPurple(bee: BitlBee, nick: string, host: string, pem: string): void {
+  const dir = join(bee.stateDir, 'purple', nick, 'certificates', 'x509', 'tls_peers');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, host), pem);
+}
+
+/** A minimal IRC client for BitlBee's control channel. */
+export class IrcControl {
+  private buffer = '';
+  readonly lines: string[] = [];
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let i;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i).replace(/\r$/, '');
+        this.buffer = this.buffer.slice(i + 1);
+        if (line.startsWith('PING')) socket.write(`PONG ${line.slice(5)}\r\n`);
+        this.lines.push(line);
+      }
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async connect(port: number, nick: string): Promise<IrcControl> {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const irc = new IrcControl(socket);
+    socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+    await irc.waitFor(/ 001 /, 10_000);
+    return irc;
+  }
+
+  /** Sends a command to BitlBee's root user in &bitlbee. */
+  say(text: string): void {
+    this.socket.write(`PRIVMSG &bitlbee :${text}\r\n`);
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = 0;
+    for (;;) {
+      for (; seen < this.lines.length; seen++) if (pattern.test(this.lines[seen]!)) return this.lines[seen]!;
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${pattern}; got:\n${this.lines.slice(-30).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  close(): void {
+    this.socket.end('QUIT :bye\r\n');
+    this.socket.destroy();
+  }
+}
