@@ -1,0 +1,135 @@
+/**
+ * Kamailio as a standard SIP registrar with Digest authentication (RFC 3261
+ * 22, 10), in memory (usrloc db_mode 0), on a free loopback TCP port.
+ * Users and passwords are written into the routing script.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface KamailioOptions {
+  /** user → password */
+  users: Readonly<Record<string, string>>;
+  /** The SIP domain (Digest realm is the To domain). */
+  domain: string;
+  /** Ask for qop=auth in challenges (default true). */
+  qop?: boolean;
+}
+
+export interface Kamailio {
+  port: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
+
+async function freeTcpPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const quoteCfg = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+function config(port: number, options: KamailioOptions): string {
+  const passwords = Object.entries(options.users)
+    .map(([user, password]) => `    if ($au == ${quoteCfg(user)}) $var(password) = ${quoteCfg(password)};`)
+    .join('\n');
+  return `#!KAMAILIO
+debug=2
+log_stderror=yes
+memdbg=5
+memlog=5
+children=2
+tcp_children=2
+disable_tcp=no
+auto_aliases=no
+listen=tcp:127.0.0.1:${port}
+listen=udp:127.0.0.1:${port}
+alias=${quoteCfg(options.domain)}
+mpath=${quoteCfg(MODULES)}
+
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "xlog.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "max_expires", 3600)
+
+request_route {
+  if (!mf_process_maxfwd_header("10")) {
+    sl_send_reply("483", "Too Many Hops");
+    exit;
+  }
+  if (is_method("REGISTER")) {
+    $var(password) = "";
+${passwords}
+    if ($var(password) == "" || !pv_www_authenticate("$td", "$var(password)", "0")) {
+      xlog("L_INFO", "challenge REGISTER from $fu ($au)\\n");
+      www_challenge("$td", "${options.qop === false ? '0' : '1'}");
+      exit;
+    }
+    if (!save("location")) sl_reply_error();
+    xlog("L_INFO", "registered $tu expires $hdr(Expires)\\n");
+    exit;
+  }
+  if (is_method("OPTIONS")) {
+    sl_send_reply("200", "OK");
+    exit;
+  }
+  sl_send_reply("404", "Not here");
+}
+`;
+}
+
+export async function startKamailio(options: KamailioOptions): Promise<Kamailio> {
+  const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
+  const port = await freeTcpPort();
+  const cfg = join(dir, 'kamailio.cfg');
+  writeFileSync(cfg, config(port, options));
+  let output = '';
+  const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`kamailio exited: ${output.slice(-2000)}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`kamailio did not listen on ${port}: ${output.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
