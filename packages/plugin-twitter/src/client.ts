@@ -9,6 +9,7 @@
  * `onBeforeRequest` (after signing) would break.
  */
 import { Agent } from 'node:https';
+import { PinningAgent } from './tls-trust.js';
 import { TwitterApi, type ITwitterApiClientPlugin, type TwitterApiTokens } from 'twitter-api-v2';
 
 /** Origins the library has built in; requests to them go to the configured base instead. */
@@ -33,6 +34,8 @@ export interface ClientFactoryOptions {
   apiBaseUrl: string;
   /** Extra CAs (PEM); undefined means Node's defaults. */
   ca: string[] | undefined;
+  /** SHA-256 fingerprints of certificates the user trusted. */
+  pinned?: readonly string[];
 }
 
 export type ClientTokens = string | TwitterApiTokens | { clientId: string; clientSecret?: string };
@@ -46,7 +49,8 @@ export class ClientFactory {
     const base = new URL(options.apiBaseUrl);
     if (base.protocol !== 'https:') throw new TypeError('The API base URL must use https');
     this.plugin = baseUrlPlugin(base);
-    this.agent = new Agent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+    const agentOptions = { keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) };
+    this.agent = options.pinned !== undefined && options.pinned.length > 0 ? new PinningAgent(agentOptions, new Set(options.pinned)) : new Agent(agentOptions);
   }
 
   create(tokens: ClientTokens): TwitterApi {

@@ -23,6 +23,9 @@ import { Posting } from './posting.js';
 import { TIMELINE_ROOM, timelineFeed } from './timeline.js';
 import type { FeedDeps, TweetFeed } from './tweet-feed.js';
 import { Directory } from './users.js';
+import { probeCertificate } from './tls-trust.js';
+
+const TRUSTED_KEY = 'trustedCertificates';
 
 const ROOMS = {
   [TIMELINE_ROOM]: { title: 'Timeline', topic: (me: string) => `Home timeline of @${me}: posting here publishes a post` },
@@ -65,15 +68,18 @@ export class TwitterConnection implements ProtocolConnection {
     const { ctx, settings } = this;
     ctx.progress('Reading credentials', 1, 3);
     const credentials = await loadCredentials(settings, ctx);
-    try {
-      this.factory = new ClientFactory({ apiBaseUrl: settings.apiBaseUrl, ca: ctx.tlsCa() });
-    } catch (err) {
-      throw ConnectionError.invalidSettings(`The API base URL is not usable: ${(err as Error).message}`, { hint: 'Use an https:// URL', cause: err });
-    }
-    const session = new Session(credentials, this.factory, ctx);
-    const api = new XApi(session);
     ctx.progress('Signing in', 2, 3);
-    const me = await this.signIn(api);
+    let api = this.newApi(credentials);
+    let me: XUser;
+    try {
+      me = await this.signIn(api);
+    } catch (err) {
+      // A certificate the normal check refuses: ask the user once, then try again with it trusted.
+      if (!ConnectionError.is(err) || !err.reason.startsWith('certificate-') || !(await this.askTrust(String(err.protocolDetail)))) throw err;
+      this.factory?.destroy();
+      api = this.newApi(credentials);
+      me = await this.signIn(api);
+    }
     const wanted = normalizeHandle(ctx.account.username);
     if (wanted !== undefined && wanted.toLowerCase() !== me.username.toLowerCase()) {
       throw ConnectionError.invalidUsername(`The access token belongs to @${me.username}, not @${wanted}`, { hint: `Change the username to ${me.username} or use @${wanted}'s tokens` });
@@ -83,6 +89,26 @@ export class TwitterConnection implements ProtocolConnection {
     ctx.progress('Reading the timeline', 3, 3);
     this.online = this.start(api, me);
     ctx.signal.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  private newApi(credentials: Awaited<ReturnType<typeof loadCredentials>>): XApi {
+    const { ctx, settings } = this;
+    try {
+      this.factory = new ClientFactory({ apiBaseUrl: settings.apiBaseUrl, ca: ctx.tlsCa(), pinned: ctx.getState<string[]>(TRUSTED_KEY) ?? [] });
+    } catch (err) {
+      throw ConnectionError.invalidSettings(`The API base URL is not usable: ${(err as Error).message}`, { hint: 'Use an https:// URL', cause: err });
+    }
+    return new XApi(new Session(credentials, this.factory, ctx));
+  }
+
+  private async askTrust(errorCode: string): Promise<boolean> {
+    const url = new URL(this.settings.apiBaseUrl);
+    const probe = await probeCertificate(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 443), errorCode);
+    if (probe === undefined || !(await this.ctx.trustCertificate(probe.description))) return false;
+    const trusted = this.ctx.getState<string[]>(TRUSTED_KEY) ?? [];
+    const pin = probe.description.fingerprint256;
+    if (!trusted.includes(pin)) this.ctx.setState(TRUSTED_KEY, [...trusted, pin]);
+    return true;
   }
 
   private async signIn(api: XApi): Promise<XUser> {

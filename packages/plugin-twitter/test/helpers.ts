@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParley, type ConversationInfo, type Message, type Parley } from '@parley/core';
+import { createParley, type ConversationInfo, type Message, type Parley, type UiOps } from '@parley/core';
 import twitterPlugin from '../src/index.js';
 import { startXApi, type RunningXApi, type User } from './x-api-server/index.js';
 
@@ -45,7 +45,7 @@ export interface Client {
 
 export async function startClient(
   world: World,
-  options: { home?: string; secrets?: Record<string, string>; settings?: Record<string, unknown>; register?: boolean } = {},
+  options: { home?: string; secrets?: Record<string, string>; settings?: Record<string, unknown>; register?: boolean; trustTestCa?: boolean; ui?: UiOps } = {},
 ): Promise<Client> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'parley-twitter-'));
   const parley = await createParley({
@@ -54,7 +54,8 @@ export async function startClient(
     passphrase: 'test-passphrase',
     secretStore: 'file',
     discover: false,
-    tls: { ca: [world.api.ca] },
+    ...(options.trustTestCa === false ? {} : { tls: { ca: [world.api.ca] } }),
+    ...(options.ui === undefined ? {} : { ui: options.ui }),
     reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
     log: () => {},
   });
