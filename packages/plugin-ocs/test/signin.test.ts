@@ -196,3 +196,37 @@ describe('signed sessions', () => {
     }
   });
 });
+
+describe('an unhealthy server', () => {
+  it('503 during sign-in is a network error the core retries', async () => {
+    const { key, cert } = testCertificates();
+    const busy = await startOcsServer({ users, tls: { key, cert }, failRegisterWith: { status: 503, reason: 'Service Unavailable', headers: ['ms-diagnostics: 1008;reason="Unable to resolve DNS SRV record";source="pool"'] } });
+    try {
+      t = await startParley();
+      const account = await t.parley.accounts.add({ protocol: 'ocs', username: 'me@company.com', settings: { login: 'me', server: `127.0.0.1:${busy.port}` }, secrets: { password: 'S3cret!pass' } });
+      const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+      expect(error.reason).toBe('network');
+      expect(error.fatal).toBe(false);
+      expect(error.message).toBe('Service unavailable: Unable to resolve DNS SRV record');
+      // The core schedules another attempt, and it reaches the server again.
+      const attempts = busy.connections;
+      await expect.poll(() => busy.connections, { timeout: 10_000 }).toBeGreaterThan(attempts);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('a server that stalls mid-handshake: a bounded wait and a network error', async () => {
+    const { key, cert } = testCertificates();
+    const stalled = await startOcsServer({ users, tls: { key, cert }, stallOnAuthenticate: true });
+    try {
+      t = await startParley({ requestTimeoutMs: 1000 });
+      const account = await t.parley.accounts.add({ protocol: 'ocs', username: 'me@company.com', settings: { login: 'me', server: `127.0.0.1:${stalled.port}` }, secrets: { password: 'S3cret!pass' } });
+      const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+      expect(error.reason).toBe('network');
+      expect(error.message).toBe('The server did not answer the sign-in request');
+    } finally {
+      await stalled.close();
+    }
+  });
+});

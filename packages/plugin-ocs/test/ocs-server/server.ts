@@ -45,6 +45,10 @@ export interface OcsServerOptions {
   expires?: number;
   /** Corrupt the server's rspauth (to test clients that must notice). */
   tamperRspauth?: boolean;
+  /** Answer every REGISTER with this status (e.g. 503 during maintenance). */
+  failRegisterWith?: { status: number; reason: string; headers?: string[] };
+  /** Never answer the REGISTER that carries the AUTHENTICATE message (a stalled server). */
+  stallOnAuthenticate?: boolean;
 }
 
 /** Exactly how OCS words its client-version rejection. */
@@ -187,6 +191,11 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     const ua = headerValue(request, 'User-Agent') ?? '';
     userAgents.push(ua);
     events.push({ kind: 'register', detail: ua });
+    if (options.failRegisterWith) {
+      const f = options.failRegisterWith;
+      respond(client, request, f.status, f.reason, f.headers ?? []);
+      return;
+    }
     const authorization = headerValue(request, 'Authorization') ?? headerValue(request, 'Proxy-Authorization');
     let params: ReadonlyMap<string, string> | undefined;
     if (authorization) {
@@ -228,6 +237,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       ]);
       return;
     }
+    if (options.stallOnAuthenticate) return;
     if (!client.serverChallenge || params.get('opaque') !== client.opaque) {
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
