@@ -26,7 +26,8 @@ export interface Kamailio {
 
 const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
 
-async function freeTcpPort(): Promise<number> {
+/** A loopback TCP port nobody listens on right now. */
+export async function freeTcpPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -102,9 +103,22 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
   const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  await waitForListening(child, port, 'kamailio', () => output);
+  return {
+    port,
+    log: () => output,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `port` accepts TCP connections; throws with the process output if it exits or takes over 10 s. */
+export async function waitForListening(child: ChildProcess, port: number, name: string, output: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`kamailio exited: ${output.slice(-2000)}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${output().slice(-2000)}`);
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.destroy();
@@ -112,24 +126,20 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
       });
       s.on('error', () => resolve(false));
     });
-    if (up) break;
+    if (up) return;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`kamailio did not listen on ${port}: ${output.slice(-2000)}`);
+      throw new Error(`${name} did not listen on ${port}: ${output().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    port,
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+}
+
+/** SIGTERM, then SIGKILL after 3 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
 }
