@@ -253,6 +253,9 @@ class AutoAuthenticator implements Authenticator {
   registered(): void {
     this.chosen?.registered();
   }
+  reset(): void {
+    this.chosen?.reset();
+  }
   authorization(message: Parameters<Authenticator['authorization']>[0]): string | undefined {
     return this.chosen?.authorization(message);
   }

@@ -18,6 +18,8 @@ export interface Authenticator extends SecurityLayer {
   readonly handshakeComplete: boolean;
   challenge(wwwAuthenticate: readonly string[]): void;
   registered(): void;
+  /** Forgets the session, for a fresh handshake (the server dropped it). */
+  reset(): void;
 }
 
 export interface RegistrationResult {
@@ -154,8 +156,10 @@ export class Registrar {
   }
 
   /** Registers, running the authentication handshake. Rejects with ConnectionError or RedirectError. */
-  async register(): Promise<RegistrationResult> {
+  async register(refreshing = false): Promise<RegistrationResult> {
     const auth = this.options.authenticator;
+    // A refresh may find the server has dropped the security association: one fresh handshake is allowed.
+    let restarted = !refreshing;
     // Initial + NTLM's two rounds; one more would be a loop.
     for (let round = 0; round < 4; round++) {
       let response: SipResponse;
@@ -167,6 +171,12 @@ export class Registrar {
       }
       if (response.status === 401 || response.status === 407) {
         if (!auth) throw ConnectionError.authenticationImpossible('The server asks for authentication the chosen method cannot answer', { protocolDetail: response.status });
+        if (!restarted && auth.handshakeComplete) {
+          restarted = true;
+          auth.reset();
+          this.options.endpoint.security = undefined;
+          round = -1;
+        }
         try {
           auth.challenge(headerValues(response.raw, response.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate'));
         } catch (error) {
@@ -249,7 +259,7 @@ export class Registrar {
   private async refresh(): Promise<void> {
     if (this.stopped) return;
     try {
-      const result = await this.register();
+      const result = await this.register(true);
       this.scheduleRefresh(result.expires);
     } catch (error) {
       if (this.stopped) return;

@@ -143,6 +143,26 @@ describe('signed sessions', () => {
     }
   });
 
+  it('a refresh the server challenges runs one new handshake and stays online', async () => {
+    const { key, cert } = testCertificates();
+    const forgetful = await startOcsServer({ users, tls: { key, cert }, expires: 12, forgetSessions: true });
+    try {
+      t = await startParley();
+      const account = await t.parley.accounts.add({
+        protocol: 'ocs',
+        username: 'me@company.com',
+        settings: { login: 'me', server: `127.0.0.1:${forgetful.port}` },
+        secrets: { password: 'S3cret!pass' },
+      });
+      await t.parley.accounts.connect(account.id);
+      await expect.poll(() => forgetful.events.filter((e) => e.kind === 'authenticated').length, { timeout: 15_000 }).toBe(2);
+      await expect.poll(() => forgetful.events.filter((e) => e.kind === 'registered').length).toBe(2);
+      expect(t.parley.accounts.status(account.id).state).toBe('online');
+    } finally {
+      await forgetful.close();
+    }
+  });
+
   it('a tampered rspauth from the server is an error, not a sign-in', async () => {
     const { key, cert } = testCertificates();
     const tampering = await startOcsServer({ users, tls: { key, cert }, tamperRspauth: true });

@@ -56,7 +56,13 @@ export class DigestAuthenticator implements SecurityLayer {
   }
 
   registered(): void {
-    // Nothing to finish: each request carries its own answer.
+    // A later challenge (nonce expiry on refresh) starts a new exchange.
+    this.answeredNonce = undefined;
+  }
+
+  reset(): void {
+    this.active = false;
+    this.answeredNonce = undefined;
   }
 
   authorization(message: RawMessage): string | undefined {

@@ -99,6 +99,13 @@ export class NtlmAuthenticator implements SecurityLayer {
     this.state = 'authenticate';
   }
 
+  reset(): void {
+    this.state = 'initial';
+    this.signer = undefined;
+    this.opaque = '';
+    this.gssapiData = '';
+  }
+
   /** A 2xx to REGISTER arrived: the handshake is done. */
   registered(): void {
     if (this.state === 'authenticate') this.state = 'established';

@@ -47,6 +47,8 @@ export interface OcsServerOptions {
   tamperRspauth?: boolean;
   /** Answer every REGISTER with this status (e.g. 503 during maintenance). */
   failRegisterWith?: { status: number; reason: string; headers?: string[] };
+  /** Forget each client's security association after its first registration (forces a new handshake on refresh). */
+  forgetSessions?: boolean;
   /** Never answer the REGISTER that carries the AUTHENTICATE message (a stalled server). */
   stallOnAuthenticate?: boolean;
 }
@@ -207,6 +209,11 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       }
     }
     // Already authenticated on this connection: the REGISTER must be signed.
+    if (client.keys && options.forgetSessions && params?.has('response') && !params.has('gssapi-data')) {
+      client.keys = undefined;
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
     if (client.keys && params?.has('response') && !params.has('gssapi-data')) {
       if (!signatureValid(client, request, params)) {
         events.push({ kind: 'bad-signature', detail: 'REGISTER' });
