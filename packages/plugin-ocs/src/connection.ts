@@ -54,6 +54,17 @@ export class OcsConnection implements ProtocolConnection {
     const password = await this.ctx.getSecret('password', { prompt: `Password for ${settings.signInAddress}` });
     if (password === undefined || password === '') throw ConnectionError.authenticationFailed('A password is required to sign in');
 
+    // The core gave up on this attempt (user went offline): stop waiting on the server.
+    const onAbort = () => this.teardown();
+    this.ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.run(settings, password);
+    } finally {
+      this.ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(settings: OcsSettings, password: string): Promise<void> {
     const resolver = createResolver(dnsServersFrom(this.ctx.coreSetting('dnsServers')));
     let candidates: AsyncIterable<ServerCandidate>;
     if (settings.server) {
@@ -150,8 +161,9 @@ export class OcsConnection implements ProtocolConnection {
 
     this.ctx.progress('Signing in');
     const result = await registrar.register();
-    if (result.keepAliveSeconds !== undefined && result.keepAliveSeconds > 0) transport.startKeepAlive(result.keepAliveSeconds * 1000);
-    else transport.startKeepAlive(60_000);
+    // Keep-alive a little inside the server's idle timeout ([MS-SIPRE] 2.2.1 ms-keep-alive), 60 s when it names none.
+    const keepAlive = result.keepAliveSeconds !== undefined && result.keepAliveSeconds > 0 ? result.keepAliveSeconds * 0.9 : 60;
+    transport.startKeepAlive(Math.max(5, keepAlive) * 1000);
     registrar.scheduleRefresh(result.expires);
     this.online = true;
     this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''}`);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParley, type Parley } from '@parley/core';
+import { createParley, type Parley, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
 
@@ -19,7 +19,7 @@ export interface TestParley {
   cleanup(): Promise<void>;
 }
 
-export async function startParley(environment: OcsEnvironment = {}, dnsServers?: string[]): Promise<TestParley> {
+export async function startParley(environment: OcsEnvironment = {}, dnsServers?: string[], extra: { ui?: UiOps; trustTestCa?: boolean } = {}): Promise<TestParley> {
   const home = mkdtempSync(join(tmpdir(), 'ocs-parley-'));
   const parley = await createParley({
     home,
@@ -28,7 +28,8 @@ export async function startParley(environment: OcsEnvironment = {}, dnsServers?:
     secretStore: 'file',
     discover: false,
     history: false,
-    tls: { ca: [testCertificates().caCert] },
+    tls: extra.trustTestCa === false ? {} : { ca: [testCertificates().caCert] },
+    ui: extra.ui,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
     dnsServers,
   });

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError } from '@parley/core';
 import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from '../src/index.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
+import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { rejection, startParley, testCertificates, type TestParley } from './helpers.js';
 
 const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)';
@@ -214,6 +215,49 @@ describe('signed sessions', () => {
       await director.close();
       await home.close();
     }
+  });
+});
+
+describe('connection trouble', () => {
+  it('a dropped connection after sign-in is reported and the core signs in again', async () => {
+    t = await startParley();
+    const account = await addAccount({ useragent: OC_2007_R2 });
+    await t.parley.accounts.connect(account.id);
+    const registered = server.events.filter((e) => e.kind === 'registered').length;
+    const states: string[] = [];
+    t.parley.events.on('accountStatusChanged', (_account, status) => states.push(status.state));
+    server.dropConnections();
+    await expect.poll(() => server.events.filter((e) => e.kind === 'registered').length, { timeout: 10_000 }).toBe(registered + 1);
+    await expect.poll(() => t.parley.accounts.status(account.id).state).toBe('online');
+    expect(states).toContain('reconnecting');
+    expect(t.parley.accounts.status(account.id).error).toBeUndefined();
+  });
+
+  it("an untrusted certificate is shown to the user, and accepted it is remembered", async () => {
+    const asked: string[] = [];
+    const ui = new RecordingUi((request) => {
+      if (request.kind === 'confirm') {
+        asked.push(request.details?.['SHA-256 fingerprint'] ?? '');
+        return true;
+      }
+      return undefined;
+    });
+    t = await startParley({}, undefined, { ui, trustTestCa: false });
+    const account = await addAccount({ useragent: OC_2007_R2 });
+    await t.parley.accounts.connect(account.id);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await t.parley.accounts.disconnect(account.id);
+    await t.parley.accounts.connect(account.id);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('an untrusted certificate the user refuses is a certificate error', async () => {
+    t = await startParley({}, undefined, { ui: new RecordingUi(() => false), trustTestCa: false });
+    const account = await addAccount({ useragent: OC_2007_R2 });
+    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
+    expect(error.reason).toBe('certificate-untrusted');
+    expect(error.fatal).toBe(true);
   });
 });
 

@@ -97,6 +97,8 @@ export interface OcsServer {
   /** User-Agent of every REGISTER seen. */
   userAgents: string[];
   connections: number;
+  /** Closes every client connection (the server's side of a network failure). */
+  dropConnections(): void;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -359,6 +361,9 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     userAgents,
     get connections() {
       return connections;
+    },
+    dropConnections() {
+      for (const s of sockets) s.destroy();
     },
     async deregister(address, event) {
       let sent = 0;
