@@ -155,4 +155,16 @@ describe('signing in with discovery through Parley', () => {
     expect(t.parley.accounts.status(account.id).state).toBe('online');
     expect(ocs.events.some((e) => e.kind === 'registered' && e.detail === username)).toBe(true);
   });
+
+  it('resolves a configured server name with the configured DNS servers', async () => {
+    t = await startParley({}, [dnsmasq.server]);
+    const account = await t.parley.accounts.add({
+      protocol: 'ocs',
+      username: 'alice@srv.test',
+      settings: { login: 'alice1', server: `pool1.example.test:${ocs.port}`, transport: 'tls' },
+      secrets: { password: 'pw-one' },
+    });
+    await t.parley.accounts.connect(account.id);
+    expect(t.parley.accounts.status(account.id).state).toBe('online');
+  });
 });
