@@ -1,0 +1,33 @@
+/**
+ * What `parley` exits with, so scripts can tell outcomes apart. Listed in
+ * `parley --help`; the numbers are part of the command-line interface.
+ */
+export const EXIT = {
+  ok: 0,
+  /** A search found nothing (like grep). */
+  notFound: 1,
+  /** Wrong arguments: unknown command or option, missing argument. */
+  usage: 2,
+  /** Configuration: unknown account or protocol, invalid setting, duplicate account. */
+  config: 3,
+  /** An account could not sign in. */
+  signInFailed: 4,
+  /** A message was not sent. */
+  sendFailed: 5,
+  /** `watch --count` did not see enough events before `--timeout`. */
+  timeout: 6,
+  /** The secret store could not be opened (passphrase missing or wrong). */
+  secrets: 7,
+  /** Anything else that went wrong. */
+  failure: 70,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export const EXIT_HELP = `Exit codes:
+  0  success            1  nothing found (log search)
+  2  usage error        3  configuration error (unknown account, protocol or setting)
+  4  sign-in failed     5  message not sent
+  6  watch timed out before --count events
+  7  secret store locked (passphrase missing or wrong)
+  70 other failure`;

@@ -1,0 +1,74 @@
+import { EXIT_HELP } from './exit-codes.js';
+
+/** Help for each command, by its words ("accounts add"). Kept here so --help loads nothing else. */
+export const HELP: Record<string, string> = {
+  '': `parley: a terminal chat client for every protocol Parley has a plugin for
+
+Usage:
+  parley                          open the interactive client
+  parley <command> [options]
+
+Commands:
+  accounts list                   list accounts
+  accounts add <protocol> <username> [--alias A] [--set key=value]... [--password-stdin]
+  accounts set <account> key=value... [--alias A] [--unset key]... [--password-stdin]
+  accounts remove <account>       delete an account, its secrets and state
+  accounts enable <account>       sign this account on with the others
+  accounts disable <account>
+  accounts check <account>        sign in once and report the outcome
+  plugins list                    installed plugins and their state
+  send <account> <to> <text>      send one message
+  status [<status> [message]]     show or set your status
+  log search <words> [--peer P] [--account A] [--since S]
+  watch [<account>...]            sign on and print what happens
+
+<account> is an account id or protocol:username (xmpp:alice@example.com).
+Options: --json (machine-readable output), --help, --version.
+Passwords come from a prompt, --password-stdin or the secret store; never
+from the command line. Data lives in PARLEY_HOME when it is set; the secret
+store's passphrase can be given in PARLEY_PASSPHRASE.
+
+${EXIT_HELP}`,
+  accounts: `Usage: parley accounts <list|add|set|remove|enable|disable|check> ...
+Run "parley accounts <subcommand> --help" for one of them.`,
+  'accounts list': `Usage: parley accounts list [--json]
+Lists accounts: id, protocol:username, alias, enabled. No plugin code is loaded.`,
+  'accounts add': `Usage: parley accounts add <protocol> <username> [--alias A] [--set key=value]... [--password-stdin] [--disabled] [--json]
+Adds an account. The keys are the protocol plugin's option names (see "parley plugins list --json").
+The password is read from stdin with --password-stdin, else asked on the terminal; it goes to
+the secret store. Secret options cannot be given with --set.`,
+  'accounts set': `Usage: parley accounts set <account> [key=value]... [--alias A] [--unset key]... [--password-stdin] [--json]
+Changes settings (--unset returns one to its default) and, with --password-stdin, the password.`,
+  'accounts remove': `Usage: parley accounts remove <account>
+Removes the account with its stored secrets, buddies and state.`,
+  'accounts enable': `Usage: parley accounts enable <account>`,
+  'accounts disable': `Usage: parley accounts disable <account>`,
+  'accounts check': `Usage: parley accounts check <account> [--json]
+Signs in once and prints the outcome: "online", or the reason code, the server's own text
+verbatim and a hint. Exits 0 only when the account signed in (4 otherwise).`,
+  plugins: `Usage: parley plugins list [--json]`,
+  'plugins list': `Usage: parley plugins list [--json]
+Lists installed plugins (name, kind, protocol id, version, state) without loading them.
+With --json, each protocol's option schema is included.`,
+  send: `Usage: parley send <account> <to> <text> [--json]
+Signs the account on, sends one message and signs off. Exits 0 when the message was sent,
+5 when it was not, 4 when the account could not sign in. Put "--" before text that starts with "-".`,
+  status: `Usage: parley status [<status> [message]] [--json]
+Without arguments, shows the saved status. With one of available, away, busy, extended-away,
+invisible, sets the status (and message) that parley uses whenever it signs on.`,
+  log: `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--limit N] [--json]`,
+  'log search': `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--limit N] [--json]
+Searches the message history: every word must appear. --since takes a date (2024-05-01,
+2024-05-01T10:00) or a span back from now (30m, 2h, 7d, 1w). Exits 1 when nothing matched.`,
+  watch: `Usage: parley watch [<account>...] [--json] [--count N] [--timeout S] [--only types]
+Signs on the given accounts (default: every enabled one) and prints what happens: messages,
+presence, typing, chat events, connection changes and errors, one line each; with --json, one
+JSON object per line with a "type" field (message, system, presence, typing, account, chat,
+error, authorization). Runs until interrupted, until N events were printed (--count), or for
+S seconds (--timeout). --only limits the types printed (--only message,presence).
+Exits 0; 6 when --timeout passed before --count events; 4 when no account could sign in.`,
+};
+
+export function helpFor(words: string): string {
+  return HELP[words] ?? HELP['']!;
+}

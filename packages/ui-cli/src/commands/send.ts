@@ -1,0 +1,42 @@
+import { ConnectionError, type ParleyError } from '@parley/core';
+import { flag, parseCommandArgs } from '../cli/args.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { accountLabel, connectionErrorJson, connectionErrorLines } from '../cli/format.js';
+import { UsageError } from '../cli/usage-error.js';
+import { print, printJson, withCore, type CommandContext } from './context.js';
+import { applySavedStatus } from './saved-status.js';
+
+export async function send(context: CommandContext): Promise<number> {
+  const parsed = parseCommandArgs(context.command, context.args);
+  const [ref, to, ...words] = parsed.positionals;
+  if (ref === undefined || to === undefined || words.length === 0) throw new UsageError('Expected <account> <to> <text>', context.command);
+  const text = words.join(' ');
+  const json = flag(parsed, 'json');
+  return withCore(context, { history: true }, async (parley) => {
+    const account = parley.accounts.get(ref);
+    await applySavedStatus(parley);
+    try {
+      await parley.accounts.connect(account.id);
+    } catch (raw) {
+      if (!ConnectionError.is(raw)) throw raw;
+      const error = raw;
+      if (json) printJson(context, { sent: false, account: account.id, error: connectionErrorJson(error) });
+      else context.io.stderr.write(`${[`${accountLabel(account)}: not signed in`, ...connectionErrorLines(error).map((l) => `  ${l}`)].join('\n')}\n`);
+      return EXIT.signInFailed;
+    }
+    let failure: ParleyError | undefined;
+    parley.events.on('messageFailed', (_message, _conversation, error) => {
+      failure = error;
+    });
+    const message = await parley.conversations.sendIm(account.id, to, text);
+    if (message === undefined || message.delivery === 'failed' || message.delivery === 'queued') {
+      const reason = message === undefined ? 'a plugin cancelled the message' : (failure?.message ?? `the message is ${message.delivery}`);
+      if (json) printJson(context, { sent: false, account: account.id, to, error: { code: failure?.code ?? 'send-failed', message: reason } });
+      else context.io.stderr.write(`Not sent to ${to}: ${reason}\n`);
+      return EXIT.sendFailed;
+    }
+    if (json) printJson(context, { sent: true, account: account.id, to, id: message.id, protocolId: message.protocolId, timestamp: message.timestamp });
+    else print(context, `Sent to ${to}`);
+    return EXIT.ok;
+  });
+}

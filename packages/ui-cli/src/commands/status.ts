@@ -1,0 +1,26 @@
+import { STATUS_PRIMITIVES, isStatusPrimitive, resolvePaths, type Presence } from '@parley/core';
+import { flag, parseCommandArgs } from '../cli/args.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { UsageError } from '../cli/usage-error.js';
+import { print, printJson, type CommandContext } from './context.js';
+import { readSavedStatus, writeSavedStatus } from './saved-status.js';
+
+const SETTABLE = STATUS_PRIMITIVES.filter((s) => s !== 'offline');
+
+export async function status(context: CommandContext): Promise<number> {
+  const parsed = parseCommandArgs(context.command, context.args);
+  const [wanted, ...words] = parsed.positionals;
+  const config = resolvePaths(context.io.env).config;
+  let presence: Presence;
+  if (wanted === undefined) {
+    presence = readSavedStatus(config);
+  } else {
+    if (!isStatusPrimitive(wanted) || wanted === 'offline') throw new UsageError(`Status must be one of ${SETTABLE.join(', ')}; not "${wanted}"`, context.command);
+    const message = words.join(' ');
+    presence = message === '' ? { status: wanted } : { status: wanted, message };
+    writeSavedStatus(config, presence);
+  }
+  if (flag(parsed, 'json')) printJson(context, presence);
+  else print(context, `${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`}`);
+  return EXIT.ok;
+}

@@ -1,0 +1,156 @@
+import type { AccountInfo, ConversationInfo, Message, Parley } from '@parley/core';
+import { flag, listOption, parseCommandArgs, positiveInteger, seconds } from '../cli/args.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { accountLabel, clock, connectionErrorJson, connectionErrorLines, messageLine, statusText } from '../cli/format.js';
+import { UsageError } from '../cli/usage-error.js';
+import { withCore, type CommandContext } from './context.js';
+import { applySavedStatus } from './saved-status.js';
+
+export const WATCH_TYPES = ['message', 'system', 'presence', 'typing', 'account', 'chat', 'error', 'authorization'] as const;
+export type WatchType = (typeof WATCH_TYPES)[number];
+
+export interface WatchEvent {
+  type: WatchType;
+  time: number;
+  account: string;
+  accountLabel: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Turns the core's events into one line (or one JSON object) each, for the
+ * accounts being watched. Returns a function that unsubscribes.
+ */
+export function followEvents(parley: Parley, watched: ReadonlySet<string>, emit: (event: WatchEvent, text: string) => void): () => void {
+  const label = (accountId: string) => {
+    try {
+      return accountLabel(parley.accounts.get(accountId));
+    } catch {
+      return accountId;
+    }
+  };
+  const base = (type: WatchType, accountId: string): WatchEvent => ({ type, time: Date.now(), account: accountId, accountLabel: label(accountId) });
+  const where = (c: ConversationInfo) => (c.kind === 'chat' ? c.name : c.name);
+  const message = (m: Message, c: ConversationInfo): void => {
+    if (!watched.has(c.accountId)) return;
+    const event: WatchEvent = {
+      ...base(m.flags.system === true ? (m.flags.error === true ? 'error' : 'system') : 'message', c.accountId),
+      time: m.timestamp,
+      conversation: { kind: c.kind, name: c.name },
+      direction: m.direction,
+      sender: m.sender,
+      ...(m.senderAlias === undefined ? {} : { senderAlias: m.senderAlias }),
+      text: m.text,
+      flags: m.flags,
+      id: m.id,
+    };
+    emit(event, `[${clock(m.timestamp)}] ${event.accountLabel} ${where(c)} ${m.direction === 'outgoing' && m.flags.system !== true ? '→ ' : ''}${messageLine(m)}`);
+  };
+  const listeners: Array<() => void> = [];
+  const on = <A extends unknown[]>(name: string, fn: (...args: A) => void) => {
+    parley.events.on(name as never, fn as never);
+    listeners.push(() => parley.events.off(name as never, fn as never));
+  };
+  on('messageReceived', message);
+  on('messageSent', message);
+  on('messageWritten', (m: Message, c: ConversationInfo) => {
+    if (m.flags.system === true) message(m, c);
+  });
+  on('messageFailed', (m: Message, c: ConversationInfo, error: { code: string; message: string }) => {
+    if (!watched.has(c.accountId)) return;
+    emit({ ...base('error', c.accountId), conversation: { kind: c.kind, name: c.name }, code: error.code, message: error.message, text: m.text }, `[${clock(Date.now())}] ${label(c.accountId)} ${c.name} not sent: ${error.message}`);
+  });
+  on('buddyPresenceChanged', (accountId: string, buddy: string, presence: { status: string; message?: string }) => {
+    if (!watched.has(accountId)) return;
+    emit(
+      { ...base('presence', accountId), buddy, status: presence.status, ...(presence.message === undefined ? {} : { message: presence.message }) },
+      `[${clock(Date.now())}] ${label(accountId)} ${buddy} is ${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`}`,
+    );
+  });
+  on('typingChanged', (c: ConversationInfo, peer: string, state: string) => {
+    if (!watched.has(c.accountId)) return;
+    emit({ ...base('typing', c.accountId), peer, state, conversation: { kind: c.kind, name: c.name } }, `[${clock(Date.now())}] ${label(c.accountId)} ${peer} ${state === 'typing' ? 'is typing' : state === 'paused' ? 'stopped typing' : 'is idle'}`);
+  });
+  on('accountStatusChanged', (account: AccountInfo, status: Parameters<typeof statusText>[0]) => {
+    if (!watched.has(account.id)) return;
+    const event: WatchEvent = { ...base('account', account.id), state: status.state };
+    if (status.progress !== undefined) event.progress = status.progress;
+    if (status.nextAttemptAt !== undefined) event.nextAttemptAt = status.nextAttemptAt;
+    if (status.error !== undefined) event.error = connectionErrorJson(status.error);
+    const lines = [`[${clock(Date.now())}] ${accountLabel(account)} ${statusText(status)}`];
+    if (status.state === 'error' && status.error !== undefined) lines.push(...connectionErrorLines(status.error).slice(1).map((l) => `  ${l}`));
+    emit(event, lines.join('\n'));
+  });
+  on('chatJoined', (c: ConversationInfo) => {
+    if (watched.has(c.accountId)) emit({ ...base('chat', c.accountId), event: 'joined', room: c.name }, `[${clock(Date.now())}] ${label(c.accountId)} joined ${c.name}`);
+  });
+  on('chatLeft', (c: ConversationInfo, reason: string | undefined) => {
+    if (watched.has(c.accountId)) emit({ ...base('chat', c.accountId), event: 'left', room: c.name, ...(reason === undefined ? {} : { reason }) }, `[${clock(Date.now())}] ${label(c.accountId)} left ${c.name}${reason === undefined ? '' : ` (${reason})`}`);
+  });
+  on('conversationTopicChanged', (c: ConversationInfo, topic: string, setBy: string | undefined) => {
+    if (watched.has(c.accountId)) emit({ ...base('chat', c.accountId), event: 'topic', room: c.name, topic, ...(setBy === undefined ? {} : { setBy }) }, `[${clock(Date.now())}] ${label(c.accountId)} ${c.name} topic: ${topic}`);
+  });
+  on('authorizationRequested', (accountId: string, from: string) => {
+    if (watched.has(accountId)) emit({ ...base('authorization', accountId), from }, `[${clock(Date.now())}] ${label(accountId)} ${from} asks to add you to their buddy list`);
+  });
+  return () => listeners.forEach((off) => off());
+}
+
+export async function watch(context: CommandContext): Promise<number> {
+  const parsed = parseCommandArgs(context.command, context.args, {
+    count: { type: 'string' },
+    timeout: { type: 'string' },
+    only: { type: 'string', multiple: true },
+  });
+  const count = positiveInteger(parsed, 'count', context.command);
+  const timeout = seconds(parsed, 'timeout', context.command);
+  const only = new Set(listOption(parsed, 'only').flatMap((o) => o.split(',')).map((o) => o.trim()).filter((o) => o !== ''));
+  for (const type of only) if (!(WATCH_TYPES as readonly string[]).includes(type)) throw new UsageError(`--only: unknown type "${type}" (types: ${WATCH_TYPES.join(', ')})`, context.command);
+  const json = flag(parsed, 'json');
+
+  return withCore(context, { history: true }, async (parley) => {
+    const accounts = parsed.positionals.length > 0 ? parsed.positionals.map((ref) => parley.accounts.get(ref)) : parley.accounts.list().filter((a) => a.enabled);
+    if (accounts.length === 0) {
+      context.io.stderr.write('No enabled accounts to watch. Add one with: parley accounts add <protocol> <username>\n');
+      return EXIT.config;
+    }
+    const watched = new Set(accounts.map((a) => a.id));
+    let printed = 0;
+    let done = false;
+    let finish: (code: number) => void = () => {};
+    const finished = new Promise<number>((resolve) => {
+      finish = (code) => {
+        // Signing off afterwards is not news: nothing is printed once the watch is over.
+        done = true;
+        resolve(code);
+      };
+    });
+
+    const unfollow = followEvents(parley, watched, (event, text) => {
+      if (done || (only.size > 0 && !only.has(event.type))) return;
+      context.io.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
+      printed++;
+      if (count !== undefined && printed >= count) finish(EXIT.ok);
+    });
+    const timer = timeout === undefined ? undefined : setTimeout(() => finish(count === undefined ? EXIT.ok : EXIT.timeout), timeout * 1000);
+    const interrupted = () => finish(EXIT.ok);
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+    try {
+      await applySavedStatus(parley);
+      const results = await Promise.all(accounts.map((a) => parley.accounts.connect(a.id).then(() => true, () => false)));
+      // Nothing to watch when every account failed for good (a retrying one may still come back).
+      const anyAlive = () => accounts.some((a) => parley.accounts.status(a.id).state !== 'error');
+      if (!results.some(Boolean) && !anyAlive()) finish(EXIT.signInFailed);
+      parley.events.on('accountStatusChanged', () => {
+        if (!anyAlive()) finish(EXIT.signInFailed);
+      });
+      return await finished;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+      unfollow();
+    }
+  });
+}
