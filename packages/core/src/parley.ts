@@ -131,6 +131,7 @@ export class Parley {
   private closed = false;
   private readonly contexts = new Map<string, ConnectionContext>();
   private readonly protocolCommandsRegistered = new Set<string>();
+  private readonly joinOptions = new Map<string, { password?: string; nick?: string }>();
 
   /** @internal Use createParley(). */
   constructor(
@@ -436,12 +437,15 @@ export class Parley {
       const connection = this.requireOnline(account.id);
       if (connection.joinChat === undefined) throw new ConversationManagerError('not-supported', `${account.protocol} has no group chats`);
       await connection.joinChat(room, options);
+      // Kept for the rejoin after a reconnect: a keyed channel or a password-protected room needs it again.
+      this.joinOptions.set(`${account.id}\u0000${room.toLowerCase()}`, options);
       return this.conversationManager.find(account.id, 'chat', room) ?? this.conversationManager.chatJoined(account.id, room);
     },
     leave: async (conversationId: string): Promise<void> => {
       const conversation = this.requireChat(conversationId);
       const connection = this.accountManager.connection(conversation.accountId);
       if (connection?.leaveChat !== undefined) await connection.leaveChat(conversation.name);
+      this.joinOptions.delete(`${conversation.accountId}\u0000${conversation.name.toLowerCase()}`);
       this.conversationManager.chatLeft(conversation.accountId, conversation.name);
     },
     setTopic: async (conversationId: string, topic: string): Promise<void> => {
@@ -479,7 +483,7 @@ export class Parley {
     for (const chat of this.buddyList.savedChats()) if (chat.accountId === accountId && chat.autojoin && !rooms.has(chat.room.toLowerCase())) toJoin.push(chat.room);
     for (const room of toJoin) {
       try {
-        await connection.joinChat(room);
+        await connection.joinChat(room, this.joinOptions.get(`${accountId}\u0000${room.toLowerCase()}`) ?? {});
       } catch (error) {
         this.log.warn('rejoining a chat failed', { room, error: error instanceof Error ? error.message : String(error) });
       }
@@ -586,6 +590,11 @@ export class Parley {
   };
 
   // ---- history ---------------------------------------------------------
+
+  /** Resolves when every message so far is stored on disk. */
+  async flushHistory(): Promise<void> {
+    await this.history?.flush();
+  }
 
   async searchHistory(query: HistoryQuery & { account?: string }): Promise<HistoryEntry[]> {
     if (this.history === undefined) return [];

@@ -199,7 +199,8 @@ export class ConversationManager {
     if (rewritten === null) return undefined;
     const final = guardIdentity(message, rewritten);
     conversation.messages.push(final);
-    if (conversation.messages.length > SCROLLBACK) conversation.messages.splice(0, conversation.messages.length - SCROLLBACK);
+    // Trimmed in steps, not per message: a busy room would otherwise shift the whole array every time.
+    if (conversation.messages.length >= SCROLLBACK * 2) conversation.messages.splice(0, conversation.messages.length - SCROLLBACK);
     if (final.direction === 'incoming' && final.flags.system !== true) conversation.unread++;
     this.events.emit('messageWritten', final, conversation.info());
     this.history?.append({ ...final, peer: conversation.name, conversationKind: conversation.kind });

@@ -68,22 +68,37 @@ describe('SqliteHistory', () => {
 
   it('keeps messages while another program locks the database, and writes them once it is free', async () => {
     const path = dbPath();
-    const history = new SqliteHistory(path, { busyTimeoutMs: 10 });
+    const errors: string[] = [];
+    const history = new SqliteHistory(path, { busyTimeoutMs: 10, onError: (e) => errors.push(e.code) });
     history.append(entry('before the lock'));
     await history.flush();
     const other = new Database(path);
     other.exec('BEGIN EXCLUSIVE');
-    const errors: string[] = [];
-    const locked = new SqliteHistory(path, { busyTimeoutMs: 10, onError: (e) => errors.push(e.code) });
-    locked.append(entry('during the lock'));
-    const flushed = locked.flush();
+    history.append(entry('during the lock'));
+    const flushed = history.flush();
     await new Promise((r) => setTimeout(r, 150));
     expect(errors).toContain('history-locked');
     other.exec('COMMIT');
     other.close();
     await flushed;
-    expect((await locked.search({ words: 'lock' })).map((e) => e.text)).toEqual(['before the lock', 'during the lock']);
-    await locked.close();
+    expect((await history.search({ words: 'lock' })).map((e) => e.text)).toEqual(['before the lock', 'during the lock']);
+    await history.close();
+  }, 20_000);
+
+  it('starts while the file is locked, reports it, and writes the waiting messages once it is free', async () => {
+    const path = dbPath();
+    await new SqliteHistory(path).close();
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    const errors: string[] = [];
+    const history = new SqliteHistory(path, { busyTimeoutMs: 10, onError: (e) => errors.push(e.code) });
+    expect(errors[0]).toBe('history-locked');
+    history.append(entry('queued while locked'));
+    await expect(history.search({ words: 'queued' })).rejects.toMatchObject({ code: 'history-locked' });
+    other.exec('COMMIT');
+    other.close();
+    await history.flush();
+    expect((await history.search({ words: 'queued' })).map((e) => e.text)).toEqual(['queued while locked']);
     await history.close();
   }, 20_000);
 

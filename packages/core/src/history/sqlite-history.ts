@@ -23,13 +23,9 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (account_id, peer, ts);
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
-CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
-  INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN
-  INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
 `;
 
 const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, error: 4, autoReply: 8, action: 16, notice: 32 };
@@ -106,6 +102,9 @@ export interface SqliteHistoryOptions {
   onError?: (error: HistoryError) => void;
 }
 
+/** Rows indexed per statement run when catching up. */
+const INDEX_CHUNK = 2000;
+
 /**
  * History in SQLite with full-text search. Writes are grouped: appends queue
  * in memory and are committed in one transaction on the next turn of the
@@ -113,10 +112,21 @@ export interface SqliteHistoryOptions {
  * journaling keeps the file consistent through a `kill -9` at any moment.
  * Entries that cannot be written (database locked) stay queued and are
  * retried; nothing is dropped.
+ *
+ * The full-text index is filled in bulk from the stored rows, in the same
+ * transaction as each batch: a trigger indexing row by row costs several
+ * times more. The indexed position is kept in the database, so rows stored
+ * by an older build or another writer are indexed at the next open or search.
  */
+interface OpenDatabase {
+  db: Database.Database;
+  insert: Database.Statement;
+  indexChunk: Database.Transaction<(limit: number) => number>;
+}
+
 export class SqliteHistory implements HistoryStore {
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
+  /** Undefined while another program keeps the file locked: appends wait in memory. */
+  private handle: OpenDatabase | undefined;
   private pending: HistoryEntry[] = [];
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private retryDelayMs = 50;
@@ -124,35 +134,55 @@ export class SqliteHistory implements HistoryStore {
   private closed = false;
 
   /** Set when the database was found corrupt and moved aside: where the old file now is. */
-  readonly recoveredFrom: string | undefined;
+  recoveredFrom: string | undefined;
 
   constructor(
     private readonly path: string,
     private readonly options: SqliteHistoryOptions = {},
   ) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    let recovered: string | undefined;
+    try {
+      this.ensureOpen();
+    } catch (error) {
+      if (!(error instanceof HistoryError) || error.code !== 'history-locked') throw error;
+      // Locked by another program: start anyway; messages wait and the open is retried.
+      options.onError?.(error);
+      this.scheduled = setTimeout(() => this.writePending(), this.retryDelayMs);
+    }
+  }
+
+  private ensureOpen(): OpenDatabase {
+    if (this.handle !== undefined) return this.handle;
     let db: Database.Database;
     try {
       db = this.open();
     } catch (error) {
       if (!isCorrupt(error)) throw this.wrapOpenError(error);
       // Keep the damaged file for the user or a repair tool; start a new one.
-      recovered = `${path}.corrupt-${Date.now()}`;
-      renameSync(path, recovered);
-      for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, recovered + suffix);
+      const recovered = `${this.path}.corrupt-${Date.now()}`;
+      renameSync(this.path, recovered);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(this.path + suffix)) renameSync(this.path + suffix, recovered + suffix);
+      this.recoveredFrom = recovered;
       db = this.open();
+      this.options.onError?.(new HistoryError('history-corrupt', `The history database was damaged; it was kept at ${recovered} and a new one was started`));
     }
-    this.db = db;
-    this.recoveredFrom = recovered;
-    this.insert = db.prepare(
+    const insert = db.prepare(
       `INSERT OR IGNORE INTO messages (id, protocol_id, account_id, peer, kind, direction, sender, sender_alias, ts, text, html, flags)
        VALUES (@id, @protocolId, @accountId, @peer, @kind, @direction, @sender, @senderAlias, @ts, @text, @html, @flags)`,
     );
+    const selectUnindexed = db.prepare(`SELECT rowid, text FROM messages WHERE rowid > (SELECT value FROM meta WHERE key = 'fts_indexed_upto') ORDER BY rowid LIMIT ?`);
+    const indexRow = db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
+    const setIndexed = db.prepare(`UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'`);
+    const indexChunk = db.transaction((limit: number) => {
+      const rows = selectUnindexed.all(limit) as Array<{ rowid: number; text: string }>;
+      for (const row of rows) indexRow.run(row.rowid, row.text);
+      if (rows.length > 0) setIndexed.run(rows[rows.length - 1]!.rowid);
+      return rows.length;
+    });
+    this.handle = { db, insert, indexChunk };
+    this.indexAll();
     this.importSpool();
-    if (recovered !== undefined) {
-      options.onError?.(new HistoryError('history-corrupt', `The history database was damaged; it was kept at ${recovered} and a new one was started`));
-    }
+    return this.handle;
   }
 
   private open(): Database.Database {
@@ -191,9 +221,10 @@ export class SqliteHistory implements HistoryStore {
     const batch = this.pending;
     this.pending = [];
     try {
-      this.db.transaction((entries: HistoryEntry[]) => {
+      const { db, insert, indexChunk } = this.ensureOpen();
+      db.transaction((entries: HistoryEntry[]) => {
         for (const e of entries) {
-          this.insert.run({
+          insert.run({
             id: e.id,
             protocolId: e.protocolId ?? null,
             accountId: e.accountId,
@@ -208,13 +239,15 @@ export class SqliteHistory implements HistoryStore {
             flags: flagsToBits(e.flags),
           });
         }
+        // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
+        indexChunk(entries.length + INDEX_CHUNK);
       })(batch);
       this.retryDelayMs = 50;
       this.settle();
     } catch (error) {
       // Put the batch back in front: order is kept and nothing is lost.
       this.pending = batch.concat(this.pending);
-      const wrapped = isBusy(error)
+      const wrapped = error instanceof HistoryError ? error : isBusy(error)
         ? new HistoryError('history-locked', 'The history database is locked by another program; messages are kept and will be written when it is free', { cause: error })
         : new HistoryError('history-write-failed', `Writing history failed: ${(error as Error).message}`, { cause: error });
       this.options.onError?.(wrapped);
@@ -239,14 +272,28 @@ export class SqliteHistory implements HistoryStore {
     });
   }
 
+  /** Brings the full-text index up to date (a search does this first). */
+  private indexAll(): void {
+    while (this.handle!.indexChunk(INDEX_CHUNK) > 0) {
+      // Keep going until every stored message is indexed.
+    }
+  }
+
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
-    await this.flush();
+    // Include what is still queued, but never wait long behind a lock held elsewhere.
+    await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    this.ensureOpen();
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     let from = 'messages m';
     if (query.words !== undefined && query.words.trim() !== '') {
       const fts = toFtsQuery(query.words);
       if (fts === undefined) return [];
+      try {
+        this.indexAll();
+      } catch (error) {
+        throw new HistoryError(isBusy(error) ? 'history-locked' : 'history-write-failed', `Indexing history failed: ${(error as Error).message}`, { cause: error });
+      }
       from = 'messages_fts f JOIN messages m ON m.rowid = f.rowid';
       where.push('messages_fts MATCH @fts');
       params.fts = fts;
@@ -270,7 +317,7 @@ export class SqliteHistory implements HistoryStore {
     const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
     const sql = `SELECT m.* FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
     try {
-      return (this.db.prepare(sql).all(params) as Row[]).map(rowToEntry).reverse();
+      return (this.ensureOpen().db.prepare(sql).all(params) as Row[]).map(rowToEntry).reverse();
     } catch (error) {
       throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
     }
@@ -322,6 +369,6 @@ export class SqliteHistory implements HistoryStore {
       this.pending = [];
     }
     this.settle();
-    this.db.close();
+    this.handle?.db.close();
   }
 }

@@ -137,6 +137,11 @@ export interface ProtocolConnection {
   sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
   setPresence?(presence: Presence): Promise<void>;
   setTyping?(peer: string, state: TypingState): Promise<void>;
+  /**
+   * Joins a group chat; report success with `context.chats.joined`. After a
+   * reconnect the core calls this again for every chat that was joined, with
+   * the options of the original join: a plugin need not remember them.
+   */
   joinChat?(room: string, options?: { password?: string; nick?: string }): Promise<void>;
   leaveChat?(room: string): Promise<void>;
   setTopic?(room: string, topic: string): Promise<void>;

@@ -1,0 +1,55 @@
+import { defineFeaturePlugin, type ConversationInfo, type Message } from '@parley/core';
+
+/** Statuses in which the user is not at the keyboard. */
+const AWAY = new Set(['away', 'extended-away', 'busy']);
+/** At most one automatic answer per conversation in this window, so two auto-repliers cannot loop. */
+const DEFAULT_INTERVAL_MS = 10 * 60_000;
+
+export interface AutoReplyConfig {
+  /** The answer; defaults to the status message, then to a generic line. */
+  message?: string;
+  intervalMs?: number;
+}
+
+function shouldAnswer(message: Message, conversation: ConversationInfo): boolean {
+  return (
+    conversation.kind === 'im' &&
+    message.direction === 'incoming' &&
+    message.flags.autoReply !== true &&
+    message.flags.system !== true &&
+    message.flags.delayed !== true &&
+    message.flags.notice !== true
+  );
+}
+
+/**
+ * Answers private messages automatically while the user is away, the way
+ * Pidgin's "auto-reply when away" did: once per conversation per interval,
+ * never to an automatic answer, never to offline or room messages.
+ */
+export const autoReply = defineFeaturePlugin({
+  name: 'auto-reply',
+  apply(api) {
+    const config = api.config as AutoReplyConfig;
+    const interval = typeof config.intervalMs === 'number' ? config.intervalMs : DEFAULT_INTERVAL_MS;
+    const lastAnswer = new Map<string, number>();
+    api.events.on('messageReceived', (message, conversation) => {
+      const presence = api.presence();
+      if (!AWAY.has(presence.status) || !shouldAnswer(message, conversation)) return;
+      const now = Date.now();
+      const last = lastAnswer.get(conversation.id);
+      if (last !== undefined && now - last < interval) return;
+      lastAnswer.set(conversation.id, now);
+      const text = config.message ?? presence.message ?? 'I am away from my computer right now.';
+      api.send(conversation.id, text, { autoReply: true }).catch((error: unknown) => {
+        api.log.warn('could not send the automatic answer', { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
+    api.events.on('presenceChanged', (presence) => {
+      // Coming back resets the window: the next absence answers again.
+      if (!AWAY.has(presence.status)) lastAnswer.clear();
+    });
+  },
+});
+
+export default autoReply;
