@@ -14,6 +14,7 @@ const PACKAGES = [
   'bitlbee-libpurple',
   'pidgin-sipe',
   'tmux',
+  'chromium',
 ];
 
 function installed(name) {
