@@ -32,6 +32,19 @@ beforeAll(async () => {
   // A Lync autodiscover service ([MS-OCDISCWS]): root → user → SIP access points.
   web = http.createServer((request, response) => {
     response.setHeader('Content-Type', 'application/json');
+    if (request.headers.host?.startsWith('lyncdiscoverinternal.bad.test')) {
+      // A broken autodiscover service: a redirect loop, then garbage.
+      if (request.url?.startsWith('/?sipuri=')) {
+        response.end(JSON.stringify({ _links: { user: { href: `http://lyncdiscoverinternal.bad.test:${webPort}/loop` } } }));
+      } else if (request.url === '/loop') {
+        response.statusCode = 302;
+        response.setHeader('Location', '/loop2');
+        response.end();
+      } else {
+        response.end('{"SipClientInternalAccess": {"fqdn": "evil host\r\nX: 1", "port": "99999"}}');
+      }
+      return;
+    }
     if (request.url?.startsWith('/?sipuri=')) {
       response.end(JSON.stringify({ _links: { self: { href: '/' }, user: { href: `http://lyncdiscover.auto.test:${webPort}/Autodiscover/AutodiscoverService.svc/root/user` } } }));
     } else if (request.url === '/Autodiscover/AutodiscoverService.svc/root/user') {
@@ -57,6 +70,7 @@ beforeAll(async () => {
       'pool1.example.test': '127.0.0.1',
       'sipinternal.example.test': '127.0.0.1',
       'lyncdiscover.auto.test': '127.0.0.1',
+      'lyncdiscoverinternal.bad.test': '127.0.0.1',
     },
   });
 });
@@ -131,6 +145,12 @@ describe('discovery order against dnsmasq', () => {
     const { found, progress } = await collect('auto.test', 'auto', 1);
     expect(found).toEqual([{ host: 'pool1.example.test', port: ocs.port, transport: 'tls', source: `autodiscover lyncdiscover.auto.test:${webPort} (external)` }]);
     expect(progress.at(-1)).toBe('Looking up the server: Lync autodiscover at http://LyncDiscover.auto.test');
+  });
+
+  it('survives a broken autodiscover service and goes on with DNS', async () => {
+    const { found, progress } = await collect('bad.test', 'auto');
+    expect(found).toEqual([{ host: 'bad.test', port: 5061, transport: 'tls', source: 'the domain bad.test' }]);
+    expect(progress).toContain('Looking up the server: DNS SRV _sipinternaltls._tcp.bad.test');
   });
 });
 

@@ -79,6 +79,19 @@ describe("the user's story: Office Communicator 2007 R2 User-Agent against a ver
   });
 });
 
+describe('User Agent', () => {
+  it('accepts free text besides the presets, and sends it on every request', async () => {
+    t = await startParley();
+    const custom = 'UCCAPI/16.0.5000.1000 OC/16.0.5000.1000 (Skype for Business)';
+    const account = await addAccount({ useragent: custom });
+    const before = server.userAgents.length;
+    await t.parley.accounts.connect(account.id);
+    const seen = server.userAgents.slice(before);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(seen)).toEqual(new Set([custom]));
+  });
+});
+
 describe('sign-in failures', () => {
   it('a wrong password: authentication-failed, fatal, one AUTHENTICATE attempt only', async () => {
     t = await startParley();
