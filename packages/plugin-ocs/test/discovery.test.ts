@@ -41,7 +41,7 @@ beforeAll(async () => {
         response.setHeader('Location', '/loop2');
         response.end();
       } else {
-        response.end('{"SipClientInternalAccess": {"fqdn": "evil host\r\nX: 1", "port": "99999"}}');
+        response.end('{"SipClientInternalAccess": {"fqdn": "evil host\\r\\nX: 1", "port": "99999"}}');
       }
       return;
     }
