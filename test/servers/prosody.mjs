@@ -117,8 +117,8 @@ c2s_ports = { ${ports.c2s} }
 ${ports.directTls === undefined ? '' : `c2s_direct_tls_ports = { ${ports.directTls} }`}
 s2s_ports = { }
 admin_socket = ${lua(join(dir, 'admin.sock'))}
-modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version" }
-modules_disabled = { "s2s"; "posix" }
+modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version" }
+modules_disabled = { "s2s"; "posix"${options.tls === undefined ? '; "tls"' : ''} }
 -- Plain storage lets Prosody offer SCRAM-SHA-256 next to SCRAM-SHA-1 and PLAIN.
 authentication = "internal_plain"
 c2s_require_encryption = ${requireEncryption}
@@ -174,7 +174,7 @@ class ProsodyServer {
    */
   writeRoster(user, items) {
     if (this.#child !== undefined) throw new Error('writeRoster needs a stopped server');
-    const roster = { pending: {} };
+    const roster = {};
     for (const item of items) {
       const groups = {};
       for (const g of item.groups ?? []) groups[g] = true;
@@ -182,8 +182,8 @@ class ProsodyServer {
     }
     const hostDir = join(this.dataDir, encodeStorageName(this.domain), 'roster');
     mkdirSync(hostDir, { recursive: true });
-    // The empty-string key holds the roster version (XEP-0237).
-    const body = luaValue({ ...roster, '': { version: 1 } });
+    // Prosody keeps the roster's metadata (version, XEP-0237; pending requests) under the key `false`.
+    const body = luaValue(roster).replace(/^\{\n/, '{\n\t[false] = { ["version"] = 1; ["pending"] = {}; };\n');
     writeFileSync(join(hostDir, `${encodeStorageName(user)}.dat`), `return ${body};\n`);
     chownTree(this.dataDir, this.owner);
   }

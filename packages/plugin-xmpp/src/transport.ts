@@ -38,7 +38,7 @@ export class SecureSocket extends EventEmitter {
         this.emit('connect');
       },
       (error: unknown) => {
-        this.emit('error', error);
+        this.fail(error);
         this.closed = true;
         this.emit('close', true);
       },
@@ -75,11 +75,20 @@ export class SecureSocket extends EventEmitter {
   private attach(socket: Socket): void {
     this.socket = socket;
     socket.on('data', (data: Buffer) => this.emit('data', data));
-    socket.on('error', (error: Error) => this.emit('error', error));
+    socket.on('error', (error: Error) => this.fail(error));
     socket.once('close', (hadError: boolean) => {
       this.closed = true;
       this.emit('close', hadError);
     });
+  }
+
+  /**
+   * The library stops listening once a socket closed; an error after that
+   * (a reset during teardown) has nobody to go to and must not become an
+   * uncaught exception.
+   */
+  private fail(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   write(data: string, callback?: (error?: Error | null) => void): void {

@@ -1,0 +1,113 @@
+// Sign-in with a 5,000-contact roster in 20 groups on a real Prosody: time
+// until Parley's buddy list is complete, and the heap it holds, against raw
+// @xmpp/client fetching the same roster into plain objects, in the same run.
+// Run after `npm run build` (imports packages/*/dist).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { median, result, timeIt } from './lib.mjs';
+import { startProsody } from '../test/servers/prosody.mjs';
+
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 5000);
+const GROUPS = 20;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+const pluginDist = new URL('../packages/plugin-xmpp/dist/index.js', import.meta.url);
+if (!existsSync(pluginDist)) execFileSync('npx', ['tsc', '-b', 'packages/plugin-xmpp'], { cwd: new URL('..', import.meta.url).pathname, stdio: 'inherit' });
+const { createParley } = await import('@parley/core');
+const { default: xmppPlugin } = await import(pluginDist.href);
+const { client, xml } = await import('@xmpp/client');
+const { scramMechanism } = await import(new URL('../packages/plugin-xmpp/dist/scram.js', import.meta.url).href);
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+function heapAfterGc() {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+// Plaintext on loopback for both sides: the same transport cost, no certificates needed.
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-prosody-'));
+// Prosody runs as the `prosody` user: it must reach its directory.
+chmodSync(dir, 0o755);
+const server = await startProsody({ dir: join(dir, 'server'), users: { owner: 'owner-pw' }, requireEncryption: false });
+await server.stop();
+const items = Array.from({ length: CONTACTS }, (_, i) => ({ jid: `contact${i}@example.net`, name: `Contact ${i}`, groups: [`Group ${i % GROUPS}`], subscription: 'none' }));
+// No subscriptions: the remote contacts do not exist, and 5,000 presence probes answered with errors would be measured instead of the roster.
+server.writeRoster('owner', items);
+await server.start();
+
+let runNumber = 0;
+
+async function parleyRun() {
+  const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const parley = await createParley({ home, plugins: [xmppPlugin], discover: false, passphrase: 'bench', secretStore: 'file', history: false, log: process.env.BENCH_TRACE ? (r) => console.error(r.scope, r.message, JSON.stringify(r.data ?? {})) : () => {} });
+  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
+  const before = heapAfterGc();
+  const ms = await timeIt(async () => {
+    await parley.accounts.connect(id);
+    if (parley.buddies.contacts().length !== CONTACTS) throw new Error(`buddy list has ${parley.buddies.contacts().length} contacts`);
+  });
+  const held = heapAfterGc() - before;
+  const groups = parley.buddies.groups().filter((g) => g.startsWith('Group ')).length;
+  if (groups !== Math.min(GROUPS, CONTACTS)) throw new Error(`buddy list has ${groups} groups`);
+  await parley.shutdown();
+  rmSync(home, { recursive: true, force: true });
+  return { ms, held };
+}
+
+async function rawRun() {
+  let roster;
+  const before = heapAfterGc();
+  let xmpp;
+  const ms = await timeIt(async () => {
+    // The same SASL mechanism as Parley (SCRAM-SHA-256 with Node's PBKDF2), so the
+    // comparison is about the roster, not about the library's JavaScript SCRAM-SHA-1.
+    xmpp = client({
+      service: `xmpp://127.0.0.1:${server.port}`,
+      domain: 'localhost',
+      resource: `raw${++runNumber}`,
+      credentials: (authenticate) => authenticate({ username: 'owner', password: 'owner-pw' }, 'SCRAM-SHA-256'),
+    });
+    xmpp.saslFactory.use(scramMechanism('SCRAM-SHA-256', 'sha256'));
+    xmpp.reconnect.stop();
+    xmpp.on('error', () => {});
+    await xmpp.start();
+    const query = await xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
+    roster = query.getChildren('item').map((item) => ({ jid: item.attrs.jid, name: item.attrs.name, groups: item.getChildren('group').map((g) => g.text()) }));
+    await xmpp.send(xml('presence'));
+    if (roster.length !== CONTACTS) throw new Error(`raw roster has ${roster.length} items`);
+  });
+  const held = heapAfterGc() - before;
+  // Outside the timed part: drop the connection (a polite close is not what is measured).
+  xmpp.removeAllListeners();
+  xmpp.on('error', () => {});
+  xmpp.socket?.on('error', () => {});
+  xmpp.socket?.destroy();
+  return { ms, held };
+}
+
+try {
+  // One warm-up each (JIT, Prosody's caches), then alternate.
+  if (process.env.BENCH_ONLY !== 'raw') await parleyRun();
+  if (process.env.BENCH_ONLY !== 'parley') await rawRun();
+  const parley = [];
+  const raw = [];
+  for (let i = 0; i < RUNS; i++) {
+    parley.push(await parleyRun());
+    raw.push(await rawRun());
+  }
+  const p = median(parley.map((r) => r.ms));
+  const b = median(raw.map((r) => r.ms));
+  const mib = (n) => (n / 1024 / 1024).toFixed(1);
+  console.log(`sign-in to complete buddy list, ${CONTACTS} contacts in ${GROUPS} groups: parley ${p.toFixed(1)} ms, raw @xmpp/client ${b.toFixed(1)} ms (${(p / b).toFixed(2)}x the raw time)`);
+  console.log(`heap held after sign-in: parley ${mib(median(parley.map((r) => r.held)))} MiB, raw ${mib(median(raw.map((r) => r.held)))} MiB`);
+  result('xmpp-roster', p, b, 'ms', { higherIsBetter: false });
+} finally {
+  await server.stop();
+  if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+}
