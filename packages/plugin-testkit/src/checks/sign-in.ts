@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectionError, type AccountStatus } from '@parley/core';
+import { SUITE_RECONNECT, type Lab } from '../lab.js';
+import { record, sleep } from '../wait.js';
+import { stateOf } from './pair.js';
+
+/** How many times the account started connecting (a run of progress updates is one attempt). */
+function attempts(statuses: readonly AccountStatus[]): number {
+  return statuses.filter((s, i) => s.state === 'connecting' && statuses[i - 1]?.state !== 'connecting').length;
+}
+
+export function signInChecks(lab: Lab): void {
+  describe('sign in and out', () => {
+    it('signs in, signs out cleanly, and signs in again', async () => {
+      const a = await lab.client('main');
+      const connected = record(a.parley.events, 'accountConnected');
+      const disconnected = record(a.parley.events, 'accountDisconnected');
+      await a.connect();
+      expect(stateOf(a)).toBe('online');
+      expect(connected).toHaveLength(1);
+      await a.parley.accounts.disconnect(a.accountId);
+      expect(stateOf(a)).toBe('offline');
+      expect(disconnected).toHaveLength(1);
+      // Signing off on purpose is not an error.
+      expect(disconnected[0]![1]).toBeUndefined();
+      await a.connect();
+      expect(stateOf(a)).toBe('online');
+      expect(connected).toHaveLength(2);
+    });
+
+    it('a wrong password fails with authentication-failed, is fatal, and is not retried', async () => {
+      const a = await lab.client('wrongPassword');
+      const error = await a.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(ConnectionError.is(error), `expected a ConnectionError, got ${String(error)}`).toBe(true);
+      expect(error).toMatchObject({ reason: 'authentication-failed', fatal: true });
+      expect(stateOf(a)).toBe('error');
+      // Long enough for several retries had the core scheduled any.
+      await sleep(SUITE_RECONNECT.initialDelayMs * 5);
+      expect(attempts(a.statuses)).toBe(1);
+      expect(a.statuses.some((s) => s.state === 'reconnecting')).toBe(false);
+      expect(stateOf(a)).toBe('error');
+    });
+  });
+}
