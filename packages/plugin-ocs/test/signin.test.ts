@@ -4,7 +4,7 @@
  * messages, client-version policy).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError } from '@parley/core';
+import { ConnectionError, type ConfigError } from '@parley/core';
 import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from '../src/index.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
@@ -125,11 +125,12 @@ describe('sign-in failures', () => {
 
   it('a sign-in address that is not user@domain is refused before any network traffic', async () => {
     t = await startParley();
-    const account = await addAccount({}, 'x', 'not-an-address');
     const connections = server.connections;
-    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
-    expect(error.reason).toBe('invalid-username');
+    const error = (await rejection(addAccount({}, 'x', 'not-an-address'))) as ConfigError;
+    expect(error.code).toBe('invalid-settings');
+    expect(error.field).toBe('username');
     expect(error.message).toBe('The sign-in address must look like user@company.com');
+    expect(t.parley.accounts.list()).toEqual([]);
     expect(server.connections).toBe(connections);
   });
 });

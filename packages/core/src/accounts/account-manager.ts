@@ -102,6 +102,7 @@ export class AccountManager {
     if (this.deps.store.all().some((r) => r.protocol === input.protocol && r.username.toLowerCase() === username.toLowerCase())) {
       throw new ConfigError('duplicate-account', `There is already a ${input.protocol} account ${username}`);
     }
+    await this.checkUsername(input.protocol, username);
     const { settings, secrets } = validateSettings(schema, input.settings ?? {});
     const allSecrets = { ...secrets, ...this.checkSecrets(schema, input.secrets ?? {}) };
     const record: AccountRecord = {
@@ -121,6 +122,27 @@ export class AccountManager {
     const info = accountInfo(record);
     this.deps.events.emit('accountAdded', info);
     return info;
+  }
+
+  /**
+   * Asks the plugin whether the username is valid. Adding an account is rare,
+   * so loading the plugin's code for it is fine; a plugin that cannot load
+   * is reported when the account connects instead.
+   */
+  private async checkUsername(protocol: string, username: string): Promise<void> {
+    let plugin: ProtocolPlugin;
+    try {
+      plugin = await this.deps.registry.loadProtocol(protocol);
+    } catch {
+      return;
+    }
+    let problem: string | undefined;
+    try {
+      problem = plugin.validateUsername?.(username);
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    if (problem !== undefined) throw new ConfigError('invalid-settings', problem, 'username');
   }
 
   private checkSecrets(schema: Readonly<Record<string, { kind: string }>>, secrets: Readonly<Record<string, string | null>>): Record<string, string> {
