@@ -35,7 +35,8 @@ export function signInChecks(lab: Lab): void {
         (e: unknown) => e,
       );
       expect(ConnectionError.is(error), `expected a ConnectionError, got ${String(error)}`).toBe(true);
-      expect(error).toMatchObject({ reason: 'authentication-failed', fatal: true });
+      const { reason, fatal, message } = error as ConnectionError;
+      expect({ reason, fatal }, `the sign-in failed with "${message}"`).toEqual({ reason: 'authentication-failed', fatal: true });
       expect(stateOf(a)).toBe('error');
       // Long enough for several retries had the core scheduled any.
       await sleep(SUITE_RECONNECT.initialDelayMs * 5);
