@@ -8,6 +8,8 @@ export interface OpenCoreOptions {
   ui: UiOps;
   /** Open the history database (not needed to list accounts or plugins). */
   history: boolean;
+  /** Where log records go; default: stderr from PARLEY_LOG's level. */
+  log?: (record: LogRecord) => void;
 }
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
@@ -62,7 +64,7 @@ export async function openCore(io: CliIo, options: OpenCoreOptions): Promise<Par
     env: io.env,
     ui: options.ui,
     history: options.history,
-    log: stderrLog(io),
+    log: options.log ?? stderrLog(io),
     pluginDirs: applicationPluginDirs(),
     ...(ca.length > 0 ? { tls: { ca } } : {}),
   });

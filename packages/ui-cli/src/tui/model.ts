@@ -1,0 +1,460 @@
+import { ConnectionError, type AccountInfo, type ContactView, type ConversationView, type Message, type NotificationLevel, type Parley, type ProtocolDescriptor } from '@parley/core';
+import { accountLabel, connectionErrorLines, historyLine } from '../cli/format.js';
+import { completerFor, type Completer } from './line-editor.js';
+import type { PromptQueue } from './prompts.js';
+
+/** A line the client itself shows in a window: command output, notifications, search results. */
+export interface LocalLine {
+  time: number;
+  text: string;
+  level: NotificationLevel;
+}
+
+export type Screen = { kind: 'main' } | { kind: 'first-run' } | { kind: 'account-form'; protocol: string; accountId?: string };
+
+export const STATUS_WINDOW = 'status';
+
+/** What a window shows, oldest first: the conversation's messages and the client's own lines. */
+export type WindowLine = { kind: 'message'; message: Message } | { kind: 'local'; line: LocalLine };
+
+export interface BuddyGroupView {
+  name: string;
+  contacts: Array<ContactView & { unread: number }>;
+}
+
+/**
+ * Everything the interactive client shows, kept from the core's events:
+ * windows (the status window and one per conversation), the current one,
+ * scrollback, focus and the screen. Components render it; it knows nothing
+ * of the terminal.
+ */
+export class ClientModel {
+  version = 0;
+  windows: string[] = [STATUS_WINDOW];
+  current = 0;
+  /** Lines scrolled up from the bottom of the current window. */
+  scroll = 0;
+  screen: Screen;
+  focus: 'input' | 'buddies' = 'input';
+  buddyCursor = 0;
+  private readonly local = new Map<string, LocalLine[]>();
+  private readonly listeners = new Set<() => void>();
+  private readonly disposers: Array<() => void> = [];
+  private typingSent = new Map<string, 'typing' | 'idle'>();
+  private quitResolve: () => void = () => {};
+  readonly quitting: Promise<void>;
+  readonly complete: Completer;
+
+  constructor(
+    readonly parley: Parley,
+    readonly prompts: PromptQueue,
+  ) {
+    this.quitting = new Promise((resolve) => (this.quitResolve = resolve));
+    this.screen = parley.accounts.list().length === 0 ? { kind: 'first-run' } : { kind: 'main' };
+    this.complete = completerFor(
+      () => this.parley.commands.list(this.currentProtocol()).map((c) => c.name),
+      () => this.completionNames(),
+    );
+    prompts.onNotify = (level, title, message) => this.addLocal(STATUS_WINDOW, level, message === undefined ? title : `${title}\n${message}`);
+    this.disposers.push(prompts.subscribe(() => this.changed()));
+    this.follow();
+    this.registerCommands();
+  }
+
+  // ---- change notification (for useSyncExternalStore) ---------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getVersion = (): number => this.version;
+
+  changed(): void {
+    this.version++;
+    const id = this.currentConversationId();
+    if (id !== undefined && (this.parley.conversations.get(id)?.unread ?? 0) > 0) this.parley.conversations.markRead(id);
+    for (const listener of this.listeners) listener();
+  }
+
+  private follow(): void {
+    const events = this.parley.events;
+    const on = (name: string, fn: (...args: never[]) => void) => {
+      events.on(name as never, fn as never);
+      this.disposers.push(() => events.off(name as never, fn as never));
+    };
+    const bump = () => this.changed();
+    for (const name of ['accountAdded', 'accountUpdated', 'accountStatusChanged', 'buddyListChanged', 'buddyPresenceChanged', 'typingChanged', 'conversationTopicChanged', 'conversationParticipantsChanged', 'messageWritten', 'messageDelivered', 'messageFailed', 'presenceChanged']) on(name, bump);
+    on('accountRemoved', (account: AccountInfo) => {
+      this.windows = this.windows.filter((w) => w === STATUS_WINDOW || this.parley.conversations.get(w)?.accountId !== account.id);
+      this.current = Math.min(this.current, this.windows.length - 1);
+      this.changed();
+    });
+    // A conversation gets a window when something is said in it, as a new tab in the background.
+    on('messageWritten', (_message: Message, conversation: { id: string }) => this.ensureWindow(conversation.id, false));
+    on('chatJoined', (conversation: { id: string }) => this.ensureWindow(conversation.id, true));
+    on('conversationClosed', (conversation: { id: string }) => this.dropWindow(conversation.id));
+    on('accountDisconnected', (account: AccountInfo, error: ConnectionError | undefined) => {
+      if (error === undefined) return;
+      this.addLocal(STATUS_WINDOW, 'error', [`${accountLabel(account)}: disconnected`, ...connectionErrorLines(error)].join('\n'));
+    });
+    on('authorizationRequested', (accountId: string, from: string) => this.addLocal(STATUS_WINDOW, 'info', `${this.accountName(accountId)}: ${from} asks to add you to their buddy list`));
+    on('pluginFault', (error: Error) => this.addLocal(STATUS_WINDOW, 'warning', error.message));
+  }
+
+  dispose(): void {
+    for (const dispose of this.disposers.splice(0)) dispose();
+  }
+
+  // ---- windows ---------------------------------------------------------
+
+  currentWindow(): string {
+    return this.windows[this.current] ?? STATUS_WINDOW;
+  }
+
+  currentConversationId(): string | undefined {
+    const w = this.currentWindow();
+    return w === STATUS_WINDOW ? undefined : w;
+  }
+
+  currentConversation(): ConversationView | undefined {
+    const id = this.currentConversationId();
+    return id === undefined ? undefined : this.parley.conversations.get(id);
+  }
+
+  private currentProtocol(): string | undefined {
+    const conversation = this.currentConversation();
+    return conversation === undefined ? undefined : this.protocolOf(conversation.accountId);
+  }
+
+  private protocolOf(accountId: string): string | undefined {
+    try {
+      return this.parley.accounts.get(accountId).protocol;
+    } catch {
+      return undefined;
+    }
+  }
+
+  accountName(accountId: string): string {
+    try {
+      return accountLabel(this.parley.accounts.get(accountId));
+    } catch {
+      return accountId;
+    }
+  }
+
+  ensureWindow(conversationId: string, show: boolean): void {
+    let index = this.windows.indexOf(conversationId);
+    if (index === -1) {
+      this.windows = [...this.windows, conversationId];
+      index = this.windows.length - 1;
+    }
+    if (show) this.switchTo(index);
+    else this.changed();
+  }
+
+  private dropWindow(conversationId: string): void {
+    const index = this.windows.indexOf(conversationId);
+    if (index === -1) return;
+    this.windows = this.windows.filter((w) => w !== conversationId);
+    if (this.current >= index) this.current = Math.max(0, this.current - 1);
+    this.scroll = 0;
+    this.changed();
+  }
+
+  switchTo(index: number): void {
+    if (index < 0 || index >= this.windows.length) return;
+    this.current = index;
+    this.scroll = 0;
+    this.changed();
+  }
+
+  next(step: 1 | -1): void {
+    const n = this.windows.length;
+    this.switchTo((this.current + step + n) % n);
+  }
+
+  /** A window by number (1 is the status window), or a conversation by name. */
+  findWindow(spec: string): number | undefined {
+    if (/^\d+$/.test(spec)) {
+      const index = Number(spec) - 1;
+      return index >= 0 && index < this.windows.length ? index : undefined;
+    }
+    const lower = spec.toLowerCase();
+    const index = this.windows.findIndex((w) => w !== STATUS_WINDOW && this.windowTitle(w).toLowerCase().startsWith(lower));
+    return index === -1 ? undefined : index;
+  }
+
+  windowTitle(window: string): string {
+    if (window === STATUS_WINDOW) return 'status';
+    const conversation = this.parley.conversations.get(window);
+    if (conversation === undefined) return '?';
+    if (conversation.kind === 'chat') return conversation.title;
+    return this.parley.buddies.find(conversation.accountId, conversation.name)?.contact.displayName ?? conversation.title;
+  }
+
+  unread(window: string): number {
+    return window === STATUS_WINDOW ? 0 : (this.parley.conversations.get(window)?.unread ?? 0);
+  }
+
+  scrollBy(lines: number): void {
+    this.scroll = Math.max(0, this.scroll + lines);
+    this.changed();
+  }
+
+  windowLines(window: string = this.currentWindow()): WindowLine[] {
+    const local = (this.local.get(window) ?? []).map((line): WindowLine => ({ kind: 'local', line }));
+    if (window === STATUS_WINDOW) return local;
+    const messages = (this.parley.conversations.get(window)?.messages ?? []).map((message): WindowLine => ({ kind: 'message', message }));
+    const time = (l: WindowLine) => (l.kind === 'message' ? l.message.timestamp : l.line.time);
+    // Stable: messages keep their order; local lines slot in by time.
+    return [...messages, ...local].map((l, i) => ({ l, i })).sort((a, b) => time(a.l) - time(b.l) || a.i - b.i).map(({ l }) => l);
+  }
+
+  addLocal(window: string, level: NotificationLevel, text: string): void {
+    const lines = this.local.get(window) ?? [];
+    for (const part of text.split('\n')) lines.push({ time: Date.now(), text: part, level });
+    if (lines.length > 1000) lines.splice(0, lines.length - 1000);
+    this.local.set(window, lines);
+    this.changed();
+  }
+
+  // ---- buddy list ------------------------------------------------------
+
+  buddyGroups(): BuddyGroupView[] {
+    const contacts = this.parley.buddies.contacts();
+    const names = [...this.parley.buddies.groups()];
+    for (const c of contacts) if (!names.includes(c.group)) names.push(c.group);
+    const unread = (c: ContactView) =>
+      c.buddies.reduce((sum, b) => {
+        const conversation = this.findConversation(b.accountId, b.name);
+        return sum + (conversation?.unread ?? 0);
+      }, 0);
+    return names
+      .map((name) => ({
+        name,
+        contacts: contacts
+          .filter((c) => c.group === name)
+          .map((c) => ({ ...c, unread: unread(c) }))
+          .sort((a, b) => Number(b.presence.status !== 'offline') - Number(a.presence.status !== 'offline') || a.displayName.localeCompare(b.displayName)),
+      }))
+      .filter((g) => g.contacts.length > 0);
+  }
+
+  private findConversation(accountId: string, name: string): ConversationView | undefined {
+    try {
+      return this.parley.conversations.find(accountId, 'im', name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The contacts in buddy-list order, for moving the cursor. */
+  buddyOrder(): ContactView[] {
+    return this.buddyGroups().flatMap((g) => g.contacts);
+  }
+
+  moveBuddyCursor(step: number): void {
+    const n = this.buddyOrder().length;
+    if (n === 0) return;
+    this.buddyCursor = Math.max(0, Math.min(n - 1, this.buddyCursor + step));
+    this.changed();
+  }
+
+  setFocus(focus: 'input' | 'buddies'): void {
+    this.focus = focus;
+    this.changed();
+  }
+
+  /** Opens a conversation with the contact under the cursor, through its best online buddy. */
+  openSelectedBuddy(): void {
+    const contact = this.buddyOrder()[this.buddyCursor];
+    if (contact === undefined) return;
+    const online = contact.buddies.find((b) => this.parley.accounts.status(b.accountId).state === 'online') ?? contact.buddies[0];
+    if (online === undefined) return;
+    this.openIm(online.accountId, online.name);
+    this.focus = 'input';
+    this.changed();
+  }
+
+  openIm(accountRef: string, peer: string): ConversationView {
+    const conversation = this.parley.conversations.openIm(accountRef, peer);
+    this.ensureWindow(conversation.id, true);
+    return conversation;
+  }
+
+  private completionNames(): string[] {
+    const names: string[] = [];
+    const conversation = this.currentConversation();
+    if (conversation?.kind === 'chat') names.push(...conversation.participants.keys());
+    for (const contact of this.parley.buddies.contacts()) for (const b of contact.buddies) names.push(b.name);
+    for (const account of this.parley.accounts.list()) names.push(`${account.protocol}:${account.username}`);
+    return names;
+  }
+
+  // ---- input -----------------------------------------------------------
+
+  /** What the person typed and pressed Enter on: a command, or a message to the current conversation. */
+  async submit(line: string): Promise<void> {
+    const window = this.currentWindow();
+    const conversationId = this.currentConversationId();
+    if (line.startsWith('/') && !line.startsWith('//')) {
+      try {
+        const output = await this.parley.runCommand(line, conversationId === undefined ? {} : { conversationId });
+        if (typeof output === 'string' && output !== '') this.addLocal(this.currentWindow(), 'info', output);
+      } catch (error) {
+        this.addLocal(window, 'error', errorText(error));
+      }
+      return;
+    }
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    if (conversationId === undefined) {
+      this.addLocal(window, 'error', 'This is the status window: open a conversation with /query <name>, or pick a buddy (Ctrl-B)');
+      return;
+    }
+    this.typingSent.delete(conversationId);
+    try {
+      await this.parley.conversations.send(conversationId, text);
+    } catch (error) {
+      this.addLocal(window, 'error', errorText(error));
+    }
+  }
+
+  /** Tells the peer when typing starts and stops (only changes are sent). */
+  typed(value: string): void {
+    const conversation = this.currentConversation();
+    if (conversation === undefined || conversation.kind !== 'im') return;
+    const state = value === '' || value.startsWith('/') ? 'idle' : 'typing';
+    if ((this.typingSent.get(conversation.id) ?? 'idle') === state) return;
+    this.typingSent.set(conversation.id, state);
+    this.parley.conversations.setTyping(conversation.id, state).catch(() => {});
+  }
+
+  // ---- accounts ----------------------------------------------------------
+
+  protocols(): ProtocolDescriptor[] {
+    return this.parley.plugins.protocols();
+  }
+
+  showAccountForm(protocol: string, accountId?: string): void {
+    this.screen = accountId === undefined ? { kind: 'account-form', protocol } : { kind: 'account-form', protocol, accountId };
+    this.changed();
+  }
+
+  showMain(): void {
+    this.screen = { kind: 'main' };
+    this.changed();
+  }
+
+  /** Connects every enabled account; failures reach the status window with the server's words. */
+  async connectAll(): Promise<void> {
+    const results = await this.parley.accounts.connectEnabled();
+    for (const { account, error } of results) {
+      if (error !== undefined) this.addLocal(STATUS_WINDOW, 'error', [`${accountLabel(account)}: not signed in`, ...connectionErrorLines(error)].join('\n'));
+    }
+  }
+
+  async connect(accountRef: string): Promise<void> {
+    const account = this.parley.accounts.get(accountRef);
+    try {
+      await this.parley.accounts.connect(account.id);
+    } catch (error) {
+      const e = ConnectionError.is(error) ? error : ConnectionError.from(error);
+      this.addLocal(STATUS_WINDOW, 'error', [`${accountLabel(account)}: not signed in`, ...connectionErrorLines(e)].join('\n'));
+    }
+  }
+
+  quit(): void {
+    this.prompts.declineAll();
+    this.quitResolve();
+  }
+
+  // ---- the client's own commands, in the core's registry so /help lists them --
+
+  private registerCommands(): void {
+    const register = (name: string, help: string, usage: string | undefined, run: (args: string) => Promise<string | void> | string | void) => {
+      this.disposers.push(this.parley.commands.register({ name, help, owner: 'parley', ...(usage === undefined ? {} : { usage }), run: (args) => run(args) }));
+    };
+    register('win', 'Switch window: by number, name, next or prev (also Alt-1..9, Ctrl-N, Ctrl-P)', '<number|name|next|prev>', (args) => {
+      if (args === 'next' || args === '') return this.next(1);
+      if (args === 'prev') return this.next(-1);
+      const index = this.findWindow(args);
+      if (index === undefined) return `No window ${args}`;
+      this.switchTo(index);
+    });
+    register('close', 'Close this window (leaving a group chat)', undefined, async () => {
+      const conversation = this.currentConversation();
+      if (conversation === undefined) return 'The status window stays open';
+      if (conversation.kind === 'chat' && conversation.joined) await this.parley.chats.leave(conversation.id).catch(() => {});
+      this.parley.conversations.close(conversation.id);
+    });
+    register('query', 'Open a conversation: /query <name> [account]', '<name> [account]', (args) => {
+      const [peer, ref] = args.split(/\s+/);
+      if (peer === undefined || peer === '') return 'Usage: /query <name> [account]';
+      const accountId = ref ?? this.accountFor(peer);
+      if (accountId === undefined) return 'Which account? /query <name> <account>';
+      this.openIm(accountId, peer);
+    });
+    register('search', 'Search the message history: /search <words>', '<words>', async (args) => {
+      if (args.trim() === '') return 'Usage: /search <words>';
+      const entries = await this.parley.searchHistory({ words: args.trim(), limit: 50 });
+      if (entries.length === 0) return `No messages with "${args.trim()}"`;
+      return [`History: ${entries.length} message${entries.length === 1 ? '' : 's'} with "${args.trim()}"`, ...entries.map((e) => historyLine(e, this.accountName(e.accountId)))].join('\n');
+    });
+    register('accounts', 'List accounts and their state', undefined, () =>
+      this.parley.accounts
+        .list()
+        .map((a) => `${a.id}  ${accountLabel(a)}${a.alias === undefined ? '' : ` (${a.alias})`}  ${a.enabled ? '' : 'disabled  '}${this.parley.accounts.status(a.id).state}`)
+        .join('\n') || 'No accounts: /account add <protocol>',
+    );
+    register('account', 'Manage accounts: add [protocol], edit|remove|connect|disconnect <account>', '<add|edit|remove|connect|disconnect> [...]', async (args) => {
+      const [action, ref] = args.split(/\s+/);
+      if (action === 'add') {
+        const protocols = this.protocols();
+        const protocol = ref ?? (protocols.length === 1 ? protocols[0]!.id : undefined);
+        if (protocol === undefined || this.parley.plugins.protocol(protocol) === undefined) {
+          this.screen = { kind: 'first-run' };
+          this.changed();
+          return;
+        }
+        this.showAccountForm(protocol);
+        return;
+      }
+      if (ref === undefined || ref === '') return 'Usage: /account edit|remove|connect|disconnect <account>';
+      const account = this.parley.accounts.get(ref);
+      switch (action) {
+        case 'edit':
+          this.showAccountForm(account.protocol, account.id);
+          return;
+        case 'remove':
+          await this.parley.accounts.remove(account.id);
+          return `Removed ${accountLabel(account)}`;
+        case 'connect':
+          void this.connect(account.id);
+          return;
+        case 'disconnect':
+          await this.parley.accounts.disconnect(account.id);
+          return;
+        default:
+          return 'Usage: /account add|edit|remove|connect|disconnect';
+      }
+    });
+    register('quit', 'Sign off and leave parley', undefined, () => this.quit());
+  }
+
+  /** The account to talk to `peer` from: the current conversation's, the buddy's, or the only one. */
+  private accountFor(peer: string): string | undefined {
+    const current = this.currentConversation();
+    if (current !== undefined) return current.accountId;
+    const accounts = this.parley.accounts.list();
+    for (const account of accounts) if (this.parley.buddies.find(account.id, peer) !== undefined) return account.id;
+    const online = accounts.filter((a) => this.parley.accounts.status(a.id).state === 'online');
+    if (online.length === 1) return online[0]!.id;
+    return accounts.length === 1 ? accounts[0]!.id : undefined;
+  }
+}
+
+export function errorText(error: unknown): string {
+  if (ConnectionError.is(error)) return connectionErrorLines(error).join('\n');
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,40 @@
+import type { LogRecord } from '@parley/core';
+import { openCore } from '../cli/core.js';
+import { EXIT } from '../cli/exit-codes.js';
+import type { CliIo } from '../cli/io.js';
+import { applySavedStatus } from '../commands/saved-status.js';
+import { ClientModel, STATUS_WINDOW } from './model.js';
+import { PromptQueue } from './prompts.js';
+
+/** `parley` with no arguments: the full-screen client. ink and React are loaded only here. */
+export async function runInteractive(io: CliIo): Promise<number> {
+  if (io.stdin.isTTY !== true || io.stdout.isTTY !== true) {
+    io.stderr.write('parley: the interactive client needs a terminal; for scripts see "parley --help"\n');
+    return EXIT.usage;
+  }
+  const [{ render }, { App }] = await Promise.all([import('ink'), import('./app.js')]);
+  const prompts = new PromptQueue();
+  // Log lines would tear the screen: warnings and errors go to the status window instead.
+  const pending: LogRecord[] = [];
+  let model: ClientModel | undefined;
+  const debug = io.env.PARLEY_DEBUG !== undefined;
+  const log = (record: LogRecord) => {
+    if (record.level === 'debug' || (record.level === 'info' && !debug)) return;
+    if (model === undefined) pending.push(record);
+    else model.addLocal(STATUS_WINDOW, record.level === 'error' ? 'error' : record.level === 'warn' ? 'warning' : 'info', `${record.scope}: ${record.message}`);
+  };
+  const parley = await openCore(io, { ui: prompts, history: true, log });
+  model = new ClientModel(parley, prompts);
+  for (const record of pending.splice(0)) log(record);
+  const instance = render(<App model={model} />, { stdin: io.stdin as NodeJS.ReadStream, stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false });
+  try {
+    await applySavedStatus(parley);
+    void model.connectAll();
+    await model.quitting;
+  } finally {
+    instance.unmount();
+    model.dispose();
+    await parley.shutdown();
+  }
+  return EXIT.ok;
+}
