@@ -132,6 +132,7 @@ export class Parley {
   private readonly contexts = new Map<string, ConnectionContext>();
   private readonly protocolCommandsRegistered = new Set<string>();
   private readonly joinOptions = new Map<string, { password?: string; nick?: string }>();
+  private readonly carryOvers = new Map<string, Map<string, unknown>>();
 
   /** @internal Use createParley(). */
   constructor(
@@ -197,6 +198,7 @@ export class Parley {
           ui: this.ui,
           log: this.log.child(`${record.protocol}:${record.username}`),
           tlsCa: this.tlsCa(),
+          carryOver: this.carryOverFor(record.id),
           dnsServers: this.dnsServers(),
           reportFault: (where, error) => this.log.warn(`plugin ${plugin.name} gave bad input to ${where}`, { error: error instanceof Error ? error.message : String(error) }),
         });
@@ -213,6 +215,7 @@ export class Parley {
         await this.conversationManager.flushQueue(account.id);
       },
       whenOffline: (account, error, willRetry) => {
+        if (!willRetry) this.carryOvers.delete(account.id);
         this.buddyList.markAccountOffline(account.id);
         this.conversationManager.accountOffline(account.id);
         if (error !== undefined && !willRetry) {
@@ -237,6 +240,15 @@ export class Parley {
       { queueTimeoutMs: options.sendQueueTimeoutMs ?? 5 * 60_000 },
     );
     registerCoreCommands(this);
+  }
+
+  private carryOverFor(accountId: string): Map<string, unknown> {
+    let map = this.carryOvers.get(accountId);
+    if (map === undefined) {
+      map = new Map();
+      this.carryOvers.set(accountId, map);
+    }
+    return map;
   }
 
   /** Hooks, for the embedder: tap-only, isolated like a plugin's, under the given name. */
@@ -652,6 +664,7 @@ export class Parley {
     for (const dispose of this.featureDisposers.values()) dispose();
     this.featureDisposers.clear();
     this.state.flush();
+    this.buddyList.save();
     await this.history?.close();
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, PluginError, ParleyError } from '../errors/ParleyError.js';
+import { ConfigError, PluginError, ParleyError, SecretStoreError } from '../errors/ParleyError.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { validateSettings, missingRequired } from '../options/validate.js';
 import type { ParleyEvents } from '../events/events.js';
@@ -272,12 +272,23 @@ export class AccountManager {
   async connect(ref: string): Promise<void> {
     const record = this.resolve(ref);
     if (!record.enabled) await this.update(record.id, { enabled: true });
-    const missing = await this.missingRequired(record.id);
-    if (missing.length > 0) {
-      const error = ConnectionError.invalidSettings(`Missing required setting${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
-      throw error;
+    const runtime = this.runtime(record.id);
+    let missing: string[];
+    try {
+      missing = await this.missingRequired(record.id);
+    } catch (error) {
+      // A secret store that will not open needs the user (a passphrase), not a retry.
+      if (!(error instanceof SecretStoreError)) throw error;
+      const failure = ConnectionError.authenticationImpossible(error.message, { cause: error });
+      runtime.refuse(failure);
+      throw failure;
     }
-    await this.runtime(record.id).connect();
+    if (missing.length > 0) {
+      const failure = ConnectionError.invalidSettings(`Missing required setting${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+      runtime.refuse(failure);
+      throw failure;
+    }
+    await runtime.connect();
   }
 
   async disconnect(ref: string): Promise<void> {

@@ -13,6 +13,7 @@ describe('BuddyList', () => {
     list.sync('a1', [{ name: 'bob', groups: ['Work'] }, { name: 'carol', alias: 'Carol', groups: ['Friends'] }]);
     list.sync('a1', [{ name: 'BOB', alias: 'Bobby', groups: ['Work'] }]);
     expect(list.contactList().map((c) => [c.displayName, c.group])).toEqual([['Bobby', 'Work']]);
+    list.save();
     const reloaded = new BuddyList(home);
     expect(reloaded.contactList().map((c) => c.displayName)).toEqual(['Bobby']);
     expect(reloaded.find('a1', 'bob')?.buddy.presence.status).toBe('offline');

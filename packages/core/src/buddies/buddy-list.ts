@@ -73,6 +73,7 @@ export class BuddyList {
   private readonly index = new Map<string, { contact: Contact; buddy: Buddy }>();
   private chats: SavedChat[] = [];
   private onChange: () => void = () => {};
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(dataDir: string | undefined) {
     this.path = dataDir === undefined ? undefined : join(dataDir, 'buddies.json');
@@ -100,6 +101,15 @@ export class BuddyList {
   }
 
   private changed(): void {
+    // Writes are coalesced: a roster of thousands arriving as single pushes costs one write.
+    if (this.path !== undefined) this.saveTimer ??= setTimeout(() => this.save(), 50);
+    this.onChange();
+  }
+
+  /** Writes the list now if a change is pending (at shutdown). */
+  save(): void {
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     if (this.path !== undefined) {
       const file: StoredFile = {
         version: 1,
@@ -114,7 +124,6 @@ export class BuddyList {
       };
       writeJsonFile(this.path, file);
     }
-    this.onChange();
   }
 
   groupNames(): readonly string[] {

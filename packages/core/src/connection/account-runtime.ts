@@ -145,6 +145,14 @@ export class AccountRuntime {
     }, delay);
   }
 
+  /** The core refuses to try (settings missing, secrets locked): the account shows the error. */
+  refuse(error: ConnectionError): void {
+    if (this.status.state === 'online' || this.connecting !== undefined) return;
+    this.clearRetry();
+    this.setStatus({ state: 'error', error });
+    this.driver.offline(error, false);
+  }
+
   /** The plugin says an online connection dropped. */
   lost(generation: number, error: ConnectionError): void {
     if (!this.isCurrent(generation)) return;

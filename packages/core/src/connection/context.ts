@@ -5,6 +5,7 @@ import type { BuddyList } from '../buddies/buddy-list.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { IncomingMessage, TypingState } from '../conversations/message.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
+import { SecretStoreError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
 import type { ChatParticipant, ConnectionContext, PeerCertificate, RosterEntry, Target } from '../plugins/contract.js';
@@ -28,6 +29,8 @@ export interface ContextDeps {
   ui: UiOps;
   log: Logger;
   tlsCa: string[] | undefined;
+  /** Survives reconnect attempts of this account; the owner clears it on sign-off. */
+  carryOver: Map<string, unknown>;
   dnsServers: readonly string[] | undefined;
   /** Bad input from the plugin at the context boundary. */
   reportFault(where: string, error: unknown): void;
@@ -89,7 +92,14 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
     signal: deps.signal,
 
     async getSecret(key, ask) {
-      const stored = await deps.accounts.getSecret(accountId, key);
+      let stored: string | undefined;
+      try {
+        stored = await deps.accounts.getSecret(accountId, key);
+      } catch (error) {
+        // A locked secret store will not open by retrying: the user has to act.
+        if (error instanceof SecretStoreError) throw ConnectionError.authenticationImpossible(error.message, { cause: error });
+        throw error;
+      }
       if (stored !== undefined || ask === undefined) return stored;
       const answer = await ui.request({ kind: 'input', secret: true, title: ask.prompt }, { purpose: 'password', accountId, signal: deps.signal });
       if (answer !== undefined && answer !== '') await deps.accounts.setSecret(accountId, key, answer);
@@ -98,6 +108,15 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
     setSecret: (key, value) => deps.accounts.setSecret(accountId, key, value),
     getState: <T>(key: string) => state.get<T>(accountId, `plugin:${key}`),
     setState: (key, value) => state.set(accountId, `plugin:${key}`, value),
+    carryOver: {
+      get: <T>(key: string) => deps.carryOver.get(key) as T | undefined,
+      set: (key, value) => {
+        if (live()) deps.carryOver.set(key, value);
+      },
+      delete: (key) => {
+        deps.carryOver.delete(key);
+      },
+    },
     coreSetting: (key) => (key === 'dnsServers' ? deps.dnsServers : undefined),
 
     progress: guarded('progress', (text: string, step?: number, steps?: number) => runtime.progress(generation, String(text), step, steps)),

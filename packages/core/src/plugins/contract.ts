@@ -73,6 +73,16 @@ export interface ConnectionContext {
   /** Small persisted state for this account (last seen ids, trusted certificates). */
   getState<T>(key: string): T | undefined;
   setState(key: string, value: unknown): void;
+  /**
+   * In-memory state carried from one connection attempt of this account to
+   * the next, e.g. a stream-management session to resume after a drop.
+   * Cleared when the user signs off or the account is removed.
+   */
+  readonly carryOver: {
+    get<T>(key: string): T | undefined;
+    set(key: string, value: unknown): void;
+    delete(key: string): void;
+  };
   /** A core setting shared by every plugin (e.g. "dnsServers"). */
   coreSetting(key: 'dnsServers'): readonly string[] | undefined;
 
