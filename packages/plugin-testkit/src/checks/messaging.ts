@@ -47,8 +47,6 @@ export function messagingChecks(lab: Lab): void {
         expect(sameName(message.sender, a.address)).toBe(true);
         expect(conversation.kind).toBe('im');
       }
-      const presence = b.parley.buddies.find(b.accountId, a.address)?.buddy.presence;
-      if (presence !== undefined) expect(presence.status).not.toBe('offline');
     });
   });
 }
