@@ -143,6 +143,7 @@ export function AccountForm({ model, protocol, accountId }: { model: ClientModel
         if (r === ADVANCED) {
           return (
             <Text key={ADVANCED} inverse={focused} color="cyan">
+              {focused ? '> ' : '  '}
               {showAdvanced ? '▾ Advanced options' : '▸ Advanced options'}
             </Text>
           );
@@ -150,7 +151,8 @@ export function AccountForm({ model, protocol, accountId }: { model: ClientModel
         if (r === SAVE) {
           return (
             <Text key={SAVE} inverse={focused} bold>
-              {saving ? ' Saving… ' : editing === undefined ? ' [ Add account ] ' : ' [ Save ] '}
+              {focused ? '> ' : '  '}
+              {saving ? 'Saving…' : editing === undefined ? '[ Add account ]' : '[ Save ]'}
             </Text>
           );
         }

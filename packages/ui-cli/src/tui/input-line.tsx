@@ -29,14 +29,25 @@ export function InputLine({ prompt, isActive, complete, onSubmit, onChange, mask
   const [state, setState] = useState<LineState>(() => emptyLine());
   // Keys can arrive faster than React re-renders: edits apply to the latest state, not the rendered one.
   const latest = useRef(state);
+  const apply = (input: string, key: Parameters<typeof editLine>[2]) => {
+    const result = editLine(latest.current, input, key, complete);
+    if (result.state === latest.current) return;
+    latest.current = result.state;
+    setState(result.state);
+    if (result.submitted !== undefined) onSubmit(result.submitted);
+    onChange?.(result.state.value);
+  };
   useInput(
     (input, key) => {
-      const result = editLine(latest.current, input, key, complete);
-      if (result.state === latest.current) return;
-      latest.current = result.state;
-      setState(result.state);
-      if (result.submitted !== undefined) onSubmit(result.submitted);
-      onChange?.(result.state.value);
+      // Text and Enter can arrive in one read (fast typing, a paste): each line break is an Enter.
+      if (!key.return && !key.ctrl && !key.meta && /[\r\n]/.test(input)) {
+        input.split(/\r\n?|\n/).forEach((part, i) => {
+          if (i > 0) apply('', { return: true });
+          if (part !== '') apply(part, {});
+        });
+        return;
+      }
+      apply(input, key);
     },
     { isActive },
   );
