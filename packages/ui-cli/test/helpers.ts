@@ -10,9 +10,9 @@ export const repoDir = join(packageDir, '..', '..');
 export const binary = join(packageDir, 'dist', 'bin', 'parley.js');
 const loopbackFixture = join(repoDir, 'test', 'fixtures', 'parley-plugin-loopback');
 
-/** The tests run the built `parley`, as a user would. */
-export function ensureBuilt(): void {
-  execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/ui-cli'], { cwd: repoDir, stdio: 'pipe' });
+/** The tests run the built `parley` (and the protocol plugins it finds installed), as a user would. */
+export function ensureBuilt(...plugins: string[]): void {
+  execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/ui-cli', ...plugins.map((p) => `packages/${p}`)], { cwd: repoDir, stdio: 'pipe' });
   if (!existsSync(binary)) throw new Error(`${binary} was not built`);
 }
 

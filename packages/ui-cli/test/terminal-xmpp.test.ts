@@ -10,7 +10,7 @@ let terminal: TmuxTerminal | undefined;
 let bobWatch: RunningParley | undefined;
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt('plugin-xmpp');
   prosody = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' } });
   await prosody.stop();
   prosody.writeRoster('alice', [{ jid: 'bob@localhost', name: 'Bob', groups: ['Friends'] }]);
