@@ -1,0 +1,16 @@
+import { defineProtocolPlugin } from '@parley/core';
+import { ExampleConnection } from './connection.js';
+import { capabilities, options } from './options.js';
+
+/** The Example protocol plugin. The core imports this module's default export. */
+export const examplePlugin = defineProtocolPlugin({
+  id: 'example',
+  name: 'Example',
+  usernameLabel: 'User name',
+  options,
+  capabilities,
+  validateUsername: (username) => (/^[a-z0-9_-]{1,32}$/i.test(username) ? undefined : 'Letters, digits, "_" and "-", at most 32'),
+  createConnection: (context) => new ExampleConnection(context),
+});
+
+export default examplePlugin;
