@@ -125,8 +125,13 @@ describe('parley scripting commands', () => {
     expect(noAccount.stderr).toContain('No account "loopback:nobody"');
     const missingArg = await runParley(home, ['send', 'loopback:alice', 'bob']);
     expect(missingArg.code).toBe(2);
-    const wrongPassphrase = await runParley(home, ['accounts', 'check', 'loopback:alice'], { env: { PARLEY_PASSPHRASE: 'not the passphrase' } });
+    // Changing a secret needs the store: a wrong passphrase is its own exit code.
+    const wrongPassphrase = await runParley(home, ['accounts', 'set', 'loopback:alice', '--password-stdin'], { input: 'new-pw\n', env: { PARLEY_PASSPHRASE: 'not the passphrase' } });
     expect(wrongPassphrase.code).toBe(7);
+    // Signing in with a locked store is a sign-in failure that says why.
+    const locked = await runParley(home, ['accounts', 'check', 'loopback:alice'], { env: { PARLEY_PASSPHRASE: 'not the passphrase' } });
+    expect(locked.code).toBe(4);
+    expect(locked.stdout).toContain('passphrase');
   });
 
   it('accounts check: exit 0 when signed in, else the reason code and the server\'s own text', async () => {
