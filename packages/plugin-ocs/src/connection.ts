@@ -4,7 +4,19 @@
  * and reports what breaks it.
  */
 import { randomBytes } from 'node:crypto';
-import { ConnectionError, type ConnectionContext, type OutgoingMessage, type ProtocolConnection, type Target } from '@parley/core';
+import {
+  ConnectionError,
+  MessageError,
+  type ConnectionContext,
+  type OutgoingMessage,
+  type Presence,
+  type ProtocolConnection,
+  type RosterEntry,
+  type Target,
+  type TypingState,
+} from '@parley/core';
+import { AccountSession } from './account-session.js';
+import { detectFlavour, type Flavour } from './flavour.js';
 import { Grammar } from 'sip.js';
 import { DigestAuthenticator } from './auth/digest.js';
 import { NtlmAuthenticator } from './auth/ntlm-auth.js';
@@ -30,6 +42,9 @@ export class OcsConnection implements ProtocolConnection {
   private registrar: Registrar | undefined;
   private online = false;
   private closed = false;
+  private session: AccountSession | undefined;
+  /** Which kind of server this account signed in to. */
+  flavour: Flavour | undefined;
   private readonly epid = randomBytes(5).toString('hex');
 
   constructor(
@@ -165,6 +180,22 @@ export class OcsConnection implements ProtocolConnection {
     const keepAlive = result.keepAliveSeconds !== undefined && result.keepAliveSeconds > 0 ? result.keepAliveSeconds * 0.9 : 60;
     transport.startKeepAlive(Math.max(5, keepAlive) * 1000);
     registrar.scheduleRefresh(result.expires);
+    const flavour = detectFlavour(settings.flavour, result, authenticator?.scheme ?? '');
+    this.flavour = flavour;
+    const session = new AccountSession({
+      flavour,
+      endpoint,
+      ctx: this.ctx,
+      selfUri: `sip:${settings.signInAddress}`,
+      contact: () => registrar.contact(),
+      local: () => transport.localAddress,
+      onSignedOff: (error) => this.lost(error, false),
+      batched: result.supported.includes('adhoclist'),
+      allowEvents: result.allowEvents,
+    });
+    this.session = session;
+    this.ctx.progress('Loading contacts');
+    await session.start();
     this.online = true;
     this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''}`);
   }
@@ -183,6 +214,7 @@ export class OcsConnection implements ProtocolConnection {
   private async onRequest(request: IncomingRequest): Promise<void> {
     const method = request.message.method;
     try {
+      if (this.session && (await this.session.onRequest(request))) return;
       if (method === 'NOTIFY' || method === 'BENOTIFY') {
         const error = handleRegistrationNotify(request.raw);
         if (method === 'NOTIFY') await this.endpoint?.respond(request, 200, 'OK');
@@ -212,6 +244,8 @@ export class OcsConnection implements ProtocolConnection {
   }
 
   private teardown(): void {
+    this.session?.subscriptions.stop();
+    this.session = undefined;
     this.registrar?.stop();
     this.endpoint?.abortAll();
     const transport = this.transport;
@@ -226,13 +260,50 @@ export class OcsConnection implements ProtocolConnection {
     if (this.closed && !this.transport) return;
     this.closed = true;
     const registrar = this.registrar;
+    if (this.online) await this.session?.stop().catch(() => undefined);
     if (this.online && registrar) await registrar.unregister(3000);
     this.online = false;
     this.teardown();
   }
 
-  async sendMessage(_target: Target, _message: OutgoingMessage): Promise<void> {
-    throw ConnectionError.other('Instant messages are not supported by the OCS plugin yet');
+  private requireSession(): AccountSession {
+    if (!this.session || !this.online) throw new MessageError('no-route', 'The account is not signed in');
+    return this.session;
+  }
+
+  async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
+    if (target.kind !== 'im') throw new MessageError('not-supported', 'Group chats are not supported on this server');
+    await this.requireSession().send(target.peer, message);
+  }
+
+  async setTyping(peer: string, state: TypingState): Promise<void> {
+    await this.requireSession().typing(peer, state);
+  }
+
+  async setPresence(presence: Presence): Promise<void> {
+    await this.requireSession().setPresence(presence);
+  }
+
+  async addBuddy(entry: RosterEntry): Promise<void> {
+    await this.requireSession().addBuddy(entry);
+  }
+
+  async removeBuddy(name: string): Promise<void> {
+    await this.requireSession().removeBuddy(name);
+  }
+
+  async updateBuddy(entry: RosterEntry): Promise<void> {
+    await this.requireSession().updateBuddy(entry);
+  }
+
+  /** Ends the IM dialog with a peer (BYE); the core has no hook for closed conversations yet. */
+  async closeConversation(peer: string): Promise<void> {
+    await this.session?.im.close(peer);
+  }
+
+  /** For tests and diagnostics: the signed-in session's features. */
+  get features(): AccountSession | undefined {
+    return this.session;
   }
 
   /** For tests and diagnostics: how many REGISTERs the last sign-in sent. */

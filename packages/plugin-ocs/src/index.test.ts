@@ -14,7 +14,7 @@ describe('the plugin and its manifest', () => {
   });
 
   it("uses pidgin-sipe's option keys and the presets with their real User-Agent strings", () => {
-    expect(Object.keys(ocsPlugin.options)).toEqual(['login', 'password', 'server', 'transport', 'authentication', 'sso', 'useragent']);
+    expect(Object.keys(ocsPlugin.options)).toEqual(['login', 'password', 'server', 'transport', 'authentication', 'sso', 'flavour', 'useragent']);
     const ua = ocsPlugin.options.useragent;
     expect(ua?.kind === 'choice' && ua.allowCustom).toBe(true);
     expect(ua?.kind === 'choice' && ua.default).toBe(DEFAULT_USER_AGENT);

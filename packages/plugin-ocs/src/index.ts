@@ -8,6 +8,9 @@ import { ocsOptions, validateSignInAddress } from './options.js';
 
 export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS, ocsOptions } from './options.js';
 export type { OcsEnvironment } from './connection.js';
+export { OcsConnection } from './connection.js';
+export { presenceFromOcs, ocsFromPresence } from './availability.js';
+export { fromHtml } from './html.js';
 
 /** The plugin; `environment` changes ports and timeouts for tests. */
 export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugin {
@@ -15,7 +18,7 @@ export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugi
     id: 'ocs',
     name: 'Office Communicator / Lync / Skype for Business',
     options: ocsOptions,
-    capabilities: { groupChat: false, typing: false, buddyManagement: false, formattedText: false, statuses: [] },
+    capabilities: { groupChat: false, typing: true, buddyManagement: true, formattedText: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'] },
     usernameLabel: 'Sign-in address',
     validateUsername: validateSignInAddress,
     createConnection: (context) => new OcsConnection(context, environment),

@@ -62,6 +62,18 @@ export const ocsOptions = {
     group: 'advanced',
     default: false,
   },
+  flavour: {
+    kind: 'choice',
+    label: 'Server type',
+    description: 'Auto: Microsoft servers are recognised by what they announce at sign-in; anything else is treated as a standard SIP/SIMPLE server',
+    group: 'advanced',
+    default: 'auto',
+    choices: [
+      { value: 'auto', label: 'Auto' },
+      { value: 'ocs', label: 'OCS / Lync / Skype for Business' },
+      { value: 'simple', label: 'Standard SIP/SIMPLE (e.g. Kamailio)' },
+    ],
+  },
   useragent: {
     kind: 'choice',
     label: 'User Agent',
@@ -75,6 +87,7 @@ export const ocsOptions = {
 
 export type TransportChoice = 'auto' | 'tls' | 'tcp';
 export type AuthenticationChoice = 'auto' | 'ntlm' | 'kerberos' | 'digest';
+export type FlavourChoice = 'auto' | 'ocs' | 'simple';
 
 export interface OcsSettings {
   signInAddress: string;
@@ -86,6 +99,7 @@ export interface OcsSettings {
   authentication: AuthenticationChoice;
   sso: boolean;
   userAgent: string;
+  flavour: FlavourChoice;
 }
 
 /** Checks a sign-in address; returns a message when it is not user@domain. */
@@ -136,5 +150,6 @@ export function readSettings(username: string, settings: Settings): OcsSettings 
     authentication: oneOf(settings.authentication, ['auto', 'ntlm', 'kerberos', 'digest'], 'auto'),
     sso: settings.sso === true,
     userAgent,
+    flavour: oneOf(settings.flavour, ['auto', 'ocs', 'simple'], 'auto'),
   };
 }

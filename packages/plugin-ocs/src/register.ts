@@ -28,6 +28,9 @@ export interface RegistrationResult {
   /** Seconds between keep-alives the server asked for. */
   keepAliveSeconds: number | undefined;
   server: string | undefined;
+  /** Option tags and event packages the registrar announced (what flavour of server this is). */
+  supported: string[];
+  allowEvents: string[];
 }
 
 export interface Redirect {
@@ -127,7 +130,8 @@ export class Registrar {
     return this.instance;
   }
 
-  private contact(): string {
+  /** The Contact header of our registration, for every request that needs one. */
+  contact(): string {
     const { address, port } = this.options.local();
     return (
       `Contact: <sip:${address}:${port};transport=${this.options.transport};ms-opaque=${this.opaque}>` +
@@ -215,7 +219,19 @@ export class Registrar {
       this.options.authenticator?.registered();
       const expires = expiresOf(raw, this.instance) ?? this.options.expires ?? 3600;
       const keepAlive = /timeout=(\d+)/i.exec(headerValue(raw, 'ms-keep-alive') ?? '');
-      return { expires, gruu: gruuOf(raw, this.instance), keepAliveSeconds: keepAlive ? Number(keepAlive[1]) : undefined, server: headerValue(raw, 'Server') };
+      const list = (name: string) =>
+        headerValues(raw, name)
+          .flatMap((v) => v.split(','))
+          .map((v) => v.trim().toLowerCase())
+          .filter((v) => v !== '');
+      return {
+        expires,
+        gruu: gruuOf(raw, this.instance),
+        keepAliveSeconds: keepAlive ? Number(keepAlive[1]) : undefined,
+        server: headerValue(raw, 'Server'),
+        supported: list('Supported'),
+        allowEvents: list('Allow-Events'),
+      };
     }
     if (status === 301 || status === 302) {
       const target = redirectTarget(raw);

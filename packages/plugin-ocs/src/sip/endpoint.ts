@@ -7,7 +7,7 @@
 import { Core, Grammar, type URI } from 'sip.js';
 import type { Logger } from '@parley/core';
 import type { StreamTransport } from '../transport/stream-transport.js';
-import { parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
+import { headerValue, parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
 
 export interface SecurityLayer {
   /** The Authorization header value for an outgoing message, if any. */
@@ -31,6 +31,8 @@ export interface RequestOptions {
   callId?: string;
   cseq?: number;
   fromTag?: string;
+  /** In a dialog: the peer's tag. */
+  toTag?: string;
   extraHeaders?: string[];
   body?: { contentType: string; content: string };
   timeoutMs?: number;
@@ -65,7 +67,7 @@ export class SipEndpoint {
   /** A message that breaks the session's integrity (bad signature). */
   onIntegrityError: ((error: Error) => void) | undefined;
 
-  private readonly transactions = new Map<string, { transaction: Core.NonInviteClientTransaction; fail: (error: Error) => void }>();
+  private readonly transactions = new Map<string, { transaction: Core.ClientTransaction; fail: (error: Error) => void }>();
   private readonly loggerFactory = new Core.LoggerFactory();
   private readonly sipLogger: Core.Logger;
 
@@ -103,27 +105,41 @@ export class SipEndpoint {
     return `${text.slice(0, end)}\r\nAuthorization: ${value}${text.slice(end)}`;
   }
 
-  request(method: string, ruri: string | URI, options: RequestOptions = {}): Promise<SipResponse> {
+  private build(method: string, ruri: string | URI, options: RequestOptions): Core.OutgoingRequestMessage {
     const target = typeof ruri === 'string' ? Grammar.URIParse(ruri) : ruri;
     const toUri = options.to !== undefined ? Grammar.URIParse(options.to) : this.options.aor;
-    if (!target || !toUri) return Promise.reject(new SipSyntaxError(`Invalid SIP URI for ${method}`));
+    if (!target || !toUri) throw new SipSyntaxError(`Invalid SIP URI for ${method}`);
     const local = this.options.transport.localAddress;
     const message = new Core.OutgoingRequestMessage(
       method,
       target,
       this.options.aor,
       toUri,
-      {
-        callId: options.callId,
-        cseq: options.cseq,
-        fromTag: options.fromTag,
-        userAgentString: this.options.userAgent,
-        viaHost: `${local.address}:${local.port}`,
-      },
+      // sip.js copies keys over its defaults: an undefined one would replace the default.
+      Object.fromEntries(
+        Object.entries({
+          callId: options.callId,
+          cseq: options.cseq ?? 1,
+          fromTag: options.fromTag,
+          toTag: options.toTag,
+          userAgentString: this.options.userAgent,
+          viaHost: `${local.address}:${local.port}`,
+        }).filter(([, v]) => v !== undefined),
+      ),
       options.extraHeaders ?? [],
       options.body ? { contentDisposition: 'render', contentType: options.body.contentType, content: options.body.content } : undefined,
     );
     message.setHeader('from', `${message.from.toString()};epid=${this.options.epid}`);
+    return message;
+  }
+
+  request(method: string, ruri: string | URI, options: RequestOptions = {}): Promise<SipResponse> {
+    let message: Core.OutgoingRequestMessage;
+    try {
+      message = this.build(method, ruri, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<SipResponse>((resolve, reject) => {
       let done = false;
       const finish = (branch: string | undefined, outcome: () => void) => {
@@ -160,13 +176,75 @@ export class SipEndpoint {
     });
   }
 
+  /**
+   * Sends an INVITE through a sip.js INVITE client transaction and resolves
+   * with its final response; non-2xx answers are ACKed by the transaction,
+   * a 2xx must be ACKed by the caller with `ack()` (RFC 3261 13.2.2.4).
+   */
+  invite(ruri: string, options: RequestOptions = {}): Promise<SipResponse & { request: Core.OutgoingRequestMessage }> {
+    let message: Core.OutgoingRequestMessage;
+    try {
+      message = this.build('INVITE', ruri, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (outcome: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (message.branch !== undefined) this.transactions.delete(message.branch);
+        outcome();
+      };
+      const timer = setTimeout(() => finish(() => reject(new SipRequestTimeout('INVITE'))), options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
+      const user: Core.ClientTransactionUser = {
+        loggerFactory: this.loggerFactory,
+        receiveResponse: (response) => {
+          const status = response.statusCode ?? 0;
+          if (status < 200) return;
+          let raw: RawMessage;
+          try {
+            raw = parseRawMessage(response.data);
+          } catch (error) {
+            finish(() => reject(error));
+            return;
+          }
+          finish(() => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response, request: message }));
+        },
+        onRequestTimeout: () => finish(() => reject(new SipRequestTimeout('INVITE'))),
+        onTransportError: (error) => finish(() => reject(error)),
+      };
+      try {
+        const transaction = new Core.InviteClientTransaction(message, this.transportForTransactions(), user);
+        this.transactions.set(transaction.id, { transaction, fail: (error) => finish(() => reject(error)) });
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    });
+  }
+
+  /** ACK for a 2xx to INVITE: its own transaction, same CSeq number (RFC 3261 13.2.2.4). */
+  ack(remoteTarget: string, options: RequestOptions & { cseq: number }): Promise<void> {
+    const message = this.build('ACK', remoteTarget, options);
+    return this.options.transport.send(message.toString());
+  }
+
   /** Answers an incoming request (signed like every other message). */
-  respond(request: IncomingRequest, status: number, reason: string, extraHeaders: string[] = []): Promise<void> {
+  respond(
+    request: IncomingRequest,
+    status: number,
+    reason: string,
+    extraHeaders: string[] = [],
+    extra: { body?: { contentType: string; content: string }; toTag?: string } = {},
+  ): Promise<void> {
     const response = Core.constructOutgoingResponse(request.message, {
       statusCode: status,
       reasonPhrase: reason,
       userAgent: this.options.userAgent,
       extraHeaders,
+      toTag: extra.toTag,
+      body: extra.body ? { contentDisposition: 'render', contentType: extra.body.contentType, content: extra.body.content } : undefined,
     });
     return this.options.transport.send(response.message);
   }
@@ -212,7 +290,14 @@ export class SipEndpoint {
         return;
       }
     }
-    const message = Core.Parser.parseMessage(text, this.sipLogger);
+    let message: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined;
+    try {
+      message = Core.Parser.parseMessage(text, this.sipLogger);
+    } catch (error) {
+      // sip.js' parser throws on some malformed headers instead of returning nothing.
+      this.options.log.warn(`Ignoring a SIP message sip.js could not parse (${(error as Error).message}): ${raw.startLine.slice(0, 80)} CSeq ${JSON.stringify(headerValue(raw, 'CSeq'))}`);
+      return;
+    }
     if (!message) {
       this.options.log.warn(`Ignoring a SIP message sip.js could not parse: ${raw.startLine.slice(0, 80)}`);
       return;

@@ -21,10 +21,14 @@ import { messageFields, ntlmMac, signatureString, SIP_SIGNATURE_SEQUENCE } from 
 import { parseAuthHeader } from '../../src/auth/params.js';
 import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
 import { SipFramer } from '../../src/transport/framer.js';
+import { OcsServices, type Body, type Peer, type ServiceOptions } from './services.js';
+
+export type { ServiceOptions } from './services.js';
 
 export interface OcsUser {
   /** Sign-in address user@domain. */
   address: string;
+  displayName?: string;
   /** NTLM user name (as in DOMAIN\user or the bare user). */
   login: string;
   password: string;
@@ -51,6 +55,10 @@ export interface OcsServerOptions {
   forgetSessions?: boolean;
   /** Never answer the REGISTER that carries the AUTHENTICATE message (a stalled server). */
   stallOnAuthenticate?: boolean;
+  /** Contacts, presence and IM routing behaviour. */
+  services?: ServiceOptions;
+  /** Announce `Supported: adhoclist` (batched presence subscriptions); default true. */
+  batchedPresence?: boolean;
 }
 
 /** Exactly how OCS words its client-version rejection. */
@@ -74,11 +82,11 @@ export const SERVER_CHALLENGE_FLAGS =
   0;
 
 export interface ServerEvent {
-  kind: 'register' | 'request' | 'rejected' | 'authenticated' | 'bad-signature' | 'bad-password' | 'deregistered' | 'registered';
+  kind: string;
   detail: string;
 }
 
-interface Client {
+interface Client extends Peer {
   socket: net.Socket;
   serverChallenge?: Buffer;
   opaque: string;
@@ -114,6 +122,8 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
   const clients = new Set<Client>();
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let peerIds = 0;
+  let registrations = 0;
 
   const findUser = (login: string, domain: string) =>
     options.users.find((u) => {
@@ -139,7 +149,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     return `${text.slice(0, end)}\r\n${header}${text.slice(end)}`;
   };
 
-  const respond = (client: Client, request: RawMessage, status: number, reason: string, extra: string[] = [], toTag = true) => {
+  const respond = (client: Client, request: RawMessage, status: number, reason: string, extra: string[] = [], body?: Body, toTag = true) => {
     const lines = [`SIP/2.0 ${status} ${reason}`];
     for (const via of headerValues(request, 'Via')) lines.push(`Via: ${via}`);
     lines.push(`From: ${headerValue(request, 'From') ?? ''}`);
@@ -147,7 +157,10 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     lines.push(`To: ${to}${toTag && !/;tag=/.test(to) ? `;tag=${client.opaque}0A` : ''}`);
     lines.push(`Call-ID: ${headerValue(request, 'Call-ID') ?? ''}`);
     lines.push(`CSeq: ${headerValue(request, 'CSeq') ?? ''}`);
-    lines.push(...extra, 'Server: RTC/3.5', 'Content-Length: 0', '', '');
+    lines.push(...extra, 'Server: RTC/3.5');
+    if (body) lines.push(`Content-Type: ${body.type}`);
+    const content = body?.content ?? '';
+    lines.push(`Content-Length: ${Buffer.byteLength(content)}`, '', content);
     send(client, sign(client, lines.join('\r\n')));
   };
 
@@ -173,6 +186,8 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     if (requested?.trim() === '0') {
       events.push({ kind: 'deregistered', detail: user.address });
       respond(client, request, 200, 'OK', ['Expires: 0']);
+      client.registered = false;
+      services.peerGone(client);
       return;
     }
     client.contact = /<([^>]+)>/.exec(contact)?.[1];
@@ -186,9 +201,15 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       'ms-keep-alive: UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300',
       'presence-state: register-action="added"',
       'Allow-Events: vnd-microsoft-provisioning,vnd-microsoft-roaming-contacts,vnd-microsoft-roaming-ACL,presence,presence.wpending,vnd-microsoft-roaming-self,vnd-microsoft-provisioning-v2',
-      'Supported: adhoclist',
+      ...(options.batchedPresence === false ? [] : ['Supported: adhoclist']),
       'Supported: msrtc-event-categories',
     ]);
+    const first = !client.registered;
+    client.registered = true;
+    if (first) {
+      client.registeredAt = ++registrations;
+      services.changed(user.address);
+    }
   };
 
   const onRegister = (client: Client, request: RawMessage) => {
@@ -301,6 +322,21 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     registered(client, request);
   };
 
+  let listenPort = 0;
+  const services = new OcsServices(
+    {
+      host: options.host ?? '127.0.0.1',
+      get port() {
+        return listenPort;
+      },
+      users: () => options.users,
+      peers: () => clients,
+      respond: (peer, request, status, reason, extra, body) => respond(peer as Client, request, status, reason, extra, body),
+      event: (kind, detail) => events.push({ kind, detail }),
+    },
+    options.services,
+  );
+
   const onMessage = (client: Client, text: string) => {
     let request: RawMessage;
     try {
@@ -309,8 +345,22 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       client.socket.destroy();
       return;
     }
-    if (statusCode(request) !== undefined) return; // responses to our NOTIFYs
     const method = methodOf(request);
+    if (statusCode(request) !== undefined) {
+      const authorization = headerValue(request, 'Authorization');
+      let ok = false;
+      try {
+        ok = !!client.keys && !!authorization && signatureValid(client, request, parseAuthHeader(authorization).params);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        events.push({ kind: 'bad-signature', detail: `response to ${method}` });
+        return;
+      }
+      services.handleResponse(client, request);
+      return;
+    }
     if (method === 'REGISTER') return onRegister(client, request);
     events.push({ kind: 'request', detail: method });
     if (method === 'ACK') return;
@@ -326,13 +376,21 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
     }
-    respond(client, request, 200, 'OK', method === 'SUBSCRIBE' ? ['Expires: 3600'] : []);
+    services.handleRequest(client, request, text);
   };
 
   const onConnection = (socket: net.Socket) => {
     connections++;
     sockets.add(socket);
-    const client: Client = { socket, opaque: randomBytes(4).toString('hex').toUpperCase(), snum: 0 };
+    const client: Client = {
+      id: ++peerIds,
+      socket,
+      opaque: randomBytes(4).toString('hex').toUpperCase(),
+      snum: 0,
+      registered: false,
+      registeredAt: 0,
+      send: (text: string) => send(client, sign(client, text)),
+    };
     clients.add(client);
     const framer = new SipFramer();
     socket.on('data', (chunk: Buffer) => {
@@ -346,6 +404,10 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     socket.on('close', () => {
       clients.delete(client);
       sockets.delete(socket);
+      if (client.registered) {
+        client.registered = false;
+        services.peerGone(client);
+      }
     });
   };
 
@@ -353,6 +415,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
+  listenPort = port;
 
   return {
     host,
