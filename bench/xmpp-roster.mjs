@@ -20,7 +20,22 @@ if (!existsSync(pluginDist)) execFileSync('npx', ['tsc', '-b', 'packages/plugin-
 const { createParley } = await import('@parley/core');
 const { default: xmppPlugin } = await import(pluginDist.href);
 const { client, xml } = await import('@xmpp/client');
-const { scramMechanism } = await import(new URL('../packages/plugin-xmpp/dist/scram.js', import.meta.url).href);
+const { ScramClient } = await import(new URL('../packages/plugin-xmpp/dist/scram.js', import.meta.url).href);
+
+/** The plugin's SCRAM-SHA-256 (Node's PBKDF2) as a bare saslmechanisms mechanism for the raw client. */
+class NativeScramSha256 {
+  name = 'SCRAM-SHA-256';
+  clientFirst = true;
+  #scram = new ScramClient('SCRAM-SHA-256');
+  #serverFirst;
+  async response(credentials) {
+    if (this.#serverFirst === undefined) return this.#scram.clientFirst(credentials.username);
+    return this.#scram.clientFinal(this.#serverFirst, credentials.password);
+  }
+  async challenge(data) {
+    this.#serverFirst = data;
+  }
+}
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -73,7 +88,7 @@ async function rawRun() {
       resource: `raw${++runNumber}`,
       credentials: (authenticate) => authenticate({ username: 'owner', password: 'owner-pw' }, 'SCRAM-SHA-256'),
     });
-    xmpp.saslFactory.use(scramMechanism('SCRAM-SHA-256', 'sha256'));
+    xmpp.saslFactory.use('SCRAM-SHA-256', NativeScramSha256);
     xmpp.reconnect.stop();
     xmpp.on('error', () => {});
     await xmpp.start();

@@ -86,6 +86,8 @@ function luaValue(value, indent = '') {
  * @param {Record<string, string>} [options.users] user → password, created with prosodyctl
  * @param {boolean} [options.requireEncryption] default true when `tls` is given
  * @param {string} [options.extraConfig] appended to the global section
+ * @param {'internal_plain' | 'internal_hashed'} [options.authentication] default "internal_plain"
+ * @param {'SHA-1' | 'SHA-256'} [options.passwordHash] for "internal_hashed": which SCRAM the stored keys serve (default SHA-1)
  */
 export async function startProsody(options = {}) {
   const domain = options.domain ?? 'localhost';
@@ -119,9 +121,11 @@ s2s_ports = { }
 admin_socket = ${lua(join(dir, 'admin.sock'))}
 modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version" }
 modules_disabled = { "s2s"; "posix"${options.tls === undefined ? '; "tls"' : ''} }
--- Plain storage lets Prosody offer SCRAM-SHA-256 next to SCRAM-SHA-1 and PLAIN.
-authentication = "internal_plain"
-c2s_require_encryption = ${requireEncryption}
+-- Plain storage lets Prosody offer SCRAM-SHA-256 next to SCRAM-SHA-1 and PLAIN, with a
+-- fresh salt each time; hashed storage (Prosody's default) keeps one salt per user and
+-- offers the one SCRAM its keys were stored for, and PLAIN.
+authentication = ${lua(options.authentication ?? 'internal_plain')}
+${options.passwordHash === undefined ? '' : `password_hash = ${lua(options.passwordHash)}\n`}c2s_require_encryption = ${requireEncryption}
 allow_unencrypted_plain_auth = ${!requireEncryption}
 log = { { levels = { min = "warn" }; to = "file"; filename = ${lua(join(dir, 'prosody.log'))} } }
 ${tlsConfig}${options.extraConfig ?? ''}

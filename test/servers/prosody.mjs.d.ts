@@ -31,6 +31,10 @@ export interface StartProsodyOptions {
   users?: Record<string, string>;
   requireEncryption?: boolean;
   extraConfig?: string;
+  /** "internal_plain" (default: SCRAM-SHA-256, SCRAM-SHA-1 and PLAIN, a fresh salt each time) or "internal_hashed" (one salt per user). */
+  authentication?: 'internal_plain' | 'internal_hashed';
+  /** For "internal_hashed": the SCRAM hash the stored keys serve (default SHA-1). */
+  passwordHash?: 'SHA-1' | 'SHA-256';
 }
 
 export function freePort(): Promise<number>;

@@ -20,7 +20,8 @@ import { readSettings, type XmppSettings } from './options.js';
 import { startKeepalive } from './ping.js';
 import { PresenceTracker, presenceElement } from './presence.js';
 import { NS_ROSTER, Roster } from './roster.js';
-import { addMechanisms, credentialsFactory } from './sasl.js';
+import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
+import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
 import { resolveEndpoints, type Endpoint } from './srv.js';
 import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
@@ -30,7 +31,7 @@ const CONNECT_TIMEOUT_MS = 30_000;
 /** The parts of @xmpp/client's client we use that its published types leave out. */
 interface ClientInternals {
   transports: TransportClass[];
-  saslFactory: { use(mechanism: unknown): unknown };
+  saslFactory: SaslFactory;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
@@ -129,11 +130,17 @@ export class XmppConnection implements ProtocolConnection {
       return secret;
     };
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    let exchange: ScramExchange | undefined;
     const xmpp = client({
       service: `xmpp://${host}:${endpoint.port}`,
       domain: this.own.domain,
       resource: this.settings.resource,
-      credentials: credentialsFactory(this.own.local, password, (mechanism) => this.ctx.log.debug('SASL mechanism', { mechanism })) as never,
+      credentials: credentialsFactory(this.own.local, password, {
+        exchange: () => exchange,
+        onMechanism: (mechanism) => this.ctx.log.debug('SASL mechanism', { mechanism }),
+        // Whether the SCRAM key came from the cache: a reconnect should derive none.
+        onSignedIn: (mechanism, scram) => this.ctx.log.debug('SASL signed in', { mechanism, ...(scram?.current === undefined ? {} : { scramKeyFromCache: scram.current.fromCache === true }) }),
+      }) as never,
     });
     this.xmpp = xmpp;
     // The core decides when to reconnect (its policy, its backoff).
@@ -152,7 +159,8 @@ export class XmppConnection implements ProtocolConnection {
         this.socket = socket;
       },
     );
-    addMechanisms(internals.saslFactory);
+    const cache = secretStoreCache(this.ctx, (error) => this.ctx.log.debug('SCRAM cache unavailable', { error: String(error) }));
+    exchange = addMechanisms(internals.saslFactory, xmpp, cache);
 
     xmpp.on('error', (error: unknown) => {
       this.lastError = toConnectionError(error);

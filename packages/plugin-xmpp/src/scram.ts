@@ -1,100 +1,210 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 
 /**
- * SCRAM (RFC 5802) for the SHA-256 variant (RFC 7677), which @xmpp/client
- * does not ship, as a `saslmechanisms` mechanism: `response()` gives the
- * next client message, `challenge()` takes the server's.
- * No channel binding (the -PLUS variants are not offered by this client: gs2 header "n,,").
+ * SCRAM client (RFC 5802; SHA-256 variant RFC 7677) on Node's native crypto.
+ * No channel binding: this client never offers the -PLUS variants, so its
+ * GS2 header is "n,," (RFC 5802 §7, gs2-cbind-flag "n").
  */
-export interface ScramMechanism {
-  readonly name: string;
-  readonly clientFirst: boolean;
-  response(credentials: { username: string; password: string }): string;
-  challenge(data: string): ScramMechanism;
+export type ScramName = 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
+export type ScramHash = 'sha1' | 'sha256';
+
+export const SCRAM_HASH: Readonly<Record<ScramName, ScramHash>> = { 'SCRAM-SHA-1': 'sha1', 'SCRAM-SHA-256': 'sha256' };
+const HASH_SIZE: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
+
+/**
+ * Iteration counts we compute. RFC 5802 §5.1 / RFC 7677 §4: servers should
+ * announce at least 4096; a lower count from a hostile server would make the
+ * proof we send cheap to brute-force, a huge one would keep us busy.
+ */
+export const MIN_ITERATIONS = 4096;
+export const MAX_ITERATIONS = 10_000_000;
+
+export type ScramErrorCode =
+  | 'malformed-server-first'
+  | 'malformed-server-final'
+  | 'nonce-mismatch'
+  | 'iterations-out-of-range'
+  | 'mandatory-extension'
+  | 'server-error'
+  | 'server-signature-mismatch'
+  | 'missing-server-final'
+  | 'out-of-order';
+
+export class ScramError extends Error {
+  override readonly name = 'ScramError';
+  constructor(
+    readonly code: ScramErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-export function scramMechanism(
-  name: 'SCRAM-SHA-256' | 'SCRAM-SHA-1',
-  hash: 'sha256' | 'sha1',
-  nonce: () => string = () => randomBytes(18).toString('base64'),
-): new () => ScramMechanism {
-  const size = hash === 'sha256' ? 32 : 20;
+export interface ServerFirst {
+  nonce: string;
+  salt: Buffer;
+  iterations: number;
+}
 
-  class Scram implements ScramMechanism {
-    declare readonly name: string;
-    declare readonly clientFirst: boolean;
-    private step: 'first' | 'final' | 'verify' | 'done' = 'first';
-    private clientNonce = '';
-    private firstBare = '';
-    private serverSignature: Buffer | undefined;
-    private serverFirst = '';
+/** Salted passwords already derived, keyed by hash, salt and iteration count (RFC 5802 §5.1 lets a client keep them). */
+export interface SaltedPasswordCache {
+  get(hash: ScramHash, salt: Buffer, iterations: number, password: string): Promise<Buffer | undefined>;
+  set(hash: ScramHash, salt: Buffer, iterations: number, password: string, salted: Buffer): Promise<void>;
+}
 
-    response(credentials: { username: string; password: string }): string {
-      if (this.step === 'first') {
-        this.clientNonce = nonce();
-        this.firstBare = `n=${saslName(credentials.username)},r=${this.clientNonce}`;
-        this.step = 'final';
-        return `n,,${this.firstBare}`;
-      }
-      if (this.step === 'verify') {
-        const attrs = parse(this.serverFirst);
-        const serverNonce = attrs.get('r') ?? '';
-        const salt = Buffer.from(attrs.get('s') ?? '', 'base64');
-        const iterations = Number(attrs.get('i'));
-        if (!serverNonce.startsWith(this.clientNonce) || serverNonce.length === this.clientNonce.length) throw new Error('SCRAM: the server nonce does not extend ours');
-        if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000 || salt.length === 0) throw new Error('SCRAM: bad salt or iteration count');
-        const withoutProof = `c=biws,r=${serverNonce}`;
-        const authMessage = `${this.firstBare},${this.serverFirst},${withoutProof}`;
-        const salted = pbkdf2Sync(credentials.password.normalize('NFKC'), salt, iterations, size, hash);
-        const clientKey = hmac(salted, 'Client Key');
-        const storedKey = createHash(hash).update(clientKey).digest();
-        const signature = hmac(storedKey, authMessage);
-        const proof = Buffer.alloc(size);
-        for (let i = 0; i < size; i++) proof[i] = clientKey[i]! ^ signature[i]!;
-        this.serverSignature = hmac(hmac(salted, 'Server Key'), authMessage);
-        this.step = 'done';
-        return `${withoutProof},p=${proof.toString('base64')}`;
-      }
-      return '';
-    }
+const pbkdf2Async = promisify(pbkdf2);
 
-    challenge(data: string): this {
-      if (this.step === 'final') {
-        this.serverFirst = data;
-        this.step = 'verify';
-        return this;
-      }
-      // server-final-message: v=<signature> proves the server knows the password too (RFC 5802 §3).
-      const attrs = parse(data);
-      const error = attrs.get('e');
-      if (error !== undefined) throw new Error(`SCRAM: server error ${error}`);
-      const v = Buffer.from(attrs.get('v') ?? '', 'base64');
-      if (this.serverSignature === undefined || v.length !== this.serverSignature.length || !timingSafeEqual(v, this.serverSignature)) {
-        throw new Error('SCRAM: the server signature does not match');
-      }
-      return this;
-    }
-  }
+/** Hi() of RFC 5802 §2.2 is PBKDF2 with HMAC and dkLen = the hash's output size. */
+export function deriveSaltedPassword(password: string, salt: Buffer, iterations: number, hash: ScramHash): Promise<Buffer> {
+  return pbkdf2Async(normalizePassword(password), salt, iterations, HASH_SIZE[hash], hash);
+}
 
-  function hmac(key: Buffer, text: string): Buffer {
-    return createHmac(hash, key).update(text).digest();
-  }
-
-  Object.defineProperty(Scram.prototype, 'name', { value: name });
-  Object.defineProperty(Scram.prototype, 'clientFirst', { value: true });
-  return Scram;
+/** SASLprep (RFC 4013) maps with NFKC; this is the normalisation part of it. */
+function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
 }
 
 /** RFC 5802 §5.1: "=" and "," in the name are escaped. */
-function saslName(name: string): string {
+export function saslName(name: string): string {
   return name.normalize('NFKC').replace(/=/g, '=3D').replace(/,/g, '=2C');
 }
 
-function parse(message: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of message.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq === 1) out.set(part[0]!, part.slice(2));
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// RFC 5802 §7: printable = %x21-2B / %x2D-7E (no comma).
+const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/;
+const POSITIVE = /^[1-9][0-9]{0,9}$/;
+
+function base64(value: string, code: ScramErrorCode, what: string): Buffer {
+  if (value === '' || !BASE64.test(value)) throw new ScramError(code, `SCRAM: the server's ${what} is not base64`);
+  return Buffer.from(value, 'base64');
+}
+
+/** Splits "a=..,b=.." into ordered attributes; each must be one letter, "=", then a value. */
+function attributes(message: string, code: ScramErrorCode, what: string): Array<[string, string]> {
+  if (message.length > 8192) throw new ScramError(code, `SCRAM: the ${what} is too long`);
+  return message.split(',').map((part) => {
+    if (!/^[A-Za-z]=/.test(part)) throw new ScramError(code, `SCRAM: the ${what} is malformed`);
+    return [part[0]!, part.slice(2)];
+  });
+}
+
+/**
+ * server-first-message = [reserved-mext ","] nonce "," salt "," iteration-count ["," extensions]
+ * (RFC 5802 §7). Checks that the server's nonce starts with ours and adds to it (§5.1).
+ */
+export function parseServerFirst(message: string, clientNonce: string): ServerFirst {
+  const code = 'malformed-server-first';
+  const attrs = attributes(message, code, 'server-first message');
+  if (attrs[0]?.[0] === 'm') throw new ScramError('mandatory-extension', 'SCRAM: the server requires an extension this client does not support');
+  const [r, s, i] = attrs;
+  if (r?.[0] !== 'r' || s?.[0] !== 's' || i?.[0] !== 'i') throw new ScramError(code, 'SCRAM: the server-first message lacks the nonce, salt or iteration count');
+  const nonce = r[1];
+  if (!PRINTABLE.test(nonce)) throw new ScramError(code, 'SCRAM: the server nonce has characters it may not have');
+  if (!nonce.startsWith(clientNonce) || nonce.length === clientNonce.length) throw new ScramError('nonce-mismatch', 'SCRAM: the server nonce does not extend ours');
+  const salt = base64(s[1], code, 'salt');
+  if (!POSITIVE.test(i[1])) throw new ScramError(code, 'SCRAM: the iteration count is not a positive number');
+  const iterations = Number(i[1]);
+  if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+    throw new ScramError('iterations-out-of-range', `SCRAM: the server asks for ${iterations} iterations (accepted: ${MIN_ITERATIONS} to ${MAX_ITERATIONS})`);
   }
-  return out;
+  return { nonce, salt, iterations };
+}
+
+/** server-final-message = (server-error / verifier) ["," extensions] (RFC 5802 §7). */
+export function parseServerFinal(message: string): { verifier: Buffer } | { error: string } {
+  const code = 'malformed-server-final';
+  const [first] = attributes(message, code, 'server-final message');
+  if (first?.[0] === 'e') {
+    // server-error-value: a token like "invalid-proof" (§7); shown as the server said it, cut short.
+    return { error: first[1].slice(0, 100) };
+  }
+  if (first?.[0] !== 'v') throw new ScramError(code, 'SCRAM: the server-final message has no verifier');
+  return { verifier: base64(first[1], code, 'verifier') };
+}
+
+export interface ScramClientOptions {
+  /** The client nonce; random by default (tests pass the RFCs' fixed ones). */
+  nonce?: () => string;
+  cache?: SaltedPasswordCache;
+  derive?: typeof deriveSaltedPassword;
+}
+
+/**
+ * One SCRAM exchange: clientFirst → (server-first) clientFinal →
+ * (server-final) verifyServerFinal. Any step out of order throws.
+ */
+export class ScramClient {
+  readonly hash: ScramHash;
+  private step: 'start' | 'first-sent' | 'final-sent' | 'verified' = 'start';
+  private clientNonce = '';
+  private firstBare = '';
+  private serverSignature: Buffer | undefined;
+  /** Whether the salted password came from the cache (no key derivation this time). */
+  fromCache: boolean | undefined;
+
+  constructor(
+    readonly mechanism: ScramName,
+    private readonly options: ScramClientOptions = {},
+  ) {
+    this.hash = SCRAM_HASH[mechanism];
+  }
+
+  get verified(): boolean {
+    return this.step === 'verified';
+  }
+
+  clientFirst(username: string): string {
+    if (this.step !== 'start') throw new ScramError('out-of-order', 'SCRAM: the exchange was already started');
+    this.clientNonce = this.options.nonce?.() ?? randomBytes(24).toString('base64');
+    this.firstBare = `n=${saslName(username)},r=${this.clientNonce}`;
+    this.step = 'first-sent';
+    return `n,,${this.firstBare}`;
+  }
+
+  async clientFinal(serverFirstMessage: string, password: string): Promise<string> {
+    if (this.step !== 'first-sent') throw new ScramError('out-of-order', 'SCRAM: a server-first message was not expected now');
+    const first = parseServerFirst(serverFirstMessage, this.clientNonce);
+    const salted = await this.saltedPassword(password, first);
+    const hash = this.hash;
+    // "biws" is base64("n,,"): the GS2 header, without channel binding data.
+    const withoutProof = `c=biws,r=${first.nonce}`;
+    const authMessage = `${this.firstBare},${serverFirstMessage},${withoutProof}`;
+    const clientKey = hmac(hash, salted, 'Client Key');
+    const storedKey = createHash(hash).update(clientKey).digest();
+    const clientSignature = hmac(hash, storedKey, authMessage);
+    const proof = Buffer.alloc(clientKey.length);
+    for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i]! ^ clientSignature[i]!;
+    this.serverSignature = hmac(hash, hmac(hash, salted, 'Server Key'), authMessage);
+    this.step = 'final-sent';
+    return `${withoutProof},p=${proof.toString('base64')}`;
+  }
+
+  /** RFC 5802 §3: v= proves the server knows the password too; anything else fails the sign-in. */
+  verifyServerFinal(message: string): void {
+    if (this.step !== 'final-sent' || this.serverSignature === undefined) throw new ScramError('out-of-order', 'SCRAM: a server-final message was not expected now');
+    const final = parseServerFinal(message);
+    if ('error' in final) throw new ScramError('server-error', `SCRAM: the server refused the proof (${final.error})`);
+    if (final.verifier.length !== this.serverSignature.length || !timingSafeEqual(final.verifier, this.serverSignature)) {
+      throw new ScramError('server-signature-mismatch', 'SCRAM: the server signature does not match: the server does not know the password');
+    }
+    this.step = 'verified';
+  }
+
+  private async saltedPassword(password: string, first: ServerFirst): Promise<Buffer> {
+    const { cache } = this.options;
+    const cached = await cache?.get(this.hash, first.salt, first.iterations, password);
+    if (cached !== undefined && cached.length === HASH_SIZE[this.hash]) {
+      this.fromCache = true;
+      return cached;
+    }
+    const salted = await (this.options.derive ?? deriveSaltedPassword)(password, first.salt, first.iterations, this.hash);
+    this.fromCache = false;
+    await cache?.set(this.hash, first.salt, first.iterations, password, salted);
+    return salted;
+  }
+}
+
+function hmac(hash: ScramHash, key: Buffer, text: string): Buffer {
+  return createHmac(hash, key).update(text).digest();
 }

@@ -10,6 +10,8 @@ import type { TestProsody } from '../../../test/servers/prosody.js';
 
 export interface Harness {
   parley: Parley;
+  /** Parley's home directory (configuration, state, secrets). */
+  home: string;
   messages: Message[];
   requests: Array<{ request: UiRequest; purpose: string }>;
   logs: LogRecord[];
@@ -51,6 +53,7 @@ export async function harness(server: TestProsody, options: Partial<ParleyOption
   parley.events.on('messageWritten', (m) => messages.push(m));
   return {
     parley,
+    home,
     messages,
     requests,
     logs,
