@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParley, type Parley, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
-import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
+import { createOcsPlugin, type OcsConnection, type OcsEnvironment } from '../src/index.js';
 
 let shared: TestCertificates | undefined;
 
@@ -19,11 +19,17 @@ export interface TestParley {
   cleanup(): Promise<void>;
 }
 
-export async function startParley(environment: OcsEnvironment = {}, dnsServers?: string[], extra: { ui?: UiOps; trustTestCa?: boolean } = {}): Promise<TestParley> {
+export async function startParley(
+  environment: OcsEnvironment = {},
+  dnsServers?: string[],
+  extra: { ui?: UiOps; trustTestCa?: boolean; connections?: OcsConnection[] } = {},
+): Promise<TestParley> {
   const home = mkdtempSync(join(tmpdir(), 'ocs-parley-'));
+  const plugin = createOcsPlugin({ requestTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...environment });
+  const seen = extra.connections;
   const parley = await createParley({
     home,
-    plugins: [createOcsPlugin({ requestTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...environment })],
+    plugins: [seen ? { ...plugin, createConnection: (context) => { const c = plugin.createConnection(context) as OcsConnection; seen.push(c); return c; } } : plugin],
     passphrase: 'test',
     secretStore: 'file',
     discover: false,

@@ -587,7 +587,7 @@ export class OcsServices {
       parts.push(`--${boundary}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cids[i]}@${this.core.host}>\r\nContent-Type: application/msrtc-event-categories+xml\r\n\r\n${this.categories(a)}\r\n`);
     });
     const content = `${parts.join('')}--${boundary}--\r\n`;
-    this.notify(sub, { type: `multipart/related; type="application/rlmi+xml"; start=<rlmi@${this.core.host}>; boundary=${boundary}`, content }, best);
+    this.notify(sub, { type: `multipart/related; type="application/rlmi+xml"; start="<rlmi@${this.core.host}>"; boundary=${boundary}`, content }, best);
   }
 
   private roamingSelf(address: string): string {
