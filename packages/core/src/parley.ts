@@ -17,10 +17,11 @@ import { ConversationManagerError } from './conversations/errors.js';
 import type { Message, TypingState } from './conversations/message.js';
 import { TOKENS } from './di/tokens.js';
 import { ConnectionError } from './errors/ConnectionError.js';
-import { ConfigError, MessageError, PluginError, type ParleyError } from './errors/ParleyError.js';
+import { ConfigError, MessageError, PluginError, type HistoryError, type ParleyError } from './errors/ParleyError.js';
 import { createEvents, type ParleyEvents, type ParleyEventsListenOnly } from './events/events.js';
 import type { HistoryQuery, HistoryEntry, HistoryStore } from './history/history-store.js';
 import { SqliteHistory } from './history/sqlite-history.js';
+import { ThreadedHistory } from './history/threaded-history.js';
 import { createHooks, tapOnlyHooks, type ParleyHooks, type ParleyHooksTapOnly } from './hooks/hooks.js';
 import { discoverPlugins, provideCoreTo } from './plugins/discovery.js';
 import { FaultTracker } from './plugins/fault-tracker.js';
@@ -708,12 +709,14 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
   }
   const historyErrors: HistoryErrorRelay = {};
   if (!container.isRegistered(TOKENS.HistoryStore, false) && options.history !== false) {
-    const history = new SqliteHistory(join(paths.data, 'history.db'), {
-      onError: (error) => {
-        logSink({ level: 'warn', scope: 'parley:history', message: error.message, time: Date.now() });
-        historyErrors.emit?.(error);
-      },
-    });
+    const onError = (error: HistoryError) => {
+      logSink({ level: 'warn', scope: 'parley:history', message: error.message, time: Date.now() });
+      historyErrors.emit?.(error);
+    };
+    const path = join(paths.data, 'history.db');
+    // On its own thread where the built worker exists; in process otherwise.
+    const history = (await ThreadedHistory.open(path, onError)) ?? new SqliteHistory(path, { onError });
+    if (history.recoveredFrom !== undefined) ui.notify('warning', 'The history database was damaged', `It was kept at ${history.recoveredFrom}; a new one was started.`);
     container.register(TOKENS.HistoryStore, { useValue: history });
   }
   const parley = new Parley(container, options, config, historyErrors);

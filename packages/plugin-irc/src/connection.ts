@@ -136,7 +136,7 @@ export class IrcConnection implements ProtocolConnection {
       else this.fail(error);
     });
     client.on('irc error', (e) => {
-      if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''));
+      if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''), !this.registered && serverPassword !== undefined && serverPassword !== '');
       else if (e.error === 'password_mismatch') this.fail(registrationError('464', String(e.reason ?? 'Password incorrect')));
       else if (this.registered) ctx.notice(String(e.reason ?? e.error), undefined, true);
     });

@@ -41,8 +41,16 @@ export function registrationError(numeric: string, serverText: string): Connecti
   }
 }
 
-/** An `ERROR` line closing the link (RFC 2812 section 3.7.4): kills and K-lines are the server refusing us. */
-export function serverClosedLink(serverText: string): ConnectionError {
+/**
+ * An `ERROR` line closing the link (RFC 2812 section 3.7.4): kills and
+ * K-lines are the server refusing us. Some servers (ngircd) answer a wrong
+ * `PASS` with only an ERROR line, no 464: before the welcome, after a server
+ * password was sent, a password complaint is a wrong password, not a network fault.
+ */
+export function serverClosedLink(serverText: string, beforeWelcomeWithPassword = false): ConnectionError {
   if (/k-?lined|banned|g-?lined|z-?lined|kill/i.test(serverText)) return ConnectionError.clientRejected(serverText, { protocolDetail: 'ERROR' });
+  if (beforeWelcomeWithPassword && /pass(word)?|access denied/i.test(serverText)) {
+    return ConnectionError.authenticationFailed('The server password was refused', { serverText, protocolDetail: 'ERROR' });
+  }
   return ConnectionError.network(`The server closed the connection: ${serverText}`, { serverText, protocolDetail: 'ERROR' });
 }

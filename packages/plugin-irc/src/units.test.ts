@@ -25,6 +25,9 @@ describe('registration numerics → reasons (RFC 2812 section 5.2, IRCv3 SASL)',
   it('treats a K-line ERROR as a rejection and other ERRORs as network trouble', () => {
     expect(serverClosedLink('Closing Link: (K-lined)').reason).toBe('client-rejected');
     expect(serverClosedLink('Closing Link: server shutting down')).toMatchObject({ reason: 'network', fatal: false });
+    expect(serverClosedLink('Access denied: Bad password?', true)).toMatchObject({ reason: 'authentication-failed', fatal: true, serverText: 'Access denied: Bad password?' });
+    // After the welcome, or without a server password, the same words are just a closed link.
+    expect(serverClosedLink('Access denied: Bad password?', false)).toMatchObject({ reason: 'network' });
   });
 });
 

@@ -1,0 +1,66 @@
+// Runs the SQLite history on its own thread: the message path only posts
+// batches, and inserting and indexing happen on another core.
+import { parentPort, workerData } from 'node:worker_threads';
+import { ParleyError } from '../errors/ParleyError.js';
+import type { HistoryEntry, HistoryQuery } from './history-store.js';
+import { SqliteHistory } from './sqlite-history.js';
+
+export type WorkerRequest =
+  | { type: 'append'; entries: HistoryEntry[] }
+  | { type: 'flush'; id: number }
+  | { type: 'search'; id: number; query: HistoryQuery }
+  | { type: 'close'; id: number };
+
+export type WorkerReply =
+  | { type: 'ready'; recoveredFrom: string | undefined }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'done'; id: number; result?: HistoryEntry[] }
+  | { type: 'rejected'; id: number; code: string; message: string };
+
+const port = parentPort!;
+const send = (reply: WorkerReply) => port.postMessage(reply);
+const describe = (error: unknown) => ({
+  code: ParleyError.isParleyError(error) ? error.code : 'history-write-failed',
+  message: error instanceof Error ? error.message : String(error),
+});
+
+let history: SqliteHistory;
+try {
+  history = new SqliteHistory((workerData as { path: string }).path, {
+    onError: (error) => send({ type: 'error', code: error.code, message: error.message }),
+  });
+  send({ type: 'ready', recoveredFrom: history.recoveredFrom });
+} catch (error) {
+  send({ type: 'failed', ...describe(error) });
+  process.exit(0);
+}
+
+port.on('message', (request: WorkerRequest) => {
+  switch (request.type) {
+    case 'append':
+      for (const entry of request.entries) history.append(entry);
+      return;
+    case 'flush':
+      history.flush().then(
+        () => send({ type: 'done', id: request.id }),
+        (error: unknown) => send({ type: 'rejected', id: request.id, ...describe(error) }),
+      );
+      return;
+    case 'search':
+      history.search(request.query).then(
+        (result) => send({ type: 'done', id: request.id, result }),
+        (error: unknown) => send({ type: 'rejected', id: request.id, ...describe(error) }),
+      );
+      return;
+    case 'close':
+      history.close().then(
+        () => {
+          send({ type: 'done', id: request.id });
+          port.close();
+        },
+        (error: unknown) => send({ type: 'rejected', id: request.id, ...describe(error) }),
+      );
+      return;
+  }
+});

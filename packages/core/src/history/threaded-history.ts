@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { HistoryError } from '../errors/ParleyError.js';
+import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
+import type { WorkerReply, WorkerRequest } from './history-worker.js';
+
+type HistoryErrorCode = ConstructorParameters<typeof HistoryError>[0];
+
+function workerScript(): URL | undefined {
+  const sibling = new URL('./history-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  // Running from TypeScript sources (tests): use the built worker if there is one.
+  const built = new URL('../../dist/history/history-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : undefined;
+}
+
+/**
+ * The SQLite history on a worker thread. `append` only buffers; each turn of
+ * the event loop posts the buffer to the worker, which stores and indexes it
+ * exactly as SqliteHistory does in process. Messages posted keep their order,
+ * so a flush or search sent after them sees them.
+ */
+export class ThreadedHistory implements HistoryStore {
+  private buffer: HistoryEntry[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
+  private closed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly recoveredFrom: string | undefined,
+    private readonly onError: (error: HistoryError) => void,
+  ) {
+    worker.on('message', (reply: WorkerReply) => this.handle(reply));
+    worker.on('error', (error) => this.lost(error));
+    worker.on('exit', () => this.lost(new Error('the history thread stopped')));
+    worker.unref();
+  }
+
+  /** Starts the worker and opens the database; undefined when no built worker is available. */
+  static async open(path: string, onError: (error: HistoryError) => void = () => {}): Promise<ThreadedHistory | undefined> {
+    const script = workerScript();
+    if (script === undefined) return undefined;
+    const worker = new Worker(script, { workerData: { path } });
+    const first = await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (first.type === 'failed') {
+      await worker.terminate();
+      throw new HistoryError(first.code as HistoryErrorCode, first.message);
+    }
+    return new ThreadedHistory(worker, first.type === 'ready' ? first.recoveredFrom : undefined, onError);
+  }
+
+  private handle(reply: WorkerReply): void {
+    if (reply.type === 'error') {
+      this.onError(new HistoryError(reply.code as HistoryErrorCode, reply.message));
+      return;
+    }
+    if (reply.type !== 'done' && reply.type !== 'rejected') return;
+    const waiter = this.waiting.get(reply.id);
+    if (waiter === undefined) return;
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.worker.unref();
+    if (reply.type === 'done') waiter.resolve(reply.result);
+    else waiter.reject(new HistoryError(reply.code as HistoryErrorCode, reply.message));
+  }
+
+  private lost(cause: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new HistoryError('history-write-failed', `History stopped: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.onError(error);
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  private post(request: WorkerRequest): void {
+    this.worker.postMessage(request);
+  }
+
+  private sendBuffer(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.buffer.length === 0 || this.closed) return;
+    const entries = this.buffer;
+    this.buffer = [];
+    this.post({ type: 'append', entries });
+  }
+
+  private request(make: (id: number) => WorkerRequest): Promise<HistoryEntry[] | undefined> {
+    if (this.closed) return Promise.reject(new HistoryError('history-write-failed', 'History is closed'));
+    this.sendBuffer();
+    const id = this.nextId++;
+    // An idle history thread must not keep the process alive, a pending answer must.
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.post(make(id));
+    });
+  }
+
+  append(entry: HistoryEntry): void {
+    if (this.closed) return;
+    this.buffer.push(entry);
+    this.scheduled ??= setImmediate(() => this.sendBuffer());
+  }
+
+  async flush(): Promise<void> {
+    await this.request((id) => ({ type: 'flush', id }));
+  }
+
+  async search(query: HistoryQuery): Promise<HistoryEntry[]> {
+    return (await this.request((id) => ({ type: 'search', id, query }))) ?? [];
+  }
+
+  async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {
+    return this.search({ accountId, peer, limit });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.request((id) => ({ type: 'close', id }));
+    } finally {
+      this.closed = true;
+      await this.worker.terminate();
+    }
+  }
+}
