@@ -15,6 +15,8 @@ const PACKAGES = [
   'pidgin-sipe',
   'tmux',
   'chromium',
+  'gnome-keyring',
+  'dbus',
 ];
 
 function installed(name) {

@@ -43,7 +43,8 @@ export class ThreadedHistory implements HistoryStore {
   static async open(path: string, onError: (error: HistoryError) => void = () => {}): Promise<ThreadedHistory | undefined> {
     const script = workerScript();
     if (script === undefined) return undefined;
-    const worker = new Worker(script, { workerData: { path } });
+    // The thread gets no flags of ours: `--input-type` or `--eval` would stop it loading its file.
+    const worker = new Worker(script, { workerData: { path }, execArgv: [] });
     const first = await new Promise<WorkerReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
