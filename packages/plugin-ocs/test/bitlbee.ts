@@ -79,6 +79,12 @@ export class IrcControl {
     return irc;
   }
 
+  /** Sends one IRC line as it is (CR and LF refused: a line is one command). */
+  raw(line: string): void {
+    if (/[\r\n]/.test(line)) throw new Error('An IRC line cannot contain line breaks');
+    this.socket.write(`${line}\r\n`);
+  }
+
   /** Sends a command to BitlBee's root user in &bitlbee. */
   say(text: string): void {
     this.socket.write(`PRIVMSG &bitlbee :${text}\r\n`);
@@ -98,4 +104,19 @@ export class IrcControl {
     this.socket.end('QUIT :bye\r\n');
     this.socket.destroy();
   }
+}
+
+/** IRC lines BitlBee uses to relay contacts' messages and presence. */
+export const relay = {
+  /** A private message from a contact's nick: `:bob!bob@host PRIVMSG me :text`. */
+  privmsgFrom: (nick: RegExp | string, text?: string) =>
+    new RegExp(`^:${typeof nick === 'string' ? nick : nick.source}![^ ]+ PRIVMSG [^ ]+ :${text ? text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : ''}`),
+  /** A contact came online: it joins the control channel. */
+  joined: (nick: string) => new RegExp(`^:${nick}![^ ]+ JOIN :?&bitlbee`),
+  /** A contact went away (BitlBee takes its voice) or came back (gives it). */
+  voice: (nick: string, on: boolean) => new RegExp(`^:[^ ]+ MODE &bitlbee ${on ? '\\+' : '-'}v ${nick}`),
+};
+
+export function sendPrivmsg(irc: IrcControl, nick: string, text: string): void {
+  irc.raw(`PRIVMSG ${nick} :${text}`);
 }

@@ -300,7 +300,6 @@ export class SipEndpoint {
     }
     if (!message) {
       this.options.log.warn(`Ignoring a SIP message sip.js could not parse: ${raw.startLine.slice(0, 80)}`);
-      if (process.env.OCS_DEBUG_PARSE) console.log(text);
       return;
     }
     if (message instanceof Core.IncomingResponseMessage) {
