@@ -235,6 +235,7 @@ export class Parley {
         canQueue: (id) => this.accountManager.canQueue(id),
         send: (id, target, message) => this.accountManager.send(id, target, message),
         setTyping: (id, peer, state) => this.accountManager.setTyping(id, peer, state),
+        closeConversation: (id, target) => this.accountManager.closeConversation(id, target),
         selfName: (id) => this.accountManager.get(id).username,
       },
       this.log.child('conversations'),

@@ -296,9 +296,9 @@ export class OcsConnection implements ProtocolConnection {
     await this.requireSession().updateBuddy(entry);
   }
 
-  /** Ends the IM dialog with a peer (BYE); the core has no hook for closed conversations yet. */
-  async closeConversation(peer: string): Promise<void> {
-    await this.session?.im.close(peer);
+  /** The user closed the conversation: end its IM dialog (BYE). */
+  async closeConversation(target: Target): Promise<void> {
+    if (target.kind === 'im') await this.session?.im.close(target.peer);
   }
 
   /** For tests and diagnostics: the signed-in session's features. */

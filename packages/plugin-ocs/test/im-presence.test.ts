@@ -136,10 +136,12 @@ describe('two OCS accounts through the test server', () => {
     await alice.t.parley.conversations.sendIm(alice.id, 'bob@example.test', 'to bob 1');
     await alice.t.parley.conversations.sendIm(alice.id, 'carol@example.test', 'to carol 1');
     await expect.poll(() => atBob.length + atCarol.length).toBe(2);
-    // Bob closes the conversation: BYE to alice.
+    // Bob closes the conversation window: the core asks the plugin to end the dialog, a BYE to alice.
     const invitesBefore = server.events.filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE alice')).length;
-    await bob.connections.at(-1)!.closeConversation('alice@example.test');
-    await expect.poll(() => server.events.some((e) => e.kind === 'routed' && e.detail === 'BYE bob@example.test -> alice@example.test')).toBe(true);
+    const byes = () => server.events.filter((e) => e.kind === 'routed' && e.detail === 'BYE bob@example.test -> alice@example.test').length;
+    const byesBefore = byes();
+    bob.t.parley.conversations.close(bob.t.parley.conversations.find(bob.id, 'im', 'alice@example.test')!.id);
+    await expect.poll(byes).toBe(byesBefore + 1);
     await alice.t.parley.conversations.sendIm(alice.id, 'bob@example.test', 'to bob 2');
     await alice.t.parley.conversations.sendIm(alice.id, 'carol@example.test', 'to carol 2');
     await expect.poll(() => [atBob.map((m) => m.text), atCarol.map((m) => m.text)]).toEqual([
@@ -163,8 +165,8 @@ describe('two OCS accounts through the test server', () => {
     ]);
     const conversation = alice.t.parley.conversations.find(alice.id, 'im', 'carol@example.test')!;
     const lines = () => alice.t.parley.conversations.get(conversation.id)?.messages ?? [];
-    // Kept in the conversation (the core's copy there does not carry the failed state yet: see the report).
-    await expect.poll(() => lines().filter((m) => m.direction === 'outgoing').map((m) => m.text)).toEqual(['are you there?']);
+    // Kept in the conversation, marked failed there too.
+    await expect.poll(() => lines().filter((m) => m.direction === 'outgoing').map((m) => [m.text, m.delivery])).toEqual([['are you there?', 'failed']]);
     await expect.poll(() => lines().some((m) => m.flags.error === true && m.text.includes('offline or not available'))).toBe(true);
   });
 

@@ -329,6 +329,16 @@ export class AccountManager {
     }
   }
 
+  async closeConversation(accountId: string, target: Target): Promise<void> {
+    const connection = this.connection(accountId);
+    if (connection?.closeConversation === undefined) return;
+    try {
+      await connection.closeConversation(target);
+    } catch (error) {
+      this.deps.log.debug('closing a conversation failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   async shutdown(): Promise<void> {
     await Promise.all([...this.runtimes.values()].map((r) => r.disconnect().catch(() => {})));
   }

@@ -16,6 +16,7 @@ export interface OutboundRouter {
   canQueue(accountId: string): boolean;
   send(accountId: string, target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
   setTyping(accountId: string, peer: string, state: TypingState): Promise<void>;
+  closeConversation(accountId: string, target: Target): Promise<void>;
   selfName(accountId: string): string;
 }
 
@@ -133,6 +134,8 @@ export class ConversationManager {
   close(id: string): void {
     const conversation = this.byId.get(id);
     if (conversation === undefined) return;
+    // The protocol may end its session (an OCS dialog's BYE); closing locally never waits for it.
+    if (this.router.isOnline(conversation.accountId)) void this.router.closeConversation(conversation.accountId, conversation.target());
     this.byId.delete(id);
     this.byKey.delete(conversationKey(conversation.accountId, conversation.kind, conversation.name));
     this.events.emit('conversationClosed', conversation.info());
@@ -276,9 +279,11 @@ export class ConversationManager {
       }
     } catch (cause) {
       const error = cause instanceof MessageError ? cause : new MessageError('send-failed', `Not sent: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-      if (writeAfter) await this.write(conversation, message);
-      this.fail(message, conversation, error);
-      return message;
+      // Written as failed, so the conversation shows what the event says.
+      message.delivery = 'failed';
+      const written = writeAfter ? await this.write(conversation, message) : message;
+      this.fail(written ?? message, conversation, error);
+      return written ?? message;
     }
     const written = writeAfter ? await this.write(conversation, message) : message;
     this.events.emit('messageSent', written ?? message, conversation.info());

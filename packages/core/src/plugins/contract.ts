@@ -147,6 +147,8 @@ export interface ProtocolConnection {
   sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
   setPresence?(presence: Presence): Promise<void>;
   setTyping?(peer: string, state: TypingState): Promise<void>;
+  /** The user closed the conversation: end a protocol session tied to it (an OCS dialog). */
+  closeConversation?(target: Target): Promise<void>;
   /**
    * Joins a group chat; report success with `context.chats.joined`. After a
    * reconnect the core calls this again for every chat that was joined, with
