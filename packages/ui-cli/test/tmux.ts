@@ -13,7 +13,8 @@ export class TmuxTerminal {
     const exports = Object.entries(env)
       .filter(([key]) => key.startsWith('PARLEY_') || key === 'NODE_EXTRA_CA_CERTS')
       .map(([key, value]) => `${key}=${shellQuote(value ?? '')}`);
-    const line = `env ${exports.join(' ')} ${command.map(shellQuote).join(' ')}; echo "[exited $?]"; sleep 30`;
+    // A person's terminal, not a CI job: ink draws nothing until exit when it thinks it runs in CI.
+    const line = `env -u CI -u CONTINUOUS_INTEGRATION ${exports.join(' ')} ${command.map(shellQuote).join(' ')}; echo "[exited $?]"; sleep 30`;
     this.tmux('new-session', '-d', '-s', this.session, '-x', String(size.columns), '-y', String(size.rows), line);
   }
 
