@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { rootCertificates } from 'node:tls';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { AccountManager, type AccountChanges, type NewAccount } from './accounts/account-manager.js';
@@ -89,19 +90,28 @@ function readCoreConfig(dir: string): CoreConfig {
   });
 }
 
-/** Where the application's own node_modules is: the one that holds this core. */
-function applicationNodeModules(): string[] {
-  const here = fileURLToPath(new URL('.', import.meta.url));
+/** `node_modules` folders in `start` and above it. */
+function nodeModulesAbove(start: string): string[] {
   const dirs: string[] = [];
-  let dir = here;
+  let dir = start;
   for (;;) {
-    if (dir.endsWith('/node_modules/') || dir.endsWith('/node_modules')) dirs.push(dir);
-    const parent = join(dir, '..');
-    if (parent === dir) break;
+    if (basename(dir) === 'node_modules') dirs.push(dir);
+    else if (existsSync(join(dir, 'node_modules'))) dirs.push(join(dir, 'node_modules'));
+    const parent = dirname(dir);
+    if (parent === dir) return dirs;
     dir = parent;
   }
-  // Also the node_modules next to the working directory's package (a workspace checkout).
-  dirs.push(join(process.cwd(), 'node_modules'));
+}
+
+/**
+ * The application's own node_modules: those above its main script and above
+ * this core. Never the working directory's: running in a stranger's checkout
+ * must not load its code.
+ */
+function applicationNodeModules(): string[] {
+  const dirs = nodeModulesAbove(fileURLToPath(new URL('.', import.meta.url)));
+  const main = process.argv[1];
+  if (main !== undefined && existsSync(main)) dirs.unshift(...nodeModulesAbove(dirname(realpathSync(main))));
   return [...new Set(dirs)];
 }
 
@@ -668,11 +678,6 @@ export class Parley {
     this.state.flush();
     this.buddyList.save();
     await this.history?.close();
-  }
-
-  /** @internal */
-  get internals() {
-    return { accounts: this.accountManager, conversations: this.conversationManager, buddies: this.buddyList, registry: this.registry, hooks: this.hooksInternal };
   }
 }
 
