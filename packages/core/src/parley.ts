@@ -1,9 +1,8 @@
-import 'reflect-metadata';
 import { rootCertificates } from 'node:tls';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { DependencyContainer } from 'tsyringe';
 import { AccountManager, type AccountChanges, type NewAccount } from './accounts/account-manager.js';
 import { AccountStore } from './accounts/account-store.js';
 import type { AccountInfo, AccountStatus } from './accounts/account.js';
@@ -686,6 +685,9 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
   const env = options.env ?? process.env;
   const paths = resolvePaths(env, options.home);
   const config = readCoreConfig(paths.config);
+  // Loaded here rather than at import: a command that only reads the configuration never needs them.
+  await import('reflect-metadata');
+  const { container: rootContainer } = await import('tsyringe');
   const container = rootContainer.createChildContainer();
   options.configure?.(container);
   const ui = options.ui ?? new HeadlessUi();

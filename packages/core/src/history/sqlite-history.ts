@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { MessageFlags } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
@@ -104,6 +105,13 @@ export interface SqliteHistoryOptions {
   onError?: (error: HistoryError) => void;
 }
 
+/** The native SQLite binding, loaded when a database is first opened, not when the core is imported. */
+let sqlite: typeof Database | undefined;
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqlite;
+}
+
 /** Rows indexed per statement run when catching up. */
 const INDEX_CHUNK = 2000;
 
@@ -189,7 +197,7 @@ export class SqliteHistory implements HistoryStore {
   }
 
   private open(): Database.Database {
-    const db = new Database(this.path, { timeout: this.options.busyTimeoutMs ?? 2000 });
+    const db = new (loadSqlite())(this.path, { timeout: this.options.busyTimeoutMs ?? 2000 });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

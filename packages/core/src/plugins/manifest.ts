@@ -1,4 +1,5 @@
-import { validRange } from 'semver';
+// The single function, not the whole semver package: it is read at every start.
+import validRange from 'semver/ranges/valid.js';
 import { PluginError } from '../errors/ParleyError.js';
 import { assertValidSchema } from '../options/validate.js';
 import type { OptionSchema } from '../options/schema.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { satisfies } from 'semver';
+import satisfies from 'semver/functions/satisfies.js';
 import { PluginError } from '../errors/ParleyError.js';
 import { CORE_API_VERSION, type FeaturePlugin, type ParleyPlugin, type ProtocolCapabilities, type ProtocolPlugin } from './contract.js';
 import type { DiscoveredPlugin } from './discovery.js';
