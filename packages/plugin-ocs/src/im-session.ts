@@ -12,7 +12,7 @@ import { MessageError, type ConnectionContext, type OutgoingMessage, type Typing
 import { fromHtml, textToHtml } from './html.js';
 import type { IncomingRequest, SipEndpoint, SipResponse } from './sip/endpoint.js';
 import { SipRequestTimeout } from './sip/endpoint.js';
-import { headerValue, type RawMessage } from './sip/headers.js';
+import { headerValue, headerValues, type RawMessage } from './sip/headers.js';
 import { IS_COMPOSING_TYPE, isComposing, KEYBOARD_ACTIVITY_TYPE, keyboardActivity, parseTyping, TYPING_TIMEOUT_MS } from './typing.js';
 
 interface Session {
@@ -150,6 +150,13 @@ export class ImSessions {
     const session: Session = { peer, callId, localTag, remoteTag, remoteTarget, cseq: 1, open: true };
     this.sessions.set(peer, session);
     await this.options.endpoint.ack(remoteTarget, { to: `sip:${peer}`, callId, cseq: 1, fromTag: localTag, toTag: remoteTag, extraHeaders: [this.options.contact()] });
+    // A client that showed the INVITE's message says so with `Supported: ms-text-format` in
+    // its 200; one that did not (Communicator 2007 and pidgin-sipe outside multiparty
+    // sessions) expects it again as the dialog's first MESSAGE.
+    const supported = headerValues(response.raw, 'Supported').flatMap((v) => v.split(','));
+    if (!supported.some((v) => v.trim().toLowerCase() === 'ms-text-format')) {
+      this.check(peer, await this.guard(peer, this.inDialog(session, 'MESSAGE', body)));
+    }
   }
 
   private inDialog(session: Session, method: string, body?: { contentType: string; content: string }, timeoutMs?: number): Promise<SipResponse> {

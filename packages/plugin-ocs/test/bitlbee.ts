@@ -2,11 +2,12 @@
  * BitlBee (with libpurple and pidgin-sipe) as a headless SIPE client: an IRC
  * server on a free loopback port that we drive with a few IRC lines.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freeTcpPort, stopChild, waitForListening } from '../../../test/servers/kamailio.js';
 
 
@@ -17,14 +18,31 @@ export interface BitlBee {
   stop(): Promise<void>;
 }
 
+/**
+ * Builds test/sipe-sax-shim.c (see there why pidgin-sipe needs it on Debian 12's
+ * libxml2) into `dir`; returns the library to preload.
+ */
+function buildSaxShim(dir: string): string {
+  const out = join(dir, 'sipe-sax-shim.so');
+  const source = fileURLToPath(new URL('./sipe-sax-shim.c', import.meta.url));
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl'], { stdio: 'pipe' });
+  } catch (error) {
+    throw new Error(`Could not build the SAX shim pidgin-sipe needs (is a C compiler installed?): ${(error as Error).message}`);
+  }
+  return out;
+}
+
 export async function startBitlBee(): Promise<BitlBee> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bitlbee-'));
+  const shim = buildSaxShim(stateDir);
   const port = await freeTcpPort();
   const conf = join(stateDir, 'bitlbee.conf');
   writeFileSync(conf, `[settings]\nRunMode = ForkDaemon\nDaemonInterface = 127.0.0.1\nDaemonPort = ${port}\nAuthMode = Open\nConfigDir = ${stateDir}\n`);
   let output = '';
-  const child: ChildProcess = spawn('bitlbee', ['-F', '-n', '-v', '-c', conf, '-d', stateDir], {
-    env: { ...process.env, BITLBEE_DEBUG: '1', PURPLE_VERBOSE_DEBUG: '1', HOME: stateDir },
+  // Line-buffered output, so the log is complete when a test reads it.
+  const child: ChildProcess = spawn('stdbuf', ['-oL', '-eL', 'bitlbee', '-F', '-n', '-v', '-c', conf, '-d', stateDir], {
+    env: { ...process.env, BITLBEE_DEBUG: '1', PURPLE_VERBOSE_DEBUG: '1', HOME: stateDir, LD_PRELOAD: shim },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

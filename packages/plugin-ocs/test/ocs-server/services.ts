@@ -70,6 +70,8 @@ interface UserState {
   groups: Array<{ id: number; name: string }>;
   contacts: Map<string, { uri: string; name: string; groups: number[]; subscribed: boolean }>;
   publications: Map<string, Publication>;
+  /** Access-level containers ([MS-PRES] 2.2.2.x): id -> version and members (type, value). */
+  containers: Map<number, { version: number; members: Array<{ type: string; value?: string }> }>;
 }
 
 interface Subscription {
@@ -125,6 +127,13 @@ export class OcsServices {
         groups: seed ? [...seed.groups] : [{ id: 1, name: '~' }],
         contacts: new Map((seed?.contacts ?? []).map((c) => [bare(c.uri), { uri: bare(c.uri), name: c.name ?? '', groups: c.groups, subscribed: true }])),
         publications: new Map(),
+        containers: new Map([
+          [100, { version: 0, members: [] }],
+          [200, { version: 0, members: [{ type: 'sameEnterprise' }] }],
+          [300, { version: 0, members: [] }],
+          [400, { version: 0, members: [] }],
+          [32000, { version: 0, members: [] }],
+        ]),
       };
       this.state.set(key, s);
     }
@@ -338,6 +347,7 @@ export class OcsServices {
   private service(peer: Peer, request: RawMessage): void {
     const type = (headerValue(request, 'Content-Type') ?? '').toLowerCase();
     if (type.startsWith('application/msrtc-category-publish+xml')) return this.publish(peer, request);
+    if (type.startsWith('application/msrtc-setcontainermembers+xml')) return this.setContainerMembers(peer, request);
     if (!type.startsWith('application/soap+xml')) {
       this.core.respond(peer, request, 415, 'Unsupported Media Type');
       return;
@@ -447,6 +457,47 @@ export class OcsServices {
         this.notify(sub, { type: 'application/vnd-microsoft-roaming-contacts+xml', content: this.contactList(self) }, true);
       }
     }
+  }
+
+  /**
+   * Who may see which container ([MS-PRES] 3.7.5.x, setContainerMembers): every
+   * container named carries its current version; a stale one refuses the whole request.
+   */
+  private setContainerMembers(peer: Peer, request: RawMessage): void {
+    const self = peer.user!.address;
+    let doc: XmlElement;
+    try {
+      doc = parseXml(request.body);
+    } catch {
+      this.core.respond(peer, request, 400, 'Bad Request');
+      return;
+    }
+    const s = this.userState(self);
+    const changes = children(doc, 'container');
+    const stale = changes.filter((c) => (s.containers.get(Number(c.attrs.id))?.version ?? 0) !== Number(c.attrs.version ?? '0'));
+    if (stale.length > 0) {
+      this.core.respond(peer, request, 409, 'Conflict', [], {
+        type: 'application/msrtc-fault+xml',
+        content: `<Fault xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><Faultcode>Client.BadCall.WrongDelta</Faultcode><details>${stale.map((c) => `<container id="${escapeXml(c.attrs.id ?? '')}" curVersion="${s.containers.get(Number(c.attrs.id))?.version ?? 0}"/>`).join('')}</details></Fault>`,
+      });
+      return;
+    }
+    for (const c of changes) {
+      const id = Number(c.attrs.id);
+      if (!Number.isInteger(id)) continue;
+      const container = s.containers.get(id) ?? { version: 0, members: [] };
+      for (const m of children(c, 'member')) {
+        const member = { type: m.attrs.type ?? '', value: m.attrs.value };
+        const same = (x: { type: string; value?: string }) => x.type === member.type && (x.value ?? '') === (member.value ?? '');
+        container.members = container.members.filter((x) => !same(x));
+        if (m.attrs.action !== 'remove') container.members.push(member);
+      }
+      container.version++;
+      s.containers.set(id, container);
+    }
+    this.core.event('containers', `${self} ${changes.map((c) => c.attrs.id).join(',')}`);
+    this.core.respond(peer, request, 200, 'OK');
+    this.changed(self);
   }
 
   // ---- publishing and presence -------------------------------------------
@@ -581,11 +632,13 @@ export class OcsServices {
         )
         .join('') +
       '</list>';
-    const parts = [`--${boundary}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <rlmi@${this.core.host}>\r\nContent-Type: application/rlmi+xml\r\n\r\n${rlmi}\r\n`];
+    const parts = [`--${boundary}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <rlmi@${this.core.host}>\r\nContent-Type: application/rlmi+xml\r\n\r\n${rlmi}\r\n\r\n`];
     addresses.forEach((a, i) => {
       if (!this.user(a)) return;
-      parts.push(`--${boundary}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cids[i]}@${this.core.host}>\r\nContent-Type: application/msrtc-event-categories+xml\r\n\r\n${this.categories(a)}\r\n`);
+      parts.push(`--${boundary}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cids[i]}@${this.core.host}>\r\nContent-Type: application/msrtc-event-categories+xml\r\n\r\n${this.categories(a)}\r\n\r\n`);
     });
+    // Each part ends with a blank line before the next delimiter, as OCS writes it (and as
+    // libpurple's MIME reader, which pidgin-sipe uses, expects: it trims four bytes there).
     const content = `${parts.join('')}--${boundary}--\r\n`;
     this.notify(sub, { type: `multipart/related; type="application/rlmi+xml"; start="<rlmi@${this.core.host}>"; boundary=${boundary}`, content }, best);
   }
@@ -601,11 +654,14 @@ export class OcsServices {
     const watchers = [...this.subscriptions]
       .filter((sub) => sub.event === 'presence' && sub.resources.includes(address.toLowerCase()))
       .map((sub) => sub.to);
+    const containers = [...s.containers]
+      .map(([id, c]) => `<container id="${id}" version="${c.version}">${c.members.map((m) => `<member type="${escapeXml(m.type)}"${m.value !== undefined ? ` value="${escapeXml(m.value)}"` : ''}/>`).join('')}</container>`)
+      .join('');
     const subscribers = [...new Set(watchers)].map((w) => `<subscriber user="${escapeXml(w)}" displayName="${escapeXml(this.user(w)?.displayName ?? w)}" acknowledged="true" type="sameEnterprise"/>`).join('');
     return (
       `<roamingData xmlns="http://schemas.microsoft.com/2006/09/sip/roaming-self" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
       `<categories xmlns="${CATEGORIES_NS}" uri="sip:${escapeXml(address)}">${cats}</categories>` +
-      `<containers xmlns="http://schemas.microsoft.com/2006/09/sip/container-management"><container id="100" version="0"/><container id="200" version="0"><member type="sameEnterprise"/></container><container id="300" version="0"/><container id="400" version="0"/><container id="32000" version="0"/></containers>` +
+      `<containers xmlns="http://schemas.microsoft.com/2006/09/sip/container-management">${containers}</containers>` +
       `<subscribers xmlns="http://schemas.microsoft.com/2006/09/sip/presence-subscribers">${subscribers}</subscribers>` +
       `</roamingData>`
     );
