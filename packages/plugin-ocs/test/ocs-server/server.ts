@@ -107,6 +107,11 @@ export interface OcsServer {
   connections: number;
   /** Closes every client connection (the server's side of a network failure). */
   dropConnections(): void;
+  /**
+   * Writes `text` as it is to every connection signed in as `address` (hostile-input tests);
+   * `sign` adds a valid rspauth first, so the client gets past its signature check.
+   */
+  sendRaw(address: string, text: string, options?: { sign?: boolean }): number;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -427,6 +432,15 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     },
     dropConnections() {
       for (const s of sockets) s.destroy();
+    },
+    sendRaw(address, text, opts = {}) {
+      let sent = 0;
+      for (const client of clients) {
+        if (!client.registered || client.user?.address !== address) continue;
+        send(client, opts.sign ? sign(client, text) : text);
+        sent++;
+      }
+      return sent;
     },
     async deregister(address, event) {
       let sent = 0;
