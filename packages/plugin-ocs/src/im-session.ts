@@ -253,7 +253,7 @@ export class ImSessions {
       const media = /^m=(\w+)/m.exec(raw.body)?.[1] ?? 'unknown';
       this.options.ctx.log.warn(`Declining an INVITE from ${peer} with an unsupported session offer (${media})`);
       await this.options.endpoint.respond(request, 488, 'Not Acceptable Here', ['Warning: 304 parley "Only instant messaging sessions are supported"']);
-      this.options.ctx.notice(`${peer} tried to start a ${media} session, which is not supported`, { kind: 'im', peer }, true);
+      this.options.ctx.notice(`${peer} tried to start ${/^[aeiou]/i.test(media) ? 'an' : 'a'} ${media} session, which is not supported`, { kind: 'im', peer }, true);
       return;
     }
     const localTag = randomBytes(5).toString('hex');

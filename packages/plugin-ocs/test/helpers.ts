@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParley, type Parley, type UiOps } from '@parley/core';
+import { createParley, type LogSink, type Parley, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsConnection, type OcsEnvironment } from '../src/index.js';
 
@@ -22,7 +22,7 @@ export interface TestParley {
 export async function startParley(
   environment: OcsEnvironment = {},
   dnsServers?: string[],
-  extra: { ui?: UiOps; trustTestCa?: boolean; connections?: OcsConnection[] } = {},
+  extra: { ui?: UiOps; trustTestCa?: boolean; connections?: OcsConnection[]; log?: LogSink } = {},
 ): Promise<TestParley> {
   const home = mkdtempSync(join(tmpdir(), 'ocs-parley-'));
   const plugin = createOcsPlugin({ requestTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...environment });
@@ -38,6 +38,7 @@ export async function startParley(
     ui: extra.ui,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
     dnsServers,
+    ...(extra.log ? { log: extra.log } : {}),
   });
   return {
     parley,

@@ -112,6 +112,8 @@ export interface OcsServer {
    * `sign` adds a valid rspauth first, so the client gets past its signature check.
    */
   sendRaw(address: string, text: string, options?: { sign?: boolean }): number;
+  /** Moves `address`'s publications on a version behind its clients' backs (see OcsServices). */
+  bumpPublications(address: string): number;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -363,6 +365,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
         events.push({ kind: 'bad-signature', detail: `response to ${method}` });
         return;
       }
+      events.push({ kind: 'response', detail: `${statusCode(request)} ${method} ${headerValue(request, 'Call-ID') ?? ''}` });
       services.handleResponse(client, request);
       return;
     }
@@ -433,6 +436,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     dropConnections() {
       for (const s of sockets) s.destroy();
     },
+    bumpPublications: (address) => services.bumpPublications(address),
     sendRaw(address, text, opts = {}) {
       let sent = 0;
       for (const client of clients) {

@@ -52,6 +52,8 @@ export interface ServiceOptions {
   answerInvitesFor?: Record<string, { status: number; reason: string }>;
   /** Extra provisioning properties (ucPolicy). */
   provisioning?: Record<string, string>;
+  /** Longest subscription the server grants, in seconds (OCS may grant less than asked). */
+  maxSubscriptionExpires?: number;
 }
 
 interface Publication {
@@ -88,6 +90,8 @@ interface Subscription {
   /** Presence: addresses watched. */
   resources: string[];
   batched: boolean;
+  /** Seconds granted by the last SUBSCRIBE. */
+  expires: number;
 }
 
 const CATEGORIES_NS = 'http://schemas.microsoft.com/2006/09/sip/categories';
@@ -239,7 +243,8 @@ export class OcsServices {
   private subscribe(peer: Peer, request: RawMessage): void {
     const event = (headerValue(request, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
     const self = peer.user!.address;
-    const expires = Number((headerValue(request, 'Expires') ?? '3600').trim());
+    const requested = Number((headerValue(request, 'Expires') ?? '3600').trim());
+    const expires = Math.min(requested, this.options.maxSubscriptionExpires ?? requested);
     const callId = headerValue(request, 'Call-ID') ?? '';
     const clientTag = /;tag=([^;]+)/.exec(headerValue(request, 'From') ?? '')?.[1] ?? '';
     const existingTag = /;tag=([^;]+)/.exec(headerValue(request, 'To') ?? '')?.[1];
@@ -293,12 +298,13 @@ export class OcsServices {
       this.core.respond(peer, request, 200, 'OK', [`Expires: ${expires}`, `Event: ${event}`, `Contact: <sip:${this.core.host}:${this.core.port};transport=tls>`], undefined);
     }
     void toHeader;
-    const sub: Subscription = existing ?? { peer, event, callId, serverTag, clientTag, from: ruri, to: self, cseq: 0, benotify, resources, batched };
+    const sub: Subscription = existing ?? { peer, event, callId, serverTag, clientTag, from: ruri, to: self, cseq: 0, benotify, resources, batched, expires };
+    sub.expires = expires;
     if (existing && event === 'presence') {
       sub.resources = [...new Set([...sub.resources, ...resources])];
     }
     if (!existing && expires > 0) this.subscriptions.add(sub);
-    this.core.event('subscribed', `${event}${batched ? ' batched' : ''} ${self} ${resources.join(',')}`);
+    this.core.event(existing ? 'refreshed' : 'subscribed', `${event}${batched ? ' batched' : ''} ${self} ${resources.join(',')}`);
     switch (event) {
       case 'vnd-microsoft-roaming-contacts':
         this.notify(sub, { type: 'application/vnd-microsoft-roaming-contacts+xml', content: this.contactList(self) }, false);
@@ -326,7 +332,7 @@ export class OcsServices {
       `Call-ID: ${sub.callId}`,
       `CSeq: ${++sub.cseq} ${method}`,
       `Event: ${sub.event}`,
-      `Subscription-State: ${terminated ? 'terminated;expires=0' : 'active;expires=3600'}`,
+      `Subscription-State: ${terminated ? 'terminated;expires=0' : `active;expires=${sub.expires}`}`,
       `Content-Type: ${body.type}`,
     ];
     this.core.event('notify', `${method} ${sub.event} ${sub.to}`);
@@ -560,6 +566,16 @@ export class OcsServices {
       }
       if (sub.event === 'presence' && sub.resources.includes(who)) this.notifyPresence(sub, [who], true);
     }
+  }
+
+  /**
+   * Moves every publication of `address` one version on without telling anyone, as when
+   * another endpoint published and the BENOTIFY (which has no answer) was lost.
+   */
+  bumpPublications(address: string): number {
+    const s = this.userState(address);
+    for (const p of s.publications.values()) p.version++;
+    return s.publications.size;
   }
 
   /** A peer signed off or dropped. */
