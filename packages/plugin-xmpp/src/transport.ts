@@ -74,6 +74,10 @@ export class SecureSocket extends EventEmitter {
 
   private attach(socket: Socket): void {
     this.socket = socket;
+    // Stanzas are small and often sent back to back (presence, then an IQ):
+    // with Nagle's algorithm the second waits for the server's delayed ACK
+    // (about 40 ms on Linux) before it leaves.
+    socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.emit('data', data));
     socket.on('error', (error: Error) => this.fail(error));
     socket.once('close', (hadError: boolean) => {
