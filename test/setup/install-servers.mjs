@@ -17,6 +17,7 @@ const PACKAGES = [
   'chromium',
   'gnome-keyring',
   'dbus',
+  'inspircd', 'atheme-services',
 ];
 
 function installed(name) {

@@ -19,7 +19,7 @@ import { BuddyWatch } from './monitor.js';
 import { identifyWithNickServ } from './nickserv.js';
 import { resolveSettings, type IrcSettings } from './options.js';
 import { rawLine, word } from './sanitize.js';
-import { saslFailure, saslOptions } from './sasl.js';
+import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
 import { createTransportClass } from './transport.js';
 import { whois } from './whois.js';
 
@@ -89,7 +89,6 @@ export class IrcConnection implements ProtocolConnection {
     handleCtcpRequests(client, ctx.log);
 
     const nicks = [...s.alternativeNicks];
-    let useNickServ = password !== undefined && s.nickserv && !s.sasl;
 
     const done = new Promise<void>((resolve, reject) => {
       this.pendingConnect = { resolve, reject };
@@ -131,9 +130,8 @@ export class IrcConnection implements ProtocolConnection {
       else this.fail(registrationError('432', e.reason));
     });
     client.on('sasl failed', (e) => {
-      const error = saslFailure(e, s.nickserv);
-      if (error === undefined) useNickServ = password !== undefined && s.nickserv;
-      else this.fail(error);
+      const error = saslFailure(e);
+      if (error !== undefined) this.fail(error);
     });
     client.on('irc error', (e) => {
       if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''), !this.registered && serverPassword !== undefined && serverPassword !== '');
@@ -144,9 +142,16 @@ export class IrcConnection implements ProtocolConnection {
       if (error instanceof Error) this.socketError = error;
     });
     client.on('registered', () => {
+      // A failed SASL exchange already closes the link; registration may still complete meanwhile.
+      if (this.failure !== undefined) return;
+      const signIn = servicesSignIn({ password, sasl: s.sasl, nickserv: s.nickserv, saslNegotiated: client.network.cap.isEnabled('sasl') });
+      if (signIn instanceof ConnectionError) {
+        this.fail(signIn);
+        return;
+      }
       this.registered = true;
       ctx.progress('Signed on', 2, 3);
-      if (useNickServ && password !== undefined) identifyWithNickServ(client, s.saslAccount, password);
+      if (signIn === 'nickserv' && password !== undefined) identifyWithNickServ(client, s.saslAccount, password);
       buddyWatch.start();
       void this.autoJoin(s.autoJoin).then(() => this.settleConnect());
     });

@@ -12,15 +12,15 @@ export function saslOptions(enabled: boolean, account: string, password: string 
 }
 
 /**
- * What a failed SASL exchange means. `undefined`: carry on without SASL
- * (the server has no SASL and NickServ may identify us instead).
+ * What a failed SASL exchange means. `undefined`: not a failure of the
+ * exchange (the server has no SASL at all); `servicesSignIn` decides what to
+ * do about that once registration completes.
  */
-export function saslFailure(event: SaslFailedEvent, nickservFallback: boolean): ConnectionError | undefined {
+export function saslFailure(event: SaslFailedEvent): ConnectionError | undefined {
   const serverText = event.message;
   switch (event.reason) {
     case 'capability_missing':
-      if (nickservFallback) return undefined;
-      return ConnectionError.authenticationImpossible('The server does not offer SASL', { hint: 'Turn on NickServ identification or turn off SASL', protocolDetail: 'CAP sasl' });
+      return undefined;
     case 'unsupported_mechanism':
       return ConnectionError.authenticationImpossible('The server does not support SASL PLAIN', { protocolDetail: '908', ...(serverText ? { serverText } : {}) });
     case 'nick_locked':
@@ -30,4 +30,28 @@ export function saslFailure(event: SaslFailedEvent, nickservFallback: boolean): 
     default:
       return ConnectionError.authenticationFailed('SASL authentication failed: check the account name and password', { protocolDetail: '904', ...(serverText ? { serverText } : {}) });
   }
+}
+
+export interface ServicesSignIn {
+  password: string | undefined;
+  /** The sasl and nickserv settings. */
+  sasl: boolean;
+  nickserv: boolean;
+  /** Whether the server acknowledged the `sasl` capability (the exchange then ran, and succeeded, or we would not be here). */
+  saslNegotiated: boolean;
+}
+
+/**
+ * After the welcome (001): whether we still need to identify to NickServ.
+ * Decided from what CAP negotiation ended with rather than from
+ * irc-framework's `capability_missing` event, which it only raises when the
+ * server acknowledged some other capability: a server offering none it asks
+ * for (InspIRCd without m_sasl) gets a silent `CAP END` and no event.
+ */
+export function servicesSignIn(state: ServicesSignIn): 'none' | 'nickserv' | ConnectionError {
+  if (state.password === undefined || state.password === '') return 'none';
+  if (state.sasl && state.saslNegotiated) return 'none';
+  if (state.nickserv) return 'nickserv';
+  if (!state.sasl) return 'none';
+  return ConnectionError.authenticationImpossible('The server does not offer SASL', { hint: 'Turn on NickServ identification or turn off SASL', protocolDetail: 'CAP sasl' });
 }

@@ -5,7 +5,7 @@ import { versionReply } from './ctcp.js';
 import { registrationError, serverClosedLink } from './errors.js';
 import { outgoingLines } from './messages.js';
 import { parseUsername, resolveSettings, validateUsername } from './options.js';
-import { saslFailure, saslOptions } from './sasl.js';
+import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
 import { whoisInfo } from './whois.js';
 
 describe('registration numerics → reasons (RFC 2812 section 5.2, IRCv3 SASL)', () => {
@@ -39,9 +39,15 @@ describe('SASL options', () => {
   });
 
   it('falls back to NickServ only when the server has no SASL and the user allows it', () => {
-    expect(saslFailure({ reason: 'capability_missing' }, true)).toBeUndefined();
-    expect(saslFailure({ reason: 'capability_missing' }, false)?.reason).toBe('authentication-impossible');
-    expect(saslFailure({ reason: 'fail', message: 'SASL authentication failed' }, true)).toMatchObject({ reason: 'authentication-failed', serverText: 'SASL authentication failed' });
+    expect(saslFailure({ reason: 'capability_missing' })).toBeUndefined();
+    const state = { password: 'pw', sasl: true, nickserv: true, saslNegotiated: false };
+    expect(servicesSignIn(state)).toBe('nickserv');
+    expect(servicesSignIn({ ...state, saslNegotiated: true })).toBe('none');
+    expect(servicesSignIn({ ...state, sasl: false })).toBe('nickserv');
+    expect(servicesSignIn({ ...state, password: undefined })).toBe('none');
+    expect(servicesSignIn({ ...state, nickserv: false })).toMatchObject({ reason: 'authentication-impossible', fatal: true });
+    expect(servicesSignIn({ ...state, sasl: false, nickserv: false })).toBe('none');
+    expect(saslFailure({ reason: 'fail', message: 'SASL authentication failed' })).toMatchObject({ reason: 'authentication-failed', serverText: 'SASL authentication failed' });
   });
 });
 
