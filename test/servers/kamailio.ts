@@ -2,9 +2,16 @@
  * Kamailio as a standard SIP registrar with Digest authentication (RFC 3261
  * 22, 10), in memory (usrloc db_mode 0), on a free loopback TCP port.
  * Users and passwords are written into the routing script.
+ *
+ * With `presence`, it is also a SIMPLE presence server (PUBLISH, SUBSCRIBE and
+ * NOTIFY with PIDF: RFC 3903, 3856, 3863) on db_text tables copied from
+ * Kamailio's own, and routes MESSAGE (RFC 3428) between registered users.
+ * Requests other than REGISTER are taken only from registered users.
+ * Clients that put no reachable address in their Contact are reached over
+ * the connection they came in on (fix_nated_register / fix_nated_contact).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +23,8 @@ export interface KamailioOptions {
   domain: string;
   /** Ask for qop=auth in challenges (default true). */
   qop?: boolean;
+  /** Presence (PUBLISH / SUBSCRIBE / NOTIFY, PIDF) and MESSAGE routing between registered users. */
+  presence?: boolean;
 }
 
 export interface Kamailio {
@@ -25,6 +34,7 @@ export interface Kamailio {
 }
 
 const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
+const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
 
 /** A loopback TCP port nobody listens on right now. */
 export async function freeTcpPort(): Promise<number> {
@@ -37,10 +47,11 @@ export async function freeTcpPort(): Promise<number> {
 
 const quoteCfg = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
-function config(port: number, options: KamailioOptions): string {
+function config(port: number, options: KamailioOptions, dbDir: string): string {
   const passwords = Object.entries(options.users)
     .map(([user, password]) => `    if ($au == ${quoteCfg(user)}) $var(password) = ${quoteCfg(password)};`)
     .join('\n');
+  const presence = options.presence === true;
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -64,10 +75,22 @@ loadmodule "xlog.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
-
+loadmodule "siputils.so"
+loadmodule "rr.so"
+loadmodule "nathelper.so"
+${presence ? `loadmodule "db_text.so"
+loadmodule "presence.so"
+loadmodule "presence_xml.so"
+` : ''}
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 3600)
-
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+${presence ? `modparam("presence|presence_xml", "db_url", ${quoteCfg(`text://${dbDir}`)})
+modparam("presence", "server_address", "sip:127.0.0.1:${port};transport=tcp")
+modparam("presence_xml", "force_active", 1)
+modparam("presence_xml", "integrated_xcap_server", 0)
+` : ''}
 request_route {
   if (!mf_process_maxfwd_header("10")) {
     sl_send_reply("483", "Too Many Hops");
@@ -81,6 +104,8 @@ ${passwords}
       www_challenge("$td", "${options.qop === false ? '0' : '1'}");
       exit;
     }
+    # The Contact may name no reachable port: answer over the connection it came on.
+    fix_nated_register();
     if (!save("location")) sl_reply_error();
     xlog("L_INFO", "registered $tu expires $hdr(Expires)\\n");
     exit;
@@ -89,7 +114,38 @@ ${passwords}
     sl_send_reply("200", "OK");
     exit;
   }
-  sl_send_reply("404", "Not here");
+${presence ? `  if (is_method("PUBLISH|SUBSCRIBE|MESSAGE") && !registered("location", "$fu")) {
+    xlog("L_INFO", "refused $rm from unregistered $fu\\n");
+    sl_send_reply("403", "Register first");
+    exit;
+  }
+  if (is_method("PUBLISH|SUBSCRIBE")) {
+    if (is_method("SUBSCRIBE")) fix_nated_contact();
+    if (!t_newtran()) {
+      sl_reply_error();
+      exit;
+    }
+    if (is_method("PUBLISH")) {
+      handle_publish();
+      xlog("L_INFO", "published $fu\\n");
+    } else {
+      handle_subscribe();
+      xlog("L_INFO", "subscribed $fu to $ru expires $hdr(Expires)\\n");
+    }
+    t_release();
+    exit;
+  }
+  if (is_method("MESSAGE")) {
+    if (!lookup("location")) {
+      xlog("L_INFO", "MESSAGE from $fu to offline $ru\\n");
+      sl_send_reply("480", "Temporarily Unavailable");
+      exit;
+    }
+    xlog("L_INFO", "MESSAGE $fu -> $tu via $ru\\n");
+    t_relay();
+    exit;
+  }
+` : ''}  sl_send_reply("404", "Not here");
 }
 `;
 }
@@ -98,7 +154,12 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const port = await freeTcpPort();
   const cfg = join(dir, 'kamailio.cfg');
-  writeFileSync(cfg, config(port, options));
+  const dbDir = join(dir, 'db');
+  if (options.presence) {
+    mkdirSync(dbDir);
+    for (const table of readdirSync(DBTEXT_TABLES)) copyFileSync(join(DBTEXT_TABLES, table), join(dbDir, table));
+  }
+  writeFileSync(cfg, config(port, options, dbDir));
   let output = '';
   const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -137,7 +137,19 @@ export class AccountSession {
 
   async stop(): Promise<void> {
     await this.im.closeAll();
+    if (this.o.flavour === 'simple') {
+      // A standard presence server keeps our last PUBLISH until it expires: remove it
+      // (RFC 3903 4.5), and end our watches, so that contacts see us go offline now.
+      await Promise.allSettled([this.unpublishPidf(), ...[...this.simpleBuddies].map((b) => this.subscriptions.unsubscribe('presence', `sip:${b}`))]);
+    }
     this.subscriptions.stop();
+  }
+
+  private async unpublishPidf(): Promise<void> {
+    if (!this.etag) return;
+    const etag = this.etag;
+    this.etag = undefined;
+    await this.o.endpoint.request('PUBLISH', this.o.selfUri, { to: this.o.selfUri, extraHeaders: ['Event: presence', 'Expires: 0', `SIP-If-Match: ${etag}`], timeoutMs: 3000 });
   }
 
   // ---- incoming requests ------------------------------------------------------
@@ -211,6 +223,9 @@ export class AccountSession {
     const name = bare(entry.name);
     this.simpleBuddies.add(name);
     this.o.ctx.setState(SIMPLE_BUDDIES, [...this.simpleBuddies]);
+    // The first NOTIFY can arrive before the core has the buddy (it adds it once we return):
+    // put it in the list now so that presence has somewhere to go.
+    this.o.ctx.buddies.upsert({ ...entry, name });
     await this.watchSimple(name);
   }
 
