@@ -1,9 +1,11 @@
 /**
  * Interop with the real pidgin-sipe 1.25 (through BitlBee) on the same test
  * OCS server: it reads the roaming contact list, subscribes to presence,
- * publishes its own state, and chats with a Parley account both ways. BitlBee
- * relays the SIPE contact's messages as IRC PRIVMSGs and presence as joins
- * and voice changes.
+ * publishes its own state, and chats (messages and typing) and exchanges
+ * presence with a Parley account both ways. BitlBee relays the SIPE contact's
+ * messages as IRC PRIVMSGs, typing as CTCP TYPING, and presence as joins and
+ * voice changes. pidgin-sipe runs with test/sipe-sax-shim.c preloaded (see
+ * there why).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '@parley/core';
@@ -56,6 +58,8 @@ beforeAll(async () => {
   irc.say('account sipe set transport tls');
   irc.say('account sipe set authentication ntlm');
   irc.say(`account sipe set useragent "${OC_2007_R2}"`);
+  // BitlBee relays typing as CTCP TYPING only when asked to.
+  irc.say('set typing_notice true');
   irc.say('account sipe on');
   const line = await irc.waitFor(/sipe - (Logging in: Logged in|Login error|Couldn't log in)/i, 30_000);
   expect(line, bee.log().slice(-3000)).toMatch(/Logged in/);
@@ -86,6 +90,19 @@ describe('pidgin-sipe and a Parley account on the test OCS server', () => {
     await expect.poll(() => atParley.map((m) => m.text), { timeout: 15_000 }).toContain('Hi Parley, SIPE here');
     expect(atParley.find((m) => m.text === 'Hi Parley, SIPE here')?.sender).toBe('alice@example.test');
     expect(server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
+  });
+
+  it('typing goes both ways (INFO with KeyboardActivity)', async () => {
+    const conversation = t.parley.conversations.openIm(bobId, 'alice@example.test');
+    await t.parley.conversations.setTyping(conversation.id, 'typing');
+    await irc.waitFor(new RegExp(`^:${BOB_NICK}![^ ]+ PRIVMSG [^ ]+ :\x01TYPING 1\x01`), 15_000);
+    const seen: string[] = [];
+    t.parley.events.on('typingChanged', (_target, peer, state) => {
+      if (peer === 'alice@example.test') seen.push(state);
+    });
+    irc.raw(`PRIVMSG ${BOB_NICK} :\x01TYPING 1\x01`);
+    await expect.poll(() => seen, { timeout: 15_000 }).toContain('typing');
+    await t.parley.conversations.setTyping(conversation.id, 'idle');
   });
 
   it('presence changes go both ways', async () => {

@@ -64,7 +64,7 @@ export class Subscriptions {
     }
   }
 
-  private async send(dialog: Dialog, expires: number): Promise<SipResponse> {
+  private async send(dialog: Dialog, expires: number, timeoutMs?: number): Promise<SipResponse> {
     const { spec } = dialog;
     const response = await this.endpoint.request('SUBSCRIBE', spec.uri, {
       to: spec.uri,
@@ -74,6 +74,7 @@ export class Subscriptions {
       toTag: dialog.toTag,
       extraHeaders: [`Event: ${spec.event}`, `Accept: ${spec.accept}`, `Expires: ${expires}`, this.contact(), ...(spec.headers ?? [])],
       body: spec.body,
+      timeoutMs,
     });
     if (response.status < 200 || response.status >= 300) {
       this.dialogs.delete(dialog.callId);
@@ -131,13 +132,13 @@ export class Subscriptions {
     return this.dialogs.has(callId);
   }
 
-  /** Ends one subscription by event and URI (Expires: 0), best effort. */
-  async unsubscribe(event: string, uri: string): Promise<void> {
+  /** Ends one subscription by event and URI (Expires: 0), best effort, waiting at most `timeoutMs`. */
+  async unsubscribe(event: string, uri: string, timeoutMs = 3000): Promise<void> {
     for (const dialog of [...this.dialogs.values()]) {
       if (dialog.spec.event !== event || dialog.spec.uri !== uri) continue;
       clearTimeout(dialog.timer);
       this.dialogs.delete(dialog.callId);
-      await this.send(dialog, 0).catch(() => undefined);
+      await this.send(dialog, 0, timeoutMs).catch(() => undefined);
     }
   }
 
