@@ -8,7 +8,7 @@ import {
   type Target,
   type TypingState,
 } from '@parley/core';
-import { client, xml, type Client } from '@xmpp/client';
+import { client, jid, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { parseAddress, type Address } from './address.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
@@ -19,7 +19,8 @@ import { Muc } from './muc.js';
 import { readSettings, type XmppSettings } from './options.js';
 import { startKeepalive } from './ping.js';
 import { PresenceTracker, presenceElement } from './presence.js';
-import { NS_ROSTER, Roster } from './roster.js';
+import { CARRY_OVER_KEY, captureSession, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
+import { NS_ROSTER, Roster, type RosterItem } from './roster.js';
 import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
 import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
@@ -32,6 +33,13 @@ const CONNECT_TIMEOUT_MS = 30_000;
 interface ClientInternals {
   transports: TransportClass[];
   saslFactory: SaslFactory;
+  streamManagement: StreamManagementState & { max?: string | number | null };
+}
+
+/** What this plugin keeps of a session for XEP-0198 resumption. */
+interface SessionView {
+  roster: RosterItem[];
+  presence: ReturnType<PresenceTracker['snapshot']>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
@@ -159,6 +167,22 @@ export class XmppConnection implements ProtocolConnection {
         this.socket = socket;
       },
     );
+    // XEP-0198 §5: a session that dropped may be resumed instead of rebuilt.
+    const saved = this.ctx.carryOver.get<ResumableSession<SessionView>>(CARRY_OVER_KEY);
+    this.ctx.carryOver.delete(CARRY_OVER_KEY);
+    let resumed = false;
+    // The library marks a resumed stream online without the 'online' event
+    // start() waits for (it expects resumption inside one client object).
+    let onResumed: Promise<void> | undefined;
+    if (saved !== undefined && primeResumption(internals.streamManagement, saved)) {
+      xmpp.jid = jid(saved.jid);
+      onResumed = new Promise((resolve) =>
+        internals.streamManagement.on('resumed', () => {
+          resumed = true;
+          resolve();
+        }),
+      );
+    }
     const cache = secretStoreCache(this.ctx, (error) => this.ctx.log.debug('SCRAM cache unavailable', { error: String(error) }));
     exchange = addMechanisms(internals.saslFactory, xmpp, cache);
 
@@ -172,16 +196,26 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
 
     this.ctx.progress('Connecting', 2, steps);
-    await withTimeout(xmpp.start(), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not complete the sign-in in time'));
-    this.ctx.progress('Fetching the contact list', 4, steps);
-    // RFC 6121 §2.2: the roster before the initial presence, so every
-    // contact's presence that follows has a buddy to go to.
-    await this.roster.fetch();
-    await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
-    // A round trip after the presence: the server handles a stream's stanzas
-    // in order, so once it answers, we are available (messages sent to us
-    // from now on are delivered, not stored offline) and carbons are on.
-    await this.afterOnline();
+    const started = xmpp.start();
+    if (onResumed !== undefined) started.catch(() => {});
+    await withTimeout(onResumed === undefined ? started : Promise.race([started, onResumed]), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not complete the sign-in in time'));
+    if (resumed && saved !== undefined) {
+      // The server kept the session: roster, presence, carbons and the
+      // stanzas it queued meanwhile (delivered now) are as they were.
+      this.ctx.log.info('Resumed the previous session (XEP-0198)', { unacknowledged: saved.unacknowledged.length });
+      this.roster.restore(saved.extra.roster);
+      this.presence.restore(saved.extra.presence);
+    } else {
+      this.ctx.progress('Fetching the contact list', 4, steps);
+      // RFC 6121 §2.2: the roster before the initial presence, so every
+      // contact's presence that follows has a buddy to go to.
+      await this.roster.fetch();
+      await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
+      // A round trip after the presence: the server handles a stream's stanzas
+      // in order, so once it answers, we are available (messages sent to us
+      // from now on are delivered, not stored offline) and carbons are on.
+      await this.afterOnline();
+    }
     this.ctx.progress('Online', 5, steps);
     this.state = 'online';
     this.lastError = undefined;
@@ -222,6 +256,15 @@ export class XmppConnection implements ProtocolConnection {
     if (this.state !== 'online') return;
     this.state = 'closed';
     this.stopKeepalive();
+    // Before the trackers are cleared: what the next attempt needs to resume this session.
+    const xmpp = this.xmpp;
+    if (xmpp !== undefined) {
+      const session = captureSession<SessionView>((xmpp as unknown as ClientInternals).streamManagement, xmpp.jid?.toString(), {
+        roster: [...this.roster.items.values()],
+        presence: this.presence.snapshot(),
+      });
+      if (session !== undefined) this.ctx.carryOver.set(CARRY_OVER_KEY, session);
+    }
     this.presence.clear();
     this.muc.clear('Disconnected from the server');
     const error = this.lastError !== undefined && this.lastError.reason !== 'other' ? this.lastError : ConnectionError.network('The connection to the server was lost', this.lastError === undefined ? undefined : { cause: this.lastError });
@@ -240,6 +283,9 @@ export class XmppConnection implements ProtocolConnection {
     if (this.state === 'closed' && this.xmpp === undefined) return;
     const wasOnline = this.state === 'online';
     this.state = 'closed';
+    // Signed off on purpose while online: nothing to resume. (After a drop
+    // the state is already closed, and the session must stay resumable.)
+    if (wasOnline) this.ctx.carryOver.delete(CARRY_OVER_KEY);
     this.stopKeepalive();
     const xmpp = this.xmpp;
     if (xmpp !== undefined && wasOnline) {

@@ -11,7 +11,7 @@ export const NS_IDLE = 'urn:xmpp:idle:1';
 const FROM_SHOW: Record<string, StatusPrimitive> = { chat: 'available', away: 'away', xa: 'extended-away', dnd: 'busy' };
 const TO_SHOW: Partial<Record<StatusPrimitive, string>> = { away: 'away', 'extended-away': 'xa', busy: 'dnd' };
 
-interface ResourcePresence {
+export interface ResourcePresence {
   presence: Presence;
   priority: number;
 }
@@ -136,6 +136,19 @@ export class PresenceTracker {
     if (previous === undefined && presence.status === 'offline') return;
     this.reported.set(bare, presence);
     this.session.ctx.buddies.presence(bare, presence);
+  }
+
+  /** Who is online with what, to carry into a resumed session. */
+  snapshot(): Array<[string, Array<[string, ResourcePresence]>]> {
+    return [...this.resources].map(([bare, perResource]) => [bare, [...perResource].map(([r, p]) => [r, { ...p }] as [string, ResourcePresence])]);
+  }
+
+  /** A resumed session (XEP-0198): the server sends no presence again, so what we knew is reported anew. */
+  restore(snapshot: Array<[string, Array<[string, ResourcePresence]>]>): void {
+    for (const [bare, perResource] of snapshot) {
+      this.resources.set(bare, new Map(perResource));
+      this.report(bare);
+    }
   }
 
   /** Everyone goes offline when our connection does. */

@@ -63,6 +63,12 @@ export class Roster {
 
   constructor(private readonly session: Session) {}
 
+  /** A resumed session (XEP-0198): the items we had; the buddy list kept them too. */
+  restore(items: readonly RosterItem[]): void {
+    this.items.clear();
+    for (const item of items) this.items.set(item.jid, item);
+  }
+
   async fetch(): Promise<void> {
     const query = await this.session.iqGet(xml('query', { xmlns: NS_ROSTER }));
     this.items.clear();
