@@ -17,6 +17,8 @@ export interface InspircdOptions {
   sasl?: boolean;
   /** Name the services server links under (default services.parley.test). */
   servicesName?: string;
+  /** How many nicks one client may MONITOR (ISUPPORT `MONITOR=n`, default 100). */
+  monitorLimit?: number;
   /** Extra configuration lines appended at the end. */
   extraConfig?: readonly string[];
 }
@@ -104,7 +106,7 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
       '<module name="services_account">',
       '<module name="spanningtree">',
       '<module name="monitor">',
-      '<monitor maxentries="100">',
+      `<monitor maxentries="${options.monitorLimit ?? 100}">`,
       '<module name="svshold">',
       '<module name="chghost">',
       '<module name="cban">',

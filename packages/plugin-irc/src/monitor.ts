@@ -17,6 +17,8 @@ export class BuddyWatch {
   private timer: NodeJS.Timeout | undefined;
   private useMonitor = false;
   private running = false;
+  /** The nicks each ISON in flight asked about, oldest first (replies come in order). */
+  private pendingIson: string[][] = [];
 
   constructor(
     private readonly client: Client,
@@ -26,6 +28,39 @@ export class BuddyWatch {
     for (const entry of ctx.getState<RosterEntry[]>('buddies') ?? []) if (typeof entry?.name === 'string') this.watched.set(this.key(entry.name), entry);
     client.on('users online', (e) => this.onOnline(e.nicks));
     client.on('users offline', (e) => this.onOffline(e.nicks));
+    // ISUPPORT (005) comes after the welcome that starts us: switch once the server says it has MONITOR.
+    client.on('server options', () => {
+      if (this.running && !this.useMonitor && this.monitorFits()) this.useMonitorNow();
+    });
+  }
+
+  /**
+   * Whether MONITOR can watch the whole list: the server advertises it
+   * (ISUPPORT `MONITOR[=limit]`) and the list is within its limit; a list
+   * that does not fit is polled with ISON instead of half-watched.
+   */
+  private monitorFits(): boolean {
+    const value = this.client.network.supports('MONITOR');
+    if (value === undefined || value === false) return false;
+    const limit = Number(value);
+    return value === true || value === '' || !Number.isFinite(limit) || limit <= 0 || this.watched.size <= limit;
+  }
+
+  private useMonitorNow(): void {
+    this.useMonitor = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.pendingIson = [];
+    for (const batch of this.batches(this.entries().map((e) => e.name), ',')) this.client.raw(`MONITOR + ${batch}`);
+  }
+
+  private useIsonNow(): void {
+    if (this.useMonitor) this.client.raw('MONITOR C');
+    this.useMonitor = false;
+    this.poll();
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = setInterval(() => this.poll(), this.isonIntervalMs);
+    this.timer.unref();
   }
 
   private key(nick: string): string {
@@ -40,14 +75,9 @@ export class BuddyWatch {
   start(): void {
     this.running = true;
     this.ctx.buddies.sync(this.entries());
-    this.useMonitor = this.client.network.supports('MONITOR') !== false && this.client.network.supports('MONITOR') !== undefined;
-    if (this.useMonitor) {
-      for (const batch of this.batches(this.entries().map((e) => e.name), ',')) this.client.raw(`MONITOR + ${batch}`);
-    } else {
-      this.poll();
-      this.timer = setInterval(() => this.poll(), this.isonIntervalMs);
-      this.timer.unref();
-    }
+    this.useMonitor = false;
+    if (this.monitorFits()) this.useMonitorNow();
+    else this.useIsonNow();
   }
 
   stop(): void {
@@ -61,8 +91,9 @@ export class BuddyWatch {
     this.save();
     this.ctx.buddies.upsert(entry);
     if (!this.running) return;
-    if (this.useMonitor) this.client.raw(`MONITOR + ${entry.name}`);
-    else this.poll();
+    if (!this.useMonitor) this.poll();
+    else if (this.monitorFits()) this.client.raw(`MONITOR + ${entry.name}`);
+    else this.useIsonNow();
   }
 
   remove(name: string): void {
@@ -91,8 +122,6 @@ export class BuddyWatch {
     }
     if (current.length > 0) yield current.join(separator);
   }
-
-  private pendingIson: string[][] = [];
 
   private poll(): void {
     if (!this.client.connected) return;
