@@ -17,7 +17,11 @@ const PACKAGES = [
   'chromium',
   'gnome-keyring',
   'dbus',
-  'inspircd', 'atheme-services',
+  'inspircd',
+  'atheme-services',
+  // The pidgin-sipe tests build a small preload library for BitlBee.
+  'gcc',
+  'libc6-dev',
 ];
 
 function installed(name) {
