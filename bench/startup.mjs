@@ -1,0 +1,138 @@
+// Fast start and sign-in, each against a baseline in the same run.
+// (a) `parley --version` and `parley accounts list` (all four protocol plugins
+//     installed, one account of each) against bare `node -e ""`.
+// (b) XMPP sign-in to a complete 5,000-contact buddy list over STARTTLS on a
+//     real Prosody: SCRAM-SHA-256 (fresh home each run: the key is derived,
+//     not cached) against PLAIN.
+// Run after `npm run build` (uses packages/*/dist). Lower times are better;
+// the RESULT ratio is baseline/parley (1 = as fast as the baseline).
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { median, result, timeIt } from './lib.mjs';
+import { startProsody } from '../test/servers/prosody.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 5000);
+const parleyBin = join(root, 'packages/ui-cli/dist/bin/parley.js');
+const { createParley } = await import('@parley/core');
+const plugin = async (name) => (await import(new URL(`../packages/plugin-${name}/dist/index.js`, import.meta.url).href)).default;
+
+function run(args, env) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+
+// ---- (a) cold start -------------------------------------------------------
+const home = mkdtempSync(join(tmpdir(), 'parley-startup-'));
+const env = { PARLEY_HOME: home, PARLEY_PASSPHRASE: 'bench' };
+{
+  const parley = await createParley({ home, plugins: await Promise.all(['xmpp', 'irc', 'ocs', 'twitter'].map(plugin)), discover: false, passphrase: 'bench', secretStore: 'file', history: false, log: () => {} });
+  const accounts = [
+    ['xmpp', 'alice@example.org', { server: '127.0.0.1', port: 5222 }],
+    ['irc', 'alice@127.0.0.1', {}],
+    ['ocs', 'alice@example.test', {}],
+    ['twitter', 'alice', {}],
+  ];
+  for (const [protocol, username, settings] of accounts) {
+    try {
+      await parley.accounts.add({ protocol, username, settings, secrets: {} });
+    } catch (error) {
+      console.error(`(could not add a ${protocol} account: ${error.message})`);
+    }
+  }
+  await parley.shutdown();
+}
+const listed = execFileSync(process.execPath, [parleyBin, 'accounts', 'list'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+console.log(`accounts listed by \`parley accounts list\`:\n${listed.trim()}`);
+
+const cold = { version: [], list: [], bare: [] };
+for (let i = 0; i < RUNS + 1; i++) {
+  const bare = await run(['-e', '']);
+  const version = await run([parleyBin, '--version'], env);
+  const list = await run([parleyBin, 'accounts', 'list'], env);
+  if (i === 0) continue; // warm the file cache
+  cold.bare.push(bare);
+  cold.version.push(version);
+  cold.list.push(list);
+}
+rmSync(home, { recursive: true, force: true });
+const bare = median(cold.bare);
+for (const [name, times] of [['version', cold.version], ['accounts-list', cold.list]]) {
+  const t = median(times);
+  console.log(`parley ${name === 'version' ? '--version' : 'accounts list'}: ${t.toFixed(1)} ms, bare node -e "": ${bare.toFixed(1)} ms (${(t - bare).toFixed(1)} ms above bare node; aim: at most 300 ms above)`);
+  result(`startup-${name}`, t, bare, 'ms', { higherIsBetter: false });
+}
+
+// ---- (b) XMPP sign-in, SCRAM against PLAIN ----------------------------------
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-prosody-'));
+chmodSync(dir, 0o755);
+const ca = join(dir, 'ca');
+mkdirSync(ca);
+const p = (name) => join(ca, name);
+const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=Parley Bench CA');
+openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=localhost');
+writeFileSync(p('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
+openssl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('ext.cnf'));
+const caPem = readFileSync(p('ca.pem'), 'utf8');
+const tls = { certPath: p('server.pem'), keyPath: p('server.key') };
+
+const items = Array.from({ length: CONTACTS }, (_, i) => ({ jid: `contact${i}@example.net`, name: `Contact ${i}`, groups: [`Group ${i % 20}`], subscription: 'none' }));
+async function server(name, options) {
+  const s = await startProsody({ dir: join(dir, name), tls, users: { owner: 'owner-pw' }, ...options });
+  await s.stop();
+  s.writeRoster('owner', items);
+  await s.start();
+  return s;
+}
+// Prosody's default storage (hashed, one salt per user), keys for SCRAM-SHA-256.
+const scramServer = await server('scram', { authentication: 'internal_hashed', passwordHash: 'SHA-256' });
+// The same with SCRAM switched off: PLAIN (over TLS) is what is left.
+const plainServer = await server('plain', { extraConfig: 'disable_sasl_mechanisms = { "SCRAM-SHA-1", "SCRAM-SHA-256", "DIGEST-MD5" }\n' });
+
+const xmpp = await plugin('xmpp');
+let runNumber = 0;
+async function signIn(target) {
+  const h = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const mechanisms = [];
+  const parley = await createParley({ home: h, plugins: [xmpp], discover: false, passphrase: 'bench', secretStore: 'file', history: false, tls: { ca: [caPem] }, log: (r) => r.message === 'SASL signed in' && mechanisms.push(r.data.mechanism) });
+  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: target.port, resource: `bench${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
+  const ms = await timeIt(async () => {
+    await parley.accounts.connect(id);
+    if (parley.buddies.contacts().length !== CONTACTS) throw new Error(`buddy list has ${parley.buddies.contacts().length} contacts`);
+  });
+  await parley.shutdown();
+  rmSync(h, { recursive: true, force: true });
+  return { ms, mechanism: mechanisms[0] };
+}
+
+try {
+  await signIn(scramServer);
+  await signIn(plainServer);
+  const scram = [];
+  const plain = [];
+  const SIGNIN_RUNS = Number(process.env.BENCH_SIGNIN_RUNS ?? 7);
+  for (let i = 0; i < SIGNIN_RUNS; i++) {
+    scram.push(await signIn(scramServer));
+    plain.push(await signIn(plainServer));
+  }
+  if (scram.some((r) => r.mechanism !== 'SCRAM-SHA-256') || plain.some((r) => r.mechanism !== 'PLAIN')) throw new Error(`unexpected mechanisms: ${scram.map((r) => r.mechanism)} / ${plain.map((r) => r.mechanism)}`);
+  const s = median(scram.map((r) => r.ms));
+  const b = median(plain.map((r) => r.ms));
+  console.log(`XMPP sign-in to a complete ${CONTACTS}-contact buddy list over STARTTLS: SCRAM-SHA-256 ${s.toFixed(1)} ms, PLAIN ${b.toFixed(1)} ms (SCRAM is ${(s / b).toFixed(2)}x PLAIN; aim: at most 1.2x)`);
+  result('startup-xmpp-scram-vs-plain', s, b, 'ms', { higherIsBetter: false });
+} finally {
+  await Promise.all([scramServer.stop(), plainServer.stop()]);
+  if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+}
