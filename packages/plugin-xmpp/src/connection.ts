@@ -62,6 +62,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
 export class XmppConnection implements ProtocolConnection {
   private xmpp: Client | undefined;
   private socket: SecureSocket | undefined;
+  private disconnecting: Promise<void> | undefined;
   private settings!: XmppSettings;
   private own!: Address;
   private state: 'idle' | 'connecting' | 'online' | 'closed' = 'idle';
@@ -279,7 +280,13 @@ export class XmppConnection implements ProtocolConnection {
     this.xmpp?.on('error', () => {});
   }
 
-  async disconnect(): Promise<void> {
+  /** Idempotent: a second call (the core's abort signal, then its sign-off) waits for the first. */
+  disconnect(): Promise<void> {
+    this.disconnecting ??= this.signOff();
+    return this.disconnecting;
+  }
+
+  private async signOff(): Promise<void> {
     if (this.state === 'closed' && this.xmpp === undefined) return;
     const wasOnline = this.state === 'online';
     this.state = 'closed';
@@ -298,12 +305,30 @@ export class XmppConnection implements ProtocolConnection {
           3000,
           () => new Error('timeout'),
         );
-      } catch {
-        // Closing anyway.
+      } catch (error) {
+        this.ctx.log.debug('Closing the stream did not finish cleanly', { error: String(error) });
       }
+      // Let what was written (the unavailable presence, </stream>) reach the
+      // server before the socket goes: destroying it drops unsent data, and a
+      // server with stream management then keeps the session waiting for a
+      // resumption instead of telling contacts we left.
+      await this.endSocketGracefully();
     }
     this.teardown();
     this.xmpp = undefined;
+  }
+
+  private async endSocketGracefully(): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.isClosed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.end();
+    });
   }
 
   async sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string }> {

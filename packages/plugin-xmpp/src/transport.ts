@@ -21,6 +21,12 @@ export class SecureSocket extends EventEmitter {
   secure = false;
   private socket: Socket | undefined;
   private closed = false;
+  /** The TCP connection is fully closed (not only asked to). */
+  private gone = false;
+
+  get isClosed(): boolean {
+    return this.gone || this.socket === undefined;
+  }
 
   constructor(private readonly config: TransportConfig, private readonly Parser: StreamParserClass) {
     super();
@@ -82,6 +88,7 @@ export class SecureSocket extends EventEmitter {
     socket.on('error', (error: Error) => this.fail(error));
     socket.once('close', (hadError: boolean) => {
       this.closed = true;
+      this.gone = true;
       this.emit('close', hadError);
     });
   }

@@ -175,13 +175,16 @@ export class AccountRuntime {
     this.clearRetry();
     const wasActive = this.status.state !== 'offline' && this.status.state !== 'error' && this.status.state !== 'reconnecting';
     this.generation++;
-    this.abort?.abort();
     const connection = this.connection;
     this.connection = undefined;
+    const online = this.status.state === 'online';
+    // A connection attempt in progress is cancelled at once; an online one signs off politely first.
+    if (!online) this.abort?.abort();
     if (connection !== undefined && wasActive) {
       this.setStatus({ state: 'disconnecting' });
       await this.closeQuietly(connection);
     }
+    this.abort?.abort();
     this.setStatus({ state: 'offline' });
     this.driver.offline(undefined, false);
   }
