@@ -91,6 +91,18 @@ describe('plugins found and loaded at run time', () => {
     expect(parley.accounts.status(ok.id).state).toBe('online');
   });
 
+  it('finds a plugin installed after an earlier start (the discovery index follows the folder)', async () => {
+    const home = tempHome();
+    const nodeModules = join(home, 'app', 'node_modules');
+    installVariant(nodeModules, 'parley-plugin-first', (pkg) => (pkg.parley.id = 'first'));
+    const before = await parleyWith(home, [nodeModules]);
+    expect(before.plugins.protocols().map((p) => p.id)).toContain('first');
+    await before.shutdown();
+    installVariant(nodeModules, 'parley-plugin-second', (pkg) => (pkg.parley.id = 'second'));
+    const after = await parleyWith(home, [nodeModules]);
+    expect(after.plugins.protocols().map((p) => p.id)).toEqual(expect.arrayContaining(['first', 'second']));
+  });
+
   it('skips packages with a broken manifest and reports them', async () => {
     const home = tempHome();
     const nodeModules = join(home, 'app', 'node_modules');

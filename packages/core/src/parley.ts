@@ -707,7 +707,7 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
     const userNodeModules = join(paths.userPlugins, 'node_modules');
     const coreRoot = fileURLToPath(new URL('..', import.meta.url));
     for (const dir of [...(options.pluginDirs ?? []), userNodeModules]) provideCoreTo(dir, coreRoot);
-    const found = discoverPlugins([...(options.pluginDirs ?? []), ...applicationNodeModules(), userNodeModules]);
+    const found = discoverPlugins([...(options.pluginDirs ?? []), ...applicationNodeModules(), userNodeModules], join(paths.data, 'plugin-index.json'));
     for (const plugin of found.plugins) registry.addDiscovered(plugin);
     for (const error of found.invalid) logSink({ level: 'warn', scope: 'parley:plugins', message: error.message, time: Date.now() });
   }
