@@ -14,7 +14,8 @@ import {
 import { Channels } from './channels.js';
 import { handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
-import { sendMessage as sendLines, routeIncoming } from './messages.js';
+import { routeIncoming, type ParsedLine } from './incoming.js';
+import { sendMessage as sendLines } from './messages.js';
 import { BuddyWatch } from './monitor.js';
 import { identifyWithNickServ } from './nickserv.js';
 import { resolveSettings, type IrcSettings } from './options.js';
@@ -25,6 +26,8 @@ import { whois } from './whois.js';
 
 /** Numerics that end registration for good (see errors.ts). */
 const FATAL_BEFORE_WELCOME = new Set(['463', '464', '465']);
+/** A server silent this long (we PING it every 30 s) is gone. */
+const PING_TIMEOUT_MS = 120_000;
 /** How long connect() waits for automatic joins before reporting the account online anyway. */
 const AUTOJOIN_WAIT_MS = 10_000;
 
@@ -85,7 +88,7 @@ export class IrcConnection implements ProtocolConnection {
     this.channels = channels;
     const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs);
     this.buddyWatch = buddyWatch;
-    routeIncoming(client, ctx, { isChannel: (n) => channels.isChannel(n), source: () => this.source, selfNick: () => this.nick });
+    const directMessages = routeIncoming(client, ctx, { isChannel: (n) => channels.isChannel(n) });
     handleCtcpRequests(client, ctx.log);
 
     const nicks = [...s.alternativeNicks];
@@ -98,10 +101,20 @@ export class IrcConnection implements ProtocolConnection {
     // Every line passes here before irc-framework's handlers: numerics it has no event for.
     client.use((_c: unknown, rawMiddleware: { use(fn: (...a: unknown[]) => void): void }) => {
       rawMiddleware.use((command: unknown, message: unknown, _raw: unknown, _client: unknown, next: unknown) => {
-        try {
-          this.onLine(String(command), ((message as { params?: unknown }).params as string[] | undefined) ?? []);
-        } catch (error) {
-          ctx.log.warn('Could not inspect a server line', { error: error instanceof Error ? error.message : String(error) });
+        // Plain messages, the bulk of the traffic, are delivered here and never reach the library's dispatch.
+        if (command === 'PRIVMSG' || command === 'NOTICE') {
+          try {
+            if (directMessages.parsed(message as ParsedLine)) return;
+          } catch (error) {
+            ctx.log.warn('Skipped a server line that could not be handled', { command, error: error instanceof Error ? error.message : String(error) });
+            return;
+          }
+        } else {
+          try {
+            this.onLine(String(command), ((message as { params?: unknown }).params as string[] | undefined) ?? []);
+          } catch (error) {
+            ctx.log.warn('Could not inspect a server line', { error: error instanceof Error ? error.message : String(error) });
+          }
         }
         // irc-framework's handlers run inside next(); one that throws on a malformed line is logged and skipped here.
         try {
@@ -178,13 +191,16 @@ export class IrcConnection implements ProtocolConnection {
       version: versionReply(s.answerVersion, s.versionText),
       auto_reconnect: false,
       ping_interval: 30,
-      ping_timeout: 120,
+      // The transport watches for silence itself: the library's own check re-arms a timer on every line.
+      ping_timeout: 0,
       enable_echomessage: false,
       transport: createTransportClass({
         log: ctx.log,
         encoding: s.encoding,
         fallbackEncoding: s.fallbackEncoding,
         ca: () => ctx.tlsCa(),
+        idleTimeoutMs: PING_TIMEOUT_MS,
+        directLine: (line) => directMessages.raw(line),
         verifyCertificate: (socket, code) => this.verifyCertificate(socket, s.host, code),
       }),
     });

@@ -18,6 +18,14 @@ export interface TransportSetup {
    */
   verifyCertificate(socket: tls.TLSSocket, errorCode: string): Promise<boolean>;
   connectTimeoutMs?: number;
+  /**
+   * Close the link when the server has sent nothing for this long. Checked a
+   * few times per period against the time of the last chunk read, instead of
+   * re-arming a timer for every line.
+   */
+  idleTimeoutMs?: number;
+  /** Takes a line before the library parses it; returns true when it handled the line. */
+  directLine?(line: string): boolean;
 }
 
 /**
@@ -33,6 +41,8 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
     private socket: net.Socket | undefined;
     private state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
     private lastError: Error | undefined;
+    /** When the server last sent anything (or the link opened, after a certificate question that may have taken minutes). */
+    private lastData = 0;
     private readonly options: ClientOptions;
     private encoding: string;
 
@@ -109,12 +119,26 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
         socket.destroy();
       }, setup.connectTimeoutMs ?? 20_000);
       connectTimer.unref();
-      socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+      socket.on('data', (chunk: Buffer) => {
+        this.lastData = Date.now();
+        decoder.push(chunk);
+      });
+      const idleMs = setup.idleTimeoutMs;
+      const idleTimer =
+        idleMs === undefined
+          ? undefined
+          : setInterval(() => {
+              if (this.state !== 'connected' || Date.now() - this.lastData < idleMs) return;
+              this.lastError = Object.assign(new Error(`No data from the server for ${Math.round(idleMs / 1000)} s`), { code: 'ETIMEDOUT' });
+              socket.destroy();
+            }, Math.max(50, Math.floor(idleMs / 4)));
+      idleTimer?.unref();
       socket.on('error', (error) => {
         this.lastError = error;
       });
       socket.once('close', () => {
         clearTimeout(connectTimer);
+        clearInterval(idleTimer);
         if (this.socket !== socket) return;
         this.state = 'disconnected';
         this.emit('close', this.lastError ?? false);
@@ -123,11 +147,13 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
 
     private opened(): void {
       this.state = 'connected';
+      this.lastData = Date.now();
       this.emit('open');
     }
 
     private deliver(line: string): void {
       try {
+        if (setup.directLine?.(line) === true) return;
         this.emit('line', line);
       } catch (error) {
         // irc-framework's handlers assume well-formed lines; one that makes them throw is skipped.

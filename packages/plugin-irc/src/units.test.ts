@@ -3,6 +3,7 @@ import { participantFor } from './channels.js';
 import { sourceFromWelcome } from './connection.js';
 import { versionReply } from './ctcp.js';
 import { registrationError, serverClosedLink } from './errors.js';
+import { parsePlainMessage, serverTime } from './incoming.js';
 import { outgoingLines } from './messages.js';
 import { parseUsername, resolveSettings, validateUsername } from './options.js';
 import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
@@ -67,6 +68,44 @@ describe('outgoing lines', () => {
     expect(outgoingLines('bob', 'waves', { action: true }, 'me!u@h')).toEqual(['PRIVMSG bob :\x01ACTION waves\x01']);
     expect(() => outgoingLines('bob\r\nQUIT', 'x', {}, 'me')).toThrow(expect.objectContaining({ code: 'irc-invalid-input' }));
     expect(() => outgoingLines('#x', '\r\n', {}, 'me')).toThrow(expect.objectContaining({ code: 'irc-invalid-input' }));
+  });
+});
+
+describe('plain incoming messages read without the library (RFC 2812 section 2.3.1)', () => {
+  it('reads the common form', () => {
+    expect(parsePlainMessage(':bob!b@host PRIVMSG #room :hello there')).toEqual({ command: 'PRIVMSG', params: ['#room', 'hello there'], nick: 'bob', tags: {} });
+    expect(parsePlainMessage(':bob!b@host NOTICE alice :')).toMatchObject({ command: 'NOTICE', params: ['alice', ''] });
+    expect(parsePlainMessage(':bob!b@host PRIVMSG @#room ::-)')).toMatchObject({ params: ['@#room', ':-)'] });
+  });
+
+  it.each([
+    ['tags', '@time=2020-01-01T00:00:00Z :bob!b@h PRIVMSG #r :x'],
+    ['a server prefix', ':irc.example.net NOTICE alice :x'],
+    ['no @ in the prefix', ':bob!b PRIVMSG #r :x'],
+    ['an @ only in the text', ':bob!b PRIVMSG #r :mail me@home'],
+    ['an empty nick', ':!b@h PRIVMSG #r :x'],
+    ['another command', ':bob!b@h JOIN :#r'],
+    ['a lowercase command', ':bob!b@h privmsg #r :x'],
+    ['no text', ':bob!b@h PRIVMSG #r'],
+    ['a text without a colon', ':bob!b@h PRIVMSG #r x'],
+    ['two spaces', ':bob!b@h PRIVMSG  #r :x'],
+    ['a target starting with a colon', ':bob!b@h PRIVMSG :#r :x'],
+    ['CTCP', ':bob!b@h PRIVMSG #r :\u0001ACTION waves\u0001'],
+    ['nothing after the prefix', ':bob!b@h'],
+    ['an empty line', ''],
+  ])('leaves %s to the library', (_what, line) => {
+    expect(parsePlainMessage(line)).toBeUndefined();
+  });
+});
+
+describe('server-time tags (IRCv3 server-time)', () => {
+  it('reads ISO 8601 and Unix seconds, and ignores what is neither', () => {
+    expect(serverTime('2020-01-02T03:04:05.678Z')).toBe(Date.parse('2020-01-02T03:04:05.678Z'));
+    expect(serverTime('1577934245.5')).toBe(1577934245_500);
+    expect(serverTime(undefined)).toBeUndefined();
+    expect(serverTime('')).toBeUndefined();
+    expect(serverTime('soon')).toBeUndefined();
+    expect(serverTime('1.2.3')).toBeUndefined();
   });
 });
 

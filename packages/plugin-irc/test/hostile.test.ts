@@ -18,7 +18,7 @@ beforeAll(async () => {
       buffered += d.toString();
       if (buffered.includes('USER ') && !buffered.includes('\u0001done')) {
         buffered += '\u0001done';
-        socket.write(':bad.test 001 alice :Welcome alice!a@h\r\n:bad.test 005 alice CHANTYPES=# PREFIX=(ov)@+ :ok\r\n:bad.test 376 alice :End\r\n');
+        socket.write(':bad.test 001 alice :Welcome alice!a@h\r\n:bad.test 005 alice CHANTYPES=# PREFIX=(ov)@+ STATUSMSG=@+ :ok\r\n:bad.test 376 alice :End\r\n');
       }
     });
   });
@@ -83,5 +83,37 @@ describe('a hostile server', () => {
     // Skipped, but not silently.
     expect(warnings).toContain('Skipped a server line that could not be handled');
     expect(warnings.some((w) => w.includes('longer than'))).toBe(true);
+  });
+
+  it('delivers server-time, STATUSMSG, NOTICE and batched messages as they are meant', async () => {
+    const id = h.parley.accounts.list().find((a) => a.username === 'alice@127.0.0.1')!.id;
+    const socket = client!;
+    socket.write(
+      [
+        // The garbage above emptied CHANTYPES: say again what a channel is.
+        ':bad.test 005 alice CHANTYPES=# STATUSMSG=@+ :ok',
+        '@time=2020-01-02T03:04:05.000Z :bob!b@h PRIVMSG alice :timed',
+        '@time=1577934245 :bob!b@h PRIVMSG alice :unix seconds',
+        '@time=yesterday :bob!b@h PRIVMSG alice :bad time',
+        ':bob!b@h PRIVMSG @#ops :to the channel operators',
+        ':bob!b@h NOTICE alice :a notice',
+        ':bad.test BATCH +b1 example',
+        '@batch=b1 :bob!b@h PRIVMSG alice :inside a batch',
+        ':bad.test BATCH -b1',
+        ':bob!b@h PRIVMSG alice :the end',
+        '',
+      ].join('\r\n'),
+    );
+    await waitFor(() => h.messages.find((m) => m.text === 'the end'), 'the last message');
+    const byText = (text: string) => h.messages.filter((m) => m.text === text);
+    expect(byText('timed')[0]?.timestamp).toBe(Date.parse('2020-01-02T03:04:05.000Z'));
+    expect(byText('unix seconds')[0]?.timestamp).toBe(1577934245_000);
+    expect(byText('bad time')[0]?.timestamp).toBeGreaterThan(Date.parse('2024-01-01'));
+    const ops = byText('to the channel operators')[0]!;
+    expect(ops.conversationId).toBe(h.parley.conversations.find(id, 'chat', '#ops')?.id);
+    expect(byText('a notice')[0]?.flags.notice).toBe(true);
+    // The library holds a batch's lines until it ends; each still arrives once.
+    expect(byText('inside a batch')).toHaveLength(1);
+    expect(h.parley.accounts.status(id).state).toBe('online');
   });
 });

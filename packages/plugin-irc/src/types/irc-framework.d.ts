@@ -136,6 +136,8 @@ declare module 'irc-framework' {
       options: Record<string, unknown>;
       cap: { enabled: string[]; available: Map<string, string>; isEnabled(cap: string): boolean };
       supports(feature: string): unknown;
+      /** "@#chan" (STATUSMSG) → { target: '#chan', target_group: '@' }; null for a plain target. */
+      extractTargetGroup(target: string): { target: string; target_group: string } | null;
     };
     connection: { connected: boolean; registered: number | false; transport: IrcTransport | null };
     readonly connected: boolean;
