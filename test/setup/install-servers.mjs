@@ -48,6 +48,6 @@ try {
   run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
 }
 // Debian starts some services on install; the tests run their own instances.
-for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee']) {
+for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services']) {
   spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
 }
