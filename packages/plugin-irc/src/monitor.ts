@@ -25,7 +25,11 @@ export class BuddyWatch {
     private readonly ctx: ConnectionContext,
     private readonly isonIntervalMs: number,
   ) {
-    for (const entry of ctx.getState<RosterEntry[]>('buddies') ?? []) if (typeof entry?.name === 'string') this.watched.set(this.key(entry.name), entry);
+    // IRC has no server-side list: the core's list is the one to watch (it holds buddies added
+    // while offline too); the list saved by earlier versions of this plugin is merged in.
+    for (const entry of [...(ctx.getState<RosterEntry[]>('buddies') ?? []), ...ctx.buddies.list()]) {
+      if (typeof entry?.name === 'string') this.watched.set(this.key(entry.name), entry);
+    }
     client.on('users online', (e) => this.onOnline(e.nicks));
     client.on('users offline', (e) => this.onOffline(e.nicks));
     // ISUPPORT (005) comes after the welcome that starts us: switch once the server says it has MONITOR.

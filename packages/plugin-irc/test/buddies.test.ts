@@ -30,6 +30,18 @@ describe('buddies, WHOIS and away on ngircd (no MONITOR: ISON polling)', () => {
     carol.close();
   });
 
+  it('watches a buddy added while the account was offline, once it signs on', async () => {
+    await h.parley.accounts.disconnect(alice);
+    await h.parley.buddies.add(alice, 'frank');
+    const changes: Array<[string, string]> = [];
+    h.parley.events.on('buddyPresenceChanged', (_acc, buddy, presence) => changes.push([buddy, presence.status]));
+    await h.parley.accounts.connect(alice);
+    expect(h.parley.buddies.find(alice, 'frank')).toBeDefined();
+    const frank = await rawClient(server.port, 'frank');
+    await waitFor(() => changes.some(([b, s]) => b === 'frank' && s === 'available'), 'frank to be seen online');
+    frank.close();
+  });
+
   it('fills buddy info from WHOIS', async () => {
     const dave = await rawClient(server.port, 'dave');
     const info = await h.parley.buddies.info(alice, 'dave');

@@ -1,7 +1,7 @@
 import type { AccountRecord } from '../accounts/account.js';
 import { accountInfo } from '../accounts/account.js';
 import type { AccountManager } from '../accounts/account-manager.js';
-import type { BuddyList } from '../buddies/buddy-list.js';
+import { DEFAULT_GROUP, type BuddyList } from '../buddies/buddy-list.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { IncomingMessage, TypingState } from '../conversations/message.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
@@ -164,6 +164,12 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
     }),
 
     buddies: {
+      list: () =>
+        buddies.buddiesOf(accountId).map((buddy) => {
+          const entry: RosterEntry = { name: buddy.name, groups: [buddies.find(accountId, buddy.name)?.contact.group ?? DEFAULT_GROUP] };
+          if (buddy.alias !== undefined) entry.alias = buddy.alias;
+          return entry;
+        }),
       sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.filter((e) => isName(e?.name)))),
       upsert: guarded('buddies.upsert', (entry: RosterEntry) => {
         if (!isName(entry?.name)) throw new Error('roster entry without a name');

@@ -110,6 +110,12 @@ export interface ConnectionContext {
   typing(peer: string, state: TypingState): void;
 
   buddies: {
+    /**
+     * This account's buddies as the core keeps them: for protocols with no
+     * server-side list (IRC), the list to watch, including buddies the user
+     * added while the account was offline.
+     */
+    list(): RosterEntry[];
     /** Replaces this account's server-side list with `entries` (a full roster fetch). */
     sync(entries: readonly RosterEntry[]): void;
     upsert(entry: RosterEntry): void;
