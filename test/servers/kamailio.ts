@@ -9,6 +9,9 @@
  * Requests other than REGISTER are taken only from registered users.
  * Clients that put no reachable address in their Contact are reached over
  * the connection they came in on (fix_nated_register / fix_nated_contact).
+ * With `authenticateRequests`, PUBLISH, SUBSCRIBE and MESSAGE are challenged
+ * too, as a proxy does (407 Proxy-Authenticate, RFC 3261 22.3), against the
+ * same passwords; the log says `challenge <method>` and `authenticated <method>`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,8 @@ export interface KamailioOptions {
   qop?: boolean;
   /** Presence (PUBLISH / SUBSCRIBE / NOTIFY, PIDF) and MESSAGE routing between registered users. */
   presence?: boolean;
+  /** With presence: challenge PUBLISH, SUBSCRIBE and MESSAGE with 407 and check the Proxy-Authorization. */
+  authenticateRequests?: boolean;
 }
 
 export interface Kamailio {
@@ -119,7 +124,22 @@ ${presence ? `  if (is_method("PUBLISH|SUBSCRIBE|MESSAGE") && !registered("locat
     sl_send_reply("403", "Register first");
     exit;
   }
-  if (is_method("PUBLISH|SUBSCRIBE")) {
+${options.authenticateRequests ? `  if (is_method("PUBLISH|SUBSCRIBE|MESSAGE")) {
+    $var(password) = "";
+${passwords}
+    if ($var(password) == "" || !pv_proxy_authenticate("$fd", "$var(password)", "0")) {
+      xlog("L_INFO", "challenge $rm from $fu\\n");
+      proxy_challenge("$fd", "${options.qop === false ? '0' : '1'}");
+      exit;
+    }
+    if ($au != $fU) {
+      sl_send_reply("403", "Use your own identity");
+      exit;
+    }
+    xlog("L_INFO", "authenticated $rm from $fu as $au\\n");
+    consume_credentials();
+  }
+` : ''}  if (is_method("PUBLISH|SUBSCRIBE")) {
     if (is_method("SUBSCRIBE")) fix_nated_contact();
     if (!t_newtran()) {
       sl_reply_error();

@@ -43,6 +43,8 @@ export class OcsConnection implements ProtocolConnection {
   private online = false;
   private closed = false;
   private session: AccountSession | undefined;
+  /** Digest for the account's password, when the settings allow it: answers challenges on plain SIP servers. */
+  private digest: DigestAuthenticator | undefined;
   /** Which kind of server this account signed in to. */
   flavour: Flavour | undefined;
   private readonly epid = randomBytes(5).toString('hex');
@@ -182,6 +184,8 @@ export class OcsConnection implements ProtocolConnection {
     registrar.scheduleRefresh(result.expires);
     const flavour = detectFlavour(settings.flavour, result, authenticator?.scheme ?? '');
     this.flavour = flavour;
+    // A standard proxy may challenge PUBLISH, SUBSCRIBE and MESSAGE too (RFC 3261 22.3); OCS sessions are signed instead.
+    endpoint.challenges = flavour === 'simple' ? this.digest : undefined;
     const session = new AccountSession({
       flavour,
       endpoint,
@@ -201,13 +205,12 @@ export class OcsConnection implements ProtocolConnection {
   }
 
   private authenticator(settings: OcsSettings, password: string): Authenticator | undefined {
-    if (settings.authentication === 'digest') {
-      return new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
-    }
+    const digest = new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
+    this.digest = settings.authentication === 'ntlm' ? undefined : digest;
+    if (settings.authentication === 'digest') return digest;
     const ntlm = new NtlmAuthenticator({ login: settings.login, password });
     if (settings.authentication === 'ntlm') return ntlm;
     // Auto: NTLM for Microsoft servers, Digest for standard registrars; picked by the first challenge.
-    const digest = new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
     return new AutoAuthenticator(ntlm, digest);
   }
 

@@ -159,8 +159,8 @@ export class ImSessions {
     }
   }
 
-  private inDialog(session: Session, method: string, body?: { contentType: string; content: string }, timeoutMs?: number): Promise<SipResponse> {
-    return this.options.endpoint.request(method, session.remoteTarget, {
+  private async inDialog(session: Session, method: string, body?: { contentType: string; content: string }, timeoutMs?: number): Promise<SipResponse> {
+    const response = await this.options.endpoint.request(method, session.remoteTarget, {
       to: `sip:${session.peer}`,
       callId: session.callId,
       cseq: ++session.cseq,
@@ -170,6 +170,9 @@ export class ImSessions {
       body,
       timeoutMs,
     });
+    // An answered challenge used the next CSeq of the dialog.
+    session.cseq = Math.max(session.cseq, response.cseq);
+    return response;
   }
 
   /** Our typing state to the peer: INFO in the open dialog, or an isComposing MESSAGE for plain SIP. */

@@ -7,7 +7,7 @@
 import { Core, Grammar, type URI } from 'sip.js';
 import type { Logger } from '@parley/core';
 import type { StreamTransport } from '../transport/stream-transport.js';
-import { headerValue, parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
+import { headerValue, headerValues, parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
 
 export interface SecurityLayer {
   /** The Authorization header value for an outgoing message, if any. */
@@ -19,11 +19,21 @@ export interface SecurityLayer {
   verify(message: RawMessage): 'accept' | 'ignore';
 }
 
+/**
+ * Answers a 401 or 407 to a request other than REGISTER (RFC 3261 22.2,
+ * 22.3) with the credentials header value for the retried request.
+ */
+export interface ChallengeResponder {
+  answer(challenges: readonly string[], method: string, uri: string): string;
+}
+
 export interface SipResponse {
   status: number;
   reason: string;
   raw: RawMessage;
   message: Core.IncomingResponseMessage;
+  /** The CSeq number of the request this answers (higher than asked for when a challenge was answered). */
+  cseq: number;
 }
 
 export interface RequestOptions {
@@ -63,6 +73,8 @@ export interface SipEndpointOptions {
 
 export class SipEndpoint {
   security: SecurityLayer | undefined;
+  /** Plain SIP accounts: answers proxy and server challenges to requests other than REGISTER. */
+  challenges: ChallengeResponder | undefined;
   onRequest: ((request: IncomingRequest) => void) | undefined;
   /** A message that breaks the session's integrity (bad signature). */
   onIntegrityError: ((error: Error) => void) | undefined;
@@ -99,6 +111,8 @@ export class SipEndpoint {
     } catch {
       return text;
     }
+    // A retried request already carries the credentials its challenge asked for.
+    if (headerValue(raw, 'Authorization') !== undefined) return text;
     const value = this.security.authorization(raw);
     if (value === undefined) return text;
     const end = text.indexOf('\r\n\r\n');
@@ -133,13 +147,32 @@ export class SipEndpoint {
     return message;
   }
 
-  request(method: string, ruri: string | URI, options: RequestOptions = {}): Promise<SipResponse> {
-    let message: Core.OutgoingRequestMessage;
+  async request(method: string, ruri: string | URI, options: RequestOptions = {}): Promise<SipResponse> {
+    const message = this.build(method, ruri, options);
+    const response = await this.transact(message, method, options.timeoutMs);
+    if ((response.status !== 401 && response.status !== 407) || !this.challenges || method === 'REGISTER') return response;
+    // RFC 3261 22.2/22.3: answer the challenge once, in a new request with the same Call-ID, tags and a higher CSeq.
+    // A second challenge goes back to the caller, so wrong credentials cannot loop.
+    const proxy = response.status === 407;
+    let credentials: string;
     try {
-      message = this.build(method, ruri, options);
+      credentials = this.challenges.answer(headerValues(response.raw, proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'), method, message.ruri.toString());
     } catch (error) {
-      return Promise.reject(error);
+      this.options.log.warn(`Cannot answer the server's challenge to ${method}: ${(error as Error).message}`);
+      return response;
     }
+    if (/[\r\n]/.test(credentials)) return response;
+    const retry = this.build(method, ruri, {
+      ...options,
+      callId: message.callId,
+      fromTag: message.fromTag,
+      cseq: message.cseq + 1,
+      extraHeaders: [...(options.extraHeaders ?? []), `${proxy ? 'Proxy-Authorization' : 'Authorization'}: ${credentials}`],
+    });
+    return this.transact(retry, method, options.timeoutMs);
+  }
+
+  private transact(message: Core.OutgoingRequestMessage, method: string, timeoutMs: number | undefined): Promise<SipResponse> {
     return new Promise<SipResponse>((resolve, reject) => {
       let done = false;
       const finish = (branch: string | undefined, outcome: () => void) => {
@@ -149,7 +182,7 @@ export class SipEndpoint {
         if (branch !== undefined) this.transactions.delete(branch);
         outcome();
       };
-      const timer = setTimeout(() => finish(message.branch, () => reject(new SipRequestTimeout(method))), options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
+      const timer = setTimeout(() => finish(message.branch, () => reject(new SipRequestTimeout(method))), timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
       const user: Core.ClientTransactionUser = {
         loggerFactory: this.loggerFactory,
         receiveResponse: (response) => {
@@ -162,7 +195,7 @@ export class SipEndpoint {
             finish(message.branch, () => reject(error));
             return;
           }
-          finish(message.branch, () => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response }));
+          finish(message.branch, () => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response, cseq: message.cseq }));
         },
         onRequestTimeout: () => finish(message.branch, () => reject(new SipRequestTimeout(method))),
         onTransportError: (error) => finish(message.branch, () => reject(error)),
@@ -210,7 +243,7 @@ export class SipEndpoint {
             finish(() => reject(error));
             return;
           }
-          finish(() => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response, request: message }));
+          finish(() => resolve({ status, reason: response.reasonPhrase ?? '', raw, message: response, cseq: message.cseq, request: message }));
         },
         onRequestTimeout: () => finish(() => reject(new SipRequestTimeout('INVITE'))),
         onTransportError: (error) => finish(() => reject(error)),

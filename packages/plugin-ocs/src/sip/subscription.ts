@@ -76,6 +76,8 @@ export class Subscriptions {
       body: spec.body,
       timeoutMs,
     });
+    // An answered challenge used the next CSeq of the dialog.
+    dialog.cseq = Math.max(dialog.cseq, response.cseq);
     if (response.status < 200 || response.status >= 300) {
       this.dialogs.delete(dialog.callId);
       clearTimeout(dialog.timer);
