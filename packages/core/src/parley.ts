@@ -27,7 +27,7 @@ import { discoverPlugins, provideCoreTo } from './plugins/discovery.js';
 import { FaultTracker } from './plugins/fault-tracker.js';
 import { PluginRegistry, type PluginInfo, type ProtocolDescriptor } from './plugins/registry.js';
 import type { ConnectionContext, FeaturePlugin, ParleyPlugin, PluginApi, ProtocolPlugin, RosterEntry } from './plugins/contract.js';
-import { OFFLINE, type Presence } from './presence/presence.js';
+import type { Presence } from './presence/presence.js';
 import { EncryptedFileSecretStore } from './secrets/encrypted-file-store.js';
 import { KeyringSecretStore } from './secrets/keyring-store.js';
 import type { PassphraseProvider, SecretStore } from './secrets/secret-store.js';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MessageError, type ConnectionContext, type OutgoingMessage, type TypingState } from '@parley/core';
-import { fromHtml, textToHtml } from './html.js';
+import { fromHtml } from './html.js';
 import type { IncomingRequest, SipEndpoint, SipResponse } from './sip/endpoint.js';
 import { SipRequestTimeout } from './sip/endpoint.js';
 import { headerValue, headerValues, type RawMessage } from './sip/headers.js';

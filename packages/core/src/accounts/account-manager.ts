@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, PluginError, ParleyError, SecretStoreError } from '../errors/ParleyError.js';
+import { ConfigError, ParleyError, SecretStoreError } from '../errors/ParleyError.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { validateSettings, missingRequired } from '../options/validate.js';
 import type { ParleyEvents } from '../events/events.js';
@@ -341,9 +341,5 @@ export class AccountManager {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.runtimes.values()].map((r) => r.disconnect().catch(() => {})));
-  }
-
-  pluginFailed(protocol: string, error: PluginError): void {
-    this.deps.log.error(error.message, { protocol });
   }
 }

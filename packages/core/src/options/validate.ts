@@ -91,7 +91,7 @@ export function validateSettings(schema: OptionSchema, raw: Readonly<Record<stri
 /** Checks that required options have a value, once secrets are known. */
 export function missingRequired(schema: OptionSchema, settings: Settings, secretKeysPresent: ReadonlySet<string>): string[] {
   return Object.entries(schema)
-    .filter(([key, spec]) => spec.required === true)
+    .filter(([, spec]) => spec.required === true)
     .filter(([key, spec]) => (spec.kind === 'secret' ? !secretKeysPresent.has(key) : settings[key] === undefined || settings[key] === ''))
     .map(([key]) => key);
 }

@@ -3,7 +3,7 @@ import { Box, Text, useInput } from 'ink';
 import type { ProtocolDescriptor } from '@parley/core';
 import { editLine, emptyLine, type LineState } from './line-editor.js';
 import { renderWithCursor } from './input-line.js';
-import { USERNAME, accountChangesFrom, formFields, initialValues, newAccountFrom, type FormField } from './account-form-fields.js';
+import { accountChangesFrom, formFields, initialValues, newAccountFrom, type FormField } from './account-form-fields.js';
 import { errorText, type ClientModel } from './model.js';
 
 const ADVANCED = '#advanced';
