@@ -196,19 +196,6 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
 
-    // The roster get goes out the moment the resource is bound, before the
-    // library sends <enable/> (XEP-0198 §3): once stream management is on, a
-    // server keeps a copy of every stanza it sends until we acknowledge it, and
-    // copying a large roster costs Prosody more than building it. The answer is
-    // not counted by either side (§4: counting starts at <enable/>), so a lost
-    // answer only means fetching it again on the next sign-in.
-    let rosterAnswer: Promise<Element | undefined> | undefined;
-    xmpp.once('online', () => {
-      rosterAnswer = this.roster.request();
-      // Handled when awaited below; a sign-in that fails first must not leave it unhandled.
-      rosterAnswer.catch(() => {});
-    });
-
     this.ctx.progress('Connecting', 2, steps);
     const started = xmpp.start();
     if (onResumed !== undefined) started.catch(() => {});
@@ -223,7 +210,7 @@ export class XmppConnection implements ProtocolConnection {
       this.ctx.progress('Fetching the contact list', 4, steps);
       // RFC 6121 §2.2: the roster before the initial presence, so every
       // contact's presence that follows has a buddy to go to.
-      await this.roster.fetch(rosterAnswer);
+      await this.roster.fetch();
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us
