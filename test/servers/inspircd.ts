@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ngircd.js';
+import { accepts, freePort, sleep, stopAndRelease } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export interface InspircdOptions {
@@ -45,20 +44,6 @@ export interface InspircdServer {
   close(): Promise<void>;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function distinctPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
@@ -163,13 +148,8 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
   const stop = async (): Promise<void> => {
     const proc = child;
     if (proc === undefined) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await stopAndRelease(proc, [port, tlsPort]);
     child = undefined;
-    while ((await accepts(port)) || (await accepts(tlsPort))) await sleep(20);
   };
 
   await start();

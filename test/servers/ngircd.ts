@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accepts, freePort, sleep, stopAndRelease } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
+
+export { freePort };
 
 export interface NgircdOptions {
   /** Server name (must contain a dot). */
@@ -31,34 +33,6 @@ export interface NgircdServer {
   close(): Promise<void>;
 }
 
-/** A port nobody listens on right now, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Starts Debian's ngircd in the foreground (`-n`) on two free loopback ports,
@@ -143,14 +117,8 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<NgircdSe
   const stop = async (): Promise<void> => {
     const proc = child;
     if (proc === undefined) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await stopAndRelease(proc, [port, tlsPort]);
     child = undefined;
-    // The ports must be free again before a restart binds them.
-    while ((await accepts(port)) || (await accepts(tlsPort))) await sleep(20);
   };
 
   await start();

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/helpers/wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,16 +47,7 @@ export async function harness(options: Partial<ParleyOptions> = {}): Promise<Har
   };
 }
 
-/** Waits until `check` returns a value other than undefined/false. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor };
 
 /** A bare IRC client on a socket, to see exactly what the server relays. */
 export interface RawClient {

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/helpers/wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,16 +74,7 @@ export async function harness(server: TestProsody, options: Partial<ParleyOption
   };
 }
 
-/** Waits until `check` returns a value other than undefined/false. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor };
 
 /**
  * Another client of the same server, on @xmpp/client directly (the "other
