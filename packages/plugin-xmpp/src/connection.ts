@@ -25,6 +25,8 @@ import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange
 import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
 import { resolveEndpoints, type Endpoint } from './srv.js';
+import { countEveryStanza } from './stanza-count.js';
+import { requestBeforeStreamManagement } from './stream-order.js';
 import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
 
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -189,12 +191,16 @@ export class XmppConnection implements ProtocolConnection {
 
     xmpp.on('error', (error: unknown) => {
       this.lastError = toConnectionError(error);
-      this.ctx.log.debug('XMPP error', { error: this.lastError.message, reason: this.lastError.reason });
+      this.ctx.log.debug('XMPP error', { error: this.lastError.message, reason: this.lastError.reason, ...(this.lastError.serverText === undefined ? {} : { serverText: this.lastError.serverText }) });
     });
+    countEveryStanza(xmpp, internals.streamManagement);
     xmpp.on('stanza', (stanza: Element) => this.route(stanza));
     xmpp.on('disconnect', () => this.onDisconnect());
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
+
+    // The roster is asked for at bind time, ahead of stream management (see stream-order.ts).
+    const first = requestBeforeStreamManagement(xmpp, () => this.roster.request());
 
     this.ctx.progress('Connecting', 2, steps);
     const started = xmpp.start();
@@ -210,7 +216,8 @@ export class XmppConnection implements ProtocolConnection {
       this.ctx.progress('Fetching the contact list', 4, steps);
       // RFC 6121 §2.2: the roster before the initial presence, so every
       // contact's presence that follows has a buddy to go to.
-      await this.roster.fetch();
+      await this.roster.fetch(first.answer());
+      await first.negotiated();
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us

@@ -69,8 +69,14 @@ export class Roster {
     for (const item of items) this.items.set(item.jid, item);
   }
 
-  async fetch(): Promise<void> {
-    const query = await this.session.iqGet(xml('query', { xmlns: NS_ROSTER }));
+  /** Sends the roster get (RFC 6121 §2.1.3); `fetch` applies its answer. */
+  request(): Promise<Element | undefined> {
+    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER }));
+  }
+
+  /** Replaces the items with the server's roster, from `pending` when the get was already sent. */
+  async fetch(pending: Promise<Element | undefined> = this.request()): Promise<void> {
+    const query = await pending;
     this.items.clear();
     const entries: RosterEntry[] = [];
     for (const el of query?.getChildren('item') ?? []) {

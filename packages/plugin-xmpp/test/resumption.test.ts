@@ -3,13 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { harness, waitFor } from './helpers.js';
 
+/** Bytes through the relay in the order it passed them on, each with the side that wrote it. */
+type Transcript = Array<{ from: 'client' | 'server'; text: string }>;
+
 /** A TCP relay in front of the server whose connections the test can cut (a dropped link). */
-async function relay(target: { host: string; port: number }): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+async function relay(target: { host: string; port: number }): Promise<{ port: number; transcript: Transcript; cut(): void; close(): Promise<void> }> {
   const pairs = new Set<[Socket, Socket]>();
+  const transcript: Transcript = [];
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
+    client.on('data', (data: Buffer) => transcript.push({ from: 'client', text: data.toString('utf8') }));
+    upstream.on('data', (data: Buffer) => transcript.push({ from: 'server', text: data.toString('utf8') }));
     client.pipe(upstream).pipe(client);
     const drop = () => {
       client.destroy();
@@ -24,6 +30,7 @@ async function relay(target: { host: string; port: number }): Promise<{ port: nu
   if (address === null || typeof address === 'string') throw new Error('no port');
   return {
     port: address.port,
+    transcript,
     cut() {
       for (const [a, b] of pairs) {
         a.destroy();
@@ -103,6 +110,66 @@ describe('XEP-0198 stream resumption across reconnects', () => {
       expect(h.parley.accounts.status(alice).state).toBe('online');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('XEP-0198 and the roster at sign-in', () => {
+  const CONTACTS = 400;
+  let server: TestProsody;
+  beforeAll(async () => {
+    // Unencrypted, so the relay can read the stream; a roster large enough to span many reads.
+    server = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' }, requireEncryption: false });
+    await server.stop();
+    server.writeRoster(
+      'alice',
+      Array.from({ length: CONTACTS }, (_, i) => ({ jid: `contact${i}@example.net`, name: `Contact ${i}`, groups: [`Group ${i % 7}`], subscription: 'none' as const })),
+    );
+    await server.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('has the whole roster before enabling stream management, so the server keeps no resend copy of it, and the counters still agree', async () => {
+    const link = await relay(server);
+    const h = await harness(server);
+    try {
+      const alice = await h.account('alice', 'alice-pw', { port: link.port, security: 'plain', resource: 'order' });
+      const bob = await h.account('bob', 'bob-pw', { resource: 'order' });
+      await Promise.all([h.parley.accounts.connect(alice), h.parley.accounts.connect(bob)]);
+      expect(h.parley.buddies.find(alice, 'contact399@example.net')?.contact.group).toBe('Group 0');
+
+      // In the order the relay passed the bytes on: roster get, the complete answer, then <enable/>, then the initial presence.
+      const at = (from: 'client' | 'server', pattern: RegExp): number => link.transcript.findIndex((c) => c.from === from && pattern.test(c.text));
+      const rosterGet = at('client', /<query xmlns="jabber:iq:roster"/);
+      const lastItem = at('server', /contact399@example\.net/);
+      const enable = at('client', /<enable xmlns="urn:xmpp:sm:3"/);
+      const enabled = at('server', /<enabled /);
+      const presence = at('client', /<presence/);
+      expect(rosterGet).toBeGreaterThan(-1);
+      expect([rosterGet, lastItem, enable, enabled, presence]).toEqual([...[rosterGet, lastItem, enable, enabled, presence]].sort((a, b) => a - b));
+      expect(new Set([rosterGet, lastItem, enable, enabled, presence]).size).toBe(5);
+
+      // Traffic after <enabled/> makes both sides request and check acknowledgements:
+      // a miscount ends the stream with an error from the server.
+      for (let i = 0; i < 5; i++) await h.parley.conversations.sendIm(bob, 'alice@localhost', `counted ${i}`);
+      await waitFor(() => h.messages.filter((m) => m.accountId === alice && m.text.startsWith('counted ')).length === 5, 'alice gets all five');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(link.transcript.some((c) => c.from === 'server' && c.text.includes('<stream:error'))).toBe(false);
+      expect(link.transcript.some((c) => c.from === 'client' && /<a xmlns="urn:xmpp:sm:3"/.test(c.text))).toBe(true);
+
+      // And a dropped link resumes the same session (§5), which the server allows only when the counts match.
+      link.cut();
+      await waitFor(() => h.parley.accounts.status(alice).state !== 'online', 'alice notices the drop');
+      await waitFor(() => h.parley.accounts.status(alice).state === 'online', 'alice is back');
+      expect(h.logs.some((r) => r.message === 'Resumed the previous session (XEP-0198)')).toBe(true);
+      expect(h.parley.buddies.find(alice, 'contact0@example.net')?.contact.group).toBe('Group 0');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.messages.filter((m) => m.accountId === alice && m.text.startsWith('counted '))).toHaveLength(5);
+    } finally {
+      await h.close();
+      await link.close();
     }
   });
 });
