@@ -161,7 +161,7 @@ export class Parley {
     this.commands = new CommandRegistry();
     this.registry = container.resolve<PluginRegistry>(PluginRegistry);
     this.state = new StateStore(this.paths.data);
-    this.buddyList = new BuddyList(this.paths.data);
+    this.buddyList = new BuddyList(this.paths.data, (error) => this.log.warn('Could not save the buddy list', { error: error instanceof Error ? error.message : String(error) }));
     this.buddyList.setChangeListener(() => this.emitter.emit('buddyListChanged'));
     this.history = container.isRegistered(TOKENS.HistoryStore, true) ? container.resolve<HistoryStore>(TOKENS.HistoryStore) : undefined;
     historyErrors.emit = (error) => this.emitter.emit('historyError', error);
@@ -675,7 +675,7 @@ export class Parley {
     for (const dispose of this.featureDisposers.values()) dispose();
     this.featureDisposers.clear();
     this.state.flush();
-    this.buddyList.save();
+    await this.buddyList.save();
     await this.history?.close();
   }
 }

@@ -7,13 +7,13 @@ import { BuddyList } from './buddy-list.js';
 const dir = () => mkdtempSync(join(tmpdir(), 'parley-buddies-'));
 
 describe('BuddyList', () => {
-  it('syncs a roster: adds, updates, removes, and persists', () => {
+  it('syncs a roster: adds, updates, removes, and persists', async () => {
     const home = dir();
     const list = new BuddyList(home);
     list.sync('a1', [{ name: 'bob', groups: ['Work'] }, { name: 'carol', alias: 'Carol', groups: ['Friends'] }]);
     list.sync('a1', [{ name: 'BOB', alias: 'Bobby', groups: ['Work'] }]);
     expect(list.contactList().map((c) => [c.displayName, c.group])).toEqual([['Bobby', 'Work']]);
-    list.save();
+    await list.save();
     const reloaded = new BuddyList(home);
     expect(reloaded.contactList().map((c) => c.displayName)).toEqual(['Bobby']);
     expect(reloaded.find('a1', 'bob')?.buddy.presence.status).toBe('offline');

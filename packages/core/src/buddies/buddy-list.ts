@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors/ParleyError.js';
 import { OFFLINE, availabilityRank, mostAvailable, type Presence } from '../presence/presence.js';
-import { readJsonFile, writeJsonFile } from '../storage/json-file.js';
+import { CoalescedJsonFile, readJsonFile } from '../storage/json-file.js';
 import type { RosterEntry } from '../plugins/contract.js';
 import { newId } from '../util/ids.js';
 
@@ -66,19 +66,23 @@ function validate(value: unknown): StoredFile {
  * state and is not persisted; the structure is, on every change.
  */
 export class BuddyList {
-  private readonly path: string | undefined;
+  private readonly file: CoalescedJsonFile | undefined;
   private groups: string[] = [];
   private readonly contacts = new Map<string, Contact>();
   /** (account, lower-cased name) → where the buddy is: rosters run to thousands. */
   private readonly index = new Map<string, { contact: Contact; buddy: Buddy }>();
   private chats: SavedChat[] = [];
   private onChange: () => void = () => {};
-  private saveTimer: NodeJS.Timeout | undefined;
 
-  constructor(dataDir: string | undefined) {
-    this.path = dataDir === undefined ? undefined : join(dataDir, 'buddies.json');
-    if (this.path === undefined) return;
-    const stored = readJsonFile<StoredFile | undefined>(this.path, undefined, validate);
+  /** `onSaveError`: a background write failed (the list stays in memory and is written again on the next change). */
+  constructor(dataDir: string | undefined, onSaveError: (error: unknown) => void = () => {}) {
+    if (dataDir === undefined) return;
+    const path = join(dataDir, 'buddies.json');
+    // Coalesced over half a second: a roster of thousands arriving as single
+    // pushes, or several accounts signing in at start, cost one write, and it
+    // comes after a sign-in rather than in the middle of one.
+    this.file = new CoalescedJsonFile(path, () => this.stored(), onSaveError, 500);
+    const stored = readJsonFile<StoredFile | undefined>(path, undefined, validate);
     if (stored === undefined) return;
     this.groups = [...stored.groups];
     for (const c of stored.contacts) {
@@ -101,29 +105,27 @@ export class BuddyList {
   }
 
   private changed(): void {
-    // Writes are coalesced: a roster of thousands arriving as single pushes costs one write.
-    if (this.path !== undefined) this.saveTimer ??= setTimeout(() => this.save(), 50);
+    this.file?.schedule();
     this.onChange();
   }
 
-  /** Writes the list now if a change is pending (at shutdown). */
-  save(): void {
-    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    if (this.path !== undefined) {
-      const file: StoredFile = {
-        version: 1,
-        groups: this.groups,
-        contacts: [...this.contacts.values()].map((c) => ({
-          id: c.id,
-          ...(c.alias === undefined ? {} : { alias: c.alias }),
-          group: c.group,
-          buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }) })),
-        })),
-        chats: this.chats,
-      };
-      writeJsonFile(this.path, file);
-    }
+  /** Writes the list now (at shutdown). */
+  async save(): Promise<void> {
+    await this.file?.flush();
+  }
+
+  private stored(): StoredFile {
+    return {
+      version: 1,
+      groups: this.groups,
+      contacts: [...this.contacts.values()].map((c) => ({
+        id: c.id,
+        ...(c.alias === undefined ? {} : { alias: c.alias }),
+        group: c.group,
+        buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }) })),
+      })),
+      chats: this.chats,
+    };
   }
 
   groupNames(): readonly string[] {
@@ -170,12 +172,16 @@ export class BuddyList {
   /** Adds or updates a buddy; returns true when something changed. */
   private upsertQuiet(accountId: string, entry: RosterEntry): boolean {
     const group = entry.groups?.[0] ?? DEFAULT_GROUP;
-    const found = this.find(accountId, entry.name);
+    // Rosters run to thousands: the key is built once per entry.
+    const key = BuddyList.key(accountId, entry.name);
+    const found = this.index.get(key);
     if (found === undefined) {
       this.ensureGroup(group);
-      const contact: Contact = { id: newId(), group, buddies: [{ accountId, name: entry.name, ...(entry.alias === undefined ? {} : { alias: entry.alias }), presence: OFFLINE }] };
+      const buddy: Buddy = { accountId, name: entry.name, presence: OFFLINE };
+      if (entry.alias !== undefined) buddy.alias = entry.alias;
+      const contact: Contact = { id: newId(), group, buddies: [buddy] };
       this.contacts.set(contact.id, contact);
-      this.indexContact(contact);
+      this.index.set(key, { contact, buddy });
       return true;
     }
     let changed = false;
@@ -212,9 +218,12 @@ export class BuddyList {
   /** Makes the account's buddies exactly `entries` (a full server roster). */
   sync(accountId: string, entries: readonly RosterEntry[]): void {
     let changed = false;
-    const wanted = new Set(entries.map((e) => e.name.toLowerCase()));
-    for (const buddy of this.buddiesOf(accountId)) {
-      if (!wanted.has(buddy.name.toLowerCase())) changed = this.removeQuiet(accountId, buddy.name) || changed;
+    const current = this.buddiesOf(accountId);
+    if (current.length > 0) {
+      const wanted = new Set(entries.map((e) => e.name.toLowerCase()));
+      for (const buddy of current) {
+        if (!wanted.has(buddy.name.toLowerCase())) changed = this.removeQuiet(accountId, buddy.name) || changed;
+      }
     }
     for (const entry of entries) changed = this.upsertQuiet(accountId, entry) || changed;
     if (changed) this.changed();

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync, copyFileSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors/ParleyError.js';
 
@@ -29,11 +30,15 @@ export function readJsonFile<T>(path: string, fallback: T, validate: (value: unk
   }
 }
 
+function serialize(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 /** Writes atomically (temp file, fsync, rename): a crash leaves the old or the new file, never half of one. */
 export function writeJsonFile(path: string, value: unknown, mode = 0o600): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode });
+  writeFileSync(temp, serialize(value), { mode });
   const fd = openSync(temp, 'r');
   try {
     fsyncSync(fd);
@@ -41,4 +46,64 @@ export function writeJsonFile(path: string, value: unknown, mode = 0o600): void 
     closeSync(fd);
   }
   renameSync(temp, path);
+}
+
+/**
+ * A JSON file rewritten after changes, in the background: changes within
+ * `delayMs` cost one write, and the write, its fsync and the rename run off
+ * the event loop (an fsync can take long on a slow disk, and the file may be
+ * large: a buddy list of thousands). Writes run one at a time, each atomic
+ * like writeJsonFile. `flush()` (at shutdown) writes the latest state once
+ * the write in flight, if any, has finished.
+ */
+export class CoalescedJsonFile {
+  private timer: NodeJS.Timeout | undefined;
+  private writes = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly snapshot: () => unknown,
+    private readonly onError: (error: unknown) => void,
+    private readonly delayMs = 50,
+    private readonly mode = 0o600,
+  ) {}
+
+  /** A change happened: write within `delayMs`. */
+  schedule(): void {
+    this.timer ??= setTimeout(() => this.writeInBackground(), this.delayMs);
+  }
+
+  /** Writes the latest state now, after the background write in flight (which would otherwise land over it). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.queue;
+    writeJsonFile(this.path, this.snapshot(), this.mode);
+  }
+
+  private writeInBackground(): void {
+    this.timer = undefined;
+    // The state as it is now, serialized before anything can change it.
+    const text = serialize(this.snapshot());
+    const temp = `${this.path}.${process.pid}.${++this.writes}.tmp`;
+    this.queue = this.queue.then(() => this.write(text, temp)).catch(this.onError);
+  }
+
+  private async write(text: string, temp: string): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const file = await open(temp, 'w', this.mode);
+    try {
+      try {
+        await file.writeFile(text);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, this.path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
 }
