@@ -24,16 +24,16 @@ export function parseItem(item: Element): RosterItem | undefined {
   const address = parseAddress(item.attrs.jid as string | undefined);
   if (address === undefined || address.resource !== '') return undefined;
   const sub = String(item.attrs.subscription ?? 'none');
-  const groups = new Set<string>();
+  const groups: string[] = [];
   for (const group of item.getChildren('group')) {
     const name = group.text().trim();
-    if (name !== '') groups.add(name);
+    if (name !== '' && !groups.includes(name)) groups.push(name);
   }
   const name = typeof item.attrs.name === 'string' && item.attrs.name.trim() !== '' ? item.attrs.name : undefined;
   return {
     jid: address.bare,
     name,
-    groups: [...groups],
+    groups,
     subscription: (SUBSCRIPTIONS.has(sub) ? sub : 'none') as Subscription,
     ask: item.attrs.ask === 'subscribe',
   };
@@ -76,7 +76,13 @@ export class Roster {
 
   /** Replaces the items with the server's roster, from `pending` when the get was already sent. */
   async fetch(pending: Promise<Element | undefined> = this.request()): Promise<void> {
-    const query = await pending;
+    const entries = this.replaceItems(await pending);
+    // The answer's XML is garbage by now: building a buddy list of thousands
+    // does not have to carry the tree through its garbage collections.
+    this.session.ctx.buddies.sync(entries);
+  }
+
+  private replaceItems(query: Element | undefined): RosterEntry[] {
     this.items.clear();
     const entries: RosterEntry[] = [];
     for (const el of query?.getChildren('item') ?? []) {
@@ -89,7 +95,7 @@ export class Roster {
       this.items.set(item.jid, item);
       entries.push(toEntry(item));
     }
-    this.session.ctx.buddies.sync(entries);
+    return entries;
   }
 
   /**

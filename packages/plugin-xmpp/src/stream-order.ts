@@ -6,7 +6,7 @@ const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 const NS_SM = 'urn:xmpp:sm:3';
 
 export interface FirstRequest {
-  /** The answer to the request sent at bind time; undefined when the stream never bound (a resumed session). */
+  /** The answer to the request sent at bind time, handed over once; undefined when the stream never bound (a resumed session). */
   answer(): Promise<Element | undefined> | undefined;
   /**
    * Settles once stream management is negotiated (or refused, or never
@@ -37,6 +37,8 @@ export interface FirstRequest {
 export function requestBeforeStreamManagement(xmpp: Client, request: () => Promise<Element | undefined>): FirstRequest {
   let smOffered = false;
   let answer: Promise<Element | undefined> | undefined;
+  // Whether the answer is in, without holding on to it (a large roster's XML).
+  let answered: Promise<void> | undefined;
   let negotiated: Promise<void> = Promise.resolve();
 
   // Features arrive before the library binds the resource; remember whether they offer stream management.
@@ -50,17 +52,24 @@ export function requestBeforeStreamManagement(xmpp: Client, request: () => Promi
   xmpp.once('online', () => {
     if (smOffered) negotiated = negotiation(xmpp);
     answer = request();
-    // The caller awaits it; a sign-in that fails first must not leave it unhandled.
-    answer.catch(() => {});
+    answered = answer.then(ignore, ignore);
   });
 
   const send = xmpp.send.bind(xmpp);
   xmpp.send = async (element: Element): Promise<void> => {
-    if (answer !== undefined && element.is('enable', NS_SM)) await answer.then(ignore, ignore);
+    if (answered !== undefined && element.is('enable', NS_SM)) await answered;
     return send(element);
   };
 
-  return { answer: () => answer, negotiated: () => negotiated };
+  return {
+    answer() {
+      // Handed over once: the caller owns it from here.
+      const taken = answer;
+      answer = undefined;
+      return taken;
+    },
+    negotiated: () => negotiated,
+  };
 }
 
 function ignore(): void {}
