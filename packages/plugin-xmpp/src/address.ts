@@ -24,11 +24,13 @@ export function parseAddress(value: string | undefined | null): Address | undefi
   const resource = slash === -1 ? '' : value.slice(slash + 1);
   const at = bareText.indexOf('@');
   const local = at === -1 ? '' : bareText.slice(0, at);
-  const domain = (at === -1 ? bareText : bareText.slice(at + 1)).toLowerCase().replace(/\.$/, '');
+  let domain = (at === -1 ? bareText : bareText.slice(at + 1)).toLowerCase();
+  if (domain.endsWith('.')) domain = domain.slice(0, -1);
   if (at !== -1 && (local.length === 0 || LOCAL_FORBIDDEN.test(local))) return undefined;
   if (domain.length === 0 || !DOMAIN.test(domain) || domain.length > 1023) return undefined;
   if (slash !== -1 && resource.length === 0) return undefined;
-  if (Buffer.byteLength(local) > 1023 || Buffer.byteLength(resource) > 1023) return undefined;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: only long parts need counting (rosters run to thousands).
+  if ((local.length > 341 && Buffer.byteLength(local) > 1023) || (resource.length > 341 && Buffer.byteLength(resource) > 1023)) return undefined;
   // Localparts are case-insensitive in practice (nodeprep / UsernameCaseMapped).
   const bare = local === '' ? domain : `${local.toLowerCase()}@${domain}`;
   return { local: local.toLowerCase(), domain, resource, bare, full: resource === '' ? bare : `${bare}/${resource}` };

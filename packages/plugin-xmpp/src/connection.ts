@@ -199,8 +199,13 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
 
-    // The roster is asked for at bind time, ahead of stream management (see stream-order.ts).
-    const first = requestBeforeStreamManagement(xmpp, () => this.roster.request());
+    // The roster is asked for at bind time, ahead of stream management (see
+    // stream-order.ts), and the server's features in the same flight: they
+    // decide about carbons once we are online, without another round trip.
+    const first = requestBeforeStreamManagement(xmpp, () => {
+      void this.disco.info(this.own.domain);
+      return this.roster.request();
+    });
 
     this.ctx.progress('Connecting', 2, steps);
     const started = xmpp.start();

@@ -69,17 +69,19 @@ export class Roster {
     for (const item of items) this.items.set(item.jid, item);
   }
 
-  /** Sends the roster get (RFC 6121 §2.1.3); `fetch` applies its answer. */
-  request(): Promise<Element | undefined> {
-    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER }));
+  /**
+   * Sends the roster get (RFC 6121 §2.1.3) and reads the answer into the
+   * items; `fetch` hands the entries to the buddy list. Nothing keeps the
+   * answer's XML once it is read: building a buddy list of thousands then
+   * does not carry the tree through its garbage collections.
+   */
+  request(): Promise<RosterEntry[]> {
+    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER })).then((query) => this.replaceItems(query));
   }
 
-  /** Replaces the items with the server's roster, from `pending` when the get was already sent. */
-  async fetch(pending: Promise<Element | undefined> = this.request()): Promise<void> {
-    const entries = this.replaceItems(await pending);
-    // The answer's XML is garbage by now: building a buddy list of thousands
-    // does not have to carry the tree through its garbage collections.
-    this.session.ctx.buddies.sync(entries);
+  /** Makes the buddy list the server's roster, from `pending` when the get was already sent. */
+  async fetch(pending: Promise<RosterEntry[]> = this.request()): Promise<void> {
+    this.session.ctx.buddies.sync(await pending);
   }
 
   private replaceItems(query: Element | undefined): RosterEntry[] {

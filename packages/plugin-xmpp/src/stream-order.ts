@@ -5,9 +5,9 @@ const NS_STREAMS = 'http://etherx.jabber.org/streams';
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 const NS_SM = 'urn:xmpp:sm:3';
 
-export interface FirstRequest {
+export interface FirstRequest<T> {
   /** The answer to the request sent at bind time, handed over once; undefined when the stream never bound (a resumed session). */
-  answer(): Promise<Element | undefined> | undefined;
+  answer(): Promise<T> | undefined;
   /**
    * Settles once stream management is negotiated (or refused, or never
    * offered) and the library has reset its counters: only then may stanzas
@@ -34,10 +34,10 @@ export interface FirstRequest {
  * resets its inbound counter a moment after `<enabled/>` is read, and a
  * stanza read in the same chunk would be lost from the count.
  */
-export function requestBeforeStreamManagement(xmpp: Client, request: () => Promise<Element | undefined>): FirstRequest {
+export function requestBeforeStreamManagement<T>(xmpp: Client, request: () => Promise<T>): FirstRequest<T> {
   let smOffered = false;
-  let answer: Promise<Element | undefined> | undefined;
-  // Whether the answer is in, without holding on to it (a large roster's XML).
+  let answer: Promise<T> | undefined;
+  // Whether the answer is in, without holding on to it.
   let answered: Promise<void> | undefined;
   let negotiated: Promise<void> = Promise.resolve();
 

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { xml } from '@xmpp/client';
+import { parseAddress } from './address.js';
+import { parseItem } from './roster.js';
+
+describe('parseAddress', () => {
+  it('reads bare and full JIDs, folding the case of local and domain parts but not of the resource', () => {
+    expect(parseAddress('Alice@Example.ORG/Desk')).toEqual({ local: 'alice', domain: 'example.org', resource: 'Desk', bare: 'alice@example.org', full: 'alice@example.org/Desk' });
+    expect(parseAddress('example.org')).toEqual({ local: '', domain: 'example.org', resource: '', bare: 'example.org', full: 'example.org' });
+    expect(parseAddress('room@conference.example.org/nick/with/slashes')?.resource).toBe('nick/with/slashes');
+    expect(parseAddress('[::1]')?.domain).toBe('[::1]');
+  });
+
+  it('drops the trailing dot of a fully qualified domain', () => {
+    expect(parseAddress('bob@example.org.')?.bare).toBe('bob@example.org');
+  });
+
+  it('refuses what is not a JID', () => {
+    for (const bad of [undefined, null, '', '@example.org', 'bob@', 'bob@example.org/', 'b"ob@example.org', 'b<b@example.org', 'a b@example.org', 'bob@exa mple.org', 'bob@exa<mple.org', '/resource']) {
+      expect(parseAddress(bad as string)).toBeUndefined();
+    }
+    expect(parseAddress(42 as unknown as string)).toBeUndefined();
+  });
+
+  it('limits parts by their UTF-8 size, not their length in characters (RFC 7622 §3)', () => {
+    expect(parseAddress(`${'a'.repeat(1023)}@example.org`)).toBeDefined();
+    expect(parseAddress(`${'a'.repeat(1024)}@example.org`)).toBeUndefined();
+    // 400 characters, 1,200 bytes.
+    expect(parseAddress(`${'€'.repeat(400)}@example.org`)).toBeUndefined();
+    expect(parseAddress(`${'€'.repeat(341)}@example.org`)).toBeDefined();
+    expect(parseAddress(`bob@example.org/${'€'.repeat(400)}`)).toBeUndefined();
+    expect(parseAddress(`bob@example.org/${'x'.repeat(3100)}`)).toBeUndefined();
+  });
+});
+
+describe('parseItem (roster items, RFC 6121 §2.1.2)', () => {
+  it('reads a contact, its name and groups, dropping empty and repeated groups', () => {
+    const item = parseItem(xml('item', { jid: 'Carol@Example.net', name: 'Carol', subscription: 'both' }, xml('group', {}, 'Friends'), xml('group', {}, ' '), xml('group', {}, 'Friends'), xml('group', {}, 'Work')));
+    expect(item).toEqual({ jid: 'carol@example.net', name: 'Carol', groups: ['Friends', 'Work'], subscription: 'both', ask: false });
+  });
+
+  it('treats a blank name as none, an unknown subscription as none, and keeps a pending request', () => {
+    const item = parseItem(xml('item', { jid: 'dave@example.net', name: '  ', subscription: 'sideways', ask: 'subscribe' }));
+    expect(item).toEqual({ jid: 'dave@example.net', name: undefined, groups: [], subscription: 'none', ask: true });
+  });
+
+  it('skips items whose JID is missing, invalid or a full JID', () => {
+    expect(parseItem(xml('item', {}))).toBeUndefined();
+    expect(parseItem(xml('item', { jid: 'not a jid@' }))).toBeUndefined();
+    expect(parseItem(xml('item', { jid: 'eve@example.net/phone' }))).toBeUndefined();
+  });
+});
