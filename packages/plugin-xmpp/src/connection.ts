@@ -222,7 +222,7 @@ export class XmppConnection implements ProtocolConnection {
       // RFC 6121 §2.2: the roster before the initial presence, so every
       // contact's presence that follows has a buddy to go to.
       await this.roster.fetch(first.answer());
-      await first.negotiated();
+      await withTimeout(first.negotiated(), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not answer the request to enable stream management'));
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us
