@@ -143,12 +143,18 @@ export class IrcConnection implements ProtocolConnection {
       else this.fail(registrationError('432', e.reason));
     });
     client.on('sasl failed', (e) => {
+      // SASL runs before the welcome only: a failure numeric after it answers nothing we asked and
+      // must not end a working session (the library reports it all the same).
+      if (this.registered) {
+        ctx.log.warn('Ignored a SASL failure numeric after registration', { reason: e.reason });
+        return;
+      }
       const error = saslFailure(e);
       if (error !== undefined) this.fail(error);
     });
     client.on('irc error', (e) => {
       if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''), !this.registered && serverPassword !== undefined && serverPassword !== '');
-      else if (e.error === 'password_mismatch') this.fail(registrationError('464', String(e.reason ?? 'Password incorrect')));
+      else if (e.error === 'password_mismatch' && !this.registered) this.fail(registrationError('464', String(e.reason ?? 'Password incorrect')));
       else if (this.registered) ctx.notice(String(e.reason ?? e.error), undefined, true);
     });
     client.on('socket close', (error) => {
