@@ -133,6 +133,9 @@ export class AccountSession {
     }
     const results = await Promise.allSettled(tasks);
     for (const r of results) if (r.status === 'rejected') ctx.log.warn(`${(r.reason as Error).message}`);
+    // The contact list comes in the first NOTIFY, after the SUBSCRIBE's answer: signed in means the list is there.
+    const subscribedToContacts = this.allowed('vnd-microsoft-roaming-contacts') && results[0]?.status === 'fulfilled';
+    if (subscribedToContacts && !(await this.contacts!.whenLoaded())) ctx.log.warn('The server did not send the contact list; the buddy list may be out of date');
   }
 
   async stop(): Promise<void> {

@@ -14,6 +14,9 @@ import { child, children, escapeXml, parseXml, textAt, type XmlElement } from '.
 export const DEFAULT_GROUP_NAME = '~';
 export const DEFAULT_GROUP_LABEL = 'Other Contacts';
 
+/** How long sign-in and list changes wait for the server's first contact list. */
+const LIST_WAIT_MS = 10_000;
+
 export interface OcsContact {
   uri: string;
   name: string;
@@ -43,8 +46,35 @@ export class RoamingContacts {
   readonly contacts = new Map<string, OcsContact>();
   private deltaNum = 0;
   private loaded = false;
+  private markLoaded: () => void = () => undefined;
+  /** Settles when the server's first full list has been applied. */
+  private readonly firstList = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
 
   constructor(private readonly options: RoamingContactsOptions) {}
+
+  /**
+   * Waits for the server's first full list, at most `timeoutMs`. Every change
+   * carries the list's deltaNum ([MS-SIP] 3.7), so none can be made before
+   * the list is known; and a list that arrives after a change would replace it.
+   */
+  async whenLoaded(timeoutMs = LIST_WAIT_MS): Promise<boolean> {
+    if (this.loaded) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.firstList.then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async requireLoaded(): Promise<void> {
+    if (!(await this.whenLoaded())) throw new ContactListError('The server has not sent the contact list yet; try again in a moment');
+  }
 
   static groupLabel(name: string): string {
     return name === DEFAULT_GROUP_NAME ? DEFAULT_GROUP_LABEL : name;
@@ -67,6 +97,7 @@ export class RoamingContacts {
       for (const c of children(doc, 'contact')) this.addContact(c);
       if (Number.isInteger(delta)) this.deltaNum = delta;
       this.loaded = true;
+      this.markLoaded();
       this.options.ctx.buddies.sync([...this.contacts.values()].map((c) => this.entry(c)));
       const now = new Set(this.contacts.keys());
       this.options.onContacts([...now].filter((u) => !before.has(u)), [...before].filter((u) => !now.has(u)));
@@ -140,6 +171,7 @@ export class RoamingContacts {
   // ---- changes made here ---------------------------------------------------
 
   private async soap(method: string, inner: string): Promise<XmlElement | undefined> {
+    const sent = this.deltaNum;
     const content =
       '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>' +
       `<m:${method} xmlns:m="http://schemas.microsoft.com/winrtc/2002/11/sip">${inner}<m:deltaNum>${this.deltaNum}</m:deltaNum></m:${method}>` +
@@ -153,15 +185,21 @@ export class RoamingContacts {
       throw new ContactListError(`The server refused ${method}: ${response.status} ${response.reason}`);
     }
     const type = (headerValue(response.raw, 'Content-Type') ?? '').toLowerCase();
-    if (response.raw.body.trim() === '') return undefined;
-    if (type.startsWith('application/vnd-microsoft-roaming-contacts+xml')) {
-      this.apply(response.raw.body);
-      return undefined;
-    }
     try {
-      return parseXml(response.raw.body);
-    } catch {
-      return undefined;
+      if (response.raw.body.trim() === '') return undefined;
+      if (type.startsWith('application/vnd-microsoft-roaming-contacts+xml')) {
+        this.apply(response.raw.body);
+        return undefined;
+      }
+      try {
+        return parseXml(response.raw.body);
+      } catch {
+        return undefined;
+      }
+    } finally {
+      // Each accepted primitive moves the server's list one on. The new list may already
+      // have arrived in a notification while we waited for the answer: never count twice.
+      this.deltaNum = Math.max(this.deltaNum, sent + 1);
     }
   }
 
@@ -182,7 +220,6 @@ export class RoamingContacts {
       throw new ContactListError(`The server did not say which id the group "${label}" got`);
     }
     this.groups.set(id, label);
-    this.deltaNum++;
     return id;
   }
 
@@ -194,6 +231,7 @@ export class RoamingContacts {
   }
 
   async add(entry: RosterEntry): Promise<void> {
+    await this.requireLoaded();
     const uri = bare(entry.name);
     const ids: number[] = [];
     for (const g of entry.groups?.length ? entry.groups : [DEFAULT_GROUP_LABEL]) ids.push(await this.ensureGroup(g));
@@ -201,6 +239,7 @@ export class RoamingContacts {
   }
 
   async remove(name: string): Promise<void> {
+    await this.requireLoaded();
     const uri = bare(name);
     if (!this.contacts.has(uri)) return;
     await this.soap('deleteContact', `<m:URI>${escapeXml(uri)}</m:URI>`);
@@ -213,6 +252,7 @@ export class RoamingContacts {
    * Parley amounts to.
    */
   async update(entry: RosterEntry): Promise<void> {
+    await this.requireLoaded();
     const uri = bare(entry.name);
     const current = this.contacts.get(uri);
     if (!current) return this.add(entry);

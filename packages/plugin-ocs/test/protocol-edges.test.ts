@@ -125,6 +125,40 @@ describe('protocol edges on a signed-in OCS account', () => {
     expect(bob.logs.some((r) => /Presence publication was out of date/.test(r.message))).toBe(true);
   });
 
+  it('is signed in only once the contact list is there, and a change made at once carries the list\'s deltaNum', async () => {
+    const slow = await ocsServer({ holdContactLists: true });
+    const t = await startParley();
+    running.push(t);
+    const account = await t.parley.accounts.add({
+      protocol: 'ocs',
+      username: 'alice@example.test',
+      settings: { server: `127.0.0.1:${slow.port}`, transport: 'tls', authentication: 'ntlm', login: 'alice' },
+      secrets: { password: 'alice-pw' },
+    });
+    const connected = t.parley.accounts.connect(account.id);
+    // Everything else of the sign-in is done: the three subscriptions answered, and the
+    // roaming-self and provisioning NOTIFYs answered by the client.
+    const subscribed = () => slow.events.filter((e) => e.kind === 'subscribed' && / alice@example\.test/.test(e.detail)).length;
+    const notifiesAnswered = () => slow.events.filter((e) => e.kind === 'response' && e.detail.startsWith('200 NOTIFY')).length;
+    await expect.poll(() => subscribed(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => notifiesAnswered(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    expect(t.parley.accounts.status(account.id).state, 'not signed in while the contact list is held back').not.toBe('online');
+
+    expect(slow.releaseContactList('alice@example.test')).toBe(1);
+    await connected;
+    expect(t.parley.buddies.find(account.id, 'bob@example.test'), 'the list is applied when sign-in completes').toBeDefined();
+    // A new group and a contact in it: two primitives, each answered while the server's
+    // full list arrives in a BENOTIFY; the second must carry the deltaNum the first left.
+    await t.parley.buddies.add(account.id, 'carol@example.test', { group: 'Team' });
+    expect(t.parley.buddies.find(account.id, 'carol@example.test')?.contact.group).toBe('Team');
+    await t.parley.buddies.add(account.id, 'dave@example.test', { group: 'Team' });
+    expect(slow.events.filter((e) => e.kind === 'service').map((e) => e.detail)).toEqual([
+      'addGroup alice@example.test',
+      'setContact alice@example.test',
+      'setContact alice@example.test',
+    ]);
+  });
+
   it('refreshes its subscriptions before the expiry the server granted', async () => {
     const short = await ocsServer({ maxSubscriptionExpires: 3 });
     const alice = await signIn(short, 'alice@example.test');

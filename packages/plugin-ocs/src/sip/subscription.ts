@@ -114,14 +114,16 @@ export class Subscriptions {
     const callId = headerValue(raw, 'Call-ID') ?? '';
     const dialog = this.dialogs.get(callId);
     if (!dialog) return false;
-    if (method === 'NOTIFY') await this.endpoint.respond(request, 200, 'OK');
     dialog.toTag ??= /;\s*tag=([^;]+)/i.exec(headerValue(raw, 'From') ?? '')?.[1];
     const state = (headerValue(raw, 'Subscription-State') ?? '').toLowerCase();
+    // The body is applied before the answer is written: the write is asynchronous, and what
+    // arrives in the meantime (the end of sign-in, a change the user makes) must see it.
     try {
       if (raw.body.length > 0) dialog.onNotify(raw.body, headerValue(raw, 'Content-Type') ?? '', raw);
     } catch (error) {
       this.log.warn(`Ignoring a ${dialog.spec.event} notification we could not read: ${(error as Error).message}`);
     }
+    if (method === 'NOTIFY') await this.endpoint.respond(request, 200, 'OK');
     if (state.startsWith('terminated')) {
       clearTimeout(dialog.timer);
       this.dialogs.delete(callId);

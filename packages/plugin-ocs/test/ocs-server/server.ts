@@ -114,6 +114,8 @@ export interface OcsServer {
   sendRaw(address: string, text: string, options?: { sign?: boolean }): number;
   /** Moves `address`'s publications on a version behind its clients' backs (see OcsServices). */
   bumpPublications(address: string): number;
+  /** Sends the first contact list held back by `services.holdContactLists`; returns how many. */
+  releaseContactList(address: string): number;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -437,6 +439,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       for (const s of sockets) s.destroy();
     },
     bumpPublications: (address) => services.bumpPublications(address),
+    releaseContactList: (address) => services.releaseContactList(address),
     sendRaw(address, text, opts = {}) {
       let sent = 0;
       for (const client of clients) {

@@ -54,6 +54,8 @@ export interface ServiceOptions {
   provisioning?: Record<string, string>;
   /** Longest subscription the server grants, in seconds (OCS may grant less than asked). */
   maxSubscriptionExpires?: number;
+  /** Answer roaming-contacts SUBSCRIBEs but hold the first NOTIFY until `releaseContactList` (a slow server). */
+  holdContactLists?: boolean;
 }
 
 interface Publication {
@@ -113,6 +115,7 @@ export function serializeXml(el: XmlElement, parentNs = ''): string {
 export class OcsServices {
   private readonly state = new Map<string, UserState>();
   private readonly subscriptions = new Set<Subscription>();
+  private heldContactLists: Subscription[] = [];
   /** Forwarded requests by the branch we put on them. */
   private readonly pending = new Map<string, { origin: Peer; method: string }>();
 
@@ -307,7 +310,8 @@ export class OcsServices {
     this.core.event(existing ? 'refreshed' : 'subscribed', `${event}${batched ? ' batched' : ''} ${self} ${resources.join(',')}`);
     switch (event) {
       case 'vnd-microsoft-roaming-contacts':
-        this.notify(sub, { type: 'application/vnd-microsoft-roaming-contacts+xml', content: this.contactList(self) }, false);
+        if (this.options.holdContactLists === true && !existing) this.heldContactLists.push(sub);
+        else this.notify(sub, { type: 'application/vnd-microsoft-roaming-contacts+xml', content: this.contactList(self) }, false);
         break;
       case 'vnd-microsoft-roaming-self':
         this.notify(sub, { type: 'application/vnd-microsoft-roaming-self+xml', content: this.roamingSelf(self) }, false);
@@ -576,6 +580,14 @@ export class OcsServices {
     const s = this.userState(address);
     for (const p of s.publications.values()) p.version++;
     return s.publications.size;
+  }
+
+  /** Sends the held first contact lists of `address`'s subscriptions; returns how many. */
+  releaseContactList(address: string): number {
+    const mine = this.heldContactLists.filter((sub) => sub.to.toLowerCase() === address.toLowerCase());
+    this.heldContactLists = this.heldContactLists.filter((sub) => !mine.includes(sub));
+    for (const sub of mine) this.notify(sub, { type: 'application/vnd-microsoft-roaming-contacts+xml', content: this.contactList(address) }, false);
+    return mine.length;
   }
 
   /** A peer signed off or dropped. */
