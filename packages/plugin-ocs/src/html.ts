@@ -33,15 +33,23 @@ const safeColor = (value: string | undefined) => (value && /^(#[0-9a-f]{3,8}|[a-
 /** Converts an HTML fragment or document to the safe subset and to text. */
 export function fromHtml(html: string): { text: string; formatted: FormattedBody } {
   const source = html.length > 200_000 ? html.slice(0, 200_000) : html;
-  const body = /<body[^>]*>([\s\S]*?)(<\/body>|$)/i.exec(source)?.[1] ?? source;
+  // Every pattern here stops at the next '<': one that could run on past it would rescan the rest
+  // of the text from each '<' of a hostile body ("<a <a <a ..."), quadratic in its length.
+  const body = /<body[^<>]*>([\s\S]*?)(<\/body>|$)/i.exec(source)?.[1] ?? source;
   let out = '';
   let text = '';
   const open: string[] = [];
   let dropping: string | undefined;
-  const re = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>|([^<]+)|</g;
+  const re = /<!--|<(\/?)([a-zA-Z][a-zA-Z0-9]*)(?![a-zA-Z0-9])([^<>]*)>|([^<]+)|</g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(body))) {
-    if (m[0].startsWith('<!--')) continue;
+    if (m[0] === '<!--') {
+      // A comment runs to the first "-->"; one never closed hides the rest.
+      const end = body.indexOf('-->', re.lastIndex);
+      if (end < 0) break;
+      re.lastIndex = end + 3;
+      continue;
+    }
     if (m[4] !== undefined || m[0] === '<') {
       if (dropping) continue;
       const chunk = decodeEntities(m[4] ?? '<').replace(/\r?\n/g, ' ');

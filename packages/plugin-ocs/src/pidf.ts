@@ -4,7 +4,7 @@
  * with SUBSCRIBE/NOTIFY (RFC 3856).
  */
 import type { Presence } from '@parley/core';
-import { escapeXml, parseXml, type XmlElement } from './xml.js';
+import { DocumentError, escapeXml, parseXml, type XmlElement } from './xml.js';
 
 const PIDF_NS = 'urn:ietf:params:xml:ns:pidf';
 
@@ -27,7 +27,7 @@ function walk(el: XmlElement, visit: (el: XmlElement) => void): void {
 /** The presence in a PIDF document; throws for anything that is not PIDF. */
 export function fromPidf(body: string): { entity: string; presence: Presence } {
   const doc = parseXml(body);
-  if (doc.name !== 'presence' || doc.ns !== PIDF_NS) throw new Error(`Not a PIDF document: <${doc.name}> in ${JSON.stringify(doc.ns)}`);
+  if (doc.name !== 'presence' || doc.ns !== PIDF_NS) throw new DocumentError(`Not a PIDF document: <${doc.name}> in ${JSON.stringify(doc.ns)}`);
   let open = false;
   let note: string | undefined;
   const activities: string[] = [];

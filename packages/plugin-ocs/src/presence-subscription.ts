@@ -10,7 +10,7 @@ import type { ConnectionContext, Presence } from '@parley/core';
 import { presenceFromOcs } from './availability.js';
 import { parseMultipart } from './sip/multipart.js';
 import type { Subscriptions } from './sip/subscription.js';
-import { child, children, escapeXml, parseXml, textAt, type XmlElement } from './xml.js';
+import { child, children, DocumentError, escapeXml, parseXml, textAt, type XmlElement } from './xml.js';
 
 const ACCEPT = 'application/msrtc-event-categories+xml, text/xml+msrtc.pidf, application/xpidf+xml, application/pidf+xml, application/rlmi+xml, multipart/related';
 const CATEGORY_LIST =
@@ -126,9 +126,9 @@ export class PresenceWatcher {
   }
 
   private onCategories(doc: XmlElement): void {
-    if (doc.name !== 'categories') throw new Error(`Expected <categories>, got <${doc.name}>`);
+    if (doc.name !== 'categories') throw new DocumentError(`Expected <categories>, got <${doc.name}>`);
     const uri = bare(doc.attrs.uri ?? '');
-    if (!uri.includes('@')) throw new Error('Presence categories without a user');
+    if (!uri.includes('@')) throw new DocumentError('Presence categories without a user');
     let availability: number | undefined;
     let activity: string | undefined;
     let note: string | undefined;

@@ -25,6 +25,14 @@ export class XmlError extends Error {
   }
 }
 
+/** A well-formed document that is not the one expected (another root element, a required part missing). */
+export class DocumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DocumentError';
+  }
+}
+
 export interface XmlLimits {
   maxChars?: number;
   maxDepth?: number;

@@ -2,6 +2,8 @@
  * multipart/related bodies (RFC 2387), as OCS sends batched presence: an
  * RLMI part followed by one part per resource.
  */
+import { DocumentError } from '../xml.js';
+
 export interface BodyPart {
   contentType: string;
   headers: Record<string, string>;
@@ -13,13 +15,13 @@ export function boundaryOf(contentType: string): string | undefined {
   return m ? (m[2] ?? m[3]) : undefined;
 }
 
-/** Splits a multipart body; throws when the boundary is missing or never closed. */
+/** Splits a multipart body; throws DocumentError when the boundary is missing or never closed. */
 export function parseMultipart(contentType: string, body: string, maxParts = 5000): BodyPart[] {
   const boundary = boundaryOf(contentType);
-  if (!boundary) throw new Error('multipart body without a boundary');
+  if (!boundary) throw new DocumentError('multipart body without a boundary');
   const delimiter = `--${boundary}`;
   const pieces = body.split(delimiter);
-  if (pieces.length < 2) throw new Error('multipart body without any part');
+  if (pieces.length < 2) throw new DocumentError('multipart body without any part');
   const parts: BodyPart[] = [];
   let closed = false;
   for (const piece of pieces.slice(1)) {
@@ -27,7 +29,7 @@ export function parseMultipart(contentType: string, body: string, maxParts = 500
       closed = true;
       break;
     }
-    if (parts.length >= maxParts) throw new Error('too many parts');
+    if (parts.length >= maxParts) throw new DocumentError('too many parts');
     const text = piece.replace(/^\r?\n/, '').replace(/\r?\n$/, '');
     const split = /\r?\n\r?\n/.exec(text);
     const head = split ? text.slice(0, split.index) : text;
@@ -39,6 +41,6 @@ export function parseMultipart(contentType: string, body: string, maxParts = 500
     }
     parts.push({ contentType: headers['content-type'] ?? 'text/plain', headers, body: content });
   }
-  if (!closed) throw new Error('multipart body is not closed');
+  if (!closed) throw new DocumentError('multipart body is not closed');
   return parts;
 }

@@ -65,6 +65,28 @@ describe('SipFramer', () => {
     expect(() => new SipFramer({ maxHeaderBytes: 100, maxBodyBytes: 10 }).push(Buffer.from(msg('b'.repeat(11))))).toThrow(FramingError);
   });
 
+  it('a header block of the largest size is accepted however its closing CRLFCRLF is cut', () => {
+    const text = `SIP/2.0 200 OK\r\nX: ${'a'.repeat(236)}\r\n\r\n`;
+    const limits = { maxHeaderBytes: 256, maxBodyBytes: 10 };
+    expect(new SipFramer(limits).push(Buffer.from(text))).toEqual([text]);
+    const framer = new SipFramer(limits);
+    expect(framer.push(Buffer.from(text.slice(0, 257)))).toEqual([]);
+    expect(framer.push(Buffer.from(text.slice(257)))).toEqual([text]);
+  });
+
+  it('messages before a break in the same bytes travel on the error, so none is lost', () => {
+    const good = msg('hi');
+    const error = (() => {
+      try {
+        new SipFramer().push(Buffer.from(`${good}MESSAGE sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n`));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(FramingError);
+    expect((error as FramingError).framed).toEqual([good]);
+  });
+
   it('a too-short Content-Length leaves the rest to fail as the next message', () => {
     const framer = new SipFramer();
     const text = 'MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\nhello';

@@ -5,6 +5,9 @@
  * CRLFs between messages are keep-alives ([MS-SIPRE] 3.4.2, RFC 5626 3.5.1).
  */
 export class FramingError extends Error {
+  /** Complete messages that came before the break in the same bytes: still to be delivered. */
+  framed: string[] = [];
+
   constructor(message: string) {
     super(message);
     this.name = 'FramingError';
@@ -32,10 +35,24 @@ export class SipFramer {
     return this.buffer.length > 0;
   }
 
-  /** Adds bytes; returns the complete messages. Throws FramingError on a broken stream. */
+  /**
+   * Adds bytes; returns the complete messages. Throws FramingError on a
+   * broken stream, carrying the messages framed before the break (`framed`):
+   * what arrived intact must not depend on how the stream was cut.
+   */
   push(chunk: Buffer): string[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     const messages: string[] = [];
+    try {
+      this.frame(messages);
+    } catch (error) {
+      if (error instanceof FramingError) error.framed = messages;
+      throw error;
+    }
+    return messages;
+  }
+
+  private frame(messages: string[]): void {
     for (;;) {
       let start = 0;
       while (start < this.buffer.length && (this.buffer[start] === 0x0d || this.buffer[start] === 0x0a)) start++;
@@ -43,7 +60,8 @@ export class SipFramer {
       if (this.buffer.length === 0) break;
       const end = this.buffer.indexOf(HEADER_END);
       if (end < 0) {
-        if (this.buffer.length > this.limits.maxHeaderBytes) throw new FramingError(`SIP header block larger than ${this.limits.maxHeaderBytes} bytes`);
+        // A block of the largest size may be waiting for the rest of its closing CRLFCRLF.
+        if (this.buffer.length > this.limits.maxHeaderBytes + HEADER_END.length - 1) throw new FramingError(`SIP header block larger than ${this.limits.maxHeaderBytes} bytes`);
         break;
       }
       if (end > this.limits.maxHeaderBytes) throw new FramingError(`SIP header block larger than ${this.limits.maxHeaderBytes} bytes`);
@@ -55,7 +73,6 @@ export class SipFramer {
       messages.push(this.buffer.subarray(0, total).toString('utf8'));
       this.buffer = this.buffer.subarray(total);
     }
-    return messages;
   }
 }
 

@@ -148,7 +148,9 @@ export class StreamTransport implements Transport {
     try {
       messages = this.framer.push(chunk);
     } catch (error) {
-      this.drop(error as FramingError);
+      // What came intact before the break is delivered; then the stream, which cannot be resynchronised, is dropped.
+      if (error instanceof FramingError) this.deliver(error.framed);
+      this.drop(error as Error);
       return;
     }
     clearTimeout(this.partialTimer);
@@ -159,6 +161,10 @@ export class StreamTransport implements Transport {
         this.options.partialMessageTimeoutMs ?? 30_000,
       );
     }
+    this.deliver(messages);
+  }
+
+  private deliver(messages: readonly string[]): void {
     for (const message of messages) {
       if (this._state !== TransportState.Connected) return;
       this.options.trace?.('in', message);
