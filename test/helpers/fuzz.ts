@@ -97,7 +97,7 @@ export async function runFuzz<Ts>(name: string, property: fc.IAsyncProperty<Ts> 
     );
   }
   // One line per target, so a CI log shows how much was tried.
-  console.log(`fuzz: ${name}: ${details.numRuns} inputs, seed ${details.seed}${details.interrupted ? ' (time limit reached)' : ''}`);
+  console.log(`fuzz: ${name}: ${details.numRuns} runs, seed ${details.seed}${details.interrupted ? ' (time limit reached)' : ''}`);
   return { runs: details.numRuns, seed: details.seed };
 }
 

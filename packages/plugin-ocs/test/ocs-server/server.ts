@@ -112,6 +112,8 @@ export interface OcsServer {
    * `sign` adds a valid rspauth first, so the client gets past its signature check.
    */
   sendRaw(address: string, text: string, options?: { sign?: boolean }): number;
+  /** Sends `body` in a NOTIFY on each of `address`'s subscriptions to `event` (hostile-input tests); returns how many. */
+  notifyRaw(address: string, event: string, body: Body): number;
   /** Moves `address`'s publications on a version behind its clients' backs (see OcsServices). */
   bumpPublications(address: string): number;
   /** Sends the first contact list held back by `services.holdContactLists`; returns how many. */
@@ -440,6 +442,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     },
     bumpPublications: (address) => services.bumpPublications(address),
     releaseContactList: (address) => services.releaseContactList(address),
+    notifyRaw: (address, event, body) => services.notifyRaw(address, event, body),
     sendRaw(address, text, opts = {}) {
       let sent = 0;
       for (const client of clients) {

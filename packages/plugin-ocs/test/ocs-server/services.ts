@@ -325,6 +325,17 @@ export class OcsServices {
     }
   }
 
+  /**
+   * Sends `body` in a NOTIFY on every subscription `address` holds to
+   * `event` (hostile-input tests: the client must take it as coming from its
+   * own subscription). Returns how many were sent.
+   */
+  notifyRaw(address: string, event: string, body: Body): number {
+    const subs = [...this.subscriptions].filter((sub) => sub.event === event && sub.to.toLowerCase() === address.toLowerCase());
+    for (const sub of subs) this.notify(sub, body, false);
+    return subs.length;
+  }
+
   private notify(sub: Subscription, body: Body, best: boolean, terminated = false): void {
     const method = best && sub.benotify ? 'BENOTIFY' : 'NOTIFY';
     const lines = [
