@@ -37,7 +37,9 @@ export type Fault =
   /** 503 Service Unavailable problem document. */
   | 'server-error'
   /** The connection is closed before any response. */
-  | 'drop';
+  | 'drop'
+  /** The answer's status, with the text `replaceBody` makes of its JSON body instead (fuzzing). */
+  | { replaceBody(body: unknown): string };
 
 export interface RequestRecord {
   method: string;
@@ -222,6 +224,11 @@ export class XApiServer {
     this.faults.set(endpoint, list);
   }
 
+  /** Faults injected for `endpoint` that no request has met yet. */
+  pendingFaults(endpoint: Endpoint): number {
+    return this.faults.get(endpoint)?.length ?? 0;
+  }
+
   requestsTo(endpoint: Endpoint): RequestRecord[] {
     return this.requests.filter((r) => r.endpoint === endpoint);
   }
@@ -294,6 +301,11 @@ export class XApiServer {
       }
       const { status, body } = this.route(endpoint, userId, pathParam, url.searchParams, rawBody);
       record.status = status;
+      if (typeof fault === 'object') {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...rateHeaders });
+        res.end(fault.replaceBody(body));
+        return;
+      }
       if (fault === 'malformed-json') {
         const text = JSON.stringify(body);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...rateHeaders });
