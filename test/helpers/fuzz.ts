@@ -6,7 +6,8 @@
  * Replay a failure with the seed (and path) it prints:
  *   PARLEY_FUZZ_SEED=<seed> PARLEY_FUZZ_PATH=<path> npx vitest run <file> -t '<name>'
  * Explore new inputs: PARLEY_FUZZ_SEED=random (the seed used is printed);
- * run longer: PARLEY_FUZZ_SCALE=10 (ten times the inputs and the time).
+ * run longer: PARLEY_FUZZ_SCALE=10 (ten times the inputs and the time);
+ * report the first failure as found, without shrinking it: PARLEY_FUZZ_SHRINK=0.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,15 +66,17 @@ export interface FuzzResult {
  */
 export async function runFuzz<Ts>(name: string, property: fc.IAsyncProperty<Ts> | fc.IProperty<Ts>, bounds: FuzzBounds): Promise<FuzzResult> {
   const path = process.env.PARLEY_FUZZ_PATH?.trim();
+  const noShrink = process.env.PARLEY_FUZZ_SHRINK === '0';
   let details = await fc.check(property as fc.IRawProperty<Ts>, {
     seed: fuzzSeed,
     numRuns: Math.round(bounds.runs * scale),
     interruptAfterTimeLimit: Math.round(bounds.timeLimitMs * scale),
     markInterruptAsFailure: false,
+    endOnFailure: noShrink,
     ...(path === undefined || path === '' ? {} : { path }),
     ...(bounds.examples === undefined ? {} : { examples: bounds.examples as Ts[] }),
   });
-  if (details.failed && details.interrupted && details.counterexamplePath !== null) {
+  if (details.failed && details.interrupted && !noShrink && details.counterexamplePath !== null) {
     // The time limit cut the shrinking short: go on from the failure found, with time to shrink it.
     details = await fc.check(property as fc.IRawProperty<Ts>, {
       seed: details.seed,

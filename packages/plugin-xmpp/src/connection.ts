@@ -26,6 +26,7 @@ import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
 import { resolveEndpoints, type Endpoint } from './srv.js';
 import { countEveryStanza } from './stanza-count.js';
+import { skipUnreadableAddresses } from './unreadable-addresses.js';
 import { requestBeforeStreamManagement } from './stream-order.js';
 import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
 
@@ -193,6 +194,7 @@ export class XmppConnection implements ProtocolConnection {
       this.lastError = toConnectionError(error);
       this.ctx.log.debug('XMPP error', { error: this.lastError.message, reason: this.lastError.reason, ...(this.lastError.serverText === undefined ? {} : { serverText: this.lastError.serverText }) });
     });
+    skipUnreadableAddresses(xmpp, internals.streamManagement, this.ctx.log);
     countEveryStanza(xmpp, internals.streamManagement);
     xmpp.on('stanza', (stanza: Element) => this.route(stanza));
     xmpp.on('disconnect', () => this.onDisconnect());
