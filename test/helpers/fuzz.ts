@@ -3,8 +3,8 @@
  * run every time; printed, so any failure replays), a bound on inputs and on
  * time, and a watch on errors that escape to the process.
  *
- * Replay a failure with the seed (and path) it prints:
- *   PARLEY_FUZZ_SEED=<seed> PARLEY_FUZZ_PATH=<path> npx vitest run <file> -t '<name>'
+ * Replay a failure with the command it prints:
+ *   PARLEY_FUZZ_SEED=<seed> PARLEY_FUZZ_PATH=<path> npx vitest run <file> -t '<test title>'
  * Explore new inputs: PARLEY_FUZZ_SEED=random (the seed used is printed);
  * run longer: PARLEY_FUZZ_SCALE=10 (ten times the inputs and the time);
  * report the first failure as found, without shrinking it: PARLEY_FUZZ_SHRINK=0.
@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { expect } from 'vitest';
 
 export { fc };
 
@@ -95,13 +96,21 @@ export async function runFuzz<Ts>(name: string, property: fc.IAsyncProperty<Ts> 
     throw new Error(
       `${name} failed: ${cause.slice(0, 1000)}\n` +
         `seed ${details.seed}, path ${details.counterexamplePath ?? ''}; the counterexample and full report are in ${file}\n` +
-        `Replay: PARLEY_FUZZ_SEED=${details.seed} PARLEY_FUZZ_PATH=${details.counterexamplePath ?? ''} npx vitest run <this file> -t '${name}'\n` +
+        `Replay: PARLEY_FUZZ_SEED=${details.seed} PARLEY_FUZZ_PATH=${details.counterexamplePath ?? ''} ${replayCommand()}\n` +
         report.slice(0, 1500),
     );
   }
   // One line per target, so a CI log shows how much was tried.
   console.log(`fuzz: ${name}: ${details.numRuns} runs, seed ${details.seed}${details.interrupted ? ' (time limit reached)' : ''}`);
   return { runs: details.numRuns, seed: details.seed };
+}
+
+/** The command that runs only the current test (its file, and its title as a pattern). */
+function replayCommand(): string {
+  const { testPath, currentTestName } = expect.getState();
+  const title = (currentTestName ?? '').split(' > ').pop() ?? '';
+  const pattern = title.replace(/ \(seed \d+\)$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return `npx vitest run ${testPath ?? '<file>'} -t '${pattern.replace(/'/g, "'\\''")}'`;
 }
 
 /**
