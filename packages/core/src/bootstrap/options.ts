@@ -1,0 +1,35 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { ReconnectOptions } from '../connection/reconnect-policy.js';
+import type { ParleyPlugin } from '../plugins/contract.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import type { UiOps } from '../ui/ui-ops.js';
+import type { LogSink } from '../util/logger.js';
+
+export interface ParleyOptions {
+  /** One directory for config and data (like PARLEY_HOME); default: XDG directories. */
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  ui?: UiOps;
+  /** Plugin objects to use directly (bundled plugins, tests). */
+  plugins?: readonly ParleyPlugin[];
+  /** Look for installed plugin packages (default true). */
+  discover?: boolean;
+  /** node_modules folders searched for plugins, before the defaults (the application's and the user plugin directory). */
+  pluginDirs?: readonly string[];
+  /** Passphrase of the encrypted secret file; else PARLEY_PASSPHRASE, else the UI is asked. */
+  passphrase?: string;
+  /** "auto" (keyring where a Secret Service answers, else the encrypted file), "keyring", "file", or a store. */
+  secretStore?: 'auto' | 'keyring' | 'file' | SecretStore;
+  /** Extra certificate authorities (PEM) trusted besides the system's. */
+  tls?: { ca?: readonly string[] };
+  reconnect?: Partial<ReconnectOptions>;
+  /** How long a message waits for its account before it is reported failed (default 5 minutes). */
+  sendQueueTimeoutMs?: number;
+  /** false: keep no history (history search then finds nothing). */
+  history?: boolean;
+  /** DNS servers plugins should use for service discovery ("127.0.0.1:5353"); else PARLEY_DNS_SERVERS, else the system's. */
+  dnsServers?: readonly string[];
+  log?: LogSink;
+  /** Register replacements for core services (see TOKENS) before they are resolved. */
+  configure?: (container: DependencyContainer) => void;
+}

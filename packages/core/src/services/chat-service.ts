@@ -1,0 +1,86 @@
+import type { AccountManager } from '../accounts/account-manager.js';
+import type { BuddyList, SavedChat } from '../buddies/buddy-list.js';
+import type { ConversationManager } from '../conversations/conversation-manager.js';
+import type { ConversationView } from '../conversations/conversation.js';
+import { ConversationManagerError } from '../conversations/errors.js';
+import type { Logger } from '../util/logger.js';
+import { requireOnline } from './online.js';
+
+export interface ChatServiceDeps {
+  accounts: AccountManager;
+  conversations: ConversationManager;
+  buddies: BuddyList;
+  log: Logger;
+}
+
+type JoinOptions = { password?: string; nick?: string };
+
+/** Group chats: joining, leaving, topics, saved chats, and rejoining after a reconnect. */
+export class ChatService {
+  /** Kept for the rejoin after a reconnect: a keyed channel or a password-protected room needs it again. */
+  private readonly joinOptions = new Map<string, JoinOptions>();
+
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  readonly join = async (accountRef: string, room: string, options: JoinOptions = {}): Promise<ConversationView> => {
+    const { accounts, conversations } = this.deps;
+    const account = accounts.resolve(accountRef);
+    const connection = requireOnline(accounts, account.id);
+    if (connection.joinChat === undefined) throw new ConversationManagerError('not-supported', `${account.protocol} has no group chats`);
+    await connection.joinChat(room, options);
+    this.joinOptions.set(key(account.id, room), options);
+    return conversations.find(account.id, 'chat', room) ?? conversations.chatJoined(account.id, room);
+  };
+
+  readonly leave = async (conversationId: string): Promise<void> => {
+    const conversation = this.requireChat(conversationId);
+    const connection = this.deps.accounts.connection(conversation.accountId);
+    if (connection?.leaveChat !== undefined) await connection.leaveChat(conversation.name);
+    this.joinOptions.delete(key(conversation.accountId, conversation.name));
+    this.deps.conversations.chatLeft(conversation.accountId, conversation.name);
+  };
+
+  readonly setTopic = async (conversationId: string, topic: string): Promise<void> => {
+    const conversation = this.requireChat(conversationId);
+    const connection = requireOnline(this.deps.accounts, conversation.accountId);
+    if (connection.setTopic === undefined) throw new ConversationManagerError('not-supported', 'This protocol cannot set a topic');
+    await connection.setTopic(conversation.name, topic);
+  };
+
+  readonly saved = (): readonly SavedChat[] => this.deps.buddies.savedChats();
+
+  readonly save = (accountRef: string, room: string, options: { alias?: string; group?: string; autojoin?: boolean } = {}): void => {
+    const chat: SavedChat = { accountId: this.deps.accounts.resolve(accountRef).id, room, group: options.group ?? 'Chats', autojoin: options.autojoin ?? false };
+    if (options.alias !== undefined) chat.alias = options.alias;
+    this.deps.buddies.saveChat(chat);
+  };
+
+  readonly unsave = (accountRef: string, room: string): void => this.deps.buddies.removeChat(this.deps.accounts.resolve(accountRef).id, room);
+
+  /** After a (re)connect: joins again what was joined, and the saved chats marked autojoin. */
+  async rejoin(accountId: string): Promise<void> {
+    const { accounts, conversations, buddies, log } = this.deps;
+    const connection = accounts.connection(accountId);
+    if (connection?.joinChat === undefined) return;
+    const rooms = new Set(conversations.joinedChats(accountId).map((r) => r.toLowerCase()));
+    const toJoin = [...conversations.joinedChats(accountId)];
+    for (const chat of buddies.savedChats()) if (chat.accountId === accountId && chat.autojoin && !rooms.has(chat.room.toLowerCase())) toJoin.push(chat.room);
+    for (const room of toJoin) {
+      try {
+        await connection.joinChat(room, this.joinOptions.get(key(accountId, room)) ?? {});
+      } catch (error) {
+        log.warn('rejoining a chat failed', { room, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+
+  private requireChat(conversationId: string): ConversationView {
+    const conversation = this.deps.conversations.get(conversationId);
+    if (conversation === undefined || conversation.kind !== 'chat') throw new ConversationManagerError('not-a-chat', `${conversationId} is not a group chat`);
+    return conversation;
+  }
+}
+
+function key(accountId: string, room: string): string {
+  return `${accountId}\u0000${room.toLowerCase()}`;
+}
