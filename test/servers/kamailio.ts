@@ -35,6 +35,12 @@ export interface KamailioOptions {
 export interface Kamailio {
   port: number;
   log(): string;
+  /**
+   * Stops the process and starts it again on the same port and script, as an
+   * operator's restart: registrations (kept in memory) and publications are
+   * gone. Resolves once the new process listens.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -175,24 +181,56 @@ export async function startKamailio(options: KamailioOptions): Promise<Kamailio>
   const port = await freeTcpPort();
   const cfg = join(dir, 'kamailio.cfg');
   const dbDir = join(dir, 'db');
-  if (options.presence) {
-    mkdirSync(dbDir);
+  // Fresh tables at every start: Kamailio 5.6's db_text writes presentity rows on exit that it
+  // refuses to read back ("null value not allowed"), so a restart begins with no publications;
+  // clients publish again when they register again.
+  const freshTables = () => {
+    if (!options.presence) return;
+    mkdirSync(dbDir, { recursive: true });
     for (const table of readdirSync(DBTEXT_TABLES)) copyFileSync(join(DBTEXT_TABLES, table), join(dbDir, table));
-  }
+  };
   writeFileSync(cfg, config(port, options, dbDir));
   let output = '';
-  const child: ChildProcess = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  await waitForListening(child, port, 'kamailio', () => output);
+  const launch = async (): Promise<ChildProcess> => {
+    freshTables();
+    const child = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitForListening(child, port, 'kamailio', () => output);
+    return child;
+  };
+  let child = await launch();
   return {
     port,
     log: () => output,
+    restart: async () => {
+      const old = child;
+      const exited = new Promise((r) => (old.exitCode !== null || old.signalCode !== null ? r(undefined) : old.once('exit', r)));
+      await stopChild(old);
+      await exited;
+      await waitForPortFree(port);
+      child = await launch();
+    },
     stop: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once nothing accepts TCP connections on `port` (a stopped server's children may linger a moment). */
+async function waitForPortFree(port: number): Promise<void> {
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (!up) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Resolves once `port` accepts TCP connections; throws with the process output if it exits or takes over 10 s. */

@@ -38,6 +38,8 @@ export interface OcsServerOptions {
   users: OcsUser[];
   tls?: { key: string; cert: string };
   host?: string;
+  /** Listen on this port (default: one the system picks); a restarted server takes its predecessor's. */
+  port?: number;
   realm?: string;
   targetName?: string;
   /** [MS-SIPAE] protocol version announced; 4 makes clients sign the AUTHENTICATE REGISTER. */
@@ -425,7 +427,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
 
   const server: net.Server = options.tls ? tls.createServer({ key: options.tls.key, cert: options.tls.cert }, onConnection) : net.createServer(onConnection);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
   listenPort = port;
 
