@@ -115,6 +115,31 @@ describe('core end to end over the loopback protocol', () => {
     expect(a.parley.conversations.queued(alice.id)).toHaveLength(0);
   });
 
+  it('a message sent the moment the account is back waits behind the queue: the peer gets them in the order written', async () => {
+    const { server, a, b, alice, bob } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    await b.parley.accounts.connect(bob.id);
+    await server.stop();
+    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', 5000, 'reconnecting');
+    for (const text of ['queued 1', 'queued 2', 'queued 3']) await a.parley.conversations.sendIm(alice.id, 'bob', text);
+    // Sent from the status event itself: before the core has begun to send the queue.
+    const live = new Promise<Message | undefined>((resolve, reject) => {
+      const onStatus = (account: { id: string }, status: { state: string }) => {
+        if (account.id !== alice.id || status.state !== 'online') return;
+        a.parley.events.off('accountStatusChanged', onStatus);
+        a.parley.conversations.sendIm(alice.id, 'bob', 'written after the reconnect').then(resolve, reject);
+      };
+      a.parley.events.on('accountStatusChanged', onStatus);
+    });
+    const received: string[] = [];
+    b.parley.events.on('messageReceived', (m) => received.push(m.text));
+    await server.start(server.port);
+    expect((await live)?.delivery).toBe('queued');
+    await until(() => received.length === 4, 10_000, 'all four messages');
+    expect(received).toEqual(['queued 1', 'queued 2', 'queued 3', 'written after the reconnect']);
+    expect(a.parley.conversations.queued(alice.id)).toHaveLength(0);
+  });
+
   it('a queued message is reported failed after the bound, not dropped', async () => {
     const server = await startServer({ alice: 'pw' });
     await server.stop(); // nobody listens on the port

@@ -83,6 +83,8 @@ export class ConversationManager {
   private readonly byKey = new Map<string, Conversation>();
   private readonly byId = new Map<string, Conversation>();
   private readonly queues = new Map<string, Queued[]>();
+  /** Accounts whose queue is being sent: new messages line up behind it, so nothing overtakes. */
+  private readonly flushing = new Set<string>();
   /** Outgoing messages by protocol id, for delivery receipts. */
   private readonly sentByProtocolId = new Map<string, { message: Message; conversation: Conversation }>();
 
@@ -234,10 +236,15 @@ export class ConversationManager {
     const accepted = await this.hooks.sendingMessage.promise(draft);
     if (accepted === null) return undefined;
     const message = guardIdentity(draft, accepted);
-    if (this.router.isOnline(conversation.accountId)) {
+    if (this.router.isOnline(conversation.accountId) && !this.waiting(conversation.accountId)) {
       return this.deliver(conversation, message, true);
     }
     return this.enqueue(conversation, message);
+  }
+
+  /** Messages of this account wait to be sent (or are being sent) from the queue. */
+  private waiting(accountId: string): boolean {
+    return this.flushing.has(accountId) || (this.queues.get(accountId)?.length ?? 0) > 0;
   }
 
   private async enqueue(conversation: Conversation, message: Message): Promise<Message | undefined> {
@@ -297,21 +304,33 @@ export class ConversationManager {
     void this.system(conversation.id, `${error.message}: "${message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text}"`, { error: true });
   }
 
-  /** The account is online: send what waited, in order. */
+  /**
+   * The account is online: send what waited, in order. Messages sent
+   * meanwhile join the end of the queue (see `send`), so a message written
+   * after a reconnect never reaches the peer before one written during the
+   * outage.
+   */
   async flushQueue(accountId: string): Promise<void> {
-    const queue = this.queues.get(accountId);
-    if (queue === undefined) return;
-    this.queues.delete(accountId);
-    for (const item of queue) {
-      clearTimeout(item.timer);
-      if (!this.router.isOnline(accountId)) {
-        // Dropped again while flushing: back in line, in order.
-        const rest = queue.slice(queue.indexOf(item));
-        this.queues.set(accountId, [...rest, ...(this.queues.get(accountId) ?? [])]);
-        for (const r of rest) r.timer.refresh();
-        return;
+    if (this.flushing.has(accountId)) return;
+    this.flushing.add(accountId);
+    try {
+      for (;;) {
+        const queue = this.queues.get(accountId);
+        if (queue === undefined || queue.length === 0) {
+          this.queues.delete(accountId);
+          return;
+        }
+        if (!this.router.isOnline(accountId)) {
+          // Dropped again while flushing: the rest waits, in order, with its full bound again.
+          for (const item of queue) item.timer.refresh();
+          return;
+        }
+        const item = queue.shift()!;
+        clearTimeout(item.timer);
+        await this.deliver(item.conversation, item.message, false);
       }
-      await this.deliver(item.conversation, item.message, false);
+    } finally {
+      this.flushing.delete(accountId);
     }
   }
 
