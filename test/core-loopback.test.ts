@@ -140,6 +140,17 @@ describe('core end to end over the loopback protocol', () => {
     expect(a.parley.conversations.queued(alice.id)).toHaveLength(0);
   });
 
+  it('a message that arrives twice with the same id is shown once; another text under a reused id is shown', async () => {
+    const { server, a, alice } = await setup();
+    await a.parley.accounts.connect(alice.id);
+    const received: string[] = [];
+    a.parley.events.on('messageReceived', (m) => received.push(m.text));
+    const twice = '{"op":"msg","from":"bob","id":"m7","text":"sent again after a lost acknowledgement"}\n';
+    server.sendRaw('alice', twice + twice + '{"op":"msg","from":"bob","id":"m7","text":"a client that reuses ids"}\n{"op":"msg","from":"bob","text":"end"}\n');
+    await until(() => received.includes('end'), 5000, 'the last message');
+    expect(received).toEqual(['sent again after a lost acknowledgement', 'a client that reuses ids', 'end']);
+  });
+
   it('a queued message is reported failed after the bound, not dropped', async () => {
     const server = await startServer({ alice: 'pw' });
     await server.stop(); // nobody listens on the port

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConversationManagerError } from './errors.js';
 import { MessageError, type ParleyError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
@@ -22,6 +23,8 @@ export interface OutboundRouter {
 
 /** Messages kept in memory per conversation; the rest is in history. */
 const SCROLLBACK = 500;
+/** Incoming protocol ids remembered per conversation to drop a message that arrives twice. */
+const RECENT_IDS = 1000;
 
 class Conversation implements ConversationView {
   readonly id: string;
@@ -32,6 +35,25 @@ class Conversation implements ConversationView {
   messages: Message[] = [];
   joined = false;
   unread = 0;
+  /** Recent incoming messages that carried a protocol id, oldest first (see `isRepeat`). */
+  private readonly recentIds = new Set<string>();
+
+  /**
+   * Whether this message arrived already: same protocol id, sender and
+   * text. A sender that cannot tell whether the server got a message (its
+   * acknowledgement was cut off by a restart) sends it again with the same
+   * id, and a server may also hand out as offline a message it delivered.
+   * The text is part of the key because some clients reuse ids.
+   */
+  isRepeat(message: { protocolId?: string; sender: string; text: string; direction: string }): boolean {
+    if (message.protocolId === undefined) return false;
+    const text = createHash('sha256').update(message.text).digest('base64');
+    const key = `${message.direction}\u0000${message.sender}\u0000${message.protocolId}\u0000${text}`;
+    if (this.recentIds.has(key)) return true;
+    this.recentIds.add(key);
+    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
+    return false;
+  }
 
   constructor(
     readonly kind: ConversationKind,
@@ -166,6 +188,10 @@ export class ConversationManager {
     if (incoming.formatted !== undefined) message.formatted = incoming.formatted;
     if (incoming.protocolId !== undefined) message.protocolId = incoming.protocolId;
     if (incoming.fromSelf === true) message.delivery = 'sent';
+    if (conversation.isRepeat(message)) {
+      this.log.debug('dropped a message that arrived twice', { conversation: conversation.name, protocolId: message.protocolId });
+      return;
+    }
     const accepted = await this.hooks.receivingMessage.promise(message);
     if (accepted === null) return;
     const final = await this.write(conversation, guardIdentity(message, accepted));
