@@ -10,6 +10,7 @@ import {
 } from '@parley/core';
 import { client, jid, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { requestAcksWhileBusy } from './ack-requests.js';
 import { parseAddress, type Address } from './address.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
@@ -19,7 +20,7 @@ import { Muc } from './muc.js';
 import { readSettings, type XmppSettings } from './options.js';
 import { startKeepalive } from './ping.js';
 import { PresenceTracker, presenceElement } from './presence.js';
-import { CARRY_OVER_KEY, captureSession, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
+import { CARRY_OVER_KEY, captureSession, messagesToResend, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
 import { NS_ROSTER, Roster, type RosterItem } from './roster.js';
 import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
 import { secretStoreCache } from './scram-cache.js';
@@ -172,8 +173,9 @@ export class XmppConnection implements ProtocolConnection {
       },
     );
     // XEP-0198 §5: a session that dropped may be resumed instead of rebuilt.
+    // Kept in the carry-over until this attempt has resumed the session or sent again what it left
+    // unacknowledged: an attempt that fails before (the server is not back yet) leaves it to the next.
     const saved = this.ctx.carryOver.get<ResumableSession<SessionView>>(CARRY_OVER_KEY);
-    this.ctx.carryOver.delete(CARRY_OVER_KEY);
     let resumed = false;
     // The library marks a resumed stream online without the 'online' event
     // start() waits for (it expects resumption inside one client object).
@@ -196,6 +198,7 @@ export class XmppConnection implements ProtocolConnection {
     });
     skipUnreadableAddresses(xmpp, internals.streamManagement, this.ctx.log);
     countEveryStanza(xmpp, internals.streamManagement);
+    requestAcksWhileBusy(xmpp, internals.streamManagement);
     xmpp.on('stanza', (stanza: Element) => this.route(stanza));
     xmpp.on('disconnect', () => this.onDisconnect());
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
@@ -219,6 +222,7 @@ export class XmppConnection implements ProtocolConnection {
       this.ctx.log.info('Resumed the previous session (XEP-0198)', { unacknowledged: saved.unacknowledged.length });
       this.roster.restore(saved.extra.roster);
       this.presence.restore(saved.extra.presence);
+      this.ctx.carryOver.delete(CARRY_OVER_KEY);
     } else {
       this.ctx.progress('Fetching the contact list', 4, steps);
       // RFC 6121 §2.2: the roster before the initial presence, so every
@@ -230,6 +234,11 @@ export class XmppConnection implements ProtocolConnection {
       // in order, so once it answers, we are available (messages sent to us
       // from now on are delivered, not stored offline) and carbons are on.
       await this.afterOnline();
+      // The previous session could not be resumed: what it left unacknowledged may never have reached the server.
+      if (saved !== undefined) {
+        await this.resend(messagesToResend(saved.unacknowledged, this.own.domain));
+        this.ctx.carryOver.delete(CARRY_OVER_KEY);
+      }
     }
     this.ctx.progress('Online', 5, steps);
     this.state = 'online';
@@ -238,6 +247,12 @@ export class XmppConnection implements ProtocolConnection {
       this.lastError = ConnectionError.network('The server stopped answering pings', { cause: error });
       this.socket?.destroy();
     });
+  }
+
+  private async resend(stanzas: readonly Element[]): Promise<void> {
+    if (stanzas.length === 0) return;
+    this.ctx.log.info('Sending again what the previous session left unacknowledged (XEP-0198 §5)', { messages: stanzas.length });
+    for (const stanza of stanzas) await this.client().send(stanza);
   }
 
   /** Optional extras the server may support; failures only cost the feature. */

@@ -1,4 +1,6 @@
+import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { NS_DELAY } from './delay.js';
 
 /**
  * XEP-0198 stream resumption across the core's connection attempts. Each
@@ -54,4 +56,31 @@ export function primeResumption(sm: StreamManagementState, session: ResumableSes
   sm.outbound = session.outbound;
   sm.outbound_q = [...session.unacknowledged];
   return true;
+}
+
+/**
+ * The one-to-one messages among the stanzas a dropped session left
+ * unacknowledged, to send again on a new session when the old one could not
+ * be resumed (a restarted server has forgotten it).
+ *
+ * §5 leaves it to the client: the server may or may not have handled them,
+ * and without a resend they vanish while the user believes them sent. Each
+ * keeps its id, so a receiver that got the first copy can tell the second
+ * apart, and gets a XEP-0203 delay stamp with the original time. Presence is
+ * sent afresh on the new session anyway; IQs belonged to the old one; room
+ * messages need the room joined again first, and a receipt or chat state
+ * alone has no text to lose.
+ */
+export function messagesToResend(unacknowledged: ResumableSession<unknown>['unacknowledged'], from: string): Element[] {
+  const out: Element[] = [];
+  for (const { stanza, stamp } of unacknowledged) {
+    if (!stanza.is('message')) continue;
+    const type = (stanza.attrs.type as string | undefined) ?? 'normal';
+    if (type !== 'chat' && type !== 'normal') continue;
+    const body = stanza.getChildText('body');
+    if (body === null || body === undefined || body === '') continue;
+    const delay = stanza.getChild('delay', NS_DELAY) === undefined ? [xml('delay', { xmlns: NS_DELAY, from, stamp })] : [];
+    out.push(xml('message', { ...stanza.attrs }, ...stanza.children, ...delay));
+  }
+  return out;
 }

@@ -7,16 +7,29 @@ import { harness, waitFor } from './helpers.js';
 type Transcript = Array<{ from: 'client' | 'server'; text: string }>;
 
 /** A TCP relay in front of the server whose connections the test can cut (a dropped link). */
-async function relay(target: { host: string; port: number }): Promise<{ port: number; transcript: Transcript; cut(): void; close(): Promise<void> }> {
-  const pairs = new Set<[Socket, Socket]>();
+async function relay(target: { host: string; port: number }): Promise<{
+  port: number;
+  transcript: Transcript;
+  cut(): void;
+  /** From now on, the open connections lose what `side` writes (the link dies one way, unnoticed). */
+  swallow(side: 'client' | 'server'): void;
+  close(): Promise<void>;
+}> {
+  type Pair = { client: Socket; upstream: Socket; swallow: { client: boolean; server: boolean } };
+  const pairs = new Set<Pair>();
   const transcript: Transcript = [];
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const pair: [Socket, Socket] = [client, upstream];
+    const pair: Pair = { client, upstream, swallow: { client: false, server: false } };
     pairs.add(pair);
-    client.on('data', (data: Buffer) => transcript.push({ from: 'client', text: data.toString('utf8') }));
-    upstream.on('data', (data: Buffer) => transcript.push({ from: 'server', text: data.toString('utf8') }));
-    client.pipe(upstream).pipe(client);
+    client.on('data', (data: Buffer) => {
+      transcript.push({ from: 'client', text: data.toString('utf8') });
+      if (!pair.swallow.client) upstream.write(data);
+    });
+    upstream.on('data', (data: Buffer) => {
+      transcript.push({ from: 'server', text: data.toString('utf8') });
+      if (!pair.swallow.server) client.write(data);
+    });
     const drop = () => {
       client.destroy();
       upstream.destroy();
@@ -32,11 +45,14 @@ async function relay(target: { host: string; port: number }): Promise<{ port: nu
     port: address.port,
     transcript,
     cut() {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
       }
       pairs.clear();
+    },
+    swallow(side) {
+      for (const pair of pairs) pair.swallow[side] = true;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -167,6 +183,93 @@ describe('XEP-0198 and the roster at sign-in', () => {
       expect(h.parley.buddies.find(alice, 'contact0@example.net')?.contact.group).toBe('Group 0');
       await new Promise((r) => setTimeout(r, 300));
       expect(h.messages.filter((m) => m.accountId === alice && m.text.startsWith('counted '))).toHaveLength(5);
+    } finally {
+      await h.close();
+      await link.close();
+    }
+  });
+});
+
+describe('XEP-0198 when the server restarts with stanzas unacknowledged', () => {
+  let server: TestProsody;
+  beforeAll(async () => {
+    // Unencrypted, so the relay can pass on or swallow the stream's bytes.
+    server = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' }, requireEncryption: false });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function signedIn(h: Awaited<ReturnType<typeof harness>>, linkPort: number, resource: string) {
+    const alice = await h.account('alice', 'alice-pw', { port: linkPort, security: 'plain', resource });
+    const bob = await h.account('bob', 'bob-pw', { resource });
+    await Promise.all([h.parley.accounts.connect(alice), h.parley.accounts.connect(bob)]);
+    await h.parley.conversations.sendIm(alice, 'bob@localhost', 'before');
+    await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'before'), 'bob gets the first message');
+    return { alice, bob };
+  }
+
+  const resent = (h: Awaited<ReturnType<typeof harness>>) => h.logs.find((r) => r.message.startsWith('Sending again what the previous session left unacknowledged'));
+
+  it('sends a message the server never got again on the new session (§5): it arrives, once', async () => {
+    const link = await relay(server);
+    const h = await harness(server);
+    try {
+      const { alice, bob } = await signedIn(h, link.port, 'never-got');
+      link.swallow('client');
+      const sent = await h.parley.conversations.sendIm(alice, 'bob@localhost', 'written into a dead link');
+      expect(sent?.delivery).toBe('sent');
+      await server.restart();
+      await waitFor(() => h.parley.accounts.status(alice).state === 'online' && h.parley.accounts.status(bob).state === 'online', 'both are back');
+      await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'written into a dead link'), 'bob gets the message');
+      expect(resent(h)).toBeDefined();
+      await h.parley.conversations.sendIm(alice, 'bob@localhost', 'after');
+      await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'after'), 'bob gets the next one');
+      // The first message may have been unacknowledged too, and sent again: bob still shows each once.
+      expect(h.messages.filter((m) => m.accountId === bob && m.text === 'written into a dead link')).toHaveLength(1);
+      expect(h.messages.filter((m) => m.accountId === bob && m.text === 'before')).toHaveLength(1);
+    } finally {
+      await h.close();
+      await link.close();
+    }
+  });
+
+  it('asks the server to acknowledge while messages keep going out, so few are ever unacknowledged', async () => {
+    const link = await relay(server);
+    const h = await harness(server);
+    try {
+      const { alice, bob } = await signedIn(h, link.port, 'busy');
+      // A message every 100 ms: more often than the library's own request waits for a pause.
+      for (let i = 0; i < 15; i++) {
+        await h.parley.conversations.sendIm(alice, 'bob@localhost', `busy ${i}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const lastMessage = link.transcript.findLastIndex((c) => c.from === 'client' && c.text.includes('busy 14'));
+      const firstRequest = link.transcript.findIndex((c) => c.from === 'client' && c.text.includes('<r xmlns="urn:xmpp:sm:3"/>'));
+      expect(firstRequest).toBeGreaterThan(-1);
+      expect(firstRequest).toBeLessThan(lastMessage);
+      await waitFor(() => h.messages.filter((m) => m.accountId === bob && m.text.startsWith('busy ')).length === 15, 'bob gets all');
+    } finally {
+      await h.close();
+      await link.close();
+    }
+  });
+
+  it('a message the server did deliver but never acknowledged is sent again and shown once', async () => {
+    const link = await relay(server);
+    const h = await harness(server);
+    try {
+      const { alice, bob } = await signedIn(h, link.port, 'never-acked');
+      link.swallow('server');
+      await h.parley.conversations.sendIm(alice, 'bob@localhost', 'delivered, never acknowledged');
+      await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'delivered, never acknowledged'), 'bob gets the message');
+      await server.restart();
+      await waitFor(() => resent(h), 'alice sends what is unacknowledged again');
+      await waitFor(() => h.parley.accounts.status(alice).state === 'online' && h.parley.accounts.status(bob).state === 'online', 'both are back');
+      // Sent after the copy, on the same stream: once bob has it, the copy has been through too.
+      await h.parley.conversations.sendIm(alice, 'bob@localhost', 'after');
+      await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'after'), 'bob gets the next one');
+      expect(h.messages.filter((m) => m.accountId === bob && m.text === 'delivered, never acknowledged')).toHaveLength(1);
     } finally {
       await h.close();
       await link.close();
