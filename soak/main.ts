@@ -55,12 +55,15 @@ async function soak(rig: Rig, settings: Settings): Promise<ProtocolResult> {
   const offlineMs: number[] = [];
   const afterServerUpMs: number[] = [];
   const notBack: string[] = [];
+  const restartMs: number[] = [];
   exchange.start(settings.intervalMs);
   await sleep(settings.steadyMs);
   for (let round = 1; round <= settings.restarts; round++) {
     const before = availability.map((a) => a.outages.length);
+    const restartBegan = Date.now();
     await rig.restart();
     const serverUp = Date.now();
+    restartMs.push(serverUp - restartBegan);
     const back = await until(() => availability.every((a, i) => a.outages.length > before[i]! && a.online), settings.reconnectBoundMs);
     const parts: string[] = [];
     availability.forEach((a, i) => {
@@ -75,7 +78,7 @@ async function soak(rig: Rig, settings: Settings): Promise<ProtocolResult> {
     });
     if (!back) notBack.push(`restart ${round}: ${parts.join(', ')}`);
     const sent = exchange.directions.map((d) => d.sent).join('/');
-    log(`  ${rig.id} restart ${round}/${settings.restarts}: ${parts.join(', ')} (sent ${sent})`);
+    log(`  ${rig.id} restart ${round}/${settings.restarts}: server down ${((serverUp - restartBegan) / 1000).toFixed(2)} s; ${parts.join(', ')} (sent ${sent})`);
     await sleep(settings.steadyMs);
   }
   exchange.stop();
@@ -92,6 +95,7 @@ async function soak(rig: Rig, settings: Settings): Promise<ProtocolResult> {
     directions: exchange.directions.map((d) => d.counts()),
     offlineMs,
     afterServerUpMs,
+    restartMs,
     notBack,
     dropReasons,
     notices: exchange.notices,

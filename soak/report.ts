@@ -10,6 +10,8 @@ export interface ProtocolResult {
   offlineMs: number[];
   /** The same outages measured from the moment the restarted server accepted connections. */
   afterServerUpMs: number[];
+  /** How long each restart took, from stopping the server to the new one accepting connections. */
+  restartMs: number[];
   /** Restarts after which an account was not back online within the bound. */
   notBack: string[];
   /** Why the accounts said they dropped, with counts. */
@@ -61,6 +63,7 @@ export function protocolTable(result: ProtocolResult): string {
     grid([head, ...result.directions.map(row), row(total(result))]),
     `reconnect, offline time per account and restart (${result.offlineMs.length}): median ${seconds(median(result.offlineMs))}, max ${seconds(Math.max(...result.offlineMs))}` +
       `; after the server was back: median ${seconds(median(result.afterServerUpMs))}, max ${seconds(Math.max(...result.afterServerUpMs))}`,
+    `server restart (stop until it accepts connections again): median ${seconds(median(result.restartMs))}, max ${seconds(Math.max(...result.restartMs))}`,
     `delivery: ${result.delivery}`,
   ];
   const codes = total(result).failureCodes;
