@@ -12,10 +12,11 @@ import {
   type Target,
 } from '@parley/core';
 import { Channels } from './channels.js';
+import { SendConfirmations } from './confirmations.js';
 import { handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
 import { routeIncoming, type ParsedLine } from './incoming.js';
-import { sendMessage as sendLines } from './messages.js';
+import { sendMessage as sendLines, targetName } from './messages.js';
 import { BuddyWatch } from './monitor.js';
 import { identifyWithNickServ } from './nickserv.js';
 import { resolveSettings, type IrcSettings } from './options.js';
@@ -46,6 +47,7 @@ export function sourceFromWelcome(text: string): string | undefined {
 export class IrcConnection implements ProtocolConnection {
   private client: Client | undefined;
   private channels: Channels | undefined;
+  private confirmations: SendConfirmations | undefined;
   private buddyWatch: BuddyWatch | undefined;
   private settings: IrcSettings | undefined;
   private registered = false;
@@ -86,6 +88,10 @@ export class IrcConnection implements ProtocolConnection {
     this.client = client;
     const channels = new Channels(client, ctx, this.keys);
     this.channels = channels;
+    this.confirmations = new SendConfirmations(
+      (token) => client.raw(`PING :${token}`),
+      (a, b) => client.caseCompare(a, b),
+    );
     const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs);
     this.buddyWatch = buddyWatch;
     const directMessages = routeIncoming(client, ctx, { isChannel: (n) => channels.isChannel(n) });
@@ -216,7 +222,11 @@ export class IrcConnection implements ProtocolConnection {
   private onLine(command: string, params: readonly string[]): void {
     if (command === '001' && typeof params[1] === 'string') this.source = sourceFromWelcome(params[1]) ?? this.source;
     if (!this.registered && FATAL_BEFORE_WELCOME.has(command)) this.fail(registrationError(command, params[params.length - 1] ?? ''));
-    if (/^[45]\d\d$/.test(command)) this.channels?.onNumeric(command, params);
+    if (/^[45]\d\d$/.test(command)) {
+      this.channels?.onNumeric(command, params);
+      this.confirmations?.numeric(command, params);
+    }
+    if (command === 'PONG') this.confirmations?.pong(params[params.length - 1]);
   }
 
   private async verifyCertificate(socket: TLSSocket, host: string, code: string): Promise<boolean> {
@@ -268,6 +278,7 @@ export class IrcConnection implements ProtocolConnection {
         : ConnectionError.network(`Cannot reach the server: ${this.socketError.message}`, { cause: this.socketError, protocolDetail: (this.socketError as NodeJS.ErrnoException).code }));
     this.buddyWatch?.stop();
     this.channels?.reset(new IrcError('irc-not-connected', 'The connection closed'));
+    this.confirmations?.closed();
     const pending = this.pendingConnect;
     this.pendingConnect = undefined;
     if (pending !== undefined) {
@@ -298,8 +309,10 @@ export class IrcConnection implements ProtocolConnection {
     return client;
   }
 
+  /** Resolves once the server has handled the message (see SendConfirmations); rejects when it refused it or the link ended first. */
   async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
-    sendLines(this.requireClient(), target, message, this.source || this.nick);
+    const lines = sendLines(this.requireClient(), target, message, this.source || this.nick);
+    await this.confirmations!.confirm(targetName(target), lines);
   }
 
   async setPresence(presence: Presence): Promise<void> {

@@ -27,7 +27,10 @@ export function targetName(target: Target): string {
   return target.kind === 'im' ? target.peer : target.room;
 }
 
-export function sendMessage(client: Client, target: Target, message: OutgoingMessage, source: string): void {
+/** Writes the message's lines; returns how many. */
+export function sendMessage(client: Client, target: Target, message: OutgoingMessage, source: string): number {
   if (!client.connected) throw new IrcError('irc-not-connected', 'Not connected to the IRC server');
-  for (const line of outgoingLines(targetName(target), message.text, message.flags, source)) client.raw(line);
+  const lines = outgoingLines(targetName(target), message.text, message.flags, source);
+  for (const line of lines) client.raw(line);
+  return lines.length;
 }

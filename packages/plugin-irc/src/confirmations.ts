@@ -1,0 +1,122 @@
+import { MessageError } from '@parley/core';
+
+/** Numerics that refuse a PRIVMSG or NOTICE, with its target as the second parameter (RFC 2812 section 5.2). */
+const REFUSALS = new Set([
+  '401', // ERR_NOSUCHNICK
+  '403', // ERR_NOSUCHCHANNEL
+  '404', // ERR_CANNOTSENDTOCHAN
+  '477', // ERR_NEEDREGGEDNICK (common extension)
+  '486', // ERR_NONONREG (common extension)
+  '531', // ERR_CANTSENDTOUSER (common extension)
+]);
+
+/** How long a message may wait for the server's answer before it is reported failed. */
+export const CONFIRM_TIMEOUT_MS = 60_000;
+const TOKEN_PREFIX = 'parley-sent-';
+
+interface Pending {
+  target: string;
+  /** Lines the message took: a refusal comes once per line. */
+  lines: number;
+  refusals: number;
+  /** The PING written after the message's lines; undefined until it is written. */
+  token: number | undefined;
+  settled: boolean;
+  resolve(): void;
+  reject(error: MessageError): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * IRC has no acknowledgements, but a server handles one client's lines in
+ * order: a PING written after a message is answered (PONG) only once the
+ * message was handled, and a refusal (401 no such nick, 404 cannot send)
+ * comes before that PONG. So a message counts as sent when that PONG
+ * arrives, is reported failed with the server's reason when a refusal for
+ * its target comes first, and is reported as possibly lost when the
+ * connection ends before either: never silently gone.
+ *
+ * Messages written in the same tick share one PING.
+ */
+export class SendConfirmations {
+  private readonly pending: Pending[] = [];
+  private nextToken = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly writePing: (token: string) => void,
+    private readonly sameTarget: (a: string, b: string) => boolean,
+    private readonly timeoutMs = CONFIRM_TIMEOUT_MS,
+  ) {}
+
+  /** Call right after writing a message's lines; settles as described above. */
+  confirm(target: string, lines: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const entry: Pending = {
+        target,
+        lines,
+        refusals: 0,
+        token: undefined,
+        settled: false,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.settle(entry, new MessageError('send-timeout', 'Not confirmed: the IRC server did not answer in time; the message may not have arrived')), this.timeoutMs),
+      };
+      this.pending.push(entry);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.ping());
+      }
+    });
+  }
+
+  private ping(): void {
+    this.scheduled = false;
+    const token = ++this.nextToken;
+    for (const entry of this.pending) entry.token ??= token;
+    this.writePing(`${TOKEN_PREFIX}${token}`);
+  }
+
+  /** A PONG: every message written before its PING was handled. Returns whether it answered one of ours. */
+  pong(param: string | undefined): boolean {
+    if (param === undefined || !param.startsWith(TOKEN_PREFIX)) return false;
+    const token = Number(param.slice(TOKEN_PREFIX.length));
+    if (!Number.isInteger(token)) return false;
+    for (const entry of [...this.pending]) if (entry.token !== undefined && entry.token <= token) this.settle(entry);
+    return true;
+  }
+
+  /** A numeric from the server: a refusal goes to the oldest unanswered message to that target. */
+  numeric(command: string, params: readonly string[]): void {
+    if (!REFUSALS.has(command)) return;
+    const target = params[1];
+    if (target === undefined) return;
+    const entry = this.pending.find((e) => e.refusals < e.lines && this.sameTarget(e.target, target));
+    if (entry === undefined) return;
+    entry.refusals++;
+    const reason = params[params.length - 1] ?? '';
+    this.settle(entry, new MessageError('no-route', `Not delivered: ${target}: ${reason || `server error ${command}`}`));
+  }
+
+  /** The connection ended: whatever was not answered may or may not have arrived. */
+  closed(): void {
+    for (const entry of [...this.pending]) {
+      this.settle(entry, new MessageError('send-failed', 'The connection closed before the IRC server confirmed the message: it may not have arrived'));
+    }
+  }
+
+  private settle(entry: Pending, error?: MessageError): void {
+    // A refused message stays listed until its PONG, so its further lines' refusals find it.
+    const done = error === undefined || entry.refusals >= entry.lines || error.code !== 'no-route';
+    if (!entry.settled) {
+      entry.settled = true;
+      if (error === undefined) entry.resolve();
+      else entry.reject(error);
+    }
+    if (done) {
+      clearTimeout(entry.timer);
+      const index = this.pending.indexOf(entry);
+      if (index >= 0) this.pending.splice(index, 1);
+    }
+  }
+}
