@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, MessageError, defineFeaturePlugin, type Message } from '@parley/core';
 import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi, type TestParley } from './helpers/loopback.js';
-import { until, waitForEvent } from './helpers/wait.js';
+import { until, waitFor, waitForEvent } from './helpers/wait.js';
 import { filesContaining } from './helpers/temp.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -113,6 +113,26 @@ describe('core end to end over the loopback protocol', () => {
     const [message] = await received;
     expect(message.sender).toBe('alice');
     expect(a.parley.conversations.queued(alice.id)).toHaveLength(0);
+  });
+
+  it('after a drop the first retry is the quick one, not the backoff a failed attempt waits', async () => {
+    const server = await startServer({ alice: 'pw' });
+    const a = await loopbackParley({ reconnect: { afterDropDelayMs: 50, initialDelayMs: 60_000, jitter: 0 } });
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'pw');
+    await a.parley.accounts.connect(alice.id);
+    const seen: Array<{ at: number; state: string; attempt?: number; nextAttemptAt?: number }> = [];
+    a.parley.events.on('accountStatusChanged', (account, status) => {
+      if (account.id === alice.id) seen.push({ at: Date.now(), ...status });
+    });
+    await server.stop();
+    const waits = async (attempt: number) => {
+      const status = await waitFor(() => seen.find((s) => s.state === 'reconnecting' && s.attempt === attempt), `reconnecting after ${attempt} failed attempts`);
+      return status.nextAttemptAt! - status.at;
+    };
+    expect(await waits(0)).toBeLessThanOrEqual(50);
+    // The quick retry finds the server still down: from then on, the backoff.
+    expect(await waits(1)).toBeGreaterThan(30_000);
   });
 
   it('a message sent the moment the account is back waits behind the queue: the peer gets them in the order written', async () => {

@@ -29,6 +29,7 @@ export interface AccountStatus {
   error?: import('../errors/ConnectionError.js').ConnectionError;
   /** When `reconnecting`: the epoch ms of the next attempt. */
   nextAttemptAt?: number;
+  /** While connecting: which attempt this is; when reconnecting: how many failed in a row (0 right after a drop). */
   attempt?: number;
 }
 

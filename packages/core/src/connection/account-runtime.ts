@@ -166,7 +166,8 @@ export class AccountRuntime {
     const connection = this.connection;
     this.connection = undefined;
     if (connection !== undefined) void this.closeQuietly(connection);
-    this.attempt = 1;
+    // No attempt has failed yet: the policy's quick first retry after a drop.
+    this.attempt = 0;
     this.failed(error);
   }
 

@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 
-const options = { initialDelayMs: 1000, maxDelayMs: 8000, factor: 2, jitter: 0.2, maxAttempts: 10 };
+const options = { afterDropDelayMs: 300, initialDelayMs: 1000, maxDelayMs: 8000, factor: 2, jitter: 0.2, maxAttempts: 10 };
 
 describe('ReconnectPolicy', () => {
   it('backs off exponentially up to the maximum', () => {
     const policy = new ReconnectPolicy(options, () => 0.5); // no jitter at the midpoint
     const network = ConnectionError.network('lost');
     expect([1, 2, 3, 4, 5, 6].map((n) => policy.delay(network, n))).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+
+  it('retries soon after an online connection dropped, never later than the first backoff', () => {
+    const network = ConnectionError.network('lost');
+    expect(new ReconnectPolicy(options, () => 0.5).delay(network, 0)).toBe(300);
+    expect(new ReconnectPolicy({ ...options, initialDelayMs: 100 }, () => 0.5).delay(network, 0)).toBe(100);
+    expect(new ReconnectPolicy(options, () => 0.5).delay(ConnectionError.authenticationFailed(), 0)).toBeUndefined();
   });
 
   it('spreads each delay by the jitter fraction', () => {

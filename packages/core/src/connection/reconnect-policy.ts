@@ -1,7 +1,13 @@
 import type { ConnectionError } from '../errors/ConnectionError.js';
 
 export interface ReconnectOptions {
-  /** Delay before the first retry. */
+  /**
+   * Delay before the first attempt after an online connection dropped (never
+   * more than `initialDelayMs`): a server restart or a network change is
+   * usually over within a second or two.
+   */
+  afterDropDelayMs: number;
+  /** Delay before the first retry of a failed attempt; doubled (`factor`) for each further one. */
   initialDelayMs: number;
   maxDelayMs: number;
   factor: number;
@@ -12,7 +18,8 @@ export interface ReconnectOptions {
 }
 
 export const DEFAULT_RECONNECT: ReconnectOptions = {
-  initialDelayMs: 2_000,
+  afterDropDelayMs: 500,
+  initialDelayMs: 500,
   maxDelayMs: 5 * 60_000,
   factor: 2,
   jitter: 0.2,
@@ -20,8 +27,9 @@ export const DEFAULT_RECONNECT: ReconnectOptions = {
 };
 
 /**
- * Exponential backoff with jitter on non-fatal errors; a fatal error (wrong
- * password, rejected client) never retries: going online again needs the user.
+ * A quick first attempt after a drop, then exponential backoff, all with
+ * jitter, on non-fatal errors; a fatal error (wrong password, rejected
+ * client) never retries: going online again needs the user.
  */
 export class ReconnectPolicy {
   constructor(
@@ -29,10 +37,17 @@ export class ReconnectPolicy {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Milliseconds to wait before attempt `attempt` (1-based), or undefined for no retry. */
-  delay(error: ConnectionError, attempt: number): number | undefined {
-    if (error.fatal || attempt > this.options.maxAttempts) return undefined;
-    const base = Math.min(this.options.initialDelayMs * this.options.factor ** (attempt - 1), this.options.maxDelayMs);
+  /**
+   * Milliseconds to wait before the next attempt, or undefined for no retry.
+   * `failed` counts the attempts that failed in a row; 0 means an online
+   * connection just dropped.
+   */
+  delay(error: ConnectionError, failed: number): number | undefined {
+    if (error.fatal || failed > this.options.maxAttempts) return undefined;
+    const base =
+      failed === 0
+        ? Math.min(this.options.afterDropDelayMs, this.options.initialDelayMs)
+        : Math.min(this.options.initialDelayMs * this.options.factor ** (failed - 1), this.options.maxDelayMs);
     const spread = base * this.options.jitter * (this.random() * 2 - 1);
     return Math.max(0, Math.round(base + spread));
   }
