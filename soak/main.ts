@@ -14,6 +14,7 @@
  * outcome, SOAK_RECONNECT_BOUND_MS (default 120000) how long a restart waits
  * for both accounts. SOAK_VERBOSE=1 prints the accounts' warnings.
  */
+import { cpus, loadavg, totalmem } from 'node:os';
 import { markdownSummary, protocolTable, type ProtocolResult } from './report.js';
 import { PROTOCOLS, RIGS, type ProtocolId, type Rig } from './rigs.js';
 import { Availability, Exchange } from './traffic.js';
@@ -48,6 +49,12 @@ async function until(condition: () => boolean, boundMs: number): Promise<boolean
 }
 
 const log = (text: string) => process.stdout.write(`${text}\n`);
+
+/** What the figures were measured on: the soak shares the machine with whatever else runs. */
+function machine(): string {
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  return `${new Date().toISOString()}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${load}, Node ${process.version}`;
+}
 
 async function soak(rig: Rig, settings: Settings): Promise<ProtocolResult> {
   const exchange = new Exchange(rig.peers);
@@ -116,6 +123,7 @@ export async function run(args: readonly string[]): Promise<number> {
   if (unknown.length > 0) throw new Error(`Unknown protocol ${unknown.join(', ')}: choose from ${PROTOCOLS.join(', ')}`);
   const protocols = args.length > 0 ? (args as ProtocolId[]) : PROTOCOLS;
   log(`restart soak: ${protocols.join(', ')}; ${settings.restarts} restarts each, a message every ${settings.intervalMs} ms each way, ${settings.steadyMs} ms of traffic between restarts`);
+  log(`machine: ${machine()}`);
   const results: ProtocolResult[] = [];
   for (const id of protocols) {
     const started = Date.now();
@@ -128,6 +136,7 @@ export async function run(args: readonly string[]): Promise<number> {
       await rig.close();
     }
   }
+  log(`machine at the end: ${machine()}`);
   log(markdownSummary(results));
   const missed = results.some((r) => r.directions.some((d) => d.lost > 0) || r.notBack.length > 0);
   return missed ? 1 : 0;

@@ -112,7 +112,8 @@ async function ircRig(): Promise<Rig> {
   return {
     id: 'irc',
     title: 'IRC (ngircd 26, TLS)',
-    delivery: 'IRC has no acknowledgements and no offline storage: a line written before the server stops can vanish without the sender knowing',
+    delivery:
+      'IRC has no acknowledgements and no offline storage: Parley counts a message sent once the server answers a PING written after it, and reports it failed on a refusal (401 no such nick while the peer is away) or when the link ends first',
     peers,
     restart: () => server.restart(),
     close: async () => {
