@@ -14,6 +14,8 @@ export interface LoopbackServerApi {
   start(port?: number): Promise<LoopbackServerApi>;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  pauseAccepting(): Promise<void>;
+  resumeAccepting(): Promise<void>;
   kick(user: string): void;
   sendRaw(user: string, text: string): void;
 }

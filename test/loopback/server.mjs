@@ -35,6 +35,18 @@ export class LoopbackServer {
     this.server = undefined;
   }
 
+  /** Stops taking new connections; the open ones carry on (a server that is full, or restarting its listener). */
+  async pauseAccepting() {
+    // close() stops listening at once; its callback would wait for the open connections.
+    this.server?.close();
+    this.server = undefined;
+  }
+
+  /** Takes new connections again on the same port, after `pauseAccepting()`. */
+  async resumeAccepting() {
+    if (!this.server) await this.start(this.port);
+  }
+
   async restart() {
     await this.stop();
     await this.start(this.port);

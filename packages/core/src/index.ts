@@ -1,5 +1,7 @@
 // Parley's public API. Everything a UI or plugin may use is exported here.
 export { createParley, Parley, type ParleyOptions } from './parley.js';
+export type { Isolation } from './services/protocol-host.js';
+export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
 
 export { ParleyError, ConfigError, PluginError, HistoryError, SecretStoreError, MessageError } from './errors/ParleyError.js';
 export { ConnectionError, CONNECTION_REASONS, type ConnectionErrorReason, type ConnectionErrorDetails } from './errors/ConnectionError.js';

@@ -7,7 +7,7 @@ import { registerCoreCommands } from './commands/core-commands.js';
 import type { ReconnectPolicy } from './connection/reconnect-policy.js';
 import { ConversationManager } from './conversations/conversation-manager.js';
 import { TOKENS } from './di/tokens.js';
-import type { ParleyError } from './errors/ParleyError.js';
+import { ConfigError, type ParleyError } from './errors/ParleyError.js';
 import { createEvents, type ParleyEvents, type ParleyEventsListenOnly } from './events/events.js';
 import type { HistoryQuery, HistoryEntry, HistoryStore } from './history/history-store.js';
 import { createHooks, type ParleyHooks, type ParleyHooksTapOnly } from './hooks/hooks.js';
@@ -26,10 +26,18 @@ import { ChatService } from './services/chat-service.js';
 import { ConversationService } from './services/conversation-service.js';
 import { FeaturePluginHost } from './services/feature-host.js';
 import { PresenceService } from './services/presence-service.js';
-import { ProtocolHost } from './services/protocol-host.js';
+import { ProtocolHost, type Isolation } from './services/protocol-host.js';
+import { DEFAULT_WORKER_LIMITS } from './isolation/plugin-worker-pool.js';
 import { SessionLifecycle } from './services/session-lifecycle.js';
 
 export type { ParleyOptions } from './bootstrap/options.js';
+
+function isolationFrom(options: ParleyOptions): Isolation {
+  const chosen = options.isolation ?? (options.env ?? process.env).PARLEY_ISOLATION;
+  if (chosen === undefined || chosen === '' || chosen === 'none') return 'none';
+  if (chosen === 'worker' || chosen === 'workers') return 'worker';
+  throw new ConfigError('invalid-config', `Unknown isolation "${String(chosen)}": use "worker" or "none"`);
+}
 export { createParley } from './bootstrap/create-parley.js';
 
 /** History errors can happen while the core is being built; they reach its events once it exists. */
@@ -59,6 +67,8 @@ export class Parley {
     protocol(id: string): ProtocolDescriptor | undefined;
     /** Loads a feature plugin now (an embedder's own, or a discovered one by name). */
     use(plugin: FeaturePlugin | string): Promise<void>;
+    /** Heap in use by each protocol plugin's worker thread, in bytes; empty when plugins run in process. */
+    workerMemory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>>;
   };
 
   private readonly accountManager: AccountManager;
@@ -67,6 +77,7 @@ export class Parley {
   private readonly features: FeaturePluginHost;
   private readonly state: StateStore;
   private readonly history: HistoryStore | undefined;
+  private readonly protocols: ProtocolHost;
   private closed = false;
 
   /** @internal Use createParley(). */
@@ -127,7 +138,21 @@ export class Parley {
       log.child('conversations'),
       { queueTimeoutMs: options.sendQueueTimeoutMs ?? 5 * 60_000 },
     ));
-    const protocols: ProtocolHost = new ProtocolHost({ accounts, conversations, buddies, hooks, events, state, ui, log, settings: new CoreSettings(options, config), commands });
+    const protocols: ProtocolHost = (this.protocols = new ProtocolHost({
+      accounts,
+      conversations,
+      buddies,
+      hooks,
+      events,
+      state,
+      ui,
+      log,
+      settings: new CoreSettings(options, config),
+      commands,
+      registry,
+      isolation: isolationFrom(options),
+      workerLimits: { ...DEFAULT_WORKER_LIMITS, ...options.workerLimits },
+    }));
     this.presence = new PresenceService({ accounts, events, log });
     this.chats = new ChatService({ accounts, conversations, buddies, log });
     const lifecycle = new SessionLifecycle({ presence: this.presence, chats: this.chats, conversations, buddies, protocols, ui });
@@ -142,6 +167,7 @@ export class Parley {
       protocols: () => registry.protocols(),
       protocol: (id) => registry.protocol(id),
       use: (plugin) => features.use(plugin),
+      workerMemory: () => protocols.workerMemory(),
     };
     registerCoreCommands(this);
   }
@@ -186,6 +212,7 @@ export class Parley {
     if (this.closed) return;
     this.closed = true;
     await this.accountManager.shutdown();
+    await this.protocols.shutdown();
     this.features.shutdown();
     this.state.flush();
     await this.buddyList.save();

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_RECONNECT, ReconnectPolicy } from '../connection/reconnect-policy.js';
 import { TOKENS } from '../di/tokens.js';
 import { ConfigError, type HistoryError } from '../errors/ParleyError.js';
@@ -7,6 +7,7 @@ import { SqliteHistory } from '../history/sqlite-history.js';
 import { ThreadedHistory } from '../history/threaded-history.js';
 import { discoverPlugins, provideCoreTo } from '../plugins/discovery.js';
 import { PluginRegistry } from '../plugins/registry.js';
+import type { ParleyPlugin } from '../plugins/contract.js';
 import { EncryptedFileSecretStore } from '../secrets/encrypted-file-store.js';
 import { KeyringSecretStore } from '../secrets/keyring-store.js';
 import type { PassphraseProvider, SecretStore } from '../secrets/secret-store.js';
@@ -41,6 +42,13 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
 
   const registry = container.resolve(PluginRegistry);
   for (const plugin of options.plugins ?? []) registry.addDirect(plugin);
+  for (const module of options.pluginModules ?? []) {
+    const url = module.startsWith('file:') ? module : pathToFileURL(resolve(module)).href;
+    const exported = (await import(url)) as { default?: unknown; plugin?: unknown };
+    const plugin = [exported.default, exported.plugin].find((p): p is ParleyPlugin => typeof p === 'object' && p !== null && 'kind' in p);
+    if (plugin === undefined) throw new ConfigError('invalid-config', `${module} exports no Parley plugin`);
+    registry.addDirect(plugin, undefined, url);
+  }
   if (options.discover !== false) {
     const userNodeModules = join(paths.userPlugins, 'node_modules');
     const coreRoot = fileURLToPath(new URL('../..', import.meta.url));

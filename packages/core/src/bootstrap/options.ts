@@ -4,6 +4,8 @@ import type { ParleyPlugin } from '../plugins/contract.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { UiOps } from '../ui/ui-ops.js';
 import type { LogSink } from '../util/logger.js';
+import type { Isolation } from '../services/protocol-host.js';
+import type { WorkerLimits } from '../isolation/plugin-worker-pool.js';
 
 export interface ParleyOptions {
   /** One directory for config and data (like PARLEY_HOME); default: XDG directories. */
@@ -30,6 +32,21 @@ export interface ParleyOptions {
   /** DNS servers plugins should use for service discovery ("127.0.0.1:5353"); else PARLEY_DNS_SERVERS, else the system's. */
   dnsServers?: readonly string[];
   log?: LogSink;
+  /**
+   * Where protocol plugins run: "worker" gives each plugin package its own
+   * worker thread, so a plugin that crashes, hangs or leaks takes only its
+   * own accounts down (and they reconnect); "none" runs them in this thread.
+   * Default: PARLEY_ISOLATION, else "none". Plugins known only as objects
+   * (no module to load in a worker) always run in this thread.
+   */
+  isolation?: Isolation;
+  /**
+   * Protocol plugin modules (file: URLs or paths) to load, like `plugins`
+   * but loadable in a worker thread.
+   */
+  pluginModules?: readonly string[];
+  /** Heartbeat, memory limit and crash budget of plugin workers. */
+  workerLimits?: Partial<WorkerLimits>;
   /** Register replacements for core services (see TOKENS) before they are resolved. */
   configure?: (container: DependencyContainer) => void;
 }

@@ -16,6 +16,8 @@ export const CONNECTION_REASONS = {
   'certificate-hostname-mismatch': { fatal: true },
   'name-in-use': { fatal: true },
   'signed-in-elsewhere': { fatal: true },
+  /** The plugin's worker died or hung; the core restarts it and reconnects. */
+  'plugin-crashed': { fatal: false },
   other: { fatal: false },
 } as const satisfies Record<string, { fatal: boolean }>;
 

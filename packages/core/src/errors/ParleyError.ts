@@ -36,7 +36,7 @@ export class ConfigError extends ParleyError {
 export class PluginError extends ParleyError {
   readonly plugin: string;
   constructor(
-    code: 'plugin-incompatible' | 'plugin-load-failed' | 'plugin-invalid-manifest' | 'plugin-hook-failed' | 'plugin-disabled' | 'plugin-not-found',
+    code: 'plugin-incompatible' | 'plugin-load-failed' | 'plugin-invalid-manifest' | 'plugin-hook-failed' | 'plugin-crashed' | 'plugin-disabled' | 'plugin-not-found',
     plugin: string,
     message: string,
     options?: { cause?: unknown },

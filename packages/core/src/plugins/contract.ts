@@ -10,7 +10,7 @@ import type { ParleyEventsListenOnly } from '../events/events.js';
 import type { AccountInfo } from '../accounts/account.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.0.0';
+export const CORE_API_VERSION = '1.1.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;

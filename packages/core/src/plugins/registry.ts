@@ -39,6 +39,8 @@ interface Entry {
   manifest: PluginManifest | undefined;
   plugin: ParleyPlugin | undefined;
   loading: Promise<ParleyPlugin> | undefined;
+  /** file: URL of the module exporting the plugin, where known: a worker thread can load it from there. */
+  module: string | undefined;
 }
 
 function describeError(error: unknown): string {
@@ -73,8 +75,12 @@ export class PluginRegistry {
     return `${kind}:${id}`;
   }
 
-  /** A plugin object handed over by the embedder (tests, bundled plugins). */
-  addDirect(plugin: ParleyPlugin, coreApi?: string): void {
+  /**
+   * A plugin object handed over by the embedder (tests, bundled plugins).
+   * With `module`, the file: URL it was imported from, its connections can
+   * run in a worker thread; without, only in process.
+   */
+  addDirect(plugin: ParleyPlugin, coreApi?: string, module?: string): void {
     const id = plugin.kind === 'protocol' ? plugin.id : plugin.name;
     const info: PluginInfo = {
       name: plugin.name,
@@ -91,7 +97,7 @@ export class PluginRegistry {
       info.status = 'incompatible';
       info.error = this.incompatible(plugin.name, coreApi);
     }
-    this.entries.set(this.key(plugin.kind, id), { info, manifest: undefined, plugin: info.status === 'loaded' ? plugin : undefined, loading: undefined });
+    this.entries.set(this.key(plugin.kind, id), { info, manifest: undefined, plugin: info.status === 'loaded' ? plugin : undefined, loading: undefined, module });
   }
 
   addDiscovered(found: DiscoveredPlugin): void {
@@ -113,7 +119,7 @@ export class PluginRegistry {
       info.status = 'incompatible';
       info.error = this.incompatible(manifest.packageName, manifest.coreApi);
     }
-    this.entries.set(key, { info, manifest, plugin: undefined, loading: undefined });
+    this.entries.set(key, { info, manifest, plugin: undefined, loading: undefined, module: pathToFileURL(join(dir, manifest.entry)).href });
   }
 
   private incompatible(name: string, range: string): PluginError {
@@ -176,7 +182,13 @@ export class PluginRegistry {
     return (await this.load(entry)) as FeaturePlugin;
   }
 
+  /** Where a protocol plugin's code can be imported from (a worker thread needs it), if known. */
+  moduleOf(protocol: string): string | undefined {
+    return this.entries.get(this.key('protocol', protocol))?.module;
+  }
+
   private load(entry: Entry): Promise<ParleyPlugin> {
+    if (entry.info.status === 'disabled' && entry.info.error !== undefined) return Promise.reject(entry.info.error);
     if (entry.plugin !== undefined) return Promise.resolve(entry.plugin);
     if (entry.info.error !== undefined) return Promise.reject(entry.info.error);
     entry.loading ??= this.importPlugin(entry);

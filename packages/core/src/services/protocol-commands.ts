@@ -2,6 +2,8 @@ import type { AccountManager } from '../accounts/account-manager.js';
 import { CommandError, type CommandRegistry, type RegisteredCommand } from '../commands/registry.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { ConnectionContext, ProtocolPlugin } from '../plugins/contract.js';
+import { RemoteConnection } from '../isolation/plugin-worker-pool.js';
+import { unguarded } from '../isolation/in-process-guard.js';
 
 export interface ProtocolCommandDeps {
   commands: CommandRegistry;
@@ -28,7 +30,10 @@ export function registerProtocolCommands(plugin: ProtocolPlugin, deps: ProtocolC
         if (connection === undefined || context === undefined) throw new CommandError('command-not-applicable', `/${command.name} needs an online ${plugin.name} account`);
         const target = conversation === undefined ? undefined : conversation.kind === 'im' ? ({ kind: 'im', peer: conversation.name } as const) : ({ kind: 'chat', room: conversation.name } as const);
         try {
-          return await command.run(args, target === undefined ? { connection, context } : { connection, context, target });
+          // A connection in a plugin worker runs the command there, with the live objects it needs.
+          if (connection instanceof RemoteConnection) return await connection.runCommand(command.name, args, target);
+          const own = unguarded(connection);
+          return await command.run(args, target === undefined ? { connection: own, context } : { connection: own, context, target });
         } catch (error) {
           if (error instanceof CommandError) throw error;
           throw new CommandError('command-failed', `/${command.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -8,11 +8,20 @@ import type { ConversationManager } from '../conversations/conversation-manager.
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
 import type { ConnectionContext, ProtocolConnection, ProtocolPlugin } from '../plugins/contract.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { UiOps } from '../ui/ui-ops.js';
 import type { Logger } from '../util/logger.js';
 import type { CoreSettings } from '../bootstrap/core-config.js';
+import { PluginWorkerPool, type WorkerLimits } from '../isolation/plugin-worker-pool.js';
 import { registerProtocolCommands } from './protocol-commands.js';
+import { guardedConnection } from '../isolation/in-process-guard.js';
+import { CrashBudget } from '../isolation/crash-budget.js';
+import { ConnectionError } from '../errors/ConnectionError.js';
+import { PluginError } from '../errors/ParleyError.js';
+
+/** Where protocol plugins run: each package in its own worker thread, or in the core's thread. */
+export type Isolation = 'worker' | 'none';
 
 export interface ProtocolHostDeps {
   accounts: AccountManager;
@@ -25,19 +34,44 @@ export interface ProtocolHostDeps {
   log: Logger;
   settings: CoreSettings;
   commands: CommandRegistry;
+  registry: PluginRegistry;
+  isolation: Isolation;
+  workerLimits: WorkerLimits;
 }
 
 /**
  * The boundary between the core and protocol plugins: builds the context
  * each connection attempt talks through, keeps what survives from one attempt
- * to the next, and registers a protocol's commands when it is first used.
+ * to the next, registers a protocol's commands when it is first used, and —
+ * under worker isolation — runs each plugin package's connections in its own
+ * worker thread.
  */
 export class ProtocolHost {
   private readonly contexts = new Map<string, ConnectionContext>();
   private readonly carryOvers = new Map<string, Map<string, unknown>>();
   private readonly commandsRegistered = new Set<string>();
+  private readonly pool: PluginWorkerPool | undefined;
+  private buddyPush: NodeJS.Immediate | undefined;
+  /** In process: which plugin each account's current connection belongs to, to take them down together on a fault. */
+  private readonly pluginOf = new Map<string, string>();
+  private readonly budget: CrashBudget;
 
-  constructor(private readonly deps: ProtocolHostDeps) {}
+  constructor(private readonly deps: ProtocolHostDeps) {
+    this.budget = new CrashBudget(deps.workerLimits.maxCrashes, deps.workerLimits.crashWindowMs);
+    if (deps.isolation === 'worker') {
+      this.pool = new PluginWorkerPool(deps.workerLimits, deps.log.child('workers'), {
+        crashed: (_plugin, error) => deps.events.emit('pluginFault', error),
+        disabled: (plugin, error) => this.disablePlugin(plugin, error),
+      });
+      // A worker answers `buddies.list()` from its own copy, kept current from here.
+      deps.events.on('buddyListChanged', () => {
+        this.buddyPush ??= setImmediate(() => {
+          this.buddyPush = undefined;
+          for (const remote of this.pool!.connections()) remote.pushBuddies();
+        });
+      });
+    }
+  }
 
   /** Opens one connection attempt of an account with its plugin. */
   open(record: AccountRecord, runtime: AccountRuntime, generation: number, signal: AbortSignal, plugin: ProtocolPlugin): ProtocolConnection {
@@ -65,12 +99,60 @@ export class ProtocolHost {
       this.commandsRegistered.add(plugin.id);
       registerProtocolCommands(plugin, { commands: deps.commands, accounts: deps.accounts, conversations: deps.conversations, contextOf: (id) => this.contexts.get(id) });
     }
-    return plugin.createConnection(context);
+    const module = this.pool === undefined ? undefined : deps.registry.moduleOf(plugin.id);
+    if (this.pool !== undefined && module !== undefined) {
+      return this.pool.createConnection(plugin, module, context, () => ({
+        account: context.account,
+        settings: context.settings,
+        state: deps.state.entries(record.id, 'plugin:'),
+        buddies: context.buddies.list(),
+        tlsCa: context.tlsCa(),
+        dnsServers: context.coreSetting('dnsServers'),
+      }));
+    }
+    this.pluginOf.set(record.id, plugin.id);
+    return guardedConnection(plugin, context, { plugin, fault: (error) => this.inProcessFault(plugin, error) });
+  }
+
+  /**
+   * An exception or rejection escaped an in-process plugin's callbacks: its
+   * accounts are taken down as if its worker had crashed, and reconnect.
+   */
+  private inProcessFault(plugin: ProtocolPlugin, cause: unknown): void {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const fault = new PluginError('plugin-crashed', plugin.name, `Plugin ${plugin.name} crashed: ${detail}`, { cause });
+    this.deps.log.error(fault.message, { plugin: plugin.name });
+    let lost = new ConnectionError('plugin-crashed', fault.message, { cause: fault, hint: 'Parley reconnects its accounts' });
+    if (this.budget.exhausted(plugin.id)) {
+      const disabled = new PluginError('plugin-disabled', plugin.name, `Plugin ${plugin.name} was disabled after ${this.budget.describe()}; the last: ${fault.message}`, { cause: fault });
+      this.disablePlugin(plugin, disabled);
+      lost = ConnectionError.other(disabled.message, { fatal: true, cause: disabled });
+    } else {
+      this.deps.events.emit('pluginFault', fault);
+    }
+    for (const [accountId, id] of this.pluginOf) if (id === plugin.id) this.contexts.get(accountId)?.connectionLost(lost);
+  }
+
+  private disablePlugin(plugin: ProtocolPlugin, error: PluginError): void {
+    this.deps.registry.disable('protocol', plugin.id, error);
+    this.deps.events.emit('pluginDisabled', plugin.name, error);
+    this.deps.ui.notify('error', `Plugin ${plugin.name} was disabled`, error.message);
+  }
+
+  /** Heap in use by each plugin worker, in bytes (empty in process). */
+  workerMemory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
+    return this.pool?.memory() ?? Promise.resolve([]);
   }
 
   /** The account stopped for good (signed off, fatal error): what was carried between attempts goes. */
   forget(accountId: string): void {
     this.carryOvers.delete(accountId);
+  }
+
+  /** Ends the plugin workers, once every account is signed off. */
+  async shutdown(): Promise<void> {
+    if (this.buddyPush !== undefined) clearImmediate(this.buddyPush);
+    await this.pool?.shutdown();
   }
 
   private carryOverFor(accountId: string): Map<string, unknown> {

@@ -26,6 +26,13 @@ export class StateStore {
     return this.state[scope]?.[key] as T | undefined;
   }
 
+  /** Every key of `scope` that starts with `prefix`, with the prefix removed. */
+  entries(scope: string, prefix: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this.state[scope] ?? {})) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+    return out;
+  }
+
   set(scope: string, key: string, value: unknown): void {
     // A value that cannot round-trip through JSON would be lost silently at the next start.
     const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));

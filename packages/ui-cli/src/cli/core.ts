@@ -66,6 +66,8 @@ export async function openCore(io: CliIo, options: OpenCoreOptions): Promise<Par
     history: options.history,
     log: options.log ?? stderrLog(io),
     pluginDirs: applicationPluginDirs(),
+    // Each protocol plugin in its own worker thread, so one that crashes or hangs takes only its own accounts down.
+    isolation: io.env.PARLEY_ISOLATION === 'none' ? 'none' : 'worker',
     ...(ca.length > 0 ? { tls: { ca } } : {}),
   });
 }

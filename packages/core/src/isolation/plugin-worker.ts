@@ -1,0 +1,229 @@
+/**
+ * The worker thread a protocol plugin runs in. It imports the plugin's
+ * package, creates its connections with a context that turns every call into
+ * a message to the core, and answers the core's heartbeat. Whatever goes
+ * wrong in here — an exception, a rejection nobody handles, process.exit(),
+ * a memory limit — ends this thread only; the core sees it and recovers.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } from '../plugins/contract.js';
+import type { Logger, LogLevel } from '../util/logger.js';
+import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type ContextRequest, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
+import { fromWireError, toWireError } from './wire-error.js';
+
+const port = parentPort!;
+const start = workerData as WorkerStart;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+interface Open {
+  connection: ProtocolConnection;
+  context: ConnectionContext;
+  abort: AbortController;
+  snapshot: ConnectionSnapshot;
+}
+
+const open = new Map<number, Open>();
+const waiting = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+let nextRequest = 1;
+
+function request(conn: number, call: ContextRequest): Promise<unknown> {
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    post({ t: 'request', id, conn, ...call } as FromWorker);
+  });
+}
+
+function notice(conn: number, call: ContextNotice): void {
+  if (!open.has(conn)) return;
+  post({ t: 'notice', conn, ...call } as FromWorker);
+}
+
+function logger(conn: number, scope: string | undefined): Logger {
+  const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    const record: FromWorker = { t: 'log', conn, level, message: scope === undefined ? String(message) : `${scope}: ${String(message)}` };
+    if (fields !== undefined) record.fields = plain(fields) as Record<string, unknown>;
+    post(record);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (s) => logger(conn, scope === undefined ? s : `${scope}:${s}`) };
+}
+
+/** Log fields may hold errors or class instances: only what survives a copy crosses. */
+function plain(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? v.message : typeof v === 'bigint' ? String(v) : v))) as unknown;
+  }
+}
+
+function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortSignal): ConnectionContext {
+  const state = new Map(Object.entries(snapshot.state));
+  // Lives as long as this thread: a crash takes it along with the sockets it described.
+  const carry = carryOvers.get(snapshot.account.id) ?? new Map<string, unknown>();
+  carryOvers.set(snapshot.account.id, carry);
+  const n = (call: ContextNotice) => notice(conn, call);
+  return {
+    account: snapshot.account,
+    settings: snapshot.settings,
+    log: logger(conn, undefined),
+    signal,
+    getSecret: (key, ask) => request(conn, { method: 'getSecret', args: ask === undefined ? [key] : [key, ask] }) as Promise<string | undefined>,
+    setSecret: (key, value) => request(conn, { method: 'setSecret', args: [key, value] }) as Promise<void>,
+    getState: <T>(key: string) => state.get(key) as T | undefined,
+    setState: (key, value) => {
+      const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+      state.set(key, copy);
+      n({ method: 'setState', args: [key, copy] });
+    },
+    carryOver: {
+      get: <T>(key: string) => carry.get(key) as T | undefined,
+      set: (key, value) => {
+        if (open.has(conn) && !signal.aborted) carry.set(key, value);
+      },
+      delete: (key) => {
+        carry.delete(key);
+      },
+    },
+    coreSetting: (key) => (key === 'dnsServers' ? snapshot.dnsServers : undefined),
+    progress: (text, step, steps) => n({ method: 'progress', args: [text, step, steps] }),
+    connectionLost: (error) => n({ method: 'connectionLost', args: [toWireError(error)] }),
+    trustCertificate: (cert) => request(conn, { method: 'trustCertificate', args: [cert] }) as Promise<boolean>,
+    tlsCa: () => (snapshot.tlsCa === undefined ? undefined : [...snapshot.tlsCa]),
+    ui: {
+      request: (req, ctx) => request(conn, { method: 'ui.request', args: [req, { purpose: ctx.purpose }] }) as never,
+    },
+    receiveMessage: (message) => n({ method: 'receiveMessage', args: [message] }),
+    messageDelivered: (protocolId) => n({ method: 'messageDelivered', args: [protocolId] }),
+    typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
+    buddies: {
+      list: () => open.get(conn)?.snapshot.buddies.map((b) => ({ ...b })) ?? snapshot.buddies.map((b) => ({ ...b })),
+      sync: (entries) => n({ method: 'buddies.sync', args: [[...entries]] }),
+      upsert: (entry) => n({ method: 'buddies.upsert', args: [entry] }),
+      remove: (name) => n({ method: 'buddies.remove', args: [name] }),
+      presence: (name, presence) => n({ method: 'buddies.presence', args: [name, presence] }),
+      info: (name, info) => n({ method: 'buddies.info', args: [name, info] }),
+      authorizationRequest: (from, message) => request(conn, { method: 'buddies.authorizationRequest', args: message === undefined ? [from] : [from, message] }) as Promise<boolean>,
+    },
+    chats: {
+      joined: (room, info) => n({ method: 'chats.joined', args: [room, info] }),
+      left: (room, reason) => n({ method: 'chats.left', args: [room, reason] }),
+      participants: (room, list) => n({ method: 'chats.participants', args: [room, [...list]] }),
+      participantJoined: (room, participant, quiet) => n({ method: 'chats.participantJoined', args: [room, participant, quiet] }),
+      participantLeft: (room, nick, reason, kind) => n({ method: 'chats.participantLeft', args: [room, nick, reason, kind] }),
+      participantRenamed: (room, oldNick, newNick) => n({ method: 'chats.participantRenamed', args: [room, oldNick, newNick] }),
+      topic: (room, topic, setBy) => n({ method: 'chats.topic', args: [room, topic, setBy] }),
+      system: (room, text, error) => n({ method: 'chats.system', args: [room, text, error] }),
+    },
+    notice: (text, where, error) => n({ method: 'notice', args: [text, where, error] }),
+    accountInfo: (info) => n({ method: 'accountInfo', args: [info] }),
+  };
+}
+
+const carryOvers = new Map<string, Map<string, unknown>>();
+
+function findPlugin(module: Record<string, unknown>): ProtocolPlugin {
+  for (const candidate of [module.default, module.plugin]) {
+    const p = candidate as Partial<ProtocolPlugin> | undefined;
+    if (typeof p === 'object' && p !== null && p.kind === 'protocol' && p.id === start.protocol && typeof p.createConnection === 'function') return p as ProtocolPlugin;
+  }
+  throw new Error(`${start.module} exports no protocol plugin "${start.protocol}"`);
+}
+
+function reply(id: number, work: () => unknown): void {
+  Promise.resolve()
+    .then(work)
+    .then(
+      (value: unknown) => post({ t: 'result', id, value: value === undefined ? undefined : plain(value) }),
+      (error: unknown) => post({ t: 'result', id, error: toWireError(error) }),
+    );
+}
+
+let plugin: ProtocolPlugin | undefined;
+
+// Listening from the start: the heartbeat is answered while the plugin loads.
+port.on('message', (message: ToWorker) => {
+  if (message.t === 'ping') post({ t: 'pong', n: message.n });
+  else if (plugin !== undefined) handle(plugin, message);
+});
+
+async function main(): Promise<void> {
+  try {
+    plugin = findPlugin((await import(start.module)) as Record<string, unknown>);
+  } catch (error) {
+    post({ t: 'failed', error: toWireError(error) });
+    return;
+  }
+  post({ t: 'ready', version: WORKER_PROTOCOL_VERSION, protocol: plugin.id });
+}
+
+function handle(plugin: ProtocolPlugin, message: ToWorker): void {
+    switch (message.t) {
+      case 'ping':
+        return;
+      case 'memory':
+        post({ t: 'result', id: message.id, value: getHeapStatistics().used_heap_size });
+        return;
+      case 'open': {
+        const abort = new AbortController();
+        const context = buildContext(message.conn, message.snapshot, abort.signal);
+        let connection: ProtocolConnection;
+        try {
+          connection = plugin.createConnection(context);
+        } catch (error) {
+          // Reported on the first call, where the core expects a failure.
+          connection = { connect: () => Promise.reject(error), disconnect: async () => {}, sendMessage: () => Promise.reject(error) };
+        }
+        open.set(message.conn, { connection, context, abort, snapshot: message.snapshot });
+        const methods = CONNECTION_METHODS.filter((m) => typeof (connection as unknown as Record<string, unknown>)[m] === 'function');
+        post({ t: 'opened', conn: message.conn, methods });
+        return;
+      }
+      case 'call': {
+        const entry = open.get(message.conn);
+        const method = message.method as ConnectionMethod;
+        reply(message.id, () => {
+          if (entry === undefined) throw new Error('This connection is closed');
+          const fn = (entry.connection as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
+          if (typeof fn !== 'function') throw new Error(`The plugin's connection has no ${method}`);
+          return fn.apply(entry.connection, message.args);
+        });
+        return;
+      }
+      case 'command': {
+        const entry = open.get(message.conn);
+        reply(message.id, () => {
+          const command = plugin.commands?.find((c) => c.name === message.name);
+          if (entry === undefined || command === undefined) throw new Error(`/${message.name} is not available`);
+          const target: Target | undefined = message.target;
+          return command.run(message.args, target === undefined ? { connection: entry.connection, context: entry.context } : { connection: entry.connection, context: entry.context, target });
+        });
+        return;
+      }
+      case 'buddies': {
+        const entry = open.get(message.conn);
+        if (entry !== undefined) entry.snapshot.buddies = message.buddies;
+        return;
+      }
+      case 'abort':
+        open.get(message.conn)?.abort.abort();
+        return;
+      case 'close':
+        open.get(message.conn)?.abort.abort();
+        open.delete(message.conn);
+        return;
+      case 'answer': {
+        const pending = waiting.get(message.id);
+        waiting.delete(message.id);
+        if (message.error !== undefined) pending?.reject(fromWireError(message.error));
+        else pending?.resolve(message.value);
+        return;
+      }
+    }
+}
+
+void main();

@@ -1,0 +1,115 @@
+/**
+ * The one declared shape of the boundary between the core (main thread) and
+ * a protocol plugin's worker. Everything crossing it is plain data: account
+ * info, settings, messages, roster entries, and errors as WireError. Live
+ * objects (the connection, its context, abort signals) stay on their side;
+ * each side holds a stand-in that turns calls into these messages.
+ *
+ * Order matters and is kept: one port carries everything, so a context call
+ * the plugin makes before `connect()` resolves reaches the core first.
+ */
+import type { AccountInfo } from '../accounts/account.js';
+import type { IncomingMessage, OutgoingMessage, TypingState } from '../conversations/message.js';
+import type { RosterEntry, Target } from '../plugins/contract.js';
+import type { Presence } from '../presence/presence.js';
+import type { Settings } from '../options/schema.js';
+import type { LogLevel } from '../util/logger.js';
+import type { WireError } from './wire-error.js';
+
+/** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** What the core hands a worker when it starts. */
+export interface WorkerStart {
+  /** file: URL of the plugin package's entry module. */
+  module: string;
+  protocol: string;
+}
+
+/** Everything a connection's context answers synchronously, pushed in when it opens. */
+export interface ConnectionSnapshot {
+  account: AccountInfo;
+  settings: Settings;
+  /** The account's plugin state (`getState`), by key. */
+  state: Record<string, unknown>;
+  buddies: RosterEntry[];
+  tlsCa: string[] | undefined;
+  dnsServers: readonly string[] | undefined;
+}
+
+/** Methods of a ProtocolConnection the core may call; the worker says which ones its connection has. */
+export const CONNECTION_METHODS = [
+  'connect',
+  'disconnect',
+  'sendMessage',
+  'setPresence',
+  'setTyping',
+  'closeConversation',
+  'joinChat',
+  'leaveChat',
+  'setTopic',
+  'addBuddy',
+  'removeBuddy',
+  'updateBuddy',
+  'getBuddyInfo',
+] as const;
+export type ConnectionMethod = (typeof CONNECTION_METHODS)[number];
+
+/** Context calls that wait for the core's answer. */
+export type ContextRequest =
+  | { method: 'getSecret'; args: [key: string, ask?: { prompt: string }] }
+  | { method: 'setSecret'; args: [key: string, value: string] }
+  | { method: 'trustCertificate'; args: [cert: import('../plugins/contract.js').PeerCertificate] }
+  | { method: 'ui.request'; args: [request: import('../ui/ui-ops.js').UiRequest, context: Omit<import('../ui/ui-ops.js').UiRequestContext, 'signal' | 'accountId'>] }
+  | { method: 'buddies.authorizationRequest'; args: [from: string, message?: string] };
+
+/** Context calls the core only hears (no answer). */
+export type ContextNotice =
+  | { method: 'setState'; args: [key: string, value: unknown] }
+  | { method: 'progress'; args: [text: string, step?: number, steps?: number] }
+  | { method: 'connectionLost'; args: [error: WireError] }
+  | { method: 'receiveMessage'; args: [message: IncomingMessage] }
+  | { method: 'messageDelivered'; args: [protocolId: string] }
+  | { method: 'typing'; args: [peer: string, state: TypingState] }
+  | { method: 'buddies.sync'; args: [entries: RosterEntry[]] }
+  | { method: 'buddies.upsert'; args: [entry: RosterEntry] }
+  | { method: 'buddies.remove'; args: [name: string] }
+  | { method: 'buddies.presence'; args: [name: string, presence: Presence] }
+  | { method: 'buddies.info'; args: [name: string, info: Record<string, string>] }
+  | { method: 'chats.joined'; args: [room: string, info?: { topic?: string; nick?: string; title?: string }] }
+  | { method: 'chats.left'; args: [room: string, reason?: string] }
+  | { method: 'chats.participants'; args: [room: string, participants: unknown[]] }
+  | { method: 'chats.participantJoined'; args: [room: string, participant: unknown, quiet?: boolean] }
+  | { method: 'chats.participantLeft'; args: [room: string, nick: string, reason?: string, kind?: 'part' | 'quit' | 'kick'] }
+  | { method: 'chats.participantRenamed'; args: [room: string, oldNick: string, newNick: string] }
+  | { method: 'chats.topic'; args: [room: string, topic: string, setBy?: string] }
+  | { method: 'chats.system'; args: [room: string, text: string, error?: boolean] }
+  | { method: 'notice'; args: [text: string, where?: Target, error?: boolean] }
+  | { method: 'accountInfo'; args: [info: Record<string, string>] };
+
+/** Core → worker. */
+export type ToWorker =
+  | { t: 'open'; conn: number; snapshot: ConnectionSnapshot }
+  | { t: 'call'; id: number; conn: number; method: ConnectionMethod; args: unknown[] }
+  | { t: 'command'; id: number; conn: number; name: string; args: string; target?: Target }
+  | { t: 'abort'; conn: number }
+  | { t: 'close'; conn: number }
+  | { t: 'buddies'; conn: number; buddies: RosterEntry[] }
+  | { t: 'answer'; id: number; value?: unknown; error?: WireError }
+  | { t: 'ping'; n: number }
+  /** The worker's heap in use, in bytes, answered as a result. */
+  | { t: 'memory'; id: number };
+
+/** Worker → core. */
+export type FromWorker =
+  | { t: 'ready'; version: number; protocol: string }
+  | { t: 'failed'; error: WireError }
+  | { t: 'opened'; conn: number; methods: ConnectionMethod[] }
+  | { t: 'result'; id: number; value?: unknown; error?: WireError }
+  | ({ t: 'notice'; conn: number } & ContextNotice)
+  | ({ t: 'request'; id: number; conn: number } & ContextRequest)
+  | { t: 'log'; conn: number; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  | { t: 'pong'; n: number };
+
+/** Used by an outgoing call: the message, as the plugin takes it. */
+export type SendArgs = [target: Target, message: OutgoingMessage];
