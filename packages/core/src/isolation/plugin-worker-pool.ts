@@ -123,6 +123,7 @@ class PluginWorker {
   private nextCall = 1;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastPong = Date.now();
+  private lastBeat = Date.now();
   private pingSerial = 0;
   private cause: string | undefined;
   ended = false;
@@ -217,9 +218,10 @@ class PluginWorker {
   }
 
   private handle(message: FromWorker): void {
+    // Any message shows the worker's loop turning; under a flood a pong waits behind the others.
+    this.lastPong = Date.now();
     switch (message.t) {
       case 'pong':
-        this.lastPong = Date.now();
         return;
       case 'opened': {
         const waiter = this.waitOpened.get(message.conn);
@@ -246,7 +248,11 @@ class PluginWorker {
 
   private beat(): void {
     if (this.ended) return;
-    if (Date.now() - this.lastPong > this.limits.heartbeatTimeoutMs) {
+    const now = Date.now();
+    // A late beat means this thread was busy, not the worker: its answers may be waiting unread.
+    if (now - this.lastBeat > this.limits.heartbeatIntervalMs * 3) this.lastPong = now;
+    this.lastBeat = now;
+    if (now - this.lastPong > this.limits.heartbeatTimeoutMs) {
       this.cause ??= `it stopped answering for ${Math.round(this.limits.heartbeatTimeoutMs / 1000)} s (an endless loop?)`;
       void this.worker.terminate();
       return;
