@@ -81,5 +81,6 @@ runConformanceSuite(
       for (const { text, sign } of hostileInput(target.username, peer.username)) server.sendRaw(target.username, text, { sign });
     },
   },
-  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) },
+  // In a worker thread, as `parley` runs it.
+  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')), module: new URL('../dist/index.js', import.meta.url).href },
 );

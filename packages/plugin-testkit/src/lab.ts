@@ -36,6 +36,8 @@ export class Lab {
   constructor(
     readonly plugin: ProtocolPlugin,
     readonly harness: ConformanceHarness,
+    /** The plugin's built module: the plugin then runs in a worker thread. */
+    readonly module?: string,
   ) {}
 
   get timeout(): number {
@@ -60,7 +62,9 @@ export class Lab {
       discover: false,
       ...extra,
       home,
-      plugins: [this.plugin, ...(extra.plugins ?? [])],
+      ...(this.module === undefined
+        ? { plugins: [this.plugin, ...(extra.plugins ?? [])] }
+        : { plugins: [...(extra.plugins ?? [])], pluginModules: [this.module, ...(extra.pluginModules ?? [])], isolation: 'worker' as const }),
       reconnect: { ...SUITE_RECONNECT, ...extra.reconnect },
       // Every record, debug included: the secrets test reads them all.
       log: (entry) => {

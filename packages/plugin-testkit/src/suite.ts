@@ -16,6 +16,11 @@ import { secretChecks } from './checks/secrets.js';
 export interface ConformanceOptions {
   /** The plugin's package.json (parsed): its `parley` manifest is checked against the plugin object. */
   packageJson?: unknown;
+  /**
+   * The plugin's built entry module (a file: URL, e.g. `new URL('../dist/index.js', import.meta.url).href`).
+   * With it, every Parley of the suite runs the plugin in a worker thread, as `parley` does.
+   */
+  module?: string;
 }
 
 /**
@@ -25,9 +30,9 @@ export interface ConformanceOptions {
  * Call it at the top level of a vitest test file.
  */
 export function runConformanceSuite(plugin: ProtocolPlugin, harness: ConformanceHarness, options: ConformanceOptions = {}): void {
-  const lab = new Lab(plugin, harness);
+  const lab = new Lab(plugin, harness, options.module);
   const { capabilities } = plugin;
-  describe(`${plugin.name} (${plugin.id}) protocol plugin conformance`, () => {
+  describe(`${plugin.name} (${plugin.id}) protocol plugin conformance${options.module === undefined ? '' : ' in a worker thread'}`, () => {
     beforeAll(() => harness.start());
     afterEach(() => lab.cleanup());
     afterAll(async () => {

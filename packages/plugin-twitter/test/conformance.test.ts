@@ -50,5 +50,6 @@ runConformanceSuite(
       api.server.inject('GET /2/users/:id/mentions', 'server-error', 2);
     },
   },
-  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) },
+  // In a worker thread, as `parley` runs it.
+  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')), module: new URL('../dist/index.js', import.meta.url).href },
 );

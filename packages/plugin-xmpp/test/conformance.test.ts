@@ -66,5 +66,6 @@ runConformanceSuite(
       }
     },
   },
-  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) },
+  // In a worker thread, as `parley` runs it.
+  { packageJson: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')), module: new URL('../dist/index.js', import.meta.url).href },
 );
