@@ -92,9 +92,14 @@ async function rawIrcFramework(port) {
   return (TOTAL / ms) * 1000;
 }
 
-async function parleyCore(port, history) {
+const IRC_MODULE = new URL('../packages/plugin-irc/dist/index.js', import.meta.url).href;
+const workerMemory = [];
+
+async function parleyCore(port, history, isolation = 'none') {
   const home = mkdtempSync(join(tmpdir(), 'parley-irc-bench-'));
-  const parley = await createParley({ home, plugins: [ircPlugin], discover: false, ...(history ? {} : { history: false }), passphrase: 'bench', secretStore: 'file', log: () => {} });
+  // In a worker the plugin is loaded from its module; in process, the object is handed over.
+  const plugin = isolation === 'worker' ? { pluginModules: [IRC_MODULE], isolation } : { plugins: [ircPlugin], isolation };
+  const parley = await createParley({ home, ...plugin, discover: false, ...(history ? {} : { history: false }), passphrase: 'bench', secretStore: 'file', log: () => {} });
   try {
     const account = await parley.accounts.add({ protocol: 'irc', username: 'parley@127.0.0.1', settings: { server: '127.0.0.1', port, tls: false } });
     await parley.accounts.connect(account.id);
@@ -102,6 +107,7 @@ async function parleyCore(port, history) {
     const done = countUntil(TOTAL, (fn) => parley.events.on('messageReceived', (_message, conversation) => conversation.name === CHANNEL && fn()));
     await parley.conversations.sendIm(account.id, 'bench', 'go');
     const ms = await done;
+    if (isolation === 'worker') workerMemory.push(...(await parley.plugins.workerMemory()).map((w) => w.heapUsed));
     return (TOTAL / ms) * 1000;
   } finally {
     await parley.shutdown();
@@ -114,11 +120,12 @@ const server = await blastServer();
 const port = server.address().port;
 // Rounds alternate the three runs, and each figure is the median of its rounds: on a busy machine
 // one run can lose a third of its speed to a neighbour, and the first run of a process warms the JIT.
-const runs = { baseline: [], withoutHistory: [], parley: [] };
+const runs = { baseline: [], withoutHistory: [], parley: [], worker: [] };
 for (let round = 0; round < ROUNDS; round++) {
   runs.baseline.push(await rawIrcFramework(port));
   runs.withoutHistory.push(await parleyCore(port, false));
   runs.parley.push(await parleyCore(port, true));
+  runs.worker.push(await parleyCore(port, true, 'worker'));
 }
 server.close();
 const baseline = median(runs.baseline);
@@ -128,5 +135,9 @@ const list = (values) => values.map((v) => Math.round(v)).join(', ');
 console.log(`irc-framework privmsg events: ${Math.round(baseline)} msg/s (median of ${list(runs.baseline)})`);
 console.log(`Parley messageReceived events, history off: ${Math.round(withoutHistory)} msg/s (ratio ${(withoutHistory / baseline).toFixed(2)}; median of ${list(runs.withoutHistory)})`);
 console.log(`Parley messageReceived events, history on (the default): ${Math.round(parley)} msg/s (median of ${list(runs.parley)})`);
+const worker = median(runs.worker);
+console.log(`Parley messageReceived events, plugin in a worker thread, history on: ${Math.round(worker)} msg/s (median of ${list(runs.worker)}); the worker's heap after the run: ${(median(workerMemory) / 2 ** 20).toFixed(1)} MiB`);
 console.log(`RESULT irc-throughput parley=${Math.round(parley)} baseline=${Math.round(baseline)} unit=msg/s ratio=${(parley / baseline).toFixed(2)}`);
+// The plugin in its worker thread against the same plugin in process, same run.
+console.log(`RESULT irc-throughput-worker parley=${Math.round(worker)} baseline=${Math.round(parley)} unit=msg/s ratio=${(worker / parley).toFixed(2)}`);
 process.exit(0);
