@@ -61,9 +61,13 @@ await server.start();
 
 let runNumber = 0;
 
-async function parleyRun() {
+const XMPP_MODULE = new URL('../packages/plugin-xmpp/dist/index.js', import.meta.url).href;
+
+async function parleyRun(isolation = 'none') {
   const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  let parley = await createParley({ home, plugins: [xmppPlugin], discover: false, passphrase: 'bench', secretStore: 'file', history: false, log: process.env.BENCH_TRACE ? (r) => console.error(r.scope, r.message, JSON.stringify(r.data ?? {})) : () => {} });
+  // In a worker the plugin is loaded from its module (the worker starts at the first connect, inside the timed part).
+  const plugin = isolation === 'worker' ? { pluginModules: [XMPP_MODULE], isolation } : { plugins: [xmppPlugin], isolation };
+  let parley = await createParley({ home, ...plugin, discover: false, passphrase: 'bench', secretStore: 'file', history: false, log: process.env.BENCH_TRACE ? (r) => console.error(r.scope, r.message, JSON.stringify(r.data ?? {})) : () => {} });
   const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
   // The buddy list is complete at its last change during the sign-in (the
   // roster goes in before the initial presence); the sign-in itself ends a
@@ -83,11 +87,12 @@ async function parleyRun() {
   if (groups !== Math.min(GROUPS, CONTACTS)) throw new Error(`buddy list has ${groups} groups`);
   // What the signed-in instance holds: the heap with it, less the heap once it is shut down and dropped.
   const withIt = heapAfterGc();
+  const workerHeap = (await parley.plugins.workerMemory()).reduce((sum, w) => sum + w.heapUsed, 0);
   await parley.shutdown();
   parley = undefined;
   const held = withIt - heapAfterGc();
   rmSync(home, { recursive: true, force: true });
-  return { ms, online, held };
+  return { ms, online, held, workerHeap };
 }
 
 async function rawRun() {
@@ -128,13 +133,17 @@ try {
   // One warm-up each (JIT, Prosody's caches), then alternate, each side going first every other time.
   await parleyRun();
   await rawRun();
+  await parleyRun('worker');
   const parley = [];
   const raw = [];
+  const worker = [];
   for (let i = 0; i < RUNS; i++) {
     if (i % 2 === 0) {
       parley.push(await parleyRun());
       raw.push(await rawRun());
+      worker.push(await parleyRun('worker'));
     } else {
+      worker.push(await parleyRun('worker'));
       raw.push(await rawRun());
       parley.push(await parleyRun());
     }
@@ -147,7 +156,12 @@ try {
   console.log(`sign-in to complete buddy list, ${CONTACTS} contacts in ${GROUPS} groups: parley ${p.toFixed(1)} ms, raw @xmpp/client ${b.toFixed(1)} ms (${(p / b).toFixed(2)}x the raw time)`);
   console.log(`sign-in until Parley reports the account online (initial presence taken, carbons on): ${o.toFixed(1)} ms (${(o / b).toFixed(2)}x)`);
   console.log(`heap held after sign-in: parley ${mib(median(parley.map((r) => r.held)))} MiB, raw ${mib(median(raw.map((r) => r.held)))} MiB`);
+  const w = median(worker.map((r) => r.ms));
+  const wo = median(worker.map((r) => r.online));
+  console.log(`plugin in a worker thread (started by the sign-in, so its start is included): buddy list ${w.toFixed(1)} ms, online ${wo.toFixed(1)} ms; the worker's heap ${mib(median(worker.map((r) => r.workerHeap)))} MiB`);
   result('xmpp-roster', p, b, 'ms', { higherIsBetter: false });
+  // The plugin in its worker against the same plugin in process, same run.
+  result('xmpp-roster-worker', w, p, 'ms', { higherIsBetter: false });
 } finally {
   await server.stop();
   if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
