@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import { createParley, type Parley } from '@parley/core';
 import { tempHome } from './helpers/temp.js';
 import { waitForEvent } from './helpers/wait.js';
 import { ExampleServer } from '../examples/plugin-template/test/server.js';
+import { TmuxTerminal } from '../packages/ui-cli/test/tmux.js';
+import { binary, cliEnv, ensureBuilt } from '../packages/ui-cli/test/helpers.js';
 
 // examples/plugin-template as a plugin author uses it: build, test, pack, install into the user plugin folder.
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -66,4 +68,52 @@ describe('examples/plugin-template', () => {
     const [message] = await got;
     expect(message).toMatchObject({ sender: 'alice', text: 'from an installed plugin' });
   });
+
+  it('copied by a third party, its build generates the manifest; installed in the user plugin folder, parley lists it and draws its form, and the account connects', async () => {
+    ensureBuilt();
+    // A plugin author's copy, outside the repository, with no manifest yet: `npm run build` writes it.
+    const author = tempHome('parley-author-');
+    const copy = join(author, 'parley-plugin-example');
+    cpSync(template, copy, { recursive: true, filter: (path) => !/[\\/](dist|node_modules)$/.test(path) });
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    const pkgPath = join(copy, 'package.json');
+    const { parley: _committed, ...withoutManifest } = JSON.parse(readFileSync(pkgPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(pkgPath, `${JSON.stringify(withoutManifest, null, 2)}\n`);
+    // npm makes a package's bin executable when it links it; in this repository core may be built after that.
+    chmodSync(join(root, 'packages', 'core', 'dist', 'bin', 'parley-plugin-descriptor.js'), 0o755);
+    const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: copy, encoding: 'utf8', env: cleanEnv() });
+    expect(built.status, `${built.stdout}\n${built.stderr}`).toBe(0);
+    const generated = JSON.parse(readFileSync(pkgPath, 'utf8')) as { parley?: unknown };
+    expect(generated.parley).toEqual(JSON.parse(readFileSync(join(template, 'package.json'), 'utf8')).parley);
+
+    const home = tempHome('parley-cli-');
+    const packDir = tempHome('parley-pack-');
+    const tarball = execFileSync('npm', ['pack', copy, '--pack-destination', packDir, '--ignore-scripts', '--silent'], { encoding: 'utf8' }).trim().split('\n').pop()!;
+    const plugins = join(home, 'plugins');
+    mkdirSync(plugins, { recursive: true });
+    execFileSync('npm', ['install', '--prefix', plugins, '--legacy-peer-deps', '--offline', '--no-audit', '--no-fund', '--silent', join(packDir, tarball)], { stdio: 'pipe' });
+
+    const server = new ExampleServer({ alice: 'alice-pw-1' });
+    await server.start();
+    cleanup.push(() => server.stop());
+    const terminal = new TmuxTerminal([process.execPath, binary], cliEnv(home), { columns: 160, rows: 40 });
+    cleanup.push(async () => terminal.close());
+    await terminal.see('Welcome to Parley');
+    await terminal.focus('Example (example)');
+    terminal.press('Enter');
+    // The form comes from the generated manifest: its labels, its required marks, its advanced group.
+    await terminal.see('Add a Example account');
+    await terminal.see('User name*:');
+    terminal.type('alice');
+    await terminal.focus('Password*:');
+    terminal.type('alice-pw-1');
+    await terminal.focus('▸ Advanced options');
+    terminal.press('Enter');
+    await terminal.see('Server: 127.0.0.1');
+    await terminal.focus('Port*:');
+    terminal.type(String(server.port));
+    await terminal.see(`Port*: ${server.port}`);
+    terminal.press('C-s');
+    await terminal.see(/example:alice\s*│\s*\n│\s+online/);
+  }, 180_000);
 });

@@ -26,6 +26,15 @@ export {
   type PeerCertificate,
 } from './plugins/contract.js';
 export { parseManifest, type PluginManifest } from './plugins/manifest.js';
+export {
+  definePluginDescriptor,
+  manifestField,
+  withCommandHandlers,
+  type PluginDescriptor,
+  type ProtocolPluginDescriptor,
+  type FeaturePluginDescriptor,
+  type CommandHandlers,
+} from './plugins/descriptor.js';
 export { discoverPlugins, type DiscoveredPlugin } from './plugins/discovery.js';
 export type { PluginInfo, PluginStatus, ProtocolDescriptor } from './plugins/registry.js';
 

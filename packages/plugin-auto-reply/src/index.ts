@@ -53,3 +53,4 @@ export const autoReply = defineFeaturePlugin({
 });
 
 export default autoReply;
+export { descriptor } from './descriptor.js';

@@ -1,4 +1,5 @@
-import type { ConnectionContext, ProtocolCommand, ProtocolConnection, Target } from '@parley/core';
+import { withCommandHandlers, type ConnectionContext, type ProtocolCommand, type ProtocolConnection, type Target } from '@parley/core';
+import { descriptor } from './descriptor.js';
 import { randomUUID } from 'node:crypto';
 import { IrcConnection } from './connection.js';
 import { IrcError } from './errors.js';
@@ -39,97 +40,58 @@ async function sendAndRecord(inv: Invocation, target: Target, text: string, acti
   });
 }
 
-export const ircCommands: readonly ProtocolCommand[] = [
-  {
-    name: 'join',
-    help: 'Join a channel',
-    usage: '<#channel> [key]',
-    async run(args, inv) {
-      const [room, key] = firstWord(args);
-      if (room === '') usage('/join <#channel> [key]');
-      await irc(inv.connection).joinChat(room, key === '' ? {} : { password: key.split(/\s+/)[0]! });
-    },
+/** The code of the commands the descriptor declares. */
+export const ircCommands: ProtocolCommand[] = withCommandHandlers(descriptor.commands, {
+  async join(args, inv) {
+    const [room, key] = firstWord(args);
+    if (room === '') usage('/join <#channel> [key]');
+    await irc(inv.connection).joinChat(room, key === '' ? {} : { password: key.split(/\s+/)[0]! });
   },
-  {
-    name: 'part',
-    help: 'Leave a channel',
-    usage: '[#channel] [reason]',
-    async run(args, inv) {
-      const conn = irc(inv.connection);
-      const [first, rest] = firstWord(args);
-      const room = roomOf(inv.target, first, conn);
-      if (room === '') usage('/part [#channel] [reason]');
-      await conn.leaveChat(room);
-      void rest;
-    },
+  async part(args, inv) {
+    const conn = irc(inv.connection);
+    const [first, rest] = firstWord(args);
+    const room = roomOf(inv.target, first, conn);
+    if (room === '') usage('/part [#channel] [reason]');
+    await conn.leaveChat(room);
+    void rest;
   },
-  {
-    name: 'msg',
-    help: 'Send a private message',
-    usage: '<nick> <text>',
-    async run(args, inv) {
-      const [nick, text] = firstWord(args);
-      if (nick === '' || text === '') usage('/msg <nick> <text>');
-      const conn = irc(inv.connection);
-      const target: Target = conn.isChannel(nick) ? { kind: 'chat', room: word(nick, 'channel') } : { kind: 'im', peer: word(nick, 'nick') };
-      await sendAndRecord(inv, target, text, false);
-    },
+  async msg(args, inv) {
+    const [nick, text] = firstWord(args);
+    if (nick === '' || text === '') usage('/msg <nick> <text>');
+    const conn = irc(inv.connection);
+    const target: Target = conn.isChannel(nick) ? { kind: 'chat', room: word(nick, 'channel') } : { kind: 'im', peer: word(nick, 'nick') };
+    await sendAndRecord(inv, target, text, false);
   },
-  {
-    name: 'me',
-    help: 'Send an action (CTCP ACTION)',
-    usage: '<action>',
-    async run(args, inv) {
-      if (args.trim() === '') usage('/me <action>');
-      if (inv.target === undefined) throw new IrcError('irc-invalid-input', '/me works in a conversation');
-      await sendAndRecord(inv, inv.target, args, true);
-    },
+  async me(args, inv) {
+    if (args.trim() === '') usage('/me <action>');
+    if (inv.target === undefined) throw new IrcError('irc-invalid-input', '/me works in a conversation');
+    await sendAndRecord(inv, inv.target, args, true);
   },
-  {
-    name: 'nick',
-    help: 'Change your nick',
-    usage: '<nick>',
-    run(args, inv) {
-      if (args.trim() === '') usage('/nick <nick>');
-      // The whole argument is the nick: "x\r\nQUIT" is refused, not shortened to "x".
-      irc(inv.connection).changeNick(args.trim());
-    },
+  nick(args, inv) {
+    if (args.trim() === '') usage('/nick <nick>');
+    // The whole argument is the nick: "x\r\nQUIT" is refused, not shortened to "x".
+    irc(inv.connection).changeNick(args.trim());
   },
-  {
-    name: 'topic',
-    help: 'Show or set the channel topic',
-    usage: '[#channel] [topic]',
-    async run(args, inv) {
-      const conn = irc(inv.connection);
-      const [first, rest] = firstWord(args);
-      const explicit = first !== '' && conn.isChannel(first);
-      const room = roomOf(inv.target, explicit ? first : '', conn);
-      if (room === '') usage('/topic [#channel] [topic]');
-      const topic = explicit ? rest : args.trim();
-      if (topic === '') conn.requestTopic(room);
-      else await conn.setTopic(room, topic);
-    },
+  async topic(args, inv) {
+    const conn = irc(inv.connection);
+    const [first, rest] = firstWord(args);
+    const explicit = first !== '' && conn.isChannel(first);
+    const room = roomOf(inv.target, explicit ? first : '', conn);
+    if (room === '') usage('/topic [#channel] [topic]');
+    const topic = explicit ? rest : args.trim();
+    if (topic === '') conn.requestTopic(room);
+    else await conn.setTopic(room, topic);
   },
-  {
-    name: 'whois',
-    help: 'Show information about a nick',
-    usage: '<nick>',
-    async run(args, inv) {
-      const [nick] = firstWord(args);
-      if (nick === '') usage('/whois <nick>');
-      const info = await irc(inv.connection).getBuddyInfo(nick);
-      return Object.entries(info)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join('\n');
-    },
+  async whois(args, inv) {
+    const [nick] = firstWord(args);
+    if (nick === '') usage('/whois <nick>');
+    const info = await irc(inv.connection).getBuddyInfo(nick);
+    return Object.entries(info)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n');
   },
-  {
-    name: 'quote',
-    help: 'Send a raw IRC line to the server (one line, sent as typed)',
-    usage: '<raw line>',
-    run(args, inv) {
-      if (args.trim() === '') usage('/quote <raw line>');
-      irc(inv.connection).quote(args);
-    },
+  quote(args, inv) {
+    if (args.trim() === '') usage('/quote <raw line>');
+    irc(inv.connection).quote(args);
   },
-];
+});

@@ -1,7 +1,8 @@
 import { defineProtocolPlugin, type ConnectionContext, type ProtocolPlugin } from '@parley/core';
 import { ircCommands } from './commands.js';
 import { IrcConnection } from './connection.js';
-import { ircOptions, validateUsername } from './options.js';
+import { descriptor } from './descriptor.js';
+import { validateUsername } from './options.js';
 
 /** Channel keys by account, kept while the process runs so a reconnect can rejoin keyed channels. */
 const channelKeys = new Map<string, Map<string, string>>();
@@ -16,25 +17,14 @@ function keysFor(context: ConnectionContext): Map<string, string> {
 }
 
 export const ircPlugin: ProtocolPlugin = defineProtocolPlugin({
-  id: 'irc',
-  name: 'IRC',
-  usernameLabel: 'Nick@server',
-  options: ircOptions,
-  capabilities: {
-    groupChat: true,
-    typing: false,
-    buddyManagement: true,
-    formattedText: false,
-    offlineMessages: false,
-    buddyInfo: true,
-    statuses: ['available', 'away', 'offline'],
-  },
+  ...descriptor,
   validateUsername,
   commands: ircCommands,
   createConnection: (context) => new IrcConnection(context, keysFor(context)),
 });
 
 export default ircPlugin;
+export { descriptor } from './descriptor.js';
 export { IrcConnection } from './connection.js';
 export { IrcError, type IrcErrorCode } from './errors.js';
 export { ircOptions, resolveSettings, parseUsername, type IrcSettings } from './options.js';

@@ -1,50 +1,8 @@
-import type { OptionSchema, Settings } from '@parley/core';
+import type { Settings } from '@parley/core';
+import { descriptor } from './descriptor.js';
 
-/** The account form (Pidgin's Basic and Advanced tabs); package.json's manifest carries the same schema. */
-export const ircOptions = {
-  nick: { kind: 'string', label: 'Nick', description: 'Defaults to the part of the username before "@"', group: 'basic', maxLength: 64 },
-  alternativeNicks: { kind: 'string-list', label: 'Alternative nicks', description: 'Tried in order when the nick is in use', group: 'basic', default: [] },
-  realName: { kind: 'string', label: 'Real name', group: 'basic', default: 'Parley user' },
-  ident: { kind: 'string', label: 'Username (ident)', description: 'Defaults to the nick', group: 'basic', pattern: '[A-Za-z0-9_.\\-\\[\\]{}`^|]{0,32}' },
-  password: { kind: 'secret', label: 'Password', description: 'For SASL, or identifying with NickServ', group: 'basic' },
-  server: { kind: 'string', label: 'Server', description: 'Defaults to the part of the username after "@"', group: 'advanced' },
-  port: { kind: 'integer', label: 'Port', group: 'advanced', default: 6697, min: 1, max: 65535 },
-  tls: { kind: 'boolean', label: 'Use TLS', group: 'advanced', default: true },
-  serverPassword: { kind: 'secret', label: 'Server password', group: 'advanced' },
-  sasl: { kind: 'boolean', label: 'Sign in with SASL PLAIN', description: 'When a password is set', group: 'advanced', default: true },
-  saslAccount: { kind: 'string', label: 'SASL account', description: 'Defaults to the nick', group: 'advanced' },
-  nickserv: { kind: 'boolean', label: 'Identify with NickServ when SASL is not available', group: 'advanced', default: true },
-  autoJoin: { kind: 'string-list', label: 'Channels to join', group: 'advanced', default: [] },
-  quitMessage: { kind: 'string', label: 'Quit message', group: 'advanced', default: 'Leaving' },
-  encoding: {
-    kind: 'choice',
-    label: 'Encoding',
-    group: 'advanced',
-    default: 'utf-8',
-    choices: [
-      { value: 'utf-8', label: 'UTF-8' },
-      { value: 'iso-8859-1', label: 'ISO-8859-1 (Latin-1)' },
-    ],
-  },
-  fallbackEncoding: {
-    kind: 'choice',
-    label: 'Encoding of lines that are not valid UTF-8',
-    group: 'advanced',
-    default: 'windows-1252',
-    allowCustom: true,
-    choices: [
-      { value: 'windows-1252', label: 'Western (Windows-1252)' },
-      { value: 'iso-8859-15', label: 'Western (ISO-8859-15)' },
-      { value: 'iso-8859-2', label: 'Central European (ISO-8859-2)' },
-      { value: 'koi8-r', label: 'Cyrillic (KOI8-R)' },
-      { value: 'windows-1251', label: 'Cyrillic (Windows-1251)' },
-      { value: 'shift_jis', label: 'Japanese (Shift JIS)' },
-    ],
-  },
-  answerVersion: { kind: 'boolean', label: 'Answer CTCP VERSION', group: 'advanced', default: true },
-  versionText: { kind: 'string', label: 'CTCP VERSION answer', group: 'advanced', default: 'Parley IRC', maxLength: 200 },
-  isonInterval: { kind: 'integer', label: 'Buddy check interval (seconds, without MONITOR)', group: 'advanced', default: 60, min: 1, max: 3600 },
-} as const satisfies OptionSchema;
+/** The account form (Pidgin's Basic and Advanced tabs), declared in the descriptor. */
+export const ircOptions = descriptor.options;
 
 export interface IrcSettings {
   nick: string;

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '@parley/core';
-import ocsPlugin, { createOcsPlugin, DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './index.js';
+import { manifestField, parseManifest } from '@parley/core';
+import ocsPlugin, { createOcsPlugin, descriptor, DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 describe('the plugin and its manifest', () => {
-  it('declares in package.json exactly the options the code uses', () => {
-    const manifest = parseManifest(pkg);
-    expect(manifest.id).toBe(ocsPlugin.id);
-    expect(manifest.options).toEqual(ocsPlugin.options);
-    expect(createOcsPlugin().options).toEqual(ocsPlugin.options);
+  it('has in package.json what the build generates from the descriptor (run the build and commit package.json when this fails)', () => {
+    expect(pkg.parley).toEqual(manifestField(descriptor));
+    expect(parseManifest(pkg).id).toBe(ocsPlugin.id);
+    expect(createOcsPlugin().options).toBe(descriptor.options);
   });
 
   it("uses pidgin-sipe's option keys and the presets with their real User-Agent strings", () => {

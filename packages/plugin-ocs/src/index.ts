@@ -4,7 +4,8 @@
  */
 import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
 import { OcsConnection, type OcsEnvironment } from './connection.js';
-import { ocsOptions, validateSignInAddress } from './options.js';
+import { descriptor } from './descriptor.js';
+import { validateSignInAddress } from './options.js';
 
 export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS, ocsOptions } from './options.js';
 export type { OcsEnvironment } from './connection.js';
@@ -15,11 +16,7 @@ export { fromHtml } from './html.js';
 /** The plugin; `environment` changes ports and timeouts for tests. */
 export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugin {
   return defineProtocolPlugin({
-    id: 'ocs',
-    name: 'Office Communicator / Lync / Skype for Business',
-    options: ocsOptions,
-    capabilities: { groupChat: false, typing: true, buddyManagement: true, formattedText: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'] },
-    usernameLabel: 'Sign-in address',
+    ...descriptor,
     validateUsername: validateSignInAddress,
     createConnection: (context) => new OcsConnection(context, environment),
   });
@@ -27,3 +24,4 @@ export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugi
 
 export const ocsPlugin = createOcsPlugin();
 export default ocsPlugin;
+export { descriptor } from './descriptor.js';

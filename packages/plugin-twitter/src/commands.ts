@@ -1,5 +1,6 @@
 /** `/reply <id> text`, `/like <id>`, `/repost <id>`: the id is a post id or a post link. */
-import { CommandError, type ProtocolCommand, type ProtocolConnection } from '@parley/core';
+import { CommandError, withCommandHandlers, type ProtocolCommand, type ProtocolConnection } from '@parley/core';
+import { descriptor } from './descriptor.js';
 import { TwitterConnection } from './connection.js';
 import { classify } from './errors.js';
 import { ENDPOINTS, type EndpointName } from './api.js';
@@ -27,44 +28,30 @@ async function run<T>(endpoint: EndpointName, action: () => Promise<T>): Promise
   }
 }
 
-export const commands: readonly ProtocolCommand[] = [
-  {
-    name: 'reply',
-    help: 'Replies to a post',
-    usage: '<post id or link> <text>',
-    async run(args, { connection }) {
-      const [ref, ...rest] = args.trim().split(/\s+/);
-      const id = postId(ref, '/reply <post id or link> <text>');
-      const text = args.trim().slice(ref!.length).trim();
-      if (rest.length === 0 || text === '') throw new CommandError('command-usage', 'Usage: /reply <post id or link> <text>');
-      const parts = connectionOf(connection).parts;
-      // Not marked as already shown: the reply then appears in the Timeline under the user's name.
-      const replyId = await run(ENDPOINTS.post, () => parts.posting.publish(text, { replyTo: id, echo: false }));
-      parts.poller.poke('timeline');
-      return `Replied: ${postUrl(parts.me.username, replyId)}`;
-    },
+/** The code of the commands the descriptor declares. */
+export const commands: ProtocolCommand[] = withCommandHandlers(descriptor.commands, {
+  async reply(args, { connection }) {
+    const [ref, ...rest] = args.trim().split(/\s+/);
+    const id = postId(ref, '/reply <post id or link> <text>');
+    const text = args.trim().slice(ref!.length).trim();
+    if (rest.length === 0 || text === '') throw new CommandError('command-usage', 'Usage: /reply <post id or link> <text>');
+    const parts = connectionOf(connection).parts;
+    // Not marked as already shown: the reply then appears in the Timeline under the user's name.
+    const replyId = await run(ENDPOINTS.post, () => parts.posting.publish(text, { replyTo: id, echo: false }));
+    parts.poller.poke('timeline');
+    return `Replied: ${postUrl(parts.me.username, replyId)}`;
   },
-  {
-    name: 'like',
-    help: 'Likes a post',
-    usage: '<post id or link>',
-    async run(args, { connection }) {
-      const id = postId(args.trim().split(/\s+/)[0], '/like <post id or link>');
-      const parts = connectionOf(connection).parts;
-      await run(ENDPOINTS.like, () => parts.posting.like(id));
-      return `Liked post ${id}`;
-    },
+  async like(args, { connection }) {
+    const id = postId(args.trim().split(/\s+/)[0], '/like <post id or link>');
+    const parts = connectionOf(connection).parts;
+    await run(ENDPOINTS.like, () => parts.posting.like(id));
+    return `Liked post ${id}`;
   },
-  {
-    name: 'repost',
-    help: 'Reposts a post to your followers',
-    usage: '<post id or link>',
-    async run(args, { connection }) {
-      const id = postId(args.trim().split(/\s+/)[0], '/repost <post id or link>');
-      const parts = connectionOf(connection).parts;
-      await run(ENDPOINTS.repost, () => parts.posting.repost(id));
-      parts.poller.poke('timeline');
-      return `Reposted post ${id}`;
-    },
+  async repost(args, { connection }) {
+    const id = postId(args.trim().split(/\s+/)[0], '/repost <post id or link>');
+    const parts = connectionOf(connection).parts;
+    await run(ENDPOINTS.repost, () => parts.posting.repost(id));
+    parts.poller.poke('timeline');
+    return `Reposted post ${id}`;
   },
-];
+});

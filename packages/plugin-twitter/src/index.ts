@@ -3,19 +3,10 @@ import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
 import { commands } from './commands.js';
 import { TwitterConnection } from './connection.js';
 import { normalizeHandle } from './ids.js';
-import { twitterOptions } from './options.js';
+import { descriptor } from './descriptor.js';
 
 export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
-  id: 'twitter',
-  name: 'X (Twitter)',
-  options: twitterOptions,
-  capabilities: {
-    groupChat: true,
-    formattedText: true,
-    buddyInfo: true,
-    statuses: ['available', 'offline'],
-  },
-  usernameLabel: 'X username (@handle)',
+  ...descriptor,
   validateUsername(username) {
     return normalizeHandle(username) === undefined ? 'An X username has 1 to 15 letters, digits or underscores' : undefined;
   },
@@ -24,6 +15,7 @@ export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
 });
 
 export default twitterPlugin;
+export { descriptor } from './descriptor.js';
 export { TwitterConnection } from './connection.js';
 export { twitterOptions, DEFAULT_API_BASE } from './options.js';
 export { XApiError, type XFailureKind } from './errors.js';

@@ -1,7 +1,7 @@
-import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
+import { defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
+import { descriptor } from './descriptor.js';
 import { parseAddress } from './address.js';
 import { XmppConnection } from './connection.js';
-import { xmppOptions } from './options.js';
 
 export { XmppConnection } from './connection.js';
 export { xmppOptions } from './options.js';
@@ -13,48 +13,30 @@ function roomArgs(args: string, target: { kind: string; room?: string } | undefi
 
 /** XMPP (Jabber): any server, several accounts side by side. */
 export const xmppPlugin: ProtocolPlugin = defineProtocolPlugin({
-  id: 'xmpp',
-  name: 'XMPP',
-  usernameLabel: 'JID',
-  options: xmppOptions,
-  capabilities: {
-    groupChat: true,
-    typing: true,
-    buddyManagement: true,
-    offlineMessages: true,
-    buddyInfo: true,
-    statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'],
-  },
+  ...descriptor,
   validateUsername(username) {
     const jid = parseAddress(username);
     if (jid === undefined || jid.local === '') return 'Enter a JID like name@example.org';
     if (jid.resource !== '') return 'Leave the resource out of the JID (set it under Resource)';
     return undefined;
   },
-  commands: [
-    {
-      name: 'nick',
-      help: '/nick <new nickname>: change your nickname in this room',
-      async run(args, { connection, target }) {
-        const { room, rest } = roomArgs(args, target);
-        if (rest === '') return 'Usage: /nick <new nickname>';
-        await (connection as XmppConnection).muc.changeNick(room, rest);
-      },
+  commands: withCommandHandlers(descriptor.commands, {
+    async nick(args, { connection, target }) {
+      const { room, rest } = roomArgs(args, target);
+      if (rest === '') return 'Usage: /nick <new nickname>';
+      await (connection as XmppConnection).muc.changeNick(room, rest);
     },
-    {
-      name: 'kick',
-      help: '/kick <nickname> [reason]: remove someone from this room (moderators)',
-      async run(args, { connection, target }) {
-        const { room, rest } = roomArgs(args, target);
-        const [nick, ...reason] = rest.split(/\s+/);
-        if (nick === undefined || nick === '') return 'Usage: /kick <nickname> [reason]';
-        await (connection as XmppConnection).muc.kick(room, nick, reason.join(' '));
-      },
+    async kick(args, { connection, target }) {
+      const { room, rest } = roomArgs(args, target);
+      const [nick, ...reason] = rest.split(/\s+/);
+      if (nick === undefined || nick === '') return 'Usage: /kick <nickname> [reason]';
+      await (connection as XmppConnection).muc.kick(room, nick, reason.join(' '));
     },
-  ],
+  }),
   createConnection(context) {
     return new XmppConnection(context);
   },
 });
 
 export default xmppPlugin;
+export { descriptor } from './descriptor.js';

@@ -1,0 +1,22 @@
+import { definePluginDescriptor } from '@parley/core';
+
+/**
+ * The plugin as it declares itself, written once: `npm run build` writes it
+ * into the "parley" field of package.json, which a UI reads to draw the
+ * account form before this package's code is imported.
+ */
+export const descriptor = definePluginDescriptor({
+  kind: 'protocol',
+  id: 'example',
+  name: 'Example',
+  coreApi: '^1.0.0',
+  entry: './dist/index.js',
+  usernameLabel: 'User name',
+  options: {
+    password: { kind: 'secret', label: 'Password', required: true },
+    host: { kind: 'string', label: 'Server', default: '127.0.0.1', group: 'advanced' },
+    port: { kind: 'integer', label: 'Port', required: true, min: 1, max: 65535, group: 'advanced' },
+  },
+  capabilities: { typing: true, statuses: ['available', 'away', 'offline'] },
+  commands: [],
+});
