@@ -62,3 +62,13 @@ export { TOKENS } from './di/tokens.js';
 export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
 
 export { describePeerCertificate, describeCertificate, certificateError, isCertificateErrorCode, fingerprint256 } from './net/tls.js';
+
+export { connectToParley, type ConnectOptions, type RemoteParley, type Disconnection } from './remote/client.js';
+export { inProcessClient, type ParleyClient } from './remote/client-api.js';
+export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOptions } from './remote/owner.js';
+export type { ParleyServer } from './remote/server.js';
+export { UiRelay } from './remote/ui-relay.js';
+export { RemoteError, type RemoteErrorCode } from './remote/errors.js';
+export { RemoteParleyError } from './remote/wire.js';
+export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './remote/protocol.js';
+export { runFiles, type RunFiles } from './remote/run-directory.js';

@@ -1,0 +1,55 @@
+import type { ParleyEventsListenOnly } from '../events/events.js';
+import type { Parley } from '../parley.js';
+import { REMOTE_METHODS, type REMOTE_API } from './protocol.js';
+
+type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type AsyncMethods<T, K extends keyof T> = { readonly [M in K]: Async<T[M]> };
+type MethodsOf<N extends keyof typeof REMOTE_API> = keyof (typeof REMOTE_API)[N];
+
+/**
+ * The core as a UI sees it, whether it runs in this process
+ * (`inProcessClient(parley)`) or in the process that owns the home
+ * (`connectToParley({ home })`): the in-process API's names and arguments,
+ * every method answering with a promise.
+ */
+export interface ParleyClient {
+  readonly accounts: AsyncMethods<Parley['accounts'], MethodsOf<'accounts'>>;
+  readonly conversations: AsyncMethods<Parley['conversations'], MethodsOf<'conversations'>>;
+  readonly chats: AsyncMethods<Parley['chats'], MethodsOf<'chats'>>;
+  readonly buddies: AsyncMethods<Parley['buddies'], MethodsOf<'buddies'>>;
+  readonly presence: AsyncMethods<Parley['presence'], MethodsOf<'presence'>>;
+  readonly plugins: AsyncMethods<Parley['plugins'], MethodsOf<'plugins'>>;
+  readonly events: ParleyEventsListenOnly;
+  searchHistory: Async<Parley['searchHistory']>;
+  flushHistory: Async<Parley['flushHistory']>;
+  runCommand: Async<Parley['runCommand']>;
+  /** True when the core runs in another process. */
+  readonly remote: boolean;
+}
+
+function asyncNamespace(target: Record<string, unknown>, names: readonly string[]): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of names) {
+    const fn = target[name] as (...args: unknown[]) => unknown;
+    out[name] = async (...args) => fn(...args);
+  }
+  return out;
+}
+
+/** The in-process core behind the same interface as a remote one. */
+export function inProcessClient(parley: Parley): ParleyClient {
+  const ns = <N extends keyof typeof REMOTE_METHODS>(name: N) => asyncNamespace(parley[name as Exclude<N, 'history' | 'commands'>] as unknown as Record<string, unknown>, REMOTE_METHODS[name]);
+  return {
+    accounts: ns('accounts') as unknown as ParleyClient['accounts'],
+    conversations: ns('conversations') as unknown as ParleyClient['conversations'],
+    chats: ns('chats') as unknown as ParleyClient['chats'],
+    buddies: ns('buddies') as unknown as ParleyClient['buddies'],
+    presence: ns('presence') as unknown as ParleyClient['presence'],
+    plugins: ns('plugins') as unknown as ParleyClient['plugins'],
+    events: parley.events,
+    searchHistory: async (query) => parley.searchHistory(query),
+    flushHistory: async () => parley.flushHistory(),
+    runCommand: async (line, invocation) => parley.runCommand(line, invocation),
+    remote: false,
+  };
+}

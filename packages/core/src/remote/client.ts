@@ -1,0 +1,236 @@
+import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { EventEmitter } from 'eventemitter3';
+import {
+  CancellationToken,
+  ErrorCodes,
+  createMessageConnection,
+  ParameterStructures,
+  ResponseError,
+  SocketMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node.js';
+import type { ParleyEventMap, ParleyEventsListenOnly } from '../events/events.js';
+import { resolvePaths } from '../storage/paths.js';
+import type { NotificationLevel, UiOps, UiRequest, UiRequestPurpose } from '../ui/ui-ops.js';
+import { BoundedMessageReader } from './bounded-reader.js';
+import type { ParleyClient } from './client-api.js';
+import { RemoteError } from './errors.js';
+import { CONTROL_METHODS, EVENT_NAMES, NOTIFICATIONS, REMOTE_METHODS, REMOTE_PROTOCOL_VERSION, RPC_ERRORS, UI_REQUEST_METHOD, type OwnerInfo, type OwnerStatus } from './protocol.js';
+import { checkSocketOwner, runFiles } from './run-directory.js';
+import { errorFromWire, fromWire, RemoteParleyError, type WireError } from './wire.js';
+
+/** Answers from the owner can be large (a long history search); requests to it cannot. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+export interface ConnectOptions {
+  /** The Parley home (like PARLEY_HOME); default: PARLEY_HOME, else the XDG directories. */
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Answers the core's questions (certificates, authorization requests) and shows its notifications. */
+  ui?: UiOps;
+  /** A name for this client in the owner's logs. */
+  clientName?: string;
+}
+
+export interface Disconnection {
+  /** True when this client closed the connection itself. */
+  byClient: boolean;
+  /** The owner said it was stopping before the connection closed. */
+  ownerStopping: boolean;
+}
+
+/** A connection to the process that owns a Parley home. */
+export interface RemoteParley extends ParleyClient {
+  /** The owner: its pid, start time, protocol and core versions. */
+  readonly owner: OwnerInfo;
+  /** The owner's pid, uptime, clients and every account's state. */
+  status(): Promise<OwnerStatus>;
+  /** Asks the owner to stop cleanly (accounts signed off, history flushed). */
+  stopOwner(): Promise<void>;
+  /** Resolves once the connection is gone, whoever closed it. */
+  readonly disconnected: Promise<Disconnection>;
+  close(): Promise<void>;
+}
+
+function openSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Turns an error answer back into the error the owner raised. */
+function errorFromResponse(error: unknown): Error {
+  // The library's own codes for a connection that is closed or broken.
+  if (error instanceof ResponseError && (error.code === ErrorCodes.MessageWriteError || error.code === ErrorCodes.ConnectionInactive || error.code === ErrorCodes.PendingResponseRejected)) {
+    return new RemoteError('core-stopped', 'The Parley core stopped', { cause: error });
+  }
+  if (error instanceof ResponseError) {
+    const data = error.data as Partial<WireError> | undefined;
+    if (error.code === RPC_ERRORS.handshake) return new RemoteError('protocol-mismatch', error.message);
+    if (data !== undefined && typeof data.code === 'string' && typeof data.message === 'string') return errorFromWire({ name: String(data.name ?? 'ParleyError'), ...data } as WireError);
+    return new RemoteParleyError({ name: 'ResponseError', code: `rpc-${error.code}`, message: error.message });
+  }
+  return new RemoteError('core-stopped', 'The Parley core stopped', { cause: error });
+}
+
+/**
+ * Connects to the process that owns a home's accounts (`parley daemon`, a
+ * running `parley` or `parley watch`). Rejects with RemoteError
+ * `owner-not-running` when none runs, `protocol-mismatch` when it speaks
+ * another major version, `socket-insecure` when its socket is not this
+ * user's own.
+ */
+export async function connectToParley(options: ConnectOptions = {}): Promise<RemoteParley> {
+  const files = runFiles(resolvePaths(options.env ?? process.env, options.home));
+  if (!existsSync(files.socket)) throw new RemoteError('owner-not-running', 'No Parley core is running for this home');
+  checkSocketOwner(files);
+  let socket: Socket;
+  try {
+    socket = await openSocket(files.socket);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET') throw new RemoteError('owner-not-running', 'No Parley core is running for this home (its socket is stale)', { cause: error });
+    throw error;
+  }
+  const reader = new BoundedMessageReader(socket, MAX_ANSWER_BYTES, (rejection) => {
+    if (rejection.fatal) socket.destroy();
+  });
+  const connection = createMessageConnection(reader, new SocketMessageWriter(socket));
+  return RemoteParleyClient.open(connection, socket, options);
+}
+
+class RemoteParleyClient {
+  private readonly emitter = new EventEmitter<ParleyEventMap>();
+  private readonly subscribed = new Set<string>();
+  private ownerStopping = false;
+  private closedByClient = false;
+  private gone = false;
+  readonly disconnected: Promise<Disconnection>;
+
+  private constructor(
+    private readonly connection: MessageConnection,
+    private readonly socket: Socket,
+  ) {
+    this.disconnected = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.gone = true;
+        this.connection.dispose();
+        resolve({ byClient: this.closedByClient, ownerStopping: this.ownerStopping });
+      });
+    });
+    socket.on('error', () => socket.destroy());
+  }
+
+  static async open(connection: MessageConnection, socket: Socket, options: ConnectOptions): Promise<RemoteParley> {
+    const client = new RemoteParleyClient(connection, socket);
+    connection.onNotification((method, params) => client.notified(method, params, options.ui));
+    // Positional params arrive spread, the cancellation token last.
+    connection.onRequest(UI_REQUEST_METHOD, async (request: UiRequest, context: { purpose: UiRequestPurpose; accountId?: string }, token: CancellationToken) => {
+      if (options.ui === undefined || typeof request !== 'object' || request === null || typeof context !== 'object' || context === null) return null;
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const answer = await options.ui.request(request, { purpose: context.purpose, ...(context.accountId === undefined ? {} : { accountId: context.accountId }), signal: abort.signal });
+      return answer ?? null;
+    });
+    connection.listen();
+    let owner: OwnerInfo;
+    try {
+      owner = (await client.call(CONTROL_METHODS.hello, [{ protocolVersion: REMOTE_PROTOCOL_VERSION, client: options.clientName ?? 'client' }])) as OwnerInfo;
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    if (options.ui !== undefined) await client.call(CONTROL_METHODS.attachUi, [{ ui: true }]);
+    return client.api(owner);
+  }
+
+  private notified(method: string, params: unknown, ui: UiOps | undefined): void {
+    if (method === NOTIFICATIONS.stopping) {
+      this.ownerStopping = true;
+      return;
+    }
+    if (method === NOTIFICATIONS.notify) {
+      const n = params as { level: NotificationLevel; title: string; message?: string; accountId?: string };
+      ui?.notify(n.level, n.title, n.message, n.accountId);
+      return;
+    }
+    if (method !== NOTIFICATIONS.event) return;
+    const { name, args } = params as { name: keyof ParleyEventMap; args: unknown[] };
+    if (!(EVENT_NAMES as readonly string[]).includes(name) || !Array.isArray(args)) return;
+    (this.emitter.emit as (event: string, ...a: unknown[]) => boolean)(name, ...(fromWire(args) as unknown[]));
+  }
+
+  async call(method: string, args: readonly unknown[]): Promise<unknown> {
+    // Trailing optional arguments left out stay left out (JSON-RPC would send them as null).
+    if (this.gone) throw new RemoteError('core-stopped', 'The Parley core stopped');
+    let end = args.length;
+    while (end > 0 && args[end - 1] === undefined) end--;
+    try {
+      const result: unknown = await this.connection.sendRequest(method, ParameterStructures.byPosition, ...args.slice(0, end));
+      return fromWire(result);
+    } catch (error) {
+      throw errorFromResponse(error);
+    }
+  }
+
+  /** Asks the owner for an event the first time someone listens to it. */
+  private want(event: string): void {
+    if (this.subscribed.has(event)) return;
+    this.subscribed.add(event);
+    this.call(CONTROL_METHODS.subscribe, [{ events: [...this.subscribed] }]).catch(() => undefined);
+  }
+
+  private api(owner: OwnerInfo): RemoteParley {
+    const events: ParleyEventsListenOnly = {
+      on: ((event: keyof ParleyEventMap, fn: (...args: never[]) => void) => {
+        this.want(event);
+        this.emitter.on(event, fn as never);
+        return events;
+      }) as unknown as ParleyEventsListenOnly['on'],
+      once: ((event: keyof ParleyEventMap, fn: (...args: never[]) => void) => {
+        this.want(event);
+        this.emitter.once(event, fn as never);
+        return events;
+      }) as unknown as ParleyEventsListenOnly['once'],
+      off: ((event: keyof ParleyEventMap, fn?: (...args: never[]) => void) => {
+        this.emitter.off(event, fn as never);
+        return events;
+      }) as unknown as ParleyEventsListenOnly['off'],
+    };
+    const namespace = (name: keyof typeof REMOTE_METHODS) =>
+      Object.fromEntries(REMOTE_METHODS[name].map((method) => [method, (...args: unknown[]) => this.call(`${name}.${method}`, args)]));
+    const api = {
+      accounts: namespace('accounts'),
+      conversations: namespace('conversations'),
+      chats: namespace('chats'),
+      buddies: namespace('buddies'),
+      presence: namespace('presence'),
+      plugins: namespace('plugins'),
+      events,
+      searchHistory: (query: unknown) => this.call('history.search', [query]),
+      flushHistory: async () => {
+        await this.call('history.flush', []);
+      },
+      runCommand: (line: string, invocation?: unknown) => this.call('commands.run', [line, invocation]),
+      remote: true,
+      owner,
+      status: () => this.call(CONTROL_METHODS.status, []),
+      stopOwner: async () => {
+        await this.call(CONTROL_METHODS.stop, []);
+      },
+      disconnected: this.disconnected,
+      close: async () => {
+        this.closedByClient = true;
+        this.socket.end();
+        await this.disconnected;
+      },
+    };
+    return api as unknown as RemoteParley;
+  }
+}
