@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CancellationTokenSource, createMessageConnection, ParameterStructures, ResponseError, SocketMessageWriter, type Message, type MessageConnection } from 'vscode-jsonrpc/node.js';
 import type { Parley } from '../parley.js';
@@ -68,7 +68,7 @@ export class ParleyServer {
 
   /** Listens on the socket. The caller holds the owner lock, so a file left there is a dead owner's. */
   async listen(): Promise<void> {
-    rmSync(this.options.files.socket, { force: true });
+    removeSocket(this.options.files.socket);
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -100,7 +100,7 @@ export class ParleyServer {
     }
     for (const client of [...this.clients]) client.socket.destroy();
     await closing;
-    rmSync(this.options.files.socket, { force: true });
+    removeSocket(this.options.files.socket);
   }
 
   status(): OwnerStatus {
@@ -242,6 +242,19 @@ export class ParleyServer {
     }
     const target = parley[namespace] as unknown as Record<string, (...a: unknown[]) => unknown>;
     return target[name]!(...args);
+  }
+}
+
+/**
+ * unlink, not rm: Node 20's fs.rmSync on this path was seen to leave the ESM
+ * loader resolving later imports under the same home without following
+ * symbolic links (a plugin's `@parley/core` link then failed to load).
+ */
+function removeSocket(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -68,7 +68,7 @@ export function keyValues(pairs: readonly string[], command: string): Array<[str
  * A point in time for `--since`: an ISO date ("2024-05-01", "2024-05-01T10:00"),
  * or a span back from `now` ("30m", "2h", "7d", "1w").
  */
-export function parseSince(text: string, now: number = Date.now()): number {
+export function parseSince(text: string, now: number = Date.now(), option = '--since'): number {
   const span = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
   if (span !== null) {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[span[2] as 's' | 'm' | 'h' | 'd' | 'w'];
@@ -78,5 +78,5 @@ export function parseSince(text: string, now: number = Date.now()): number {
     const time = Date.parse(text.trim().replace(' ', 'T'));
     if (!Number.isNaN(time)) return time;
   }
-  throw new UsageError(`--since must be a date (2024-05-01, 2024-05-01T10:00) or a span like 30m, 2h, 7d; not "${text}"`, 'log search');
+  throw new UsageError(`${option} must be a date (2024-05-01, 2024-05-01T10:00) or a span like 30m, 2h, 7d; not "${text}"`, 'log search');
 }

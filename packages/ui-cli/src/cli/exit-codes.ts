@@ -18,6 +18,10 @@ export const EXIT = {
   timeout: 6,
   /** The secret store could not be opened (passphrase missing or wrong). */
   secrets: 7,
+  /** The Parley core this command was a client of stopped (killed, crashed or stopped) before the command finished. */
+  coreStopped: 8,
+  /** `parley daemon`: another process already owns this home. */
+  ownerExists: 9,
   /** Anything else that went wrong. */
   failure: 70,
 } as const;
@@ -30,4 +34,6 @@ export const EXIT_HELP = `Exit codes:
   4  sign-in failed     5  message not sent
   6  watch timed out before --count events
   7  secret store locked (passphrase missing or wrong)
+  8  the Parley core stopped before the command finished (its owner was killed or stopped)
+  9  parley daemon: another process already owns this home
   70 other failure`;

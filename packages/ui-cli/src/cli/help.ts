@@ -19,8 +19,16 @@ Commands:
   plugins list                    installed plugins and their state
   send <account> <to> <text>      send one message
   status [<status> [message]]     show or set your status
-  log search <words> [--peer P] [--account A] [--since S]
+  log search <words> [--peer P] [--account A] [--since S] [--until U]
   watch [<account>...]            sign on and print what happens
+  buddies list|add|remove|move|alias ...   manage the buddy list
+  daemon [--json]                 run the core with no screen; other commands use it
+  daemon status | daemon stop     the running core: pid, uptime, accounts; stop it
+
+One process owns a home's accounts at a time: parley daemon, parley watch or
+the interactive client. While one runs, every other parley command is its
+client and nothing signs in a second time; with none, a command signs in for
+itself and signs off when done.
 
 <account> is an account id or protocol:username (xmpp:alice@example.com).
 Options: --json (machine-readable output), --help, --version.
@@ -51,15 +59,17 @@ verbatim and a hint. Exits 0 only when the account signed in (4 otherwise).`,
 Lists installed plugins (name, kind, protocol id, version, state) without loading them.
 With --json, each protocol's option schema is included.`,
   send: `Usage: parley send <account> <to> <text> [--json]
-Signs the account on, sends one message and signs off. Exits 0 when the message was sent,
+Sends through the running core when one owns this home (signing the account in there if
+needed); otherwise signs the account on, sends one message and signs off. Exits 0 when the message was sent,
 5 when it was not, 4 when the account could not sign in. Put "--" before text that starts with "-".`,
   status: `Usage: parley status [<status> [message]] [--json]
 Without arguments, shows the saved status. With one of available, away, busy, extended-away,
 invisible, sets the status (and message) that parley uses whenever it signs on.`,
-  log: `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--limit N] [--json]`,
-  'log search': `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--limit N] [--json]
-Searches the message history: every word must appear. --since takes a date (2024-05-01,
-2024-05-01T10:00) or a span back from now (30m, 2h, 7d, 1w). Exits 1 when nothing matched.`,
+  log: `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--until U] [--limit N] [--json]`,
+  'log search': `Usage: parley log search <words> [--peer P] [--account A] [--since S] [--until U] [--limit N] [--json]
+Searches the message history: every word must appear. --since and --until take a date
+(2024-05-01, 2024-05-01T10:00) or a span back from now (30m, 2h, 7d, 1w). Exits 1 when
+nothing matched.`,
   watch: `Usage: parley watch [<account>...] [--json] [--count N] [--timeout S] [--only types]
 Signs on the given accounts (default: every enabled one) and prints what happens: messages,
 presence, typing, chat events, connection changes and errors, one line each; with --json, one
@@ -68,6 +78,19 @@ error, authorization). Runs until interrupted, until N events were printed (--co
 S seconds (--timeout). --only limits the types printed (--only message,presence).
 Exits 0; 6 when --timeout passed before --count events; 4 when no account could sign in.`,
 };
+
+HELP.daemon = `Usage: parley daemon [--json]
+       parley daemon status [--json]
+       parley daemon stop
+Runs the Parley core in the foreground with no screen: owns this home, signs the enabled
+accounts in and serves every other parley command (and any JSON-RPC client) on the home's
+socket, <home>/run/parley.sock. Logs go to stderr (PARLEY_LOG=debug|info|warn|error,
+default info); --json writes one JSON object per line. SIGTERM or SIGINT stop it cleanly:
+accounts are signed off, history is flushed. Exits 9 when another process owns the home.
+"status" prints the owner's pid, uptime and each account's state (exits 1 when none runs);
+"stop" asks it to stop and waits until it has.`;
+HELP['daemon status'] = HELP.daemon;
+HELP['daemon stop'] = HELP.daemon;
 
 export function helpFor(words: string): string {
   return HELP[words] ?? HELP['']!;

@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<CommandRun>> = {
   status: async () => (await import('../commands/status.js')).status,
   'log search': async () => (await import('../commands/log.js')).search,
   watch: async () => (await import('../commands/watch.js')).watch,
+  daemon: async () => (await import('../commands/daemon.js')).daemon,
+  'daemon status': async () => (await import('../commands/daemon.js')).status,
+  'daemon stop': async () => (await import('../commands/daemon.js')).stop,
 };
 
 const GROUPS = new Set(['accounts', 'plugins', 'log']);
@@ -31,6 +34,8 @@ export function version(): string {
 /** Finds the command words at the start of argv: ["accounts", "add", ...] → "accounts add". */
 function commandOf(argv: readonly string[]): { command: string; args: string[] } {
   const [first, second] = argv;
+  // `parley daemon` runs the daemon; `parley daemon status|stop` talk to it.
+  if (first === 'daemon') return second === 'status' || second === 'stop' ? { command: `daemon ${second}`, args: argv.slice(2) } : { command: 'daemon', args: argv.slice(1) };
   if (first !== undefined && GROUPS.has(first)) {
     if (second === undefined || second.startsWith('-')) return { command: first, args: argv.slice(1) };
     return { command: `${first} ${second}`, args: argv.slice(2) };
@@ -54,6 +59,8 @@ export function exitCodeFor(error: unknown): number {
   if (['unknown-account', 'unknown-protocol', 'invalid-settings', 'duplicate-account', 'invalid-config', 'plugin-not-found', 'plugin-incompatible'].includes(code)) return EXIT.config;
   if (['wrong-passphrase', 'passphrase-required', 'secret-store-corrupt', 'secret-store-unavailable'].includes(code)) return EXIT.secrets;
   if (code.startsWith('connection-')) return EXIT.signInFailed;
+  if (code === 'core-stopped') return EXIT.coreStopped;
+  if (code === 'owner-exists') return EXIT.ownerExists;
   if (['send-failed', 'send-timeout', 'no-route', 'not-supported'].includes(code)) return EXIT.sendFailed;
   return EXIT.failure;
 }

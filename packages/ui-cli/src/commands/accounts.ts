@@ -1,22 +1,22 @@
-import { ConnectionError, type AccountInfo, type OptionSchema, type Parley } from '@parley/core';
+import { ConnectionError, type AccountInfo, type OptionSchema, type ParleyClient } from '@parley/core';
 import { flag, keyValues, listOption, parseCommandArgs, stringOption } from '../cli/args.js';
 import { accountLabel, connectionErrorJson, connectionErrorLines, table } from '../cli/format.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { askLine, readPasswordFromStdin } from '../cli/prompt.js';
 import { UsageError } from '../cli/usage-error.js';
-import { print, printJson, withCore, type CommandContext } from './context.js';
+import { print, printJson, withParley, type CommandContext } from './context.js';
 import { applySavedStatus } from './saved-status.js';
 
-function accountJson(parley: Parley, account: AccountInfo): Record<string, unknown> {
-  return { ...account, settings: parley.accounts.settings(account.id) };
+async function accountJson(parley: ParleyClient, account: AccountInfo): Promise<Record<string, unknown>> {
+  return { ...account, settings: await parley.accounts.settings(account.id) };
 }
 
 export async function list(context: CommandContext): Promise<number> {
   const parsed = parseCommandArgs(context.command, context.args);
   if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}"`, context.command);
-  return withCore(context, { history: false }, async (parley) => {
-    const accounts = parley.accounts.list();
-    if (flag(parsed, 'json')) printJson(context, accounts.map((a) => accountJson(parley, a)));
+  return withParley(context, { history: false }, async ({ parley }) => {
+    const accounts = await parley.accounts.list();
+    if (flag(parsed, 'json')) printJson(context, await Promise.all(accounts.map((a) => accountJson(parley, a))));
     else if (accounts.length === 0) print(context, 'No accounts. Add one with: parley accounts add <protocol> <username>');
     else print(context, table(['ID', 'ACCOUNT', 'ALIAS', 'ENABLED'], accounts.map((a) => [a.id, accountLabel(a), a.alias ?? '', a.enabled ? 'yes' : 'no'])));
     return EXIT.ok;
@@ -63,8 +63,8 @@ export async function add(context: CommandContext): Promise<number> {
   if (protocol === undefined || username === undefined) throw new UsageError('Expected <protocol> <username>', context.command);
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}" (settings go in --set key=value)`, context.command);
   const fromStdin = flag(parsed, 'password-stdin');
-  return withCore(context, { history: false, stdinTaken: fromStdin }, async (parley) => {
-    const descriptor = parley.plugins.protocol(protocol);
+  return withParley(context, { history: false, stdinTaken: fromStdin }, async ({ parley }) => {
+    const descriptor = await parley.plugins.protocol(protocol);
     // Unknown protocols are refused by the core with the list of installed ones.
     const schema = descriptor?.options ?? {};
     const settings = settingsFrom(context, schema, keyValues(listOption(parsed, 'set'), context.command));
@@ -86,7 +86,7 @@ export async function add(context: CommandContext): Promise<number> {
       ...(alias === undefined ? {} : { alias }),
     });
     const missing = await parley.accounts.missingRequired(account.id);
-    if (flag(parsed, 'json')) printJson(context, { ...accountJson(parley, account), missing });
+    if (flag(parsed, 'json')) printJson(context, { ...(await accountJson(parley, account)), missing });
     else print(context, `Added ${accountLabel(account)} (id ${account.id})`);
     if (missing.length > 0 && !flag(parsed, 'json')) {
       context.io.stderr.write(`Not set yet: ${missing.join(', ')} (parley accounts set ${account.id} ... [--password-stdin])\n`);
@@ -107,9 +107,9 @@ export async function set(context: CommandContext): Promise<number> {
   const unset = listOption(parsed, 'unset');
   const alias = stringOption(parsed, 'alias');
   if (pairs.length === 0 && unset.length === 0 && alias === undefined && !fromStdin) throw new UsageError('Nothing to change: give key=value, --unset, --alias or --password-stdin', context.command);
-  return withCore(context, { history: false, stdinTaken: fromStdin }, async (parley) => {
-    const account = parley.accounts.get(ref);
-    const schema = parley.plugins.protocol(account.protocol)?.options ?? {};
+  return withParley(context, { history: false, stdinTaken: fromStdin }, async ({ parley }) => {
+    const account = await parley.accounts.get(ref);
+    const schema = (await parley.plugins.protocol(account.protocol))?.options ?? {};
     const settings: Record<string, string | null> = settingsFrom(context, schema, keyValues(pairs, context.command));
     for (const key of unset) settings[key] = null;
     const secrets: Record<string, string> = {};
@@ -122,7 +122,7 @@ export async function set(context: CommandContext): Promise<number> {
       ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
       ...(alias === undefined ? {} : { alias }),
     });
-    if (flag(parsed, 'json')) printJson(context, accountJson(parley, updated));
+    if (flag(parsed, 'json')) printJson(context, await accountJson(parley, updated));
     else print(context, `Updated ${accountLabel(updated)}`);
     return EXIT.ok;
   });
@@ -138,8 +138,8 @@ function oneAccount(context: CommandContext, extraOptions = {}) {
 
 export async function remove(context: CommandContext): Promise<number> {
   const { parsed, ref } = oneAccount(context);
-  return withCore(context, { history: false }, async (parley) => {
-    const account = parley.accounts.get(ref);
+  return withParley(context, { history: false }, async ({ parley }) => {
+    const account = await parley.accounts.get(ref);
     await parley.accounts.remove(account.id);
     if (flag(parsed, 'json')) printJson(context, { removed: account.id });
     else print(context, `Removed ${accountLabel(account)}`);
@@ -150,9 +150,17 @@ export async function remove(context: CommandContext): Promise<number> {
 function enableOrDisable(enabled: boolean) {
   return async (context: CommandContext): Promise<number> => {
     const { parsed, ref } = oneAccount(context);
-    return withCore(context, { history: false }, async (parley) => {
+    return withParley(context, { history: false }, async ({ parley, owner }) => {
       const account = await parley.accounts.update(ref, { enabled });
-      if (flag(parsed, 'json')) printJson(context, accountJson(parley, account));
+      // A running owner applies it at once: an enabled account signs in, a disabled one signs off.
+      if (owner !== undefined && !enabled) await parley.accounts.disconnect(account.id);
+      if (owner !== undefined && enabled) {
+        // Enabled whether or not it signs in now; a failure is the owner's to report (and retry).
+        await parley.accounts.connect(account.id).catch((error: unknown) => {
+          if (!ConnectionError.is(error)) throw error;
+        });
+      }
+      if (flag(parsed, 'json')) printJson(context, await accountJson(parley, account));
       else print(context, `${enabled ? 'Enabled' : 'Disabled'} ${accountLabel(account)}`);
       return EXIT.ok;
     });
@@ -166,17 +174,18 @@ export const disable = enableOrDisable(false);
 export async function check(context: CommandContext): Promise<number> {
   const { parsed, ref } = oneAccount(context);
   const json = flag(parsed, 'json');
-  return withCore(context, { history: false }, async (parley) => {
-    const account = parley.accounts.get(ref);
+  return withParley(context, { history: false }, async ({ parley, local }) => {
+    const account = await parley.accounts.get(ref);
     const label = accountLabel(account);
+    // With an owner running this reports its state, and asks it to sign in only when it is not online.
     if (!json && context.io.stderr.isTTY === true) {
       parley.events.on('accountStatusChanged', (a, status) => {
         if (a.id === account.id && status.state === 'connecting' && status.progress !== undefined) context.io.stderr.write(`${status.progress.text}…\n`);
       });
     }
-    await applySavedStatus(parley);
+    if (local !== undefined) await applySavedStatus(local);
     try {
-      await parley.accounts.connect(account.id);
+      if ((await parley.accounts.status(account.id)).state !== 'online') await parley.accounts.connect(account.id);
     } catch (raw) {
       // Anything but a sign-in failure (a locked secret store) is reported by main with its own exit code.
       if (!ConnectionError.is(raw)) throw raw;

@@ -2,33 +2,38 @@ import { flag, parseCommandArgs, parseSince, positiveInteger, stringOption } fro
 import { EXIT } from '../cli/exit-codes.js';
 import { accountLabel, historyLine } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
-import { print, printJson, withCore, type CommandContext } from './context.js';
+import { print, printJson, withParley, type CommandContext } from './context.js';
 
 export async function search(context: CommandContext): Promise<number> {
   const parsed = parseCommandArgs(context.command, context.args, {
     peer: { type: 'string' },
     account: { type: 'string' },
     since: { type: 'string' },
+    until: { type: 'string' },
     limit: { type: 'string' },
   });
   const words = parsed.positionals.join(' ').trim();
   const peer = stringOption(parsed, 'peer');
   const accountRef = stringOption(parsed, 'account');
   const sinceText = stringOption(parsed, 'since');
-  if (words === '' && peer === undefined && accountRef === undefined && sinceText === undefined) {
-    throw new UsageError('Give words to search for, or --peer, --account or --since', context.command);
+  const untilText = stringOption(parsed, 'until');
+  if (words === '' && peer === undefined && accountRef === undefined && sinceText === undefined && untilText === undefined) {
+    throw new UsageError('Give words to search for, or --peer, --account, --since or --until', context.command);
   }
-  const since = sinceText === undefined ? undefined : parseSince(sinceText);
+  const since = sinceText === undefined ? undefined : parseSince(sinceText, Date.now(), '--since');
+  const until = untilText === undefined ? undefined : parseSince(untilText, Date.now(), '--until');
+  if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until is before --since', context.command);
   const limit = positiveInteger(parsed, 'limit', context.command) ?? 100;
-  return withCore(context, { history: true }, async (parley) => {
+  return withParley(context, { history: true }, async ({ parley }) => {
     const entries = await parley.searchHistory({
       limit,
       ...(words === '' ? {} : { words }),
       ...(peer === undefined ? {} : { peer }),
       ...(accountRef === undefined ? {} : { account: accountRef }),
       ...(since === undefined ? {} : { since }),
+      ...(until === undefined ? {} : { until }),
     });
-    const labels = new Map(parley.accounts.list().map((a) => [a.id, accountLabel(a)]));
+    const labels = new Map((await parley.accounts.list()).map((a) => [a.id, accountLabel(a)]));
     if (flag(parsed, 'json')) {
       printJson(
         context,

@@ -3,7 +3,7 @@ import { flag, parseCommandArgs } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { accountLabel, connectionErrorJson, connectionErrorLines } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
-import { print, printJson, withCore, type CommandContext } from './context.js';
+import { print, printJson, withParley, type CommandContext } from './context.js';
 import { applySavedStatus } from './saved-status.js';
 
 export async function send(context: CommandContext): Promise<number> {
@@ -12,9 +12,10 @@ export async function send(context: CommandContext): Promise<number> {
   if (ref === undefined || to === undefined || words.length === 0) throw new UsageError('Expected <account> <to> <text>', context.command);
   const text = words.join(' ');
   const json = flag(parsed, 'json');
-  return withCore(context, { history: true }, async (parley) => {
-    const account = parley.accounts.get(ref);
-    await applySavedStatus(parley);
+  return withParley(context, { history: true }, async ({ parley, local }) => {
+    const account = await parley.accounts.get(ref);
+    // A running owner has signed on with its status already; a core of our own signs on with the saved one.
+    if (local !== undefined) await applySavedStatus(local);
     try {
       await parley.accounts.connect(account.id);
     } catch (raw) {
@@ -25,8 +26,8 @@ export async function send(context: CommandContext): Promise<number> {
       return EXIT.signInFailed;
     }
     let failure: ParleyError | undefined;
-    parley.events.on('messageFailed', (_message, _conversation, error) => {
-      failure = error;
+    parley.events.on('messageFailed', (message, _conversation, error) => {
+      if (message.text === text) failure = error;
     });
     const message = await parley.conversations.sendIm(account.id, to, text);
     if (message === undefined || message.delivery === 'failed' || message.delivery === 'queued') {

@@ -19,8 +19,26 @@ export async function status(context: CommandContext): Promise<number> {
     const message = words.join(' ');
     presence = message === '' ? { status: wanted } : { status: wanted, message };
     writeSavedStatus(config, presence);
+    await applyToRunningOwner(context, presence);
   }
   if (flag(parsed, 'json')) printJson(context, presence);
   else print(context, `${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`}`);
   return EXIT.ok;
+}
+
+/** A running owner takes the new status at once; without one it is used at the next sign-on. */
+async function applyToRunningOwner(context: CommandContext, presence: Presence): Promise<void> {
+  const { connectToParley, RemoteError } = await import('@parley/core');
+  let owner;
+  try {
+    owner = await connectToParley({ env: context.io.env, clientName: 'parley status' });
+  } catch (error) {
+    if (error instanceof RemoteError && error.code === 'owner-not-running') return;
+    throw error;
+  }
+  try {
+    await owner.presence.set(presence);
+  } finally {
+    await owner.close();
+  }
 }

@@ -1,9 +1,11 @@
-import type { AccountInfo, ConversationInfo, Message, Parley } from '@parley/core';
+import type { AccountInfo, ConversationInfo, Message, ParleyClient } from '@parley/core';
+import { openCore } from '../cli/core.js';
+import { TerminalUi } from '../cli/terminal-ui.js';
 import { flag, listOption, parseCommandArgs, positiveInteger, seconds } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { accountLabel, clock, connectionErrorJson, connectionErrorLines, messageLine, statusText } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
-import { withCore, type CommandContext } from './context.js';
+import { untilOwnerStops, type CommandContext } from './context.js';
 import { applySavedStatus } from './saved-status.js';
 
 export const WATCH_TYPES = ['message', 'system', 'presence', 'typing', 'account', 'chat', 'error', 'authorization'] as const;
@@ -21,14 +23,10 @@ export interface WatchEvent {
  * Turns the core's events into one line (or one JSON object) each, for the
  * accounts being watched. Returns a function that unsubscribes.
  */
-export function followEvents(parley: Parley, watched: ReadonlySet<string>, emit: (event: WatchEvent, text: string) => void): () => void {
-  const label = (accountId: string) => {
-    try {
-      return accountLabel(parley.accounts.get(accountId));
-    } catch {
-      return accountId;
-    }
-  };
+export function followEvents(parley: Pick<ParleyClient, 'events'>, accounts: readonly AccountInfo[], emit: (event: WatchEvent, text: string) => void): () => void {
+  const watched = new Set(accounts.map((a) => a.id));
+  const labels = new Map(accounts.map((a) => [a.id, accountLabel(a)]));
+  const label = (accountId: string) => labels.get(accountId) ?? accountId;
   const base = (type: WatchType, accountId: string): WatchEvent => ({ type, time: Date.now(), account: accountId, accountLabel: label(accountId) });
   const where = (c: ConversationInfo) => (c.kind === 'chat' ? c.name : c.name);
   const message = (m: Message, c: ConversationInfo): void => {
@@ -108,49 +106,104 @@ export async function watch(context: CommandContext): Promise<number> {
   for (const type of only) if (!(WATCH_TYPES as readonly string[]).includes(type)) throw new UsageError(`--only: unknown type "${type}" (types: ${WATCH_TYPES.join(', ')})`, context.command);
   const json = flag(parsed, 'json');
 
-  return withCore(context, { history: true }, async (parley) => {
-    const accounts = parsed.positionals.length > 0 ? parsed.positionals.map((ref) => parley.accounts.get(ref)) : parley.accounts.list().filter((a) => a.enabled);
-    if (accounts.length === 0) {
-      context.io.stderr.write('No enabled accounts to watch. Add one with: parley accounts add <protocol> <username>\n');
-      return EXIT.config;
-    }
-    const watched = new Set(accounts.map((a) => a.id));
-    let printed = 0;
-    let done = false;
-    let finish: (code: number) => void = () => {};
-    const finished = new Promise<number>((resolve) => {
-      finish = (code) => {
-        // Signing off afterwards is not news: nothing is printed once the watch is over.
-        done = true;
-        resolve(code);
-      };
-    });
-
-    const unfollow = followEvents(parley, watched, (event, text) => {
-      if (done || (only.size > 0 && !only.has(event.type))) return;
-      context.io.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
-      printed++;
-      if (count !== undefined && printed >= count) finish(EXIT.ok);
-    });
-    const timer = timeout === undefined ? undefined : setTimeout(() => finish(count === undefined ? EXIT.ok : EXIT.timeout), timeout * 1000);
-    const interrupted = () => finish(EXIT.ok);
-    process.once('SIGINT', interrupted);
-    process.once('SIGTERM', interrupted);
+  const { elect, inProcessClient, UiRelay } = await import('@parley/core');
+  const election = await elect({ env: context.io.env, clientName: 'parley watch' });
+  const options = { json, only, count, timeout };
+  if (election.role === 'client') {
+    // Another process owns the accounts: watch through it, asking it to sign in those that are not online.
+    const owner = election.client;
     try {
-      await applySavedStatus(parley);
-      const results = await Promise.all(accounts.map((a) => parley.accounts.connect(a.id).then(() => true, () => false)));
-      // Nothing to watch when every account failed for good (a retrying one may still come back).
-      const anyAlive = () => accounts.some((a) => parley.accounts.status(a.id).state !== 'error');
-      if (!results.some(Boolean) && !anyAlive()) finish(EXIT.signInFailed);
-      parley.events.on('accountStatusChanged', () => {
-        if (!anyAlive()) finish(EXIT.signInFailed);
-      });
-      return await finished;
+      return await untilOwnerStops(owner, watchWith(context, owner, parsed.positionals, options, () => {}));
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', interrupted);
-      process.off('SIGTERM', interrupted);
-      unfollow();
+      await owner.close();
     }
+  }
+  // No owner runs: this watch owns the home while it runs, and other invocations become its clients.
+  const relay = new UiRelay(new TerminalUi(context.io, context.io.stdin.isTTY === true));
+  let stopRequested = () => {};
+  try {
+    const local = await openCore(context.io, { ui: relay, history: true });
+    try {
+      await election.claim.serve(local, { kind: 'watch', relay, onStopRequested: () => stopRequested() });
+      await applySavedStatus(local);
+      return await watchWith(context, inProcessClient(local), parsed.positionals, options, (stop) => (stopRequested = stop));
+    } finally {
+      await local.shutdown();
+    }
+  } finally {
+    await election.claim.release();
+  }
+}
+
+interface WatchOptions {
+  json: boolean;
+  only: ReadonlySet<string>;
+  count: number | undefined;
+  timeout: number | undefined;
+}
+
+async function watchWith(context: CommandContext, parley: ParleyClient, refs: readonly string[], options: WatchOptions, onStop: (stop: () => void) => void): Promise<number> {
+  const { json, only, count, timeout } = options;
+  const accounts = refs.length > 0 ? await Promise.all(refs.map((ref) => parley.accounts.get(ref))) : (await parley.accounts.list()).filter((a) => a.enabled);
+  if (accounts.length === 0) {
+    context.io.stderr.write('No enabled accounts to watch. Add one with: parley accounts add <protocol> <username>\n');
+    return EXIT.config;
+  }
+  let printed = 0;
+  let done = false;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = (code) => {
+      // Signing off afterwards is not news: nothing is printed once the watch is over.
+      done = true;
+      resolve(code);
+    };
   });
+  onStop(() => finish(EXIT.ok));
+
+  const show = (event: WatchEvent, text: string) => {
+    if (done || (only.size > 0 && !only.has(event.type))) return;
+    context.io.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
+    printed++;
+    if (count !== undefined && printed >= count) finish(EXIT.ok);
+  };
+  const unfollow = followEvents(parley, accounts, show);
+  const timer = timeout === undefined ? undefined : setTimeout(() => finish(count === undefined ? EXIT.ok : EXIT.timeout), timeout * 1000);
+  const interrupted = () => finish(EXIT.ok);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const states = new Map<string, string>();
+    const ids = new Set(accounts.map((a) => a.id));
+    // Nothing to watch when every account failed for good (a retrying one may still come back).
+    const anyAlive = () => accounts.some((a) => states.get(a.id) !== 'error');
+    let signedOn = false;
+    parley.events.on('accountStatusChanged', (account, status) => {
+      if (!ids.has(account.id)) return;
+      states.set(account.id, status.state);
+      if (signedOn && !anyAlive()) finish(EXIT.signInFailed);
+    });
+    const results = await Promise.all(
+      accounts.map(async (a) => {
+        if ((await parley.accounts.status(a.id)).state === 'online') {
+          // Already signed in by the running owner: say so, as a watch that signed it in would have.
+          show({ type: 'account', time: Date.now(), account: a.id, accountLabel: accountLabel(a), state: 'online' }, `[${clock(Date.now())}] ${accountLabel(a)} online`);
+          return true;
+        }
+        return parley.accounts.connect(a.id).then(
+          () => true,
+          () => false,
+        );
+      }),
+    );
+    for (const a of accounts) states.set(a.id, (await parley.accounts.status(a.id)).state);
+    signedOn = true;
+    if (!results.some(Boolean) && !anyAlive()) finish(EXIT.signInFailed);
+    return await finished;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    unfollow();
+  }
 }
