@@ -2,10 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url));
+const remoteSource = fileURLToPath(new URL('./packages/core/src/remote/index.ts', import.meta.url));
 
 // Tests run the packages from source; `@parley/core` points at its source so
 // a plugin under test and the core share one copy.
-const alias = { '@parley/core': coreSource };
+const alias = [
+  { find: /^@parley\/core\/remote$/, replacement: remoteSource },
+  { find: /^@parley\/core$/, replacement: coreSource },
+];
 
 export default defineConfig({
   test: {

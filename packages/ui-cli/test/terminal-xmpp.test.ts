@@ -88,6 +88,20 @@ describe('parley in a real terminal against a real Prosody', () => {
     // The result line may wrap: compare the words, not the layout.
     expect(t.screen().replace(/[│\s]+/g, ' ')).toContain('xmpp:alice@localhost bob@localhost <bob@localhost> hi alice, from the terminal test');
 
+    // A script on alice's home goes through the running client: no second session replaces it.
+    const owner = JSON.parse((await runParley(home, ['daemon', 'status', '--json'])).stdout) as { kind: string; accounts: Array<{ state: string }> };
+    expect(owner).toMatchObject({ kind: 'interactive', accounts: [{ state: 'online' }] });
+    const scripted = await runParley(home, ['send', 'xmpp:alice@localhost', 'bob@localhost', 'from a script beside the client']);
+    expect(scripted, scripted.stderr).toMatchObject({ code: 0, stdout: 'Sent to bob@localhost\n' });
+    await bobWatch.waitFor(() => bobWatch!.json().find((e) => e.type === 'message' && e.text === 'from a script beside the client'), 'bob receives the scripted message', 20_000);
+    await t.see('<alice@localhost> from a script beside the client');
+    const phoneSays = await runParley(phone.home, ['send', 'xmpp:bob@localhost', 'alice@localhost', 'still with us?'], { env: phone.env });
+    expect(phoneSays.code, phoneSays.stderr).toBe(0);
+    await t.see('still with us?');
+    expect(t.screen()).not.toContain('Signed in elsewhere');
+    const second = await runParley(home, ['daemon']);
+    expect(second.code).toBe(9);
+
     t.type('/quit');
     t.press('Enter');
     await t.see('[exited 0]');

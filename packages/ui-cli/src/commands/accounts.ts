@@ -1,4 +1,5 @@
-import { ConnectionError, type AccountInfo, type OptionSchema, type ParleyClient } from '@parley/core';
+import type { AccountInfo, OptionSchema, ParleyClient } from '@parley/core';
+import { ConnectionError } from '@parley/core/remote';
 import { flag, keyValues, listOption, parseCommandArgs, stringOption } from '../cli/args.js';
 import { accountLabel, connectionErrorJson, connectionErrorLines, table } from '../cli/format.js';
 import { EXIT } from '../cli/exit-codes.js';

@@ -49,7 +49,7 @@ export interface Session {
  * signing the same accounts in beside it.
  */
 export async function withParley<T>(context: CommandContext, options: { history: boolean; stdinTaken?: boolean }, run: (session: Session) => Promise<T>): Promise<T> {
-  const { elect, inProcessClient } = await import('@parley/core');
+  const { elect, inProcessClient } = await import('@parley/core/remote');
   const election = await elect({ env: context.io.env, clientName: `parley ${context.command}` });
   if (election.role === 'client') {
     const owner = election.client;
@@ -68,7 +68,7 @@ export async function withParley<T>(context: CommandContext, options: { history:
 
 /** The command's outcome, or the RemoteError `core-stopped` if the owner goes away first. */
 export async function untilOwnerStops<T>(owner: RemoteParley, work: Promise<T>): Promise<T> {
-  const { RemoteError } = await import('@parley/core');
+  const { RemoteError } = await import('@parley/core/remote');
   const stopped = owner.disconnected.then((d) => {
     if (!d.byClient) throw new RemoteError('core-stopped', 'The Parley core stopped');
     return new Promise<never>(() => {});

@@ -33,7 +33,7 @@ export async function daemon(context: CommandContext): Promise<number> {
   if (parsed.positionals.length > 0) throw new UsageError(`Unknown daemon command "${parsed.positionals[0]}" (status, stop)`, context.command);
   const log = daemonLog(context, flag(parsed, 'json'));
   const note = (level: LogRecord['level'], message: string, data?: Record<string, unknown>) => log({ level, scope: 'parley:daemon', message, time: Date.now(), ...(data === undefined ? {} : { data }) });
-  const { elect, UiRelay } = await import('@parley/core');
+  const { elect, UiRelay } = await import('@parley/core/remote');
   const election = await elect({ env: context.io.env, clientName: 'parley daemon' });
   if (election.role === 'client') {
     const owner = election.client.owner;
@@ -77,7 +77,7 @@ export async function daemon(context: CommandContext): Promise<number> {
 }
 
 async function ownerOrNone(context: CommandContext) {
-  const { connectToParley, RemoteError } = await import('@parley/core');
+  const { connectToParley, RemoteError } = await import('@parley/core/remote');
   try {
     return await connectToParley({ env: context.io.env, clientName: `parley ${context.command}` });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isStatusPrimitive, type Parley, type Presence } from '@parley/core';
+import type { Parley, Presence } from '@parley/core';
+import { isStatusPrimitive } from '@parley/core/remote';
 
 /**
  * The status parley signs on with, kept between runs in the client's own

@@ -1,4 +1,5 @@
-import { ConnectionError, type ParleyError } from '@parley/core';
+import type { ParleyError } from '@parley/core';
+import { ConnectionError } from '@parley/core/remote';
 import { flag, parseCommandArgs } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { accountLabel, connectionErrorJson, connectionErrorLines } from '../cli/format.js';

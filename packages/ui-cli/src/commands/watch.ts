@@ -106,7 +106,7 @@ export async function watch(context: CommandContext): Promise<number> {
   for (const type of only) if (!(WATCH_TYPES as readonly string[]).includes(type)) throw new UsageError(`--only: unknown type "${type}" (types: ${WATCH_TYPES.join(', ')})`, context.command);
   const json = flag(parsed, 'json');
 
-  const { elect, inProcessClient, UiRelay } = await import('@parley/core');
+  const { elect, inProcessClient, UiRelay } = await import('@parley/core/remote');
   const election = await elect({ env: context.io.env, clientName: 'parley watch' });
   const options = { json, only, count, timeout };
   if (election.role === 'client') {

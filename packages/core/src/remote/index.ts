@@ -1,0 +1,16 @@
+// `@parley/core/remote`: what a client of a running Parley core needs, and
+// nothing that starts one, so a script that talks to the owner loads in a
+// fraction of the time the whole core takes. Everything here is also
+// exported from `@parley/core`.
+export { connectToParley, type ConnectOptions, type RemoteParley, type Disconnection } from './client.js';
+export { inProcessClient, type ParleyClient } from './client-api.js';
+export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOptions } from './owner.js';
+export { UiRelay } from './ui-relay.js';
+export { RemoteError, type RemoteErrorCode } from './errors.js';
+export { RemoteParleyError } from './wire.js';
+export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './protocol.js';
+export { runFiles, type RunFiles } from './run-directory.js';
+export { ParleyError } from '../errors/ParleyError.js';
+export { ConnectionError } from '../errors/ConnectionError.js';
+export { STATUS_PRIMITIVES, isStatusPrimitive } from '../presence/presence.js';
+export { resolvePaths } from '../storage/paths.js';
