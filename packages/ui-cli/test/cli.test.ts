@@ -183,6 +183,12 @@ describe('parley scripting commands', () => {
     expect(future.code).toBe(1);
     const badSince = await runParley(home, ['log', 'search', 'noon', '--since', 'yesterday-ish']);
     expect(badSince.code).toBe(2);
+    const past = await runParley(home, ['log', 'search', 'noon', '--until', '2001-01-01']);
+    expect(past.code).toBe(1);
+    const window = await runParley(home, ['log', 'search', 'noon', '--since', '1h', '--until', '2999-01-01', '--json']);
+    expect(JSON.parse(window.stdout)).toEqual([expect.objectContaining({ text: 'lunch at noon?' })]);
+    const backwards = await runParley(home, ['log', 'search', 'noon', '--since', '2999-01-01', '--until', '1h']);
+    expect(backwards).toMatchObject({ code: 2, stderr: expect.stringContaining('--until is before --since') });
 
     const noSuchAccount = await runParley(home, ['send', 'loopback:carol', 'bob', 'hi']);
     expect(noSuchAccount.code).toBe(3);

@@ -105,5 +105,5 @@ describe('parley in a real terminal against a real Prosody', () => {
     t.type('/quit');
     t.press('Enter');
     await t.see('[exited 0]');
-  });
+  }, 240_000);
 });

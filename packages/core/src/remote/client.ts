@@ -173,7 +173,8 @@ class RemoteParleyClient {
     while (end > 0 && args[end - 1] === undefined) end--;
     try {
       const result: unknown = await this.connection.sendRequest(method, ParameterStructures.byPosition, ...args.slice(0, end));
-      return fromWire(result);
+      // JSON-RPC answers "nothing" with null; the in-process API says undefined.
+      return result === null ? undefined : fromWire(result);
     } catch (error) {
       throw errorFromResponse(error);
     }

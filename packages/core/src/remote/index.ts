@@ -10,7 +10,7 @@ export { RemoteError, type RemoteErrorCode } from './errors.js';
 export { RemoteParleyError } from './wire.js';
 export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './protocol.js';
 export { runFiles, type RunFiles } from './run-directory.js';
-export { ParleyError } from '../errors/ParleyError.js';
+export { ParleyError, ConfigError } from '../errors/ParleyError.js';
 export { ConnectionError } from '../errors/ConnectionError.js';
 export { STATUS_PRIMITIVES, isStatusPrimitive } from '../presence/presence.js';
 export { resolvePaths } from '../storage/paths.js';

@@ -79,6 +79,16 @@ S seconds (--timeout). --only limits the types printed (--only message,presence)
 Exits 0; 6 when --timeout passed before --count events; 4 when no account could sign in.`,
 };
 
+HELP.buddies = `Usage: parley buddies list [<account>] [--json]
+       parley buddies add <account> <name> [--group G] [--alias A]
+       parley buddies remove <account> <name>
+       parley buddies move <account> <name> <group>
+       parley buddies alias <account> <name> <alias>
+Shows and changes the buddy list. Changes reach the server where the protocol keeps the list
+there (an XMPP roster with its subscription request, an OCS contact list), so the account is
+signed in for them: by the running core when one owns the home, else for the command.`;
+for (const sub of ['list', 'add', 'remove', 'move', 'alias']) HELP[`buddies ${sub}`] = HELP.buddies;
+
 HELP.daemon = `Usage: parley daemon [--json]
        parley daemon status [--json]
        parley daemon stop

@@ -19,12 +19,17 @@ const COMMANDS: Record<string, () => Promise<CommandRun>> = {
   status: async () => (await import('../commands/status.js')).status,
   'log search': async () => (await import('../commands/log.js')).search,
   watch: async () => (await import('../commands/watch.js')).watch,
+  'buddies list': async () => (await import('../commands/buddies.js')).list,
+  'buddies add': async () => (await import('../commands/buddies.js')).add,
+  'buddies remove': async () => (await import('../commands/buddies.js')).remove,
+  'buddies move': async () => (await import('../commands/buddies.js')).move,
+  'buddies alias': async () => (await import('../commands/buddies.js')).alias,
   daemon: async () => (await import('../commands/daemon.js')).daemon,
   'daemon status': async () => (await import('../commands/daemon.js')).status,
   'daemon stop': async () => (await import('../commands/daemon.js')).stop,
 };
 
-const GROUPS = new Set(['accounts', 'plugins', 'log']);
+const GROUPS = new Set(['accounts', 'plugins', 'log', 'buddies']);
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

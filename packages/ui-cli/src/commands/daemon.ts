@@ -45,8 +45,11 @@ export async function daemon(context: CommandContext): Promise<number> {
   let stop: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const onSignal = (signal: NodeJS.Signals) => stop(signal);
+  // A promise some plugin forgot to handle must not take every account and client down with it.
+  const onStray = (reason: unknown) => note('error', 'unhandled error (the core keeps running)', { error: reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason) });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', onStray);
   try {
     // No screen: the core's questions go to a client attached as UI, or are declined.
     const relay = new UiRelay(undefined);
@@ -70,6 +73,7 @@ export async function daemon(context: CommandContext): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('unhandledRejection', onStray);
     await claim.release();
   }
   note('info', 'stopped');
