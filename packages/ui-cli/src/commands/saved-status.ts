@@ -14,7 +14,11 @@ export function savedStatusPath(configDir: string): string {
 
 interface ClientFile {
   status?: Presence;
+  /** Minutes without a keystroke before the interactive client reports idle time; 0 never. */
+  idleAfterMinutes?: number;
 }
+
+export const DEFAULT_IDLE_MINUTES = 10;
 
 function readFile(path: string): ClientFile {
   if (!existsSync(path)) return {};
@@ -45,4 +49,10 @@ export async function applySavedStatus(parley: Parley): Promise<Presence> {
   const presence = readSavedStatus(parley.paths.config);
   if (presence.status !== 'available' || presence.message !== undefined) await parley.presence.set(presence);
   return presence;
+}
+
+/** `idleAfterMinutes` from the client's file (minutes, fractions allowed); 0 never reports idle time. */
+export function readIdleMinutes(configDir: string): number {
+  const value = readFile(savedStatusPath(configDir)).idleAfterMinutes;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_IDLE_MINUTES;
 }

@@ -2,7 +2,8 @@ import type { LogRecord, OwnerClaim } from '@parley/core';
 import { openCore } from '../cli/core.js';
 import { EXIT } from '../cli/exit-codes.js';
 import type { CliIo } from '../cli/io.js';
-import { applySavedStatus } from '../commands/saved-status.js';
+import { applySavedStatus, readIdleMinutes } from '../commands/saved-status.js';
+import { IdleReporter } from './idle.js';
 import { ClientModel, STATUS_WINDOW } from './model.js';
 import { PromptQueue } from './prompts.js';
 
@@ -49,11 +50,17 @@ async function runOwner(io: CliIo, claim: OwnerClaim): Promise<number> {
   model = new ClientModel(parley, prompts);
   for (const record of pending.splice(0)) log(record);
   const instance = render(<App model={model} />, { stdin: io.stdin as NodeJS.ReadStream, stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false });
+  const idleMinutes = readIdleMinutes(parley.paths.config);
+  const idle = idleMinutes === 0 ? undefined : new IdleReporter(parley.presence, idleMinutes * 60_000, (error) => log({ level: 'warn', scope: 'parley:idle', message: `reporting idle time failed: ${error instanceof Error ? error.message : String(error)}`, time: Date.now() }));
+  const keystroke = () => idle?.activity();
+  io.stdin.on('data', keystroke);
   try {
     await applySavedStatus(parley);
     void model.connectAll();
     await Promise.race([model.quitting, stopped]);
   } finally {
+    io.stdin.off('data', keystroke);
+    idle?.stop();
     instance.unmount();
     model.dispose();
     await parley.shutdown();

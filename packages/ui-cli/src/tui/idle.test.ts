@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Presence } from '@parley/core';
+import { IdleReporter, type IdleClock } from './idle.js';
+
+/** A clock the test moves by hand: timers fire when it passes their time. */
+class ManualClock implements IdleClock {
+  time = 1_000;
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private next = 0;
+  now = () => this.time;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.next;
+    this.timers.push({ at: this.time + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (handle: unknown) => {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  };
+  advance(ms: number): void {
+    this.time += ms;
+    for (const timer of this.timers.filter((t) => t.at <= this.time)) {
+      this.timers = this.timers.filter((t) => t !== timer);
+      timer.fn();
+    }
+  }
+}
+
+function target(initial: Presence) {
+  const sets: Presence[] = [];
+  let current = initial;
+  return {
+    sets,
+    get: () => current,
+    set: async (p: Presence) => {
+      sets.push(p);
+      current = p;
+    },
+  };
+}
+
+describe('idle reporting', () => {
+  it('reports idle since the last keystroke after the quiet time, and back at the next keystroke', () => {
+    const clock = new ManualClock();
+    const t = target({ status: 'away', message: 'lunch' });
+    const idle = new IdleReporter(t, 60_000, undefined, clock);
+    clock.advance(30_000);
+    idle.activity(); // at 31 000
+    clock.advance(59_000);
+    expect(t.sets).toEqual([]);
+    clock.advance(1_000);
+    expect(t.sets).toEqual([{ status: 'away', message: 'lunch', idleSince: 31_000 }]);
+    clock.advance(600_000);
+    expect(t.sets).toHaveLength(1);
+    idle.activity();
+    expect(t.sets[1]).toEqual({ status: 'away', message: 'lunch' });
+    idle.stop();
+    clock.advance(600_000);
+    expect(t.sets).toHaveLength(2);
+  });
+
+  it('never reports an offline person idle', () => {
+    const clock = new ManualClock();
+    const t = target({ status: 'offline' });
+    new IdleReporter(t, 1_000, undefined, clock);
+    clock.advance(5_000);
+    expect(t.sets).toEqual([]);
+  });
+});
