@@ -79,8 +79,6 @@ describe('examples/plugin-template', () => {
     const pkgPath = join(copy, 'package.json');
     const { parley: _committed, ...withoutManifest } = JSON.parse(readFileSync(pkgPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(pkgPath, `${JSON.stringify(withoutManifest, null, 2)}\n`);
-    // npm makes a package's bin executable when it links it; in this repository core may be built after that.
-    chmodSync(join(root, 'packages', 'core', 'dist', 'bin', 'parley-plugin-descriptor.js'), 0o755);
     const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: copy, encoding: 'utf8', env: cleanEnv() });
     expect(built.status, `${built.stdout}\n${built.stderr}`).toBe(0);
     const generated = JSON.parse(readFileSync(pkgPath, 'utf8')) as { parley?: unknown };

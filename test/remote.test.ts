@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -176,6 +177,22 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     expect(next.role).toBe('owner');
     if (next.role !== 'owner') return;
     cleanup.push(() => next.claim.release());
+  });
+
+  it('takes a socket that accepts and closes before the handshake (an owner being killed) as no owner, and becomes the owner', async () => {
+    const home = tempHome('parley-rpc-');
+    const files = runFiles(resolvePaths({}, home));
+    // The first election prepares the run directory and shows the home is free.
+    const first = await elect({ home });
+    if (first.role !== 'owner') throw new Error('expected to own a fresh home');
+    await first.claim.release();
+    const dying = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dying.listen(files.socket, resolve));
+    cleanup.push(() => new Promise<void>((resolve) => dying.close(() => resolve())));
+    await expect(connectToParley({ home })).rejects.toMatchObject({ code: 'owner-not-running' });
+    const next = await elect({ home });
+    expect(next.role).toBe('owner');
+    if (next.role === 'owner') cleanup.push(() => next.claim.release());
   });
 
   it('keeps the socket 0600 in a 0700 directory inside the home, and another user cannot connect', async () => {

@@ -144,6 +144,11 @@ class RemoteParleyClient {
       owner = (await client.call(CONTROL_METHODS.hello, [{ protocolVersion: REMOTE_PROTOCOL_VERSION, client: options.clientName ?? 'client' }])) as OwnerInfo;
     } catch (error) {
       socket.destroy();
+      // A socket that accepts and then closes before the handshake is an owner
+      // that was dying (killed, its listener not yet torn down): nobody owns the home.
+      if (error instanceof RemoteError && error.code === 'core-stopped') {
+        throw new RemoteError('owner-not-running', 'The Parley core that owned this home stopped before it answered');
+      }
       throw error;
     }
     if (options.ui !== undefined) await client.call(CONTROL_METHODS.attachUi, [{ ui: true }]);
