@@ -17,7 +17,7 @@ import { waitFor } from './helpers/wait.js';
 import { rawXmpp, xml, type RawXmpp } from '../packages/plugin-xmpp/test/helpers.js';
 import { rawClient, type RawClient } from '../packages/plugin-irc/test/helpers.js';
 
-type Event = { ev: string; key?: string; state?: string; reason?: string; message?: string; sender?: string; text?: string; ref?: number; error?: string; workers?: unknown };
+type Event = { ev: string; name?: string; key?: string; state?: string; reason?: string; message?: string; sender?: string; text?: string; ref?: number; error?: string; workers?: unknown };
 
 /** What each fault looks like in the error the faulty account shows. */
 const FAULTS = {
@@ -88,6 +88,10 @@ class ChildParley {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  send(command: Record<string, unknown>): void {
+    this.child.stdin.write(`${JSON.stringify(command)}\n`);
+  }
+
   async command(command: Record<string, unknown>): Promise<Event> {
     const ref = this.nextRef++;
     this.child.stdin.write(`${JSON.stringify({ ...command, ref })}\n`);
@@ -112,6 +116,12 @@ class ChildParley {
 
   kill(): void {
     if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  exited(): Promise<number | null> {
+    if (!this.alive) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 }
 
@@ -183,4 +193,54 @@ describe('protocol plugins in process (isolation "none")', () => {
       await faultScenario('none', fault);
     }, 240_000);
   }
+});
+
+describe('when a plugin keeps crashing, or an error has no plugin to blame', () => {
+  for (const isolation of ['worker', 'none'] as const) it(`a plugin that crashes 5 times in 10 minutes is disabled (isolation "${isolation}"): its account stops with a fatal error, the others never blink`, async () => {
+    const parley = new ChildParley(isolation, 'throw', `iso${++serial}`);
+    try {
+      await parley.waitFor((e) => e.ev === 'ready', 'the Parley process to start');
+      for (const key of ['xmpp', 'irc', 'faulty']) await parley.command({ cmd: 'connect', key });
+      const since = parley.events.length;
+      for (let crash = 1; crash <= 5; crash++) {
+        const before = parley.events.length;
+        loopback.sendRaw('f', `${JSON.stringify({ op: 'fault', kind: 'throw' })}\n`);
+        if (crash < 5) {
+          await parley.waitFor((e) => parley.events.indexOf(e) >= before && e.ev === 'status' && e.key === 'faulty' && e.reason === 'plugin-crashed', `crash ${crash} to be shown`);
+          // Back online in a fresh worker, ready to crash again.
+          await parley.waitFor((e) => parley.events.indexOf(e) >= before && e.ev === 'status' && e.key === 'faulty' && e.state === 'online', `the account to come back after crash ${crash}`);
+        }
+      }
+      const disabled = await parley.waitFor((e) => e.ev === 'disabled', 'the plugin to be disabled');
+      expect(disabled).toMatchObject({ name: 'Faulty', reason: 'plugin-disabled' });
+      expect(disabled.message).toContain('thrown in a socket handler');
+      const stopped = await parley.waitFor((e) => e.ev === 'status' && e.key === 'faulty' && e.state === 'error', 'the faulty account to stop with an error');
+      expect(stopped.message).toContain('disabled');
+      // It is not retried: connecting again is refused with the same reason.
+      await expect(parley.command({ cmd: 'connect', key: 'faulty' })).rejects.toThrow(/disabled/);
+      await exchange(parley, `disabled-${serial}`);
+      const faultyStates = parley.events.filter((e) => e.ev === 'status' && e.key === 'faulty').map((e) => e.state);
+      expect(faultyStates.at(-1)).toBe('error');
+      expect(parley.events.slice(since).filter((e) => e.ev === 'status' && e.key !== 'faulty')).toEqual([]);
+      expect(parley.alive).toBe(true);
+      await parley.close();
+    } finally {
+      parley.kill();
+    }
+  }, 240_000);
+
+  it('in process, an error no plugin can be blamed for stops the process with a clear message and exit code 70', async () => {
+    const parley = new ChildParley('none', 'throw', `iso${++serial}`);
+    try {
+      await parley.waitFor((e) => e.ev === 'ready', 'the Parley process to start');
+      await parley.command({ cmd: 'connect', key: 'faulty' });
+      const exited = parley.exited();
+      parley.send({ cmd: 'throw-untraced' });
+      expect(await exited).toBe(70);
+      expect(parley.stderr).toContain('no plugin can be blamed for');
+      expect(parley.stderr).toContain('thrown by the embedding program');
+    } finally {
+      parley.kill();
+    }
+  }, 120_000);
 });

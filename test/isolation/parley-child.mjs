@@ -3,9 +3,10 @@
 // (in the test runner's own process, the runner would catch it first).
 //
 // argv[2]: JSON { isolation, home, tlsCa, workerLimits, accounts: [{ key, protocol, username, settings, secrets }] }
-// stdin:   { cmd: 'connect', key } | { cmd: 'send', key, peer, text, ref } | { cmd: 'memory', ref } | { cmd: 'shutdown' }
+// stdin:   { cmd: 'connect', key } | { cmd: 'send', key, peer, text, ref } | { cmd: 'memory', ref } | { cmd: 'throw-untraced' } | { cmd: 'shutdown' }
 // stdout:  { ev: 'status', key, state, reason?, message? } | { ev: 'received', key, sender, text }
 //          | { ev: 'queued' | 'sent' | 'failed', key, text, error? } | { ev: 'done', ref, error? } | { ev: 'memory', ref, workers }
+//          | { ev: 'disabled', name, reason, message }
 import { createInterface } from 'node:readline';
 import { createParley } from '../../packages/core/dist/index.js';
 
@@ -45,6 +46,7 @@ parley.events.on('accountStatusChanged', (account, status) => {
 parley.events.on('messageReceived', (message) => out({ ev: 'received', key: keys.get(message.accountId), sender: message.sender, text: message.text }));
 parley.events.on('messageQueued', (message) => out({ ev: 'queued', key: keys.get(message.accountId), text: message.text }));
 parley.events.on('messageSent', (message) => out({ ev: 'sent', key: keys.get(message.accountId), text: message.text }));
+parley.events.on('pluginDisabled', (name, error) => out({ ev: 'disabled', name, reason: error.code, message: error.message }));
 parley.events.on('messageFailed', (message, _c, error) => out({ ev: 'failed', key: keys.get(message.accountId), text: message.text, error: error.code }));
 
 const lines = createInterface({ input: process.stdin });
@@ -53,7 +55,12 @@ lines.on('line', async (line) => {
   try {
     if (command.cmd === 'connect') await parley.accounts.connect(idOf(command.key));
     else if (command.cmd === 'send') await parley.conversations.sendIm(idOf(command.key), command.peer, command.text);
-    else if (command.cmd === 'memory') {
+    else if (command.cmd === 'throw-untraced') {
+      // Thrown from the harness's own timer: no plugin can be blamed for it.
+      setTimeout(() => {
+        throw new Error('thrown by the embedding program');
+      }, 0);
+    } else if (command.cmd === 'memory') {
       out({ ev: 'memory', ref: command.ref, workers: await parley.plugins.workerMemory() });
       return;
     } else if (command.cmd === 'shutdown') {
