@@ -2,6 +2,7 @@
 // Installs the real servers and peers the integration tests start, from
 // Debian's packages, when they are missing. Runs before `vitest` in `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { ensureErgo } from '../servers/ergo-build.mjs';
 
 const PACKAGES = [
   'openssl',
@@ -22,6 +23,8 @@ const PACKAGES = [
   // The pidgin-sipe tests build a small preload library for BitlBee.
   'gcc',
   'libc6-dev',
+  // ergo, the IRCv3 reference server, is not packaged by Debian: it is built from the vendored source.
+  'golang-go',
 ];
 
 function installed(name) {
@@ -30,7 +33,10 @@ function installed(name) {
 }
 
 const missing = PACKAGES.filter((name) => !installed(name));
-if (missing.length === 0) process.exit(0);
+if (missing.length === 0) {
+  ensureErgo({ quiet: false });
+  process.exit(0);
+}
 
 if (process.getuid?.() !== 0 || spawnSync('which', ['apt-get']).status !== 0) {
   console.error(`test setup: missing Debian packages ${missing.join(' ')}; install them (apt-get install ${missing.join(' ')}) to run the server tests`);
@@ -51,3 +57,4 @@ try {
 for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services']) {
   spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
 }
+ensureErgo({ quiet: false });
