@@ -3,9 +3,35 @@ export { createParley, Parley, type ParleyOptions } from './parley.js';
 export type { Isolation } from './services/protocol-host.js';
 export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
 
-export { ParleyError, ConfigError, PluginError, HistoryError, SecretStoreError, MessageError } from './errors/ParleyError.js';
-export { ConnectionError, CONNECTION_REASONS, type ConnectionErrorReason, type ConnectionErrorDetails } from './errors/ConnectionError.js';
-export { ConversationManagerError } from './conversations/errors.js';
+export {
+  ParleyError,
+  isParleyError,
+  ConfigError,
+  PluginError,
+  HistoryError,
+  SecretStoreError,
+  MessageError,
+  type ParleyErrorFor,
+  type ParleyErrorJSON,
+  type ErrorFieldValue,
+} from './errors/ParleyError.js';
+export { ConnectionError, CONNECTION_REASONS, CONNECTION_ERROR_CODES, type ConnectionErrorReason, type ConnectionErrorDetails } from './errors/ConnectionError.js';
+export {
+  CORE_ERROR_CODES,
+  defineErrorCodes,
+  type ErrorCodeInfo,
+  type ErrorCodeList,
+  type CoreErrorCode,
+  type ConnectionErrorCode,
+  type ConfigErrorCode,
+  type PluginErrorCode,
+  type HistoryErrorCode,
+  type SecretStoreErrorCode,
+  type MessageErrorCode,
+  type CommandErrorCode,
+  type ConversationErrorCode,
+} from './errors/codes.js';
+export { ConversationError, ConversationManagerError } from './conversations/errors.js';
 export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type RegisteredCommand } from './commands/registry.js';
 
 export {

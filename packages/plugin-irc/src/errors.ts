@@ -1,9 +1,18 @@
-import { ConnectionError, ParleyError } from '@parley/core';
+import { ConnectionError, defineErrorCodes, ParleyError } from '@parley/core';
 
 export type IrcErrorCode = 'irc-invalid-input' | 'irc-not-connected' | 'irc-timeout' | 'irc-server-refused';
 
+/** Every code the IRC plugin raises besides the core's connection codes. */
+export const IRC_ERROR_CODES = defineErrorCodes<IrcErrorCode>({
+  'irc-invalid-input': { class: 'IrcError', fatal: true, when: 'A command or message the plugin refuses before sending (not a channel name, an empty message, a command without its arguments).', action: 'Fix what was typed; the message says what is expected.' },
+  'irc-not-connected': { class: 'IrcError', fatal: false, when: 'A request while the account is not connected to the IRC server.', action: 'Wait for the account to connect, then try again.' },
+  'irc-timeout': { class: 'IrcError', fatal: false, when: 'The server did not answer a JOIN or WHOIS in time.', action: 'Try again; check the server if it keeps happening.' },
+  'irc-server-refused': { class: 'IrcError', fatal: true, when: 'The server answered with an error numeric (a channel that is invite-only or full, a nick that does not exist); numeric holds it.', action: "Read the server's reason; change the request (a key, an invitation, another nick)." },
+});
+
 /** A request this plugin refuses or the server answered with an error (not a connection failure). */
 export class IrcError extends ParleyError {
+  declare readonly code: IrcErrorCode;
   /** The IRC numeric or command the server answered with, when there was one. */
   readonly numeric: string | undefined;
   constructor(code: IrcErrorCode, message: string, numeric?: string) {

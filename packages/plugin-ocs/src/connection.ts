@@ -59,7 +59,7 @@ export class OcsConnection implements ProtocolConnection {
     try {
       settings = readSettings(this.ctx.account.username, this.ctx.settings);
     } catch (error) {
-      if (error instanceof SettingsError) throw error.message.startsWith('The sign-in') ? ConnectionError.invalidUsername(error.message) : ConnectionError.invalidSettings(error.message);
+      if (error instanceof SettingsError) throw error.code === 'ocs-invalid-sign-in-address' ? ConnectionError.invalidUsername(error.message) : ConnectionError.invalidSettings(error.message);
       throw error;
     }
     if (settings.authentication === 'kerberos') {

@@ -12,6 +12,7 @@ export type { OcsEnvironment } from './connection.js';
 export { OcsConnection } from './connection.js';
 export { presenceFromOcs, ocsFromPresence } from './availability.js';
 export { fromHtml } from './html.js';
+export { OCS_ERROR_CODES, type OcsErrorCode } from './errors.js';
 
 /** The plugin; `environment` changes ports and timeouts for tests. */
 export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugin {

@@ -8,6 +8,7 @@
  * 3.4.5. The server half (challenge building and response verification) is
  * here too, so a registrar can check a client with the same code paths.
  */
+import { ParleyError } from '@parley/core';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { md4 } from './crypto/md4.js';
 import { rc4k } from './crypto/rc4.js';
@@ -56,10 +57,10 @@ const AUTHENTICATE_HEADER_LENGTH = 72;
 /** Seconds between 1601-01-01 and 1970-01-01, for the FILETIME in the NTLMv2 blob. */
 const EPOCH_DIFFERENCE_100NS = 116444736000000000n;
 
-export class NtlmError extends Error {
+export class NtlmError extends ParleyError {
+  declare readonly code: 'ocs-ntlm-invalid';
   constructor(message: string) {
-    super(message);
-    this.name = 'NtlmError';
+    super('ocs-ntlm-invalid', message);
   }
 }
 

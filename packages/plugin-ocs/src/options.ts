@@ -2,7 +2,7 @@
  * Account options, named as pidgin-sipe names them so its users find their
  * way: login, server, transport, authentication, sso, useragent.
  */
-import type { OptionSchema, Settings } from '@parley/core';
+import { ParleyError, type OptionSchema, type Settings } from '@parley/core';
 import { Grammar } from 'sip.js';
 
 export const USER_AGENT_PRESETS = [
@@ -111,10 +111,14 @@ export function validateSignInAddress(address: string): string | undefined {
   return undefined;
 }
 
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SettingsError';
+/** A setting that cannot be used; `field` names it ("username" for the sign-in address). */
+export class SettingsError extends ParleyError {
+  declare readonly code: 'ocs-invalid-settings' | 'ocs-invalid-sign-in-address';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(field === 'username' ? 'ocs-invalid-sign-in-address' : 'ocs-invalid-settings', message);
   }
 }
 
@@ -122,9 +126,9 @@ function parseServer(text: string): { host: string; port: number | undefined } |
   const value = text.trim();
   if (value === '') return undefined;
   const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(value);
-  if (!match) throw new SettingsError(`The server "${value}" is not a host name with an optional :port`);
+  if (!match) throw new SettingsError(`The server "${value}" is not a host name with an optional :port`, 'server');
   const port = match[2] !== undefined ? Number(match[2]) : undefined;
-  if (port !== undefined && (port < 1 || port > 65535)) throw new SettingsError(`The port in "${value}" is out of range`);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new SettingsError(`The port in "${value}" is out of range`, 'server');
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
@@ -133,13 +137,13 @@ const oneOf = <T extends string>(value: unknown, allowed: readonly T[], fallback
 
 export function readSettings(username: string, settings: Settings): OcsSettings {
   const invalid = validateSignInAddress(username);
-  if (invalid) throw new SettingsError(invalid);
+  if (invalid) throw new SettingsError(invalid, 'username');
   const signInAddress = username.replace(/^sip:/i, '');
   const [user, domain] = signInAddress.split('@') as [string, string];
   const loginSetting = typeof settings.login === 'string' ? settings.login.trim() : '';
-  if (/[\r\n\0]/.test(loginSetting)) throw new SettingsError('The login must not contain line breaks');
+  if (/[\r\n\0]/.test(loginSetting)) throw new SettingsError('The login must not contain line breaks', 'login');
   const userAgent = typeof settings.useragent === 'string' && settings.useragent.trim() !== '' ? settings.useragent.trim() : DEFAULT_USER_AGENT;
-  if (/[\r\n\0]/.test(userAgent) || userAgent.length > 512) throw new SettingsError('The User Agent must be one line of text');
+  if (/[\r\n\0]/.test(userAgent) || userAgent.length > 512) throw new SettingsError('The User Agent must be one line of text', 'useragent');
   return {
     signInAddress,
     user,

@@ -6,6 +6,7 @@
  * with 409 and an `msrtc-fault` naming each operation's current version:
  * take those and publish again.
  */
+import { ParleyError } from '@parley/core';
 import type { Logger, Presence } from '@parley/core';
 import { ocsFromPresence } from './availability.js';
 import type { SipEndpoint } from './sip/endpoint.js';
@@ -18,13 +19,13 @@ const NOTE_CONTAINERS = [200, 300, 400];
 const STATE_CONTAINERS = [2, 3];
 const MAX_ATTEMPTS = 3;
 
-export class PublishError extends Error {
+export class PublishError extends ParleyError {
+  declare readonly code: 'ocs-publish-failed';
   constructor(
     message: string,
     readonly status?: number,
   ) {
-    super(message);
-    this.name = 'PublishError';
+    super('ocs-publish-failed', message);
   }
 }
 

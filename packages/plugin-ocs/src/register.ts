@@ -6,7 +6,7 @@
  * de-REGISTERs (Expires: 0) on sign-off.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ConnectionError } from '@parley/core';
+import { ConnectionError, ParleyError } from '@parley/core';
 import { AuthenticationError } from './auth/ntlm-auth.js';
 import type { SecurityLayer, SipEndpoint, SipResponse } from './sip/endpoint.js';
 import { SipRequestTimeout } from './sip/endpoint.js';
@@ -39,10 +39,10 @@ export interface Redirect {
   transport: 'tls' | 'tcp';
 }
 
-export class RedirectError extends Error {
+export class RedirectError extends ParleyError {
+  declare readonly code: 'ocs-redirected';
   constructor(readonly target: Redirect) {
-    super(`Redirected to ${target.host}${target.port ? `:${target.port}` : ''}`);
-    this.name = 'RedirectError';
+    super('ocs-redirected', `Redirected to ${target.host}${target.port ? `:${target.port}` : ''}`);
   }
 }
 

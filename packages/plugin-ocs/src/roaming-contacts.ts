@@ -5,6 +5,7 @@
  * back as SOAP primitives in SERVICE requests (setContact, deleteContact,
  * addGroup, modifyGroup, deleteGroup), each carrying the list's deltaNum.
  */
+import { ParleyError } from '@parley/core';
 import type { ConnectionContext, RosterEntry } from '@parley/core';
 import type { SipEndpoint } from './sip/endpoint.js';
 import { headerValue } from './sip/headers.js';
@@ -23,10 +24,10 @@ export interface OcsContact {
   groups: number[];
 }
 
-export class ContactListError extends Error {
+export class ContactListError extends ParleyError {
+  declare readonly code: 'ocs-contact-list-invalid';
   constructor(message: string) {
-    super(message);
-    this.name = 'ContactListError';
+    super('ocs-contact-list-invalid', message);
   }
 }
 

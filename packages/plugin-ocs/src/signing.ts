@@ -4,6 +4,7 @@
  * string" built from selected header values; the server signs its messages
  * with `rspauth` in `Authentication-Info`.
  */
+import { ParleyError } from '@parley/core';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from './crypto/crc32.js';
 import { rc4k } from './crypto/rc4.js';
@@ -122,10 +123,10 @@ export interface SecurityAssociation {
   keys: SessionKeys;
 }
 
-export class SignatureError extends Error {
+export class SignatureError extends ParleyError {
+  declare readonly code: 'ocs-signature-invalid';
   constructor(message: string) {
-    super(message);
-    this.name = 'SignatureError';
+    super('ocs-signature-invalid', message);
   }
 }
 

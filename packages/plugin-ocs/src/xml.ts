@@ -5,6 +5,7 @@
  * entities), bounds size, depth and element count, and resolves namespaces
  * so callers can check them. It never evaluates anything it reads.
  */
+import { ParleyError } from '@parley/core';
 
 export interface XmlElement {
   /** Local name, without prefix. */
@@ -18,18 +19,18 @@ export interface XmlElement {
   readonly text: string;
 }
 
-export class XmlError extends Error {
+export class XmlError extends ParleyError {
+  declare readonly code: 'ocs-xml-malformed';
   constructor(message: string) {
-    super(message);
-    this.name = 'XmlError';
+    super('ocs-xml-malformed', message);
   }
 }
 
 /** A well-formed document that is not the one expected (another root element, a required part missing). */
-export class DocumentError extends Error {
+export class DocumentError extends ParleyError {
+  declare readonly code: 'ocs-document-unexpected';
   constructor(message: string) {
-    super(message);
-    this.name = 'DocumentError';
+    super('ocs-document-unexpected', message);
   }
 }
 

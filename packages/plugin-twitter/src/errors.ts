@@ -5,15 +5,30 @@
  * twitter-api-v2 throws three error classes; they are told apart by `type`
  * because the core and the library may come from different copies.
  */
-import { isCertificateErrorCode } from '@parley/core';
+import { defineErrorCodes, isCertificateErrorCode, ParleyError } from '@parley/core';
 import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twitter-api-v2';
 import { PayloadError } from './payload.js';
 import { readRateWindow } from './rate-limit.js';
 
 export type XFailureKind = 'rate-limited' | 'unauthorized' | 'forbidden' | 'network' | 'certificate' | 'malformed' | 'server' | 'rejected';
 
-export class XApiError extends Error {
-  readonly code: `x-${XFailureKind}`;
+export type XErrorCode = `x-${XFailureKind}` | 'x-payload-invalid';
+
+/** Every code the X plugin's own errors carry. */
+export const X_ERROR_CODES = defineErrorCodes<XErrorCode>({
+  'x-rate-limited': { class: 'XApiError', fatal: false, when: 'The API rate limit for an endpoint is spent; resetAt says when it refills.', action: 'Nothing: the plugin waits for the window to reset.' },
+  'x-unauthorized': { class: 'XApiError', fatal: true, when: 'The API refused the credentials (a revoked or expired token).', action: 'Sign in to X again for this account.' },
+  'x-forbidden': { class: 'XApiError', fatal: true, when: "The app's access level does not include the endpoint (DMs, posting).", action: "Use an X app with the access the feature needs; the rest of the account keeps working." },
+  'x-network': { class: 'XApiError', fatal: false, when: 'The API could not be reached or the connection closed during a response.', action: 'Nothing: the plugin retries.' },
+  'x-certificate': { class: 'XApiError', fatal: true, when: "The API server's TLS certificate is not trusted.", action: 'Check the network (a proxy intercepting TLS), or trust the certificate when asked.' },
+  'x-malformed': { class: 'XApiError', fatal: false, when: 'A response is not what the API reference describes.', action: 'Nothing: the response is ignored; report it if it repeats.' },
+  'x-server': { class: 'XApiError', fatal: false, when: 'The API failed with a 5xx status.', action: 'Nothing: the plugin retries later.' },
+  'x-rejected': { class: 'XApiError', fatal: true, when: 'The API refused a request (a post too long, a user that does not exist); serverText has its words.', action: 'Change the request as the message says.' },
+  'x-payload-invalid': { class: 'PayloadError', fatal: false, when: 'A response body is not the shape the API reference describes.', action: 'Nothing: it is reported as x-malformed.' },
+});
+
+export class XApiError extends ParleyError {
+  declare readonly code: `x-${XFailureKind}`;
   constructor(
     readonly kind: XFailureKind,
     /** "GET /2/users/:id/mentions" */
@@ -30,13 +45,7 @@ export class XApiError extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = `x-${kind}`;
-    this.name = 'XApiError';
-  }
-
-  static is(value: unknown): value is XApiError {
-    return value instanceof XApiError;
+    super(`x-${kind}`, message, details.cause === undefined ? undefined : { cause: details.cause });
   }
 }
 
@@ -66,7 +75,7 @@ function nodeCode(err: unknown): string | undefined {
 
 /** Maps whatever a request threw to an XApiError naming the endpoint. */
 export function classify(err: unknown, endpoint: string): XApiError {
-  if (XApiError.is(err)) return err;
+  if (err instanceof XApiError) return err;
   if (err instanceof PayloadError) return new XApiError('malformed', endpoint, `${endpoint}: ${err.message}`, { cause: err });
   if (err instanceof ApiResponseError || (err as { type?: unknown })?.type === 'response') {
     const e = err as ApiResponseError;

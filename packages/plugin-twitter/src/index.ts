@@ -18,7 +18,7 @@ export default twitterPlugin;
 export { descriptor } from './descriptor.js';
 export { TwitterConnection } from './connection.js';
 export { twitterOptions, DEFAULT_API_BASE } from './options.js';
-export { XApiError, type XFailureKind } from './errors.js';
+export { XApiError, X_ERROR_CODES, type XFailureKind, type XErrorCode } from './errors.js';
 export { TIMELINE_ROOM } from './timeline.js';
 export { MENTIONS_ROOM } from './mentions.js';
 export { FOLLOWING_GROUP } from './following.js';

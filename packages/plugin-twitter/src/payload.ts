@@ -3,6 +3,7 @@
  * checked, bad items are counted and skipped, unknown fields are ignored.
  * Shapes: https://docs.x.com/x-api/fundamentals/data-dictionary
  */
+import { ParleyError } from '@parley/core';
 import { isId } from './ids.js';
 
 export interface XUser {
@@ -71,8 +72,11 @@ export interface Page<T> {
 }
 
 /** The body is not what the reference describes (not an object, `data` of the wrong kind). */
-export class PayloadError extends Error {
-  readonly code = 'x-payload-invalid';
+export class PayloadError extends ParleyError {
+  declare readonly code: 'x-payload-invalid';
+  constructor(message: string) {
+    super('x-payload-invalid', message);
+  }
 }
 
 type Obj = Record<string, unknown>;

@@ -1,13 +1,14 @@
-import { defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
+import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
 import { descriptor } from './descriptor.js';
 import { parseAddress } from './address.js';
 import { XmppConnection } from './connection.js';
 
 export { XmppConnection } from './connection.js';
 export { xmppOptions } from './options.js';
+export { ScramError, XMPP_ERROR_CODES, type ScramErrorCode } from './scram.js';
 
 function roomArgs(args: string, target: { kind: string; room?: string } | undefined): { room: string; rest: string } {
-  if (target?.kind !== 'chat' || target.room === undefined) throw new Error('Use this command in a group chat');
+  if (target?.kind !== 'chat' || target.room === undefined) throw new CommandError('command-not-applicable', 'Use this command in a group chat');
   return { room: target.room, rest: args.trim() };
 }
 

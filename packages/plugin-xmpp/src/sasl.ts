@@ -77,8 +77,8 @@ export class ScramExchange {
 
 /** A SCRAM problem as the error the user sees: fatal, since retrying against the same server changes nothing. */
 export function scramFailure(error: ScramError): ConnectionError {
-  const details = { protocolDetail: error.code, cause: error };
-  switch (error.code) {
+  const details = { protocolDetail: error.reason, cause: error };
+  switch (error.reason) {
     case 'server-signature-mismatch':
     case 'missing-server-final':
       return ConnectionError.authenticationImpossible('The server could not prove that it knows the password: it may not be the real server', {

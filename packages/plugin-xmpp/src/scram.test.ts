@@ -37,7 +37,7 @@ async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<stri
   try {
     await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {
-    if (error instanceof ScramError) return error.code;
+    if (error instanceof ScramError) return error.reason;
     throw error;
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { defineErrorCodes, ParleyError } from '@parley/core';
 
 /**
  * SCRAM client (RFC 5802; SHA-256 variant RFC 7677) on Node's native crypto.
@@ -31,13 +32,27 @@ export type ScramErrorCode =
   | 'missing-server-final'
   | 'out-of-order';
 
-export class ScramError extends Error {
-  override readonly name = 'ScramError';
+/** Every code the XMPP plugin's own errors carry; they reach the user as the cause of a ConnectionError. */
+export const XMPP_ERROR_CODES = defineErrorCodes<`xmpp-scram-${ScramErrorCode}`>({
+  'xmpp-scram-malformed-server-first': { class: 'ScramError', fatal: true, when: "The server's first SCRAM message cannot be parsed.", action: "Tell the server's administrator; choose another server if it persists." },
+  'xmpp-scram-malformed-server-final': { class: 'ScramError', fatal: true, when: "The server's final SCRAM message cannot be parsed.", action: "Tell the server's administrator." },
+  'xmpp-scram-nonce-mismatch': { class: 'ScramError', fatal: true, when: 'The server changed the SCRAM nonce: it is not following the exchange.', action: 'Check the connect server setting: this may not be the real server.' },
+  'xmpp-scram-iterations-out-of-range': { class: 'ScramError', fatal: true, when: 'The server asked for too few (under 4096) or too many iterations.', action: "Tell the server's administrator to use a sane iteration count." },
+  'xmpp-scram-mandatory-extension': { class: 'ScramError', fatal: true, when: 'The server requires a SCRAM extension the plugin does not know.', action: "Tell the server's administrator." },
+  'xmpp-scram-server-error': { class: 'ScramError', fatal: true, when: 'The server ended SCRAM with an error (usually a wrong password).', action: 'Check the password.' },
+  'xmpp-scram-server-signature-mismatch': { class: 'ScramError', fatal: true, when: 'The server could not prove it knows the password.', action: 'Check the connect server setting: this may not be the real server.' },
+  'xmpp-scram-missing-server-final': { class: 'ScramError', fatal: true, when: 'The server accepted the login without sending its proof.', action: 'Check the connect server setting: this may not be the real server.' },
+  'xmpp-scram-out-of-order': { class: 'ScramError', fatal: true, when: 'SCRAM messages came in the wrong order.', action: "Tell the server's administrator." },
+});
+
+/** A SCRAM exchange that cannot go on; `reason` says why, `code` is `xmpp-scram-` and the reason. */
+export class ScramError extends ParleyError {
+  declare readonly code: `xmpp-scram-${ScramErrorCode}`;
   constructor(
-    readonly code: ScramErrorCode,
+    readonly reason: ScramErrorCode,
     message: string,
   ) {
-    super(message);
+    super(`xmpp-scram-${reason}`, message);
   }
 }
 

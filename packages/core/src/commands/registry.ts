@@ -1,3 +1,4 @@
+import type { CommandErrorCode } from '../errors/codes.js';
 import { ParleyError } from '../errors/ParleyError.js';
 
 export interface CommandSpec {
@@ -24,8 +25,10 @@ export interface RegisteredCommand extends CommandSpec {
   run: CommandHandler;
 }
 
+/** A slash command that does not exist, does not apply, was misused or failed. */
 export class CommandError extends ParleyError {
-  constructor(code: 'unknown-command' | 'command-failed' | 'command-not-applicable' | 'command-usage', message: string, options?: { cause?: unknown }) {
+  declare readonly code: CommandErrorCode;
+  constructor(code: CommandErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConversationManagerError } from './errors.js';
+import { ConversationError } from './errors.js';
 import { MessageError, type ParleyError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
@@ -151,7 +151,7 @@ export class ConversationManager {
 
   private require(id: string): Conversation {
     const conversation = this.byId.get(id);
-    if (conversation === undefined) throw new ConversationManagerError('unknown-conversation', `No conversation ${id}`);
+    if (conversation === undefined) throw new ConversationError('unknown-conversation', `No conversation ${id}`);
     return conversation;
   }
 

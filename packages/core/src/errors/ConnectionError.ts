@@ -1,4 +1,5 @@
-import { ParleyError } from './ParleyError.js';
+import type { ConnectionErrorCode } from './codes.js';
+import { isParleyError, ParleyError } from './ParleyError.js';
 
 /**
  * Why a connection failed. Each reason is fatal (the user must change
@@ -35,15 +36,17 @@ export interface ConnectionErrorDetails {
   cause?: unknown;
 }
 
-const CONNECTION_ERROR = Symbol.for('parley.ConnectionError');
+/** Every ConnectionError code: `connection-` and the reason. */
+export const CONNECTION_ERROR_CODES = Object.freeze(Object.keys(CONNECTION_REASONS).map((reason) => `connection-${reason}`)) as readonly ConnectionErrorCode[];
 
+/** Why an account could not connect or lost its connection; `code` is `connection-` and the reason. */
 export class ConnectionError extends ParleyError {
+  declare readonly code: ConnectionErrorCode;
   readonly reason: ConnectionErrorReason;
   readonly fatal: boolean;
   readonly serverText: string | undefined;
   readonly hint: string | undefined;
   readonly protocolDetail: string | number | undefined;
-  readonly [CONNECTION_ERROR] = true;
 
   constructor(reason: ConnectionErrorReason, message: string, details: ConnectionErrorDetails = {}) {
     super(`connection-${reason}`, message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -54,13 +57,14 @@ export class ConnectionError extends ParleyError {
     this.protocolDetail = details.protocolDetail;
   }
 
+  /** @deprecated Use `isParleyError(value, CONNECTION_ERROR_CODES)`. */
   static is(value: unknown): value is ConnectionError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONNECTION_ERROR] === true;
+    return isParleyError(value, CONNECTION_ERROR_CODES);
   }
 
   /** Turns anything a plugin threw into a ConnectionError, keeping it as the cause. */
   static from(value: unknown): ConnectionError {
-    if (ConnectionError.is(value)) return value;
+    if (isParleyError(value, CONNECTION_ERROR_CODES)) return value;
     const message = value instanceof Error ? value.message : String(value);
     return new ConnectionError('other', message, { cause: value });
   }
@@ -93,17 +97,5 @@ export class ConnectionError extends ParleyError {
   }
   static other(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('other', message, details);
-  }
-
-  toJSON(): Record<string, unknown> {
-    return {
-      code: this.code,
-      reason: this.reason,
-      fatal: this.fatal,
-      message: this.message,
-      serverText: this.serverText,
-      hint: this.hint,
-      protocolDetail: this.protocolDetail,
-    };
   }
 }

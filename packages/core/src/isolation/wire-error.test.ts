@@ -60,7 +60,8 @@ describe('errors across a thread boundary', () => {
       fc.property(wire, (w) => {
         const error = fromWireError(w as WireError);
         expect(error).toBeInstanceOf(Error);
-        if (w.kind === 'ConnectionError') expect(Object.keys(CONNECTION_REASONS)).toContain((error as ConnectionError).reason);
+        if (error instanceof ConnectionError) expect(Object.keys(CONNECTION_REASONS)).toContain(error.reason);
+        if (w.kind === 'PluginError' && error instanceof PluginError) expect(error.code.startsWith('plugin-')).toBe(true);
       }),
     );
   });

@@ -6,8 +6,8 @@
  * reason, fatality, server text and hint), so programs still tell errors
  * apart by `code`. Stack traces and causes never cross.
  */
-import { ConnectionError, CONNECTION_REASONS, type ConnectionErrorReason } from '../errors/ConnectionError.js';
-import { ParleyError } from '../errors/ParleyError.js';
+import { isParleyError, ParleyError } from '../errors/ParleyError.js';
+import { copyErrorFields, reviveParleyError } from '../errors/revive.js';
 
 export interface WireError {
   name: string;
@@ -16,24 +16,17 @@ export interface WireError {
   [field: string]: unknown;
 }
 
-/** Fields of Parley's error classes that are plain data worth carrying. */
-const ERROR_FIELDS = ['reason', 'fatal', 'serverText', 'hint', 'protocolDetail', 'field', 'plugin'] as const;
-
 export function errorToWire(error: unknown): WireError {
-  if (ParleyError.isParleyError(error)) {
-    const wire: WireError = { name: error.name, code: error.code, message: error.message };
-    const fields = error as unknown as Record<string, unknown>;
-    for (const key of ERROR_FIELDS) {
-      const value = fields[key];
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') wire[key] = value;
-    }
-    return wire;
-  }
+  if (isParleyError(error)) return error.toJSON();
   // Anything else is an internal failure: its text may say too much, its class nothing useful.
   return { name: 'Error', code: 'internal-error', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** A ParleyError received from the other side; `name` is the class it had there. */
+/**
+ * A Parley error received from the other side whose class this side does not
+ * have (a plugin's own class): it keeps the name, code and plain-data fields
+ * it had there; `remoteName` is that class's name.
+ */
 export class RemoteParleyError extends ParleyError {
   readonly remoteName: string;
   readonly field: string | undefined;
@@ -43,19 +36,15 @@ export class RemoteParleyError extends ParleyError {
     this.remoteName = wire.name;
     this.field = typeof wire.field === 'string' ? wire.field : undefined;
     this.plugin = typeof wire.plugin === 'string' ? wire.plugin : undefined;
+    copyErrorFields(this, wire);
+    Object.defineProperty(this, 'name', { value: wire.name, writable: true, configurable: true, enumerable: false });
   }
 }
 
+/** The core's classes come back as themselves; any other as a RemoteParleyError. */
 export function errorFromWire(wire: WireError): ParleyError {
-  if (typeof wire.reason === 'string' && wire.reason in CONNECTION_REASONS && wire.code === `connection-${wire.reason}`) {
-    return new ConnectionError(wire.reason as ConnectionErrorReason, wire.message, {
-      ...(typeof wire.serverText === 'string' ? { serverText: wire.serverText } : {}),
-      ...(typeof wire.hint === 'string' ? { hint: wire.hint } : {}),
-      ...(typeof wire.protocolDetail === 'string' || typeof wire.protocolDetail === 'number' ? { protocolDetail: wire.protocolDetail } : {}),
-      ...(typeof wire.fatal === 'boolean' ? { fatal: wire.fatal } : {}),
-    });
-  }
-  return new RemoteParleyError(wire);
+  const error = reviveParleyError(wire.name, wire.code, wire.message, wire);
+  return error.constructor === ParleyError ? new RemoteParleyError(wire) : error;
 }
 
 function isWireError(value: unknown): value is WireError {

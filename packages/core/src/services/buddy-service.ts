@@ -1,6 +1,6 @@
 import type { AccountManager } from '../accounts/account-manager.js';
 import { DEFAULT_GROUP, type BuddyList, type ContactView } from '../buddies/buddy-list.js';
-import { ConversationManagerError } from '../conversations/errors.js';
+import { ConversationError } from '../conversations/errors.js';
 import type { RosterEntry } from '../plugins/contract.js';
 import type { Logger } from '../util/logger.js';
 import { requireOnline } from './online.js';
@@ -68,7 +68,7 @@ export class BuddyService {
   readonly info = async (accountRef: string, name: string): Promise<Record<string, string>> => {
     const account = this.deps.accounts.resolve(accountRef);
     const connection = requireOnline(this.deps.accounts, account.id);
-    if (connection.getBuddyInfo === undefined) throw new ConversationManagerError('not-supported', `${account.protocol} has no buddy info`);
+    if (connection.getBuddyInfo === undefined) throw new ConversationError('not-supported', `${account.protocol} has no buddy info`);
     const info = await connection.getBuddyInfo(name);
     this.deps.buddies.setInfo(account.id, name, info);
     return info;

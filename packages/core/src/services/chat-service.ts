@@ -2,7 +2,7 @@ import type { AccountManager } from '../accounts/account-manager.js';
 import type { BuddyList, SavedChat } from '../buddies/buddy-list.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { ConversationView } from '../conversations/conversation.js';
-import { ConversationManagerError } from '../conversations/errors.js';
+import { ConversationError } from '../conversations/errors.js';
 import type { Logger } from '../util/logger.js';
 import { requireOnline } from './online.js';
 
@@ -26,7 +26,7 @@ export class ChatService {
     const { accounts, conversations } = this.deps;
     const account = accounts.resolve(accountRef);
     const connection = requireOnline(accounts, account.id);
-    if (connection.joinChat === undefined) throw new ConversationManagerError('not-supported', `${account.protocol} has no group chats`);
+    if (connection.joinChat === undefined) throw new ConversationError('not-supported', `${account.protocol} has no group chats`);
     await connection.joinChat(room, options);
     this.joinOptions.set(key(account.id, room), options);
     return conversations.find(account.id, 'chat', room) ?? conversations.chatJoined(account.id, room);
@@ -43,7 +43,7 @@ export class ChatService {
   readonly setTopic = async (conversationId: string, topic: string): Promise<void> => {
     const conversation = this.requireChat(conversationId);
     const connection = requireOnline(this.deps.accounts, conversation.accountId);
-    if (connection.setTopic === undefined) throw new ConversationManagerError('not-supported', 'This protocol cannot set a topic');
+    if (connection.setTopic === undefined) throw new ConversationError('not-supported', 'This protocol cannot set a topic');
     await connection.setTopic(conversation.name, topic);
   };
 
@@ -76,7 +76,7 @@ export class ChatService {
 
   private requireChat(conversationId: string): ConversationView {
     const conversation = this.deps.conversations.get(conversationId);
-    if (conversation === undefined || conversation.kind !== 'chat') throw new ConversationManagerError('not-a-chat', `${conversationId} is not a group chat`);
+    if (conversation === undefined || conversation.kind !== 'chat') throw new ConversationError('not-a-chat', `${conversationId} is not a group chat`);
     return conversation;
   }
 }

@@ -6,6 +6,7 @@
  *   3. the AUTHENTICATE in `gssapi-data`, already signed when version ≥ 4
  * Afterwards every outgoing message is signed and every incoming one checked.
  */
+import { ParleyError } from '@parley/core';
 import { hostname } from 'node:os';
 import { createAuthenticate, parseChallenge, splitLogin } from '../ntlm.js';
 import { MessageSigner } from '../signing.js';
@@ -13,14 +14,14 @@ import type { SecurityLayer } from '../sip/endpoint.js';
 import { methodOf, statusCode, type RawMessage } from '../sip/headers.js';
 import { parseAuthHeader, quote, type AuthHeader } from './params.js';
 
-export class AuthenticationError extends Error {
+export class AuthenticationError extends ParleyError {
+  declare readonly code: 'ocs-authentication-failed' | 'ocs-authentication-impossible' | 'ocs-authentication-protocol';
   constructor(
     message: string,
     /** 'failed': wrong credentials; 'impossible': the server wants something we cannot do. */
     readonly kind: 'failed' | 'impossible' | 'protocol',
   ) {
-    super(message);
-    this.name = 'AuthenticationError';
+    super(`ocs-authentication-${kind}`, message);
   }
 }
 

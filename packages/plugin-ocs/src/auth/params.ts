@@ -3,15 +3,17 @@
  * `NTLM realm="SIP Communications Service", targetname="x", version=4`.
  * Quoted strings may contain commas and escaped quotes (RFC 3261 25.1).
  */
+import { ParleyError } from '@parley/core';
+
 export interface AuthHeader {
   scheme: string;
   params: ReadonlyMap<string, string>;
 }
 
-export class AuthHeaderError extends Error {
+export class AuthHeaderError extends ParleyError {
+  declare readonly code: 'ocs-auth-header-malformed';
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthHeaderError';
+    super('ocs-auth-header-malformed', message);
   }
 }
 

@@ -4,6 +4,7 @@
  * message through the security layer (signing out, rspauth check in).
  * Registration, and later presence and IM, are built on this.
  */
+import { ParleyError } from '@parley/core';
 import { Core, Grammar, type URI } from 'sip.js';
 import type { Logger } from '@parley/core';
 import type { StreamTransport } from '../transport/stream-transport.js';
@@ -53,10 +54,10 @@ export interface IncomingRequest {
   message: Core.IncomingRequestMessage;
 }
 
-export class SipRequestTimeout extends Error {
+export class SipRequestTimeout extends ParleyError {
+  declare readonly code: 'ocs-request-timeout';
   constructor(method: string) {
-    super(`No answer to ${method} from the server`);
-    this.name = 'SipRequestTimeout';
+    super('ocs-request-timeout', `No answer to ${method} from the server`);
   }
 }
 

@@ -3,6 +3,8 @@
  * extensions that need the text as sent (signature strings, repeated
  * WWW-Authenticate headers that sip.js' parser folds into one).
  */
+import { ParleyError } from '@parley/core';
+
 const COMPACT: Record<string, string> = {
   i: 'call-id',
   f: 'from',
@@ -28,10 +30,10 @@ export interface RawMessage {
   body: string;
 }
 
-export class SipSyntaxError extends Error {
+export class SipSyntaxError extends ParleyError {
+  declare readonly code: 'ocs-sip-malformed';
   constructor(message: string) {
-    super(message);
-    this.name = 'SipSyntaxError';
+    super('ocs-sip-malformed', message);
   }
 }
 

@@ -5,6 +5,7 @@
  * body to its owner. A NOTIFY for a subscription we do not have is
  * answered 481 and logged.
  */
+import { ParleyError } from '@parley/core';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@parley/core';
 import type { IncomingRequest, SipEndpoint, SipResponse } from './endpoint.js';
@@ -32,13 +33,13 @@ interface Dialog {
   onEnded?: (reason: string) => void;
 }
 
-export class SubscriptionError extends Error {
+export class SubscriptionError extends ParleyError {
+  declare readonly code: 'ocs-subscription-refused';
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
-    this.name = 'SubscriptionError';
+    super('ocs-subscription-refused', message);
   }
 }
 

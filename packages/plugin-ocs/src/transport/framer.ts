@@ -1,16 +1,18 @@
+import { ParleyError } from '@parley/core';
+
 /**
  * Splits a SIP byte stream into messages (RFC 3261 18.3): a header block
  * ending in an empty line, then exactly Content-Length bytes of body.
  * Lengths are bytes, not characters, so the stream is handled as Buffers.
  * CRLFs between messages are keep-alives ([MS-SIPRE] 3.4.2, RFC 5626 3.5.1).
  */
-export class FramingError extends Error {
+export class FramingError extends ParleyError {
+  declare readonly code: 'ocs-framing-invalid';
   /** Complete messages that came before the break in the same bytes: still to be delivered. */
   framed: string[] = [];
 
   constructor(message: string) {
-    super(message);
-    this.name = 'FramingError';
+    super('ocs-framing-invalid', message);
   }
 }
 
