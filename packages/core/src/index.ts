@@ -77,6 +77,8 @@ export type { Buddy, Contact, ContactView, SavedChat } from './buddies/buddy-lis
 
 export { HOOK_NAMES, type HookName, type ParleyHooksTapOnly, type BuddyStatusChange, type TapOptions } from './hooks/hooks.js';
 export type { ParleyEventMap, ParleyEventsListenOnly } from './events/events.js';
+export { HOOK_DESCRIPTIONS, type HookDescription } from './hooks/descriptions.js';
+export { EVENT_DESCRIPTIONS } from './events/descriptions.js';
 export { HeadlessUi, type UiOps, type UiRequest, type UiRequestResult, type UiRequestContext, type UiRequestPurpose, type UiRequests, type UiNotifications, type NotificationLevel } from './ui/ui-ops.js';
 
 export type { HistoryStore, HistoryQuery, HistoryEntry } from './history/history-store.js';

@@ -6,20 +6,9 @@ import type { Presence } from '../presence/presence.js';
 import type { ConversationInfo } from '../conversations/conversation.js';
 
 /**
- * The phases where a plugin can change the outcome, in the order a message
- * meets them:
- *
- * | hook                   | kind                 | runs                                   | a tap may              |
- * |------------------------|----------------------|----------------------------------------|------------------------|
- * | receivingMessage       | async waterfall      | an incoming message, before anything   | rewrite, or cancel (null) |
- * | sendingMessage         | async waterfall      | an outgoing message, before queue/send | rewrite, or cancel (null) |
- * | writingToConversation  | async waterfall      | after the two above, before the conversation, the UI event and history | rewrite, or hide (null) |
- * | conversationCreated    | sync                 | a new conversation, before it is announced | observe            |
- * | chatJoined             | sync                 | a group chat was joined                | observe                |
- * | accountConnecting      | async series         | before a plugin's connect()            | observe (a throw is isolated, not fatal) |
- * | accountConnected       | sync                 | after sign-in, before queued messages flush | observe           |
- * | accountDisconnected    | sync                 | after the connection closed            | observe                |
- * | buddyStatusChanged     | sync                 | a buddy's presence changed             | observe                |
+ * The phases where a plugin can change the outcome. HOOK_DESCRIPTIONS
+ * (descriptions.ts) says when each runs and what a tap may do; the table in
+ * docs/plugins.md is generated from it.
  *
  * A tap that throws is reported with its plugin's name and skipped: the
  * value flows on unchanged. A plugin whose taps keep failing is disabled.

@@ -1,0 +1,39 @@
+import type { ParleyEventMap } from './events.js';
+
+/**
+ * When each event is emitted. A `Record` over `ParleyEventMap`'s names, so an
+ * event added without a description does not compile; the events list in
+ * docs/embedding.md is generated from it and from the map's arguments
+ * (`npm run docs`).
+ */
+export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> = Object.freeze({
+  accountAdded: 'An account was created.',
+  accountUpdated: "An account's settings, user name or enabled flag changed.",
+  accountRemoved: 'An account was deleted (its secrets with it).',
+  accountStatusChanged: "An account's connection state changed: offline, connecting (with progress), online, disconnecting, reconnecting (with nextAttemptAt) or error.",
+  accountConnected: 'An account signed in; queued messages are sent next.',
+  accountDisconnected: "An account's connection closed; the error says why when it was not asked for.",
+  accountInfoReceived: "The server sent the account's own profile.",
+  conversationCreated: 'A conversation was opened (by the user or by an incoming message).',
+  conversationClosed: 'A conversation was closed.',
+  conversationTopicChanged: "A group chat's topic changed; setBy is the participant who changed it, when known.",
+  conversationParticipantsChanged: 'Someone joined, left or was renamed in a group chat, or the list arrived; the full list is given.',
+  chatJoined: 'A group chat was joined (also after a reconnect).',
+  chatLeft: 'A group chat was left, or the user was removed from it (the reason says which).',
+  typingChanged: 'A peer started, paused or stopped typing.',
+  messageWritten: 'A message was written to a conversation after every hook ran: incoming, outgoing and system lines. Render conversations from this one.',
+  messageReceived: 'An incoming message arrived (after the receiving hooks).',
+  messageSent: 'An outgoing message was handed to the server.',
+  messageQueued: 'An outgoing message waits for its account to come online.',
+  messageDelivered: 'The server or the peer confirmed delivery of an outgoing message.',
+  messageFailed: 'An outgoing message could not be sent; the error has its code.',
+  buddyListChanged: 'A contact or group was added, removed, renamed or moved; read the list again.',
+  buddyPresenceChanged: "A buddy's presence changed.",
+  buddyInfoReceived: "A buddy's profile (vCard, WHOIS) arrived.",
+  authorizationRequested: 'Someone asked to add the user to their buddy list.',
+  presenceChanged: "The user's own presence changed, for one account or for all (accountId undefined).",
+  pluginLoaded: 'A plugin was loaded.',
+  pluginFault: 'A plugin threw in a hook or an event listener; the error names the plugin.',
+  pluginDisabled: 'A plugin was disabled after repeated faults or crashes.',
+  historyError: 'The history could not be written or read; messages keep flowing.',
+});
