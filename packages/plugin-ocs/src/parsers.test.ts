@@ -64,6 +64,12 @@ describe('roaming contacts with bad input', () => {
     expect(f.synced()).toEqual([{ name: 'bob@x', groups: ['Other Contacts'] }]);
     expect(seen).toEqual([['bob@x']]);
   });
+  it('skips a contact whose address is too long to put in a SIP header, keeping the others', () => {
+    const { rc, f, seen } = make();
+    rc.apply(`<contactList deltaNum="2"><contact uri="sip:${'x'.repeat(70_000)}@example.test"/><contact uri="sip:bob@x"/></contactList>`);
+    expect(f.synced()).toEqual([{ name: 'bob@x', groups: ['Other Contacts'] }]);
+    expect(seen).toEqual([['bob@x']]);
+  });
   it.each(['<!DOCTYPE x [<!ENTITY a "b">]><contactList/>', '<contactList>', '<presence/>', ''])('refuses %j with a clear error', (body) => {
     expect(() => make().rc.apply(body)).toThrow(ContactListError);
   });

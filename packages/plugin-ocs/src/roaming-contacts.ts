@@ -31,6 +31,14 @@ export class ContactListError extends ParleyError {
   }
 }
 
+/**
+ * Longer than any real address (an e-mail address is at most 254); a contact
+ * address goes into SIP headers (the subscription's Request-URI and To), and a
+ * server that sends a huge one would otherwise have us send requests no
+ * server accepts.
+ */
+const MAX_CONTACT_ADDRESS_LENGTH = 512;
+
 const bare = (uri: string) => uri.trim().replace(/^sips?:/i, '').toLowerCase();
 
 export interface RoamingContactsOptions {
@@ -145,7 +153,7 @@ export class RoamingContacts {
 
   private addContact(el: XmlElement): OcsContact | undefined {
     const uri = bare(el.attrs.uri ?? '');
-    if (!/^[^@\s<>"]+@[^@\s<>"]+$/.test(uri)) {
+    if (uri.length > MAX_CONTACT_ADDRESS_LENGTH || !/^[^@\s<>"]+@[^@\s<>"]+$/.test(uri)) {
       this.options.ctx.log.debug(`Skipping a contact with an unusable address ${JSON.stringify((el.attrs.uri ?? '').slice(0, 80))}`);
       return undefined;
     }

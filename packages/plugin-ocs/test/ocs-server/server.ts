@@ -354,7 +354,8 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     let request: RawMessage;
     try {
       request = parseRawMessage(text);
-    } catch {
+    } catch (error) {
+      events.push({ kind: 'unparseable', detail: `${(error as Error).message}: ${JSON.stringify(text.slice(0, 2000))}` });
       client.socket.destroy();
       return;
     }
@@ -410,7 +411,8 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const message of framer.push(chunk)) onMessage(client, message);
-      } catch {
+      } catch (error) {
+        events.push({ kind: 'unparseable', detail: `${(error as Error).message}: ${JSON.stringify(chunk.subarray(0, 3000).toString())}` });
         socket.destroy();
       }
     });
