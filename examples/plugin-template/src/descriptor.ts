@@ -1,4 +1,4 @@
-import { definePluginDescriptor } from '@parley/core';
+import { definePluginDescriptor, portOption, serverOption } from '@parley/core';
 
 /**
  * The plugin as it declares itself, written once: `npm run build` writes it
@@ -14,8 +14,9 @@ export const descriptor = definePluginDescriptor({
   usernameLabel: 'User name',
   options: {
     password: { kind: 'secret', label: 'Password', required: true },
-    host: { kind: 'string', label: 'Server', default: '127.0.0.1', group: 'advanced' },
-    port: { kind: 'integer', label: 'Port', required: true, min: 1, max: 65535, group: 'advanced' },
+    // The core's builders give the common shape; the option ids and defaults are the plugin's own.
+    host: serverOption({ default: '127.0.0.1' }),
+    port: portOption({ required: true }),
   },
   capabilities: { typing: true, statuses: ['available', 'away', 'offline'] },
   commands: [],

@@ -64,8 +64,20 @@ export {
 export { discoverPlugins, type DiscoveredPlugin } from './plugins/discovery.js';
 export type { PluginInfo, PluginStatus, ProtocolDescriptor } from './plugins/registry.js';
 
-export type { OptionSchema, OptionSpec, OptionGroup, Settings, SettingValue } from './options/schema.js';
+export type { OptionSchema, OptionSpec, OptionGroup, Settings, SettingValue, StringOption, IntegerOption, BooleanOption, ChoiceOption, SecretOption, StringListOption } from './options/schema.js';
 export { validateSettings } from './options/validate.js';
+export {
+  serverOption,
+  portOption,
+  tlsOption,
+  securityOption,
+  CONNECTION_SECURITY_LABELS,
+  type ConnectionSecurity,
+  type ServerOptionInit,
+  type PortOptionInit,
+  type TlsOptionInit,
+  type SecurityOptionInit,
+} from './options/builders.js';
 export type { AccountInfo, AccountStatus, ConnectionState } from './accounts/account.js';
 export type { NewAccount, AccountChanges } from './accounts/account-manager.js';
 export type { ReconnectOptions } from './connection/reconnect-policy.js';

@@ -1,4 +1,4 @@
-import { definePluginDescriptor } from '@parley/core';
+import { definePluginDescriptor, portOption, serverOption, tlsOption } from '@parley/core';
 
 /** The IRC plugin as it declares itself; the build writes it into package.json's "parley" field. */
 export const descriptor = definePluginDescriptor({
@@ -14,9 +14,9 @@ export const descriptor = definePluginDescriptor({
     realName: { kind: 'string', label: 'Real name', group: 'basic', default: 'Parley user' },
     ident: { kind: 'string', label: 'Username (ident)', description: 'Defaults to the nick', group: 'basic', pattern: '[A-Za-z0-9_.\\-\\[\\]{}`^|]{0,32}' },
     password: { kind: 'secret', label: 'Password', description: 'For SASL, or identifying with NickServ', group: 'basic' },
-    server: { kind: 'string', label: 'Server', description: 'Defaults to the part of the username after "@"', group: 'advanced' },
-    port: { kind: 'integer', label: 'Port', group: 'advanced', default: 6697, min: 1, max: 65535 },
-    tls: { kind: 'boolean', label: 'Use TLS', group: 'advanced', default: true },
+    server: serverOption({ description: 'Defaults to the part of the username after "@"' }),
+    port: portOption({ default: 6697 }),
+    tls: tlsOption(),
     serverPassword: { kind: 'secret', label: 'Server password', group: 'advanced' },
     sasl: { kind: 'boolean', label: 'Sign in with SASL PLAIN', description: 'When a password is set', group: 'advanced', default: true },
     saslAccount: { kind: 'string', label: 'SASL account', description: 'Defaults to the nick', group: 'advanced' },

@@ -2,7 +2,7 @@
  * Account options, named as pidgin-sipe names them so its users find their
  * way: login, server, transport, authentication, sso, useragent.
  */
-import { ParleyError, type OptionSchema, type Settings } from '@parley/core';
+import { ParleyError, securityOption, serverOption, type OptionSchema, type Settings } from '@parley/core';
 import { Grammar } from 'sip.js';
 
 export const USER_AGENT_PRESETS = [
@@ -24,25 +24,17 @@ export const ocsOptions = {
     pattern: '[^\\r\\n]*',
   },
   password: { kind: 'secret', label: 'Password', group: 'basic' },
-  server: {
-    kind: 'string',
+  server: serverOption({
     label: 'Server[:Port]',
     description: 'Empty: find the server automatically (Lync autodiscover, DNS SRV, well-known host names)',
-    group: 'advanced',
     maxLength: 255,
     pattern: '[^\\s]*',
-  },
-  transport: {
-    kind: 'choice',
+  }),
+  transport: securityOption<TransportChoice>({
     label: 'Connection type',
-    group: 'advanced',
     default: 'auto',
-    choices: [
-      { value: 'auto', label: 'Auto' },
-      { value: 'tls', label: 'SSL/TLS' },
-      { value: 'tcp', label: 'TCP' },
-    ],
-  },
+    choices: [{ value: 'auto' }, { value: 'tls', label: 'SSL/TLS' }, { value: 'tcp', label: 'TCP' }],
+  }),
   authentication: {
     kind: 'choice',
     label: 'Authentication scheme',

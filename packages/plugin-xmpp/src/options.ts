@@ -1,4 +1,4 @@
-import { ConnectionError, type OptionSchema, type Settings } from '@parley/core';
+import { ConnectionError, portOption, securityOption, serverOption, type OptionSchema, type Settings } from '@parley/core';
 
 /**
  * The account form: Pidgin's Basic tab (JID, password, resource) and its
@@ -8,25 +8,12 @@ import { ConnectionError, type OptionSchema, type Settings } from '@parley/core'
 export const xmppOptions = {
   password: { kind: 'secret', label: 'Password', group: 'basic', required: true },
   resource: { kind: 'string', label: 'Resource', group: 'basic', default: 'parley', maxLength: 1023 },
-  server: {
-    kind: 'string',
-    label: 'Connect server',
-    description: 'Host to connect to instead of looking up the domain (SRV records)',
-    group: 'advanced',
-    default: '',
-  },
-  port: { kind: 'integer', label: 'Connect port', description: '0: 5222, or 5223 for direct TLS', group: 'advanced', default: 0, min: 0, max: 65535 },
-  security: {
-    kind: 'choice',
-    label: 'Connection security',
-    group: 'advanced',
+  server: serverOption({ label: 'Connect server', description: 'Host to connect to instead of looking up the domain (SRV records)', default: '' }),
+  port: portOption({ label: 'Connect port', description: '0: 5222, or 5223 for direct TLS', default: 0, zeroMeansDefault: true }),
+  security: securityOption<Security>({
     default: 'starttls',
-    choices: [
-      { value: 'starttls', label: 'Require encryption (STARTTLS)' },
-      { value: 'tls', label: 'Use direct TLS (old-style SSL, port 5223)' },
-      { value: 'plain', label: 'Allow plaintext (unsafe: password readable on the network)' },
-    ],
-  },
+    choices: [{ value: 'starttls' }, { value: 'tls', label: 'Use direct TLS (old-style SSL, port 5223)' }, { value: 'plain' }],
+  }),
   priority: { kind: 'integer', label: 'Priority', group: 'advanced', default: 1, min: -128, max: 127 },
   pingInterval: { kind: 'integer', label: 'Keepalive ping every (seconds)', group: 'advanced', default: 60, min: 0, max: 3600 },
   nick: { kind: 'string', label: 'Nickname in group chats', description: 'Defaults to the JID\'s local part', group: 'advanced', default: '' },
