@@ -45,7 +45,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     const { home, server, parley, alice } = await ownedHome();
     const remote = await client(home);
     expect(remote.owner.pid).toBe(process.pid);
-    expect(remote.owner.protocolVersion).toBe('1.0');
+    expect(remote.owner.protocolVersion).toBe('1.1');
     expect((await remote.accounts.list()).map((a) => a.id)).toEqual([alice.id]);
 
     const bob = new LoopbackPeer(server.port, 'bob', 'bob-pw');
@@ -76,6 +76,36 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     const status = await remote.status();
     expect(status.accounts).toEqual([expect.objectContaining({ id: alice.id, state: 'online' })]);
     expect(status.clients).toBe(1);
+  });
+
+  it('gives a UI in another process the same state a UI beside the core reads: accounts, buddies, conversations, unread counts, commands', async () => {
+    const { home, server, parley, alice } = await ownedHome();
+    const remote = await client(home);
+    await parley.accounts.connect(alice.id);
+    await parley.buddies.add(alice.id, 'bob', { group: 'Friends', alias: 'Bob' });
+    const bob = new LoopbackPeer(server.port, 'bob', 'bob-pw');
+    await bob.login();
+    cleanup.push(() => bob.close());
+    const arrived = new Promise<void>((resolve) => parley.events.on('messageReceived', () => resolve()));
+    bob.say('alice', 'unread over there');
+    await arrived;
+
+    const snapshot = await remote.snapshot();
+    expect(snapshot.accounts).toEqual([{ account: expect.objectContaining({ id: alice.id }), status: expect.objectContaining({ state: 'online' }) }]);
+    expect(snapshot.contacts).toEqual([expect.objectContaining({ displayName: 'Bob', group: 'Friends' })]);
+    expect(snapshot.groups).toContain('Friends');
+    const [conversation] = snapshot.conversations;
+    expect(conversation).toMatchObject({ accountId: alice.id, name: 'bob', unread: 1 });
+    expect(conversation!.participants).toBeInstanceOf(Map);
+    expect(conversation!.messages.map((m) => m.text)).toEqual(['unread over there']);
+    expect(snapshot.protocols.map((p) => p.id)).toEqual(['loopback']);
+    expect(snapshot.commands.map((c) => c.name)).toEqual(expect.arrayContaining(['help', 'me', 'join']));
+    expect(snapshot.presence).toEqual(parley.presence.get());
+
+    // What one client reads, any other reads the same: the count lives in the core.
+    await remote.conversations.markRead(conversation!.id);
+    expect(parley.conversations.get(conversation!.id)?.unread).toBe(0);
+    expect((await (await client(home)).snapshot()).conversations[0]?.unread).toBe(0);
   });
 
   it('rebuilds the owner\'s typed errors by code on the client', async () => {
@@ -234,7 +264,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     raw.send({ id: 2, method: 'accounts.list' });
     expect(await raw.answer(2)).toMatchObject({ error: { code: -32001 } }); // no handshake yet
     raw.send({ id: 3, method: 'parley.hello', params: [{ protocolVersion: '1.0' }] });
-    expect((await raw.answer(3)).result).toMatchObject({ protocolVersion: '1.0' });
+    expect((await raw.answer(3)).result).toMatchObject({ protocolVersion: '1.1' });
     raw.send({ id: 4, method: 'accounts.secret', params: ['loopback:alice', 'password'] });
     expect(await raw.answer(4)).toMatchObject({ error: { code: -32601 } });
     raw.send({ id: 5, method: 'constructor.constructor', params: [] });
@@ -260,7 +290,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     raw.send({ id: 1, method: 'parley.hello', params: [{ protocolVersion: '2.0' }] });
     const answer = await raw.answer(1);
     expect(answer.error).toMatchObject({ code: -32001, data: { code: 'protocol-mismatch' } });
-    expect(answer.error.message).toContain('1.0');
+    expect(answer.error.message).toContain('1.1');
     await raw.waitClosed();
   });
 

@@ -105,6 +105,7 @@ export { describePeerCertificate, describeCertificate, certificateError, isCerti
 
 export { connectToParley, type ConnectOptions, type RemoteParley, type Disconnection } from './remote/client.js';
 export { inProcessClient, type ParleyClient } from './remote/client-api.js';
+export type { CoreSnapshot, CommandInfo } from './remote/snapshot.js';
 export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOptions } from './remote/owner.js';
 export type { ParleyServer } from './remote/server.js';
 export { UiRelay } from './remote/ui-relay.js';

@@ -50,6 +50,25 @@ export class RawXmpp {
     return this.waitFor(new RegExp(`<iq[^>]*id=['"]${id}['"][^>]*>[\\s\\S]*?</iq>|<iq[^>]*id=['"]${id}['"][^>]*/>`));
   }
 
+  /**
+   * The user's other signed-in sessions as the server reports them: on
+   * initial presence it sends the presence of each available resource of the
+   * same account (RFC 6121 §4.2.2). The ping answered after it marks the end.
+   */
+  async ownResources(user: string, self: string): Promise<string[]> {
+    const start = this.text.length;
+    this.send(`<presence/><iq type='get' id='own-resources' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    await this.waitFor(/id=['"]own-resources['"]/);
+    const seen = new Set<string>();
+    for (const match of this.text.slice(start).matchAll(/<presence\b[^>]*>/g)) {
+      const from = /from=['"]([^'"]+)['"]/.exec(match[0])?.[1];
+      if (from === undefined || /type=['"]unavailable['"]/.test(match[0])) continue;
+      const [bare, resource] = from.split('/');
+      if (bare === `${user}@localhost` && resource !== undefined && resource !== self) seen.add(resource);
+    }
+    return [...seen];
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -166,7 +166,10 @@ export class ConversationManager {
   }
 
   markRead(id: string): void {
-    this.require(id).unread = 0;
+    const conversation = this.require(id);
+    if (conversation.unread === 0) return;
+    conversation.unread = 0;
+    this.events.emit('conversationRead', conversation.info());
   }
 
   /** The incoming path: receivingMessage → conversation → writingToConversation → events → history. */

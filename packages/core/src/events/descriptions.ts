@@ -16,6 +16,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   accountInfoReceived: "The server sent the account's own profile.",
   conversationCreated: 'A conversation was opened (by the user or by an incoming message).',
   conversationClosed: 'A conversation was closed.',
+  conversationRead: "A conversation's unread count went back to 0 (a UI showed it, through markRead); every other UI drops its count too.",
   conversationTopicChanged: "A group chat's topic changed; setBy is the participant who changed it, when known.",
   conversationParticipantsChanged: 'Someone joined, left or was renamed in a group chat, or the list arrived; the full list is given.',
   chatJoined: 'A group chat was joined (also after a reconnect).',

@@ -22,6 +22,8 @@ export interface ParleyEventMap {
 
   conversationCreated: [conversation: ConversationInfo];
   conversationClosed: [conversation: ConversationInfo];
+  /** Its unread count went back to 0 (a UI showed it): every other UI drops its count too. */
+  conversationRead: [conversation: ConversationInfo];
   conversationTopicChanged: [conversation: ConversationInfo, topic: string, setBy: string | undefined];
   conversationParticipantsChanged: [conversation: ConversationInfo, participants: readonly ChatParticipant[]];
   chatJoined: [conversation: ConversationInfo];

@@ -1,6 +1,7 @@
 import type { ParleyEventsListenOnly } from '../events/events.js';
 import type { Parley } from '../parley.js';
 import { REMOTE_METHODS, type REMOTE_API } from './protocol.js';
+import { snapshotOf, type CoreSnapshot } from './snapshot.js';
 
 type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 type AsyncMethods<T, K extends keyof T> = { readonly [M in K]: Async<T[M]> };
@@ -23,6 +24,8 @@ export interface ParleyClient {
   searchHistory: Async<Parley['searchHistory']>;
   flushHistory: Async<Parley['flushHistory']>;
   runCommand: Async<Parley['runCommand']>;
+  /** What a UI draws, read at one instant: accounts and states, presence, buddies, conversations, protocols, commands. */
+  snapshot(): Promise<CoreSnapshot>;
   /** True when the core runs in another process. */
   readonly remote: boolean;
 }
@@ -38,7 +41,7 @@ function asyncNamespace(target: Record<string, unknown>, names: readonly string[
 
 /** The in-process core behind the same interface as a remote one. */
 export function inProcessClient(parley: Parley): ParleyClient {
-  const ns = <N extends keyof typeof REMOTE_METHODS>(name: N) => asyncNamespace(parley[name as Exclude<N, 'history' | 'commands'>] as unknown as Record<string, unknown>, REMOTE_METHODS[name]);
+  const ns = <N extends keyof typeof REMOTE_METHODS>(name: N) => asyncNamespace(parley[name as Exclude<N, 'history' | 'commands' | 'state'>] as unknown as Record<string, unknown>, REMOTE_METHODS[name]);
   return {
     accounts: ns('accounts') as unknown as ParleyClient['accounts'],
     conversations: ns('conversations') as unknown as ParleyClient['conversations'],
@@ -50,6 +53,7 @@ export function inProcessClient(parley: Parley): ParleyClient {
     searchHistory: async (query) => parley.searchHistory(query),
     flushHistory: async () => parley.flushHistory(),
     runCommand: async (line, invocation) => parley.runCommand(line, invocation),
+    snapshot: async () => snapshotOf(parley),
     remote: false,
   };
 }

@@ -224,6 +224,7 @@ class RemoteParleyClient {
         await this.call('history.flush', []);
       },
       runCommand: (line: string, invocation?: unknown) => this.call('commands.run', [line, invocation]),
+      snapshot: () => this.call('state.snapshot', []),
       remote: true,
       owner,
       status: () => this.call(CONTROL_METHODS.status, []),

@@ -4,6 +4,7 @@
 // exported from `@parley/core`.
 export { connectToParley, type ConnectOptions, type RemoteParley, type Disconnection } from './client.js';
 export { inProcessClient, type ParleyClient } from './client-api.js';
+export type { CoreSnapshot, CommandInfo } from './snapshot.js';
 export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOptions } from './owner.js';
 export { UiRelay } from './ui-relay.js';
 export { RemoteError, type RemoteErrorCode } from './errors.js';

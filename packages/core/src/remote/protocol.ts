@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.0';
+export const REMOTE_PROTOCOL_VERSION = '1.1';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -85,6 +85,10 @@ export const REMOTE_API = {
   },
   commands: {
     run: ['string', 'object?'],
+  },
+  /** Since 1.1: what a UI draws, at one instant (CoreSnapshot). */
+  state: {
+    snapshot: [],
   },
 } as const satisfies Record<string, Record<string, readonly ParamKind[]>>;
 
@@ -180,6 +184,7 @@ export const EVENT_NAMES = [
   'accountInfoReceived',
   'conversationCreated',
   'conversationClosed',
+  'conversationRead',
   'conversationTopicChanged',
   'conversationParticipantsChanged',
   'chatJoined',

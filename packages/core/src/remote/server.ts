@@ -23,6 +23,7 @@ import {
   type RemoteNamespace,
 } from './protocol.js';
 import type { RunFiles } from './run-directory.js';
+import { snapshotOf } from './snapshot.js';
 import type { UiRelay } from './ui-relay.js';
 import { errorToWire, toWire } from './wire.js';
 
@@ -236,6 +237,7 @@ export class ParleyServer {
       if (name === 'flush') return parley.flushHistory();
       return parley.searchHistory(args[0] as Parameters<Parley['searchHistory']>[0]);
     }
+    if (namespace === 'state') return snapshotOf(parley);
     if (namespace === 'commands') return parley.runCommand(args[0] as string, (args[1] ?? {}) as { conversationId?: string });
     if (method === 'presence.set' && !isStatusPrimitive((args[0] as { status?: unknown }).status)) {
       throw new ResponseError(RPC_ERRORS.invalidParams, `presence.set needs a status: one of ${STATUS_PRIMITIVES.join(', ')}`);

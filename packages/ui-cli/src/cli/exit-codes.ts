@@ -20,7 +20,7 @@ export const EXIT = {
   secrets: 7,
   /** The Parley core this command was a client of stopped (killed, crashed or stopped) before the command finished. */
   coreStopped: 8,
-  /** `parley daemon` or the interactive client: another process already owns this home. */
+  /** `parley daemon`: another process already owns this home. */
   ownerExists: 9,
   /** Anything else that went wrong. */
   failure: 70,
@@ -35,5 +35,5 @@ export const EXIT_HELP = `Exit codes:
   6  watch timed out before --count events
   7  secret store locked (passphrase missing or wrong)
   8  the Parley core stopped before the command finished (its owner was killed or stopped)
-  9  parley daemon or the interactive client: another process already owns this home
+  9  parley daemon: another process already owns this home
   70 other failure`;

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
-import type { ProtocolDescriptor } from '@parley/core';
+import type { AccountInfo, ProtocolDescriptor, SettingValue } from '@parley/core';
 import { editLine, emptyLine, type LineState } from './line-editor.js';
 import { renderWithCursor } from './input-line.js';
 import { accountChangesFrom, formFields, initialValues, newAccountFrom, type FormField } from './account-form-fields.js';
@@ -26,11 +26,11 @@ interface FormState {
  * ones behind a toggle, secrets shown as dots. Up/Down or Tab move, Space
  * toggles, Left/Right pick a choice, Enter on Save (or Ctrl-S) saves, Esc cancels.
  */
-export function AccountForm({ model, protocol, accountId }: { model: ClientModel; protocol: ProtocolDescriptor; accountId?: string | undefined }) {
-  const editing = accountId === undefined ? undefined : model.parley.accounts.get(accountId);
+export function AccountForm({ model, protocol, account }: { model: ClientModel; protocol: ProtocolDescriptor; account?: { info: AccountInfo; settings: Readonly<Record<string, SettingValue>> } | undefined }) {
+  const editing = account?.info;
   const fields = useMemo(() => formFields(protocol.options, protocol.usernameLabel), [protocol]);
   const before = useMemo(
-    () => initialValues(protocol.options, editing === undefined ? undefined : { username: editing.username, alias: editing.alias, settings: model.parley.accounts.settings(editing.id) }),
+    () => initialValues(protocol.options, editing === undefined ? undefined : { username: editing.username, alias: editing.alias, settings: account!.settings }),
     [protocol, editing?.id],
   );
   // Keys can arrive faster than React renders: every key works on the latest state, kept in a ref.
@@ -85,11 +85,11 @@ export function AccountForm({ model, protocol, accountId }: { model: ClientModel
     update({ saving: true, error: undefined });
     try {
       if (editing === undefined) {
-        const account = await model.parley.accounts.add(newAccountFrom(protocol.id, protocol.options, state.current.values));
+        const added = await model.client.accounts.add(newAccountFrom(protocol.id, protocol.options, state.current.values));
         model.showMain();
-        void model.connect(account.id);
+        void model.connect(added);
       } else {
-        await model.parley.accounts.update(editing.id, accountChangesFrom(protocol.options, before, state.current.values));
+        await model.client.accounts.update(editing.id, accountChangesFrom(protocol.options, before, state.current.values));
         model.showMain();
       }
     } catch (e) {

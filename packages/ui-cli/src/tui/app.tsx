@@ -13,7 +13,7 @@ const BUDDY_LIST_WIDTH = 28;
 /** Ticks once a second while an account waits to reconnect, so its countdown moves. */
 function useCountdown(model: ClientModel): void {
   const [, setTick] = useState(0);
-  const waiting = model.parley.accounts.list().some((a) => model.parley.accounts.status(a.id).state === 'reconnecting');
+  const waiting = model.core.accounts().some((a) => model.core.status(a.id).state === 'reconnecting');
   useEffect(() => {
     if (!waiting) return;
     const timer = setInterval(() => setTick((t) => t + 1), 1000);
@@ -43,12 +43,13 @@ export function App({ model }: { model: ClientModel }) {
     if (model.focus === 'buddies') {
       if (key.upArrow) model.moveBuddyCursor(-1);
       else if (key.downArrow) model.moveBuddyCursor(1);
-      else if (key.return) model.openSelectedBuddy();
+      else if (key.return) void model.openSelectedBuddy();
       else if (key.escape) model.setFocus('input');
     }
   });
 
-  const protocol = screen.kind === 'account-form' ? model.parley.plugins.protocol(screen.protocol) : undefined;
+  const protocol = screen.kind === 'account-form' ? model.core.protocol(screen.protocol) : undefined;
+  const presence = model.core.presence();
   const wide = columns >= 60;
   // Rows: tab bar, input line and status line around the messages; columns: the buddy list and padding.
   const messageHeight = Math.max(3, rows - 3);
@@ -60,7 +61,7 @@ export function App({ model }: { model: ClientModel }) {
         <Box flexDirection="column" flexGrow={1} flexShrink={1} paddingX={1} overflow="hidden">
           {prompt !== undefined ? <PromptView prompts={model.prompts} prompt={prompt} accountName={(id) => model.accountName(id)} /> : null}
           {prompt === undefined && screen.kind === 'first-run' ? <FirstRun model={model} /> : null}
-          {prompt === undefined && screen.kind === 'account-form' && protocol !== undefined ? <AccountForm key={`${screen.protocol}:${screen.accountId ?? ''}`} model={model} protocol={protocol} accountId={screen.accountId} /> : null}
+          {prompt === undefined && screen.kind === 'account-form' && protocol !== undefined ? <AccountForm key={`${screen.protocol}:${screen.account?.info.id ?? ''}`} model={model} protocol={protocol} account={screen.account} /> : null}
           {prompt === undefined && screen.kind === 'main' ? (
             <>
               <TabBar model={model} />
@@ -75,7 +76,7 @@ export function App({ model }: { model: ClientModel }) {
         </Box>
       ) : null}
       <Text dimColor wrap="truncate-end">
-        {` ${model.parley.presence.get().status}${model.parley.presence.get().message === undefined ? '' : `: ${model.parley.presence.get().message}`} · /help · Ctrl-N/P windows · Ctrl-B buddies · Ctrl-C quit`}
+        {` ${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`} · /help · Ctrl-N/P windows · Ctrl-B buddies · Ctrl-C quit`}
       </Text>
     </Box>
   );

@@ -5,7 +5,7 @@ import { PRESENCE_COLOR, PRESENCE_MARK } from './theme.js';
 
 /** Accounts with their connection state, then groups of contacts with presence and unread counts. */
 export function BuddyList({ model, width }: { model: ClientModel; width: number }) {
-  const accounts = model.parley.accounts.list();
+  const accounts = model.core.accounts();
   const groups = model.buddyGroups();
   const order = model.buddyOrder();
   const selected = model.focus === 'buddies' ? order[model.buddyCursor]?.id : undefined;
@@ -14,7 +14,7 @@ export function BuddyList({ model, width }: { model: ClientModel; width: number 
       <Text bold>Accounts</Text>
       {accounts.length === 0 ? <Text dimColor>none: /account add</Text> : null}
       {accounts.map((account) => {
-        const status = model.parley.accounts.status(account.id);
+        const status = model.core.status(account.id);
         const color = status.state === 'online' ? 'green' : status.state === 'error' ? 'red' : status.state === 'offline' ? 'gray' : 'yellow';
         return (
           <Box key={account.id} flexDirection="column">

@@ -11,11 +11,11 @@ export function FirstRun({ model }: { model: ClientModel }) {
     latest.current = i;
     setShown(i);
   };
-  const none = model.parley.accounts.list().length === 0;
+  const none = model.core.accounts().length === 0;
   useInput((_input, key) => {
     if (key.upArrow) setIndex(Math.max(0, latest.current - 1));
     else if (key.downArrow) setIndex(Math.min(protocols.length - 1, latest.current + 1));
-    else if (key.return && protocols[latest.current] !== undefined) model.showAccountForm(protocols[latest.current]!.id);
+    else if (key.return && protocols[latest.current] !== undefined) void model.showAccountForm(protocols[latest.current]!.id);
     else if (key.escape) model.showMain();
   });
   return (
@@ -23,7 +23,7 @@ export function FirstRun({ model }: { model: ClientModel }) {
       <Text bold>{none ? 'Welcome to Parley' : 'Add an account'}</Text>
       {none ? <Text>You have no accounts yet. Pick the service of your first one; you can add more later with /account add.</Text> : <Text>Pick the service of the new account.</Text>}
       {protocols.length === 0 ? (
-        <Text color="yellow">No protocol plugins are installed. Install one (for example: npm install --prefix {model.parley.paths.userPlugins} @parley/plugin-xmpp) and start parley again.</Text>
+        <Text color="yellow">No protocol plugins are installed. Install one (for example: npm install --prefix {model.options.userPlugins} @parley/plugin-xmpp) and start parley again.</Text>
       ) : (
         <Box flexDirection="column" marginTop={1}>
           {protocols.map((p, i) => (

@@ -1,5 +1,6 @@
-import { ConnectionError, type AccountInfo, type ContactView, type ConversationView, type Message, type NotificationLevel, type Parley, type ProtocolDescriptor } from '@parley/core';
+import { CommandError, CommandRegistry, ConnectionError, type AccountInfo, type ContactView, type ConversationView, type Message, type NotificationLevel, type ParleyClient, type ProtocolDescriptor, type SettingValue } from '@parley/core';
 import { accountLabel, connectionErrorLines, historyLine } from '../cli/format.js';
+import type { CoreMirror, FollowedEvent } from './core-mirror.js';
 import { completerFor, type Completer } from './line-editor.js';
 import type { PromptQueue } from './prompts.js';
 
@@ -10,7 +11,15 @@ export interface LocalLine {
   level: NotificationLevel;
 }
 
-export type Screen = { kind: 'main' } | { kind: 'first-run' } | { kind: 'account-form'; protocol: string; accountId?: string };
+export type Screen =
+  | { kind: 'main' }
+  | { kind: 'first-run' }
+  | { kind: 'account-form'; protocol: string; account?: { info: AccountInfo; settings: Readonly<Record<string, SettingValue>> } };
+
+export interface ClientModelOptions {
+  /** Where protocol plugins are installed (shown when none is). */
+  userPlugins: string;
+}
 
 export const STATUS_WINDOW = 'status';
 
@@ -26,7 +35,10 @@ export interface BuddyGroupView {
  * Everything the interactive client shows, kept from the core's events:
  * windows (the status window and one per conversation), the current one,
  * scrollback, focus and the screen. Components render it; it knows nothing
- * of the terminal.
+ * of the terminal, nor whether the core runs in this process or in the
+ * home's owner: it reads the core through a CoreMirror and acts through a
+ * ParleyClient. Its own commands (/win, /query, …) run here, in this
+ * client only; every other command runs in the core.
  */
 export class ClientModel {
   version = 0;
@@ -41,22 +53,31 @@ export class ClientModel {
   private readonly listeners = new Set<() => void>();
   private readonly disposers: Array<() => void> = [];
   private typingSent = new Map<string, 'typing' | 'idle'>();
+  /** Conversations this client asked the core to mark read, until the core says it did. */
+  private readonly marking = new Set<string>();
+  private readonly own = new CommandRegistry();
+  readonly client: ParleyClient;
   private quitResolve: () => void = () => {};
   readonly quitting: Promise<void>;
   readonly complete: Completer;
 
   constructor(
-    readonly parley: Parley,
+    readonly core: CoreMirror,
     readonly prompts: PromptQueue,
+    readonly options: ClientModelOptions,
   ) {
+    this.client = core.client;
     this.quitting = new Promise((resolve) => (this.quitResolve = resolve));
-    this.screen = parley.accounts.list().length === 0 ? { kind: 'first-run' } : { kind: 'main' };
+    this.screen = core.accounts().length === 0 ? { kind: 'first-run' } : { kind: 'main' };
+    // Attached to a running core: its open conversations are this client's windows too.
+    this.windows = [STATUS_WINDOW, ...core.conversations().filter((c) => c.kind === 'im' || c.joined).map((c) => c.id)];
     this.complete = completerFor(
-      () => this.parley.commands.list(this.currentProtocol()).map((c) => c.name),
+      () => this.commandList(this.currentProtocol()).map((c) => c.name),
       () => this.completionNames(),
     );
     prompts.onNotify = (level, title, message) => this.addLocal(STATUS_WINDOW, level, message === undefined ? title : `${title}\n${message}`);
     this.disposers.push(prompts.subscribe(() => this.changed()));
+    this.disposers.push(core.onChange(() => this.changed()));
     this.follow();
     this.registerCommands();
   }
@@ -73,20 +94,23 @@ export class ClientModel {
   changed(): void {
     this.version++;
     const id = this.currentConversationId();
-    if (id !== undefined && (this.parley.conversations.get(id)?.unread ?? 0) > 0) this.parley.conversations.markRead(id);
+    const unread = id === undefined ? 0 : (this.core.conversation(id)?.unread ?? 0);
+    if (id !== undefined && unread === 0) this.marking.delete(id);
+    if (id !== undefined && unread > 0 && !this.marking.has(id)) {
+      // Shown here, so read: the core keeps the count, and every other client sees it drop.
+      this.marking.add(id);
+      this.client.conversations.markRead(id).catch(() => this.marking.delete(id));
+    }
     for (const listener of this.listeners) listener();
   }
 
   private follow(): void {
-    const events = this.parley.events;
-    const on = (name: string, fn: (...args: never[]) => void) => {
-      events.on(name as never, fn as never);
-      this.disposers.push(() => events.off(name as never, fn as never));
+    const on = (name: FollowedEvent, fn: (...args: never[]) => void) => {
+      this.disposers.push(this.core.on(name, fn as never));
     };
-    const bump = () => this.changed();
-    for (const name of ['accountAdded', 'accountUpdated', 'accountStatusChanged', 'buddyListChanged', 'buddyPresenceChanged', 'typingChanged', 'conversationTopicChanged', 'conversationParticipantsChanged', 'messageWritten', 'messageDelivered', 'messageFailed', 'presenceChanged']) on(name, bump);
-    on('accountRemoved', (account: AccountInfo) => {
-      this.windows = this.windows.filter((w) => w === STATUS_WINDOW || this.parley.conversations.get(w)?.accountId !== account.id);
+    on('accountRemoved', () => {
+      // Its conversations are gone from the core by now.
+      this.windows = this.windows.filter((w) => w === STATUS_WINDOW || this.core.conversation(w) !== undefined);
       this.current = Math.min(this.current, this.windows.length - 1);
       this.changed();
     });
@@ -119,7 +143,7 @@ export class ClientModel {
 
   currentConversation(): ConversationView | undefined {
     const id = this.currentConversationId();
-    return id === undefined ? undefined : this.parley.conversations.get(id);
+    return id === undefined ? undefined : this.core.conversation(id);
   }
 
   private currentProtocol(): string | undefined {
@@ -128,19 +152,12 @@ export class ClientModel {
   }
 
   private protocolOf(accountId: string): string | undefined {
-    try {
-      return this.parley.accounts.get(accountId).protocol;
-    } catch {
-      return undefined;
-    }
+    return this.core.account(accountId)?.protocol;
   }
 
   accountName(accountId: string): string {
-    try {
-      return accountLabel(this.parley.accounts.get(accountId));
-    } catch {
-      return accountId;
-    }
+    const account = this.core.account(accountId);
+    return account === undefined ? accountId : accountLabel(account);
   }
 
   ensureWindow(conversationId: string, show: boolean): void {
@@ -187,14 +204,14 @@ export class ClientModel {
 
   windowTitle(window: string): string {
     if (window === STATUS_WINDOW) return 'status';
-    const conversation = this.parley.conversations.get(window);
+    const conversation = this.core.conversation(window);
     if (conversation === undefined) return '?';
     if (conversation.kind === 'chat') return conversation.title;
-    return this.parley.buddies.find(conversation.accountId, conversation.name)?.contact.displayName ?? conversation.title;
+    return this.core.findBuddy(conversation.accountId, conversation.name)?.contact.displayName ?? conversation.title;
   }
 
   unread(window: string): number {
-    return window === STATUS_WINDOW ? 0 : (this.parley.conversations.get(window)?.unread ?? 0);
+    return window === STATUS_WINDOW ? 0 : (this.core.conversation(window)?.unread ?? 0);
   }
 
   scrollBy(lines: number): void {
@@ -205,7 +222,7 @@ export class ClientModel {
   windowLines(window: string = this.currentWindow()): WindowLine[] {
     const local = (this.local.get(window) ?? []).map((line): WindowLine => ({ kind: 'local', line }));
     if (window === STATUS_WINDOW) return local;
-    const messages = (this.parley.conversations.get(window)?.messages ?? []).map((message): WindowLine => ({ kind: 'message', message }));
+    const messages = (this.core.conversation(window)?.messages ?? []).map((message): WindowLine => ({ kind: 'message', message }));
     const time = (l: WindowLine) => (l.kind === 'message' ? l.message.timestamp : l.line.time);
     // Stable: messages keep their order; local lines slot in by time.
     return [...messages, ...local].map((l, i) => ({ l, i })).sort((a, b) => time(a.l) - time(b.l) || a.i - b.i).map(({ l }) => l);
@@ -222,8 +239,8 @@ export class ClientModel {
   // ---- buddy list ------------------------------------------------------
 
   buddyGroups(): BuddyGroupView[] {
-    const contacts = this.parley.buddies.contacts();
-    const names = [...this.parley.buddies.groups()];
+    const contacts = this.core.contacts();
+    const names = [...this.core.groups()];
     for (const c of contacts) if (!names.includes(c.group)) names.push(c.group);
     const unread = (c: ContactView) =>
       c.buddies.reduce((sum, b) => {
@@ -242,11 +259,7 @@ export class ClientModel {
   }
 
   private findConversation(accountId: string, name: string): ConversationView | undefined {
-    try {
-      return this.parley.conversations.find(accountId, 'im', name);
-    } catch {
-      return undefined;
-    }
+    return this.core.findConversation(accountId, 'im', name);
   }
 
   /** The contacts in buddy-list order, for moving the cursor. */
@@ -267,18 +280,19 @@ export class ClientModel {
   }
 
   /** Opens a conversation with the contact under the cursor, through its best online buddy. */
-  openSelectedBuddy(): void {
+  async openSelectedBuddy(): Promise<void> {
     const contact = this.buddyOrder()[this.buddyCursor];
     if (contact === undefined) return;
-    const online = contact.buddies.find((b) => this.parley.accounts.status(b.accountId).state === 'online') ?? contact.buddies[0];
+    const online = contact.buddies.find((b) => this.core.status(b.accountId).state === 'online') ?? contact.buddies[0];
     if (online === undefined) return;
-    this.openIm(online.accountId, online.name);
     this.focus = 'input';
-    this.changed();
+    await this.openIm(online.accountId, online.name).catch((error: unknown) => this.addLocal(STATUS_WINDOW, 'error', errorText(error)));
   }
 
-  openIm(accountRef: string, peer: string): ConversationView {
-    const conversation = this.parley.conversations.openIm(accountRef, peer);
+  async openIm(accountRef: string, peer: string): Promise<ConversationView> {
+    const conversation = await this.client.conversations.openIm(accountRef, peer);
+    // The window shows once the mirror knows the conversation.
+    if (this.core.conversation(conversation.id) === undefined) await this.core.refresh();
     this.ensureWindow(conversation.id, true);
     return conversation;
   }
@@ -287,9 +301,16 @@ export class ClientModel {
     const names: string[] = [];
     const conversation = this.currentConversation();
     if (conversation?.kind === 'chat') names.push(...conversation.participants.keys());
-    for (const contact of this.parley.buddies.contacts()) for (const b of contact.buddies) names.push(b.name);
-    for (const account of this.parley.accounts.list()) names.push(`${account.protocol}:${account.username}`);
+    for (const contact of this.core.contacts()) for (const b of contact.buddies) names.push(b.name);
+    for (const account of this.core.accounts()) names.push(`${account.protocol}:${account.username}`);
     return names;
+  }
+
+  /** This client's commands and the core's, as /help lists them. */
+  commandList(protocol?: string): Array<{ name: string; help: string; usage?: string }> {
+    const own = this.own.list();
+    const core = this.core.commands(protocol).filter((c) => !own.some((o) => o.name === c.name));
+    return [...own, ...core].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   // ---- input -----------------------------------------------------------
@@ -300,7 +321,7 @@ export class ClientModel {
     const conversationId = this.currentConversationId();
     if (line.startsWith('/') && !line.startsWith('//')) {
       try {
-        const output = await this.parley.runCommand(line, conversationId === undefined ? {} : { conversationId });
+        const output = await this.runCommand(line, conversationId);
         if (typeof output === 'string' && output !== '') this.addLocal(this.currentWindow(), 'info', output);
       } catch (error) {
         this.addLocal(window, 'error', errorText(error));
@@ -314,7 +335,7 @@ export class ClientModel {
     }
     this.typingSent.delete(conversationId);
     try {
-      await this.parley.conversations.send(conversationId, text);
+      await this.client.conversations.send(conversationId, text);
     } catch (error) {
       this.addLocal(window, 'error', errorText(error));
     }
@@ -327,17 +348,19 @@ export class ClientModel {
     const state = value === '' || value.startsWith('/') ? 'idle' : 'typing';
     if ((this.typingSent.get(conversation.id) ?? 'idle') === state) return;
     this.typingSent.set(conversation.id, state);
-    this.parley.conversations.setTyping(conversation.id, state).catch(() => {});
+    this.client.conversations.setTyping(conversation.id, state).catch(() => {});
   }
 
   // ---- accounts ----------------------------------------------------------
 
-  protocols(): ProtocolDescriptor[] {
-    return this.parley.plugins.protocols();
+  protocols(): readonly ProtocolDescriptor[] {
+    return this.core.protocols();
   }
 
-  showAccountForm(protocol: string, accountId?: string): void {
-    this.screen = accountId === undefined ? { kind: 'account-form', protocol } : { kind: 'account-form', protocol, accountId };
+  /** The form for a new account of `protocol`, or to edit `account` (its settings are read from the core first). */
+  async showAccountForm(protocol: string, account?: AccountInfo): Promise<void> {
+    if (account === undefined) this.screen = { kind: 'account-form', protocol };
+    else this.screen = { kind: 'account-form', protocol, account: { info: account, settings: await this.client.accounts.settings(account.id) } };
     this.changed();
   }
 
@@ -348,16 +371,15 @@ export class ClientModel {
 
   /** Connects every enabled account; failures reach the status window with the server's words. */
   async connectAll(): Promise<void> {
-    const results = await this.parley.accounts.connectEnabled();
+    const results = await this.client.accounts.connectEnabled();
     for (const { account, error } of results) {
       if (error !== undefined) this.addLocal(STATUS_WINDOW, 'error', [`${accountLabel(account)}: not signed in`, ...connectionErrorLines(error)].join('\n'));
     }
   }
 
-  async connect(accountRef: string): Promise<void> {
-    const account = this.parley.accounts.get(accountRef);
+  async connect(account: AccountInfo): Promise<void> {
     try {
-      await this.parley.accounts.connect(account.id);
+      await this.client.accounts.connect(account.id);
     } catch (error) {
       const e = ConnectionError.is(error) ? error : ConnectionError.from(error);
       this.addLocal(STATUS_WINDOW, 'error', [`${accountLabel(account)}: not signed in`, ...connectionErrorLines(e)].join('\n'));
@@ -371,10 +393,25 @@ export class ClientModel {
 
   // ---- the client's own commands, in the core's registry so /help lists them --
 
+  /** A command line: this client's own command of that name, else the core's (in this conversation). */
+  private async runCommand(line: string, conversationId: string | undefined): Promise<string | void> {
+    const parsed = CommandRegistry.parse(line);
+    if (parsed === undefined) throw new CommandError('command-usage', `Not a command: ${line}`);
+    const own = this.own.resolve(parsed.name, undefined);
+    if (own !== undefined) return own.run(parsed.args, conversationId === undefined ? {} : { conversationId });
+    return this.client.runCommand(line, conversationId === undefined ? {} : { conversationId });
+  }
+
   private registerCommands(): void {
     const register = (name: string, help: string, usage: string | undefined, run: (args: string) => Promise<string | void> | string | void) => {
-      this.disposers.push(this.parley.commands.register({ name, help, owner: 'parley', ...(usage === undefined ? {} : { usage }), run: (args) => run(args) }));
+      this.own.register({ name, help, owner: 'parley', ...(usage === undefined ? {} : { usage }), run: (args) => run(args) });
     };
+    register('help', 'List commands, or show one: /help [command]', '[command]', (args) => {
+      const wanted = args.replace(/^\//, '').trim();
+      const list = this.commandList(this.currentProtocol()).filter((c) => wanted === '' || c.name === wanted);
+      if (list.length === 0) throw new CommandError('unknown-command', `Unknown command /${wanted}`);
+      return list.map((c) => `/${c.name}${c.usage ? ` ${c.usage}` : ''} — ${c.help}`).join('\n');
+    });
     register('win', 'Switch window: by number, name, next or prev (also Alt-1..9, Ctrl-N, Ctrl-P)', '<number|name|next|prev>', (args) => {
       if (args === 'next' || args === '') return this.next(1);
       if (args === 'prev') return this.next(-1);
@@ -385,26 +422,26 @@ export class ClientModel {
     register('close', 'Close this window (leaving a group chat)', undefined, async () => {
       const conversation = this.currentConversation();
       if (conversation === undefined) return 'The status window stays open';
-      if (conversation.kind === 'chat' && conversation.joined) await this.parley.chats.leave(conversation.id).catch(() => {});
-      this.parley.conversations.close(conversation.id);
+      if (conversation.kind === 'chat' && conversation.joined) await this.client.chats.leave(conversation.id).catch(() => {});
+      await this.client.conversations.close(conversation.id);
     });
-    register('query', 'Open a conversation: /query <name> [account]', '<name> [account]', (args) => {
+    register('query', 'Open a conversation: /query <name> [account]', '<name> [account]', async (args) => {
       const [peer, ref] = args.split(/\s+/);
       if (peer === undefined || peer === '') return 'Usage: /query <name> [account]';
       const accountId = ref ?? this.accountFor(peer);
       if (accountId === undefined) return 'Which account? /query <name> <account>';
-      this.openIm(accountId, peer);
+      await this.openIm(accountId, peer);
     });
     register('search', 'Search the message history: /search <words>', '<words>', async (args) => {
       if (args.trim() === '') return 'Usage: /search <words>';
-      const entries = await this.parley.searchHistory({ words: args.trim(), limit: 50 });
+      const entries = await this.client.searchHistory({ words: args.trim(), limit: 50 });
       if (entries.length === 0) return `No messages with "${args.trim()}"`;
       return [`History: ${entries.length} message${entries.length === 1 ? '' : 's'} with "${args.trim()}"`, ...entries.map((e) => historyLine(e, this.accountName(e.accountId)))].join('\n');
     });
     register('accounts', 'List accounts and their state', undefined, () =>
-      this.parley.accounts
-        .list()
-        .map((a) => `${a.id}  ${accountLabel(a)}${a.alias === undefined ? '' : ` (${a.alias})`}  ${a.enabled ? '' : 'disabled  '}${this.parley.accounts.status(a.id).state}`)
+      this.core
+        .accounts()
+        .map((a) => `${a.id}  ${accountLabel(a)}${a.alias === undefined ? '' : ` (${a.alias})`}  ${a.enabled ? '' : 'disabled  '}${this.core.status(a.id).state}`)
         .join('\n') || 'No accounts: /account add <protocol>',
     );
     register('account', 'Manage accounts: add [protocol], edit|remove|connect|disconnect <account>', '<add|edit|remove|connect|disconnect> [...]', async (args) => {
@@ -412,28 +449,28 @@ export class ClientModel {
       if (action === 'add') {
         const protocols = this.protocols();
         const protocol = ref ?? (protocols.length === 1 ? protocols[0]!.id : undefined);
-        if (protocol === undefined || this.parley.plugins.protocol(protocol) === undefined) {
+        if (protocol === undefined || this.core.protocol(protocol) === undefined) {
           this.screen = { kind: 'first-run' };
           this.changed();
           return;
         }
-        this.showAccountForm(protocol);
+        await this.showAccountForm(protocol);
         return;
       }
       if (ref === undefined || ref === '') return 'Usage: /account edit|remove|connect|disconnect <account>';
-      const account = this.parley.accounts.get(ref);
+      const account = await this.client.accounts.get(ref);
       switch (action) {
         case 'edit':
-          this.showAccountForm(account.protocol, account.id);
+          await this.showAccountForm(account.protocol, account);
           return;
         case 'remove':
-          await this.parley.accounts.remove(account.id);
+          await this.client.accounts.remove(account.id);
           return `Removed ${accountLabel(account)}`;
         case 'connect':
-          void this.connect(account.id);
+          void this.connect(account);
           return;
         case 'disconnect':
-          await this.parley.accounts.disconnect(account.id);
+          await this.client.accounts.disconnect(account.id);
           return;
         default:
           return 'Usage: /account add|edit|remove|connect|disconnect';
@@ -446,9 +483,9 @@ export class ClientModel {
   private accountFor(peer: string): string | undefined {
     const current = this.currentConversation();
     if (current !== undefined) return current.accountId;
-    const accounts = this.parley.accounts.list();
-    for (const account of accounts) if (this.parley.buddies.find(account.id, peer) !== undefined) return account.id;
-    const online = accounts.filter((a) => this.parley.accounts.status(a.id).state === 'online');
+    const accounts = this.core.accounts();
+    for (const account of accounts) if (this.core.findBuddy(account.id, peer) !== undefined) return account.id;
+    const online = accounts.filter((a) => this.core.status(a.id).state === 'online');
     if (online.length === 1) return online[0]!.id;
     return accounts.length === 1 ? accounts[0]!.id : undefined;
   }

@@ -1,0 +1,52 @@
+import type { AccountInfo, AccountStatus } from '../accounts/account.js';
+import type { ContactView } from '../buddies/buddy-list.js';
+import type { ConversationView } from '../conversations/conversation.js';
+import type { Parley } from '../parley.js';
+import type { ProtocolDescriptor } from '../plugins/registry.js';
+import type { Presence } from '../presence/presence.js';
+
+/** A slash command as a UI lists it (for /help and completion); running one is `commands.run`. */
+export interface CommandInfo {
+  name: string;
+  help: string;
+  usage?: string;
+  /** "core", or the plugin that registered it. */
+  owner: string;
+  /** Set for a protocol's own command: it applies in that protocol's conversations only. */
+  protocol?: string;
+}
+
+/**
+ * Everything a UI draws, read at one instant: accounts with their states,
+ * the person's presence, the buddy list, the open conversations with their
+ * recent messages and unread counts, the installed protocols and the slash
+ * commands. A UI in another process reads it when it attaches and again
+ * after the events that change it, so it shows what a UI beside the core would.
+ */
+export interface CoreSnapshot {
+  accounts: Array<{ account: AccountInfo; status: AccountStatus }>;
+  presence: Presence;
+  groups: string[];
+  contacts: ContactView[];
+  conversations: ConversationView[];
+  protocols: ProtocolDescriptor[];
+  commands: CommandInfo[];
+}
+
+export function snapshotOf(parley: Parley): CoreSnapshot {
+  return {
+    accounts: parley.accounts.list().map((account) => ({ account, status: parley.accounts.status(account.id) })),
+    presence: parley.presence.get(),
+    groups: [...parley.buddies.groups()],
+    contacts: parley.buddies.contacts(),
+    conversations: parley.conversations.list(),
+    protocols: parley.plugins.protocols(),
+    commands: parley.commands.list().map((c) => ({
+      name: c.name,
+      help: c.help,
+      owner: c.owner,
+      ...(c.usage === undefined ? {} : { usage: c.usage }),
+      ...(c.protocol === undefined ? {} : { protocol: c.protocol }),
+    })),
+  };
+}
