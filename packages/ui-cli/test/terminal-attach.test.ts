@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { tempHome } from '../../../test/helpers/temp.js';
@@ -115,6 +116,49 @@ describe('interactive clients attached to the running core of their home, agains
     first.type('/quit');
     first.press('Enter');
     await first.see('[exited 0]');
+  }, 240_000);
+
+  it('keeps one session while a script sends 20 messages through the owner with parley watch and the interactive client open; each arrives once and shows in both and in history', async () => {
+    const home = await homeFor('alice', 'daemon');
+    const bob = await RawXmpp.login(prosody.port, 'bob', 'bob-pw', 'raw');
+    cleanup.push(() => bob.close());
+    bob.send('<presence/>');
+    const daemon = running(home, ['daemon']);
+    await daemon.waitFor(() => /xmpp:alice@localhost online/.test(daemon.stderr) || undefined, 'alice online', 30_000);
+    const watch = running(home, ['watch', '--json']);
+    await watch.waitFor(() => watch.json().find((e) => e.type === 'account' && e.state === 'online'), 'the watch attached');
+    const t = new TmuxTerminal([process.execPath, binary], cliEnv(home, env()), { columns: 160, rows: 50 });
+    cleanup.push(() => t.close());
+    await t.see(`Attached to the Parley core of pid ${daemon.child.pid} (daemon)`);
+    await t.see(/xmpp:alice@localhost\s*│\s*\n│\s+online/);
+
+    // A script, as a person would write it: one parley send per message, in a loop.
+    const script = `for i in $(seq 1 20); do "$NODE" "$PARLEY" send xmpp:alice@localhost bob@localhost "message $i of 20" || exit $?; done`;
+    const loop = spawnSync('bash', ['-c', script], { env: { ...cliEnv(home, env()), NODE: process.execPath, PARLEY: binary }, encoding: 'utf8', timeout: 120_000 });
+    expect(loop.status, loop.stderr).toBe(0);
+    expect(loop.stdout.trim().split('\n')).toEqual(Array.from({ length: 20 }, () => 'Sent to bob@localhost'));
+
+    const expected = Array.from({ length: 20 }, (_, i) => `message ${i + 1} of 20`);
+    const bodies = () => [...bob.text.matchAll(/<body>(message \d+ of 20)<\/body>/g)].map((m) => m[1]);
+    await bob.waitFor(/<body>message 20 of 20<\/body>/);
+    const watched = () => watch.json().filter((e) => e.type === 'message' && /^message \d+ of 20$/.test(String(e.text)));
+    await watch.waitFor(() => (watched().length >= 20 ? true : undefined), '20 messages in the watch');
+    t.press('C-n');
+    await t.see('<alice@localhost> message 20 of 20');
+    // Once each: on the server's side, in the watch, on screen and in history.
+    expect(bodies()).toEqual(expected);
+    expect(watched().map((e) => e.text)).toEqual(expected);
+    const screen = t.screen();
+    for (const text of expected) expect(screen.split(`<alice@localhost> ${text}\n`).length - 1, text).toBe(1);
+    const history = await runParley(home, ['log', 'search', 'of 20', '--json', '--limit', '100']);
+    expect(history.code, history.stderr).toBe(0);
+    expect((JSON.parse(history.stdout) as Array<{ text: string }>).map((e) => e.text).sort()).toEqual([...expected].sort());
+
+    expect(await aliceSessions()).toEqual(['daemon']);
+    const status = JSON.parse((await runParley(home, ['daemon', 'status', '--json'])).stdout) as { accounts: Array<{ state: string }> };
+    expect(status.accounts).toEqual([expect.objectContaining({ state: 'online' })]);
+    expect(daemon.stderr).not.toMatch(/Signed in elsewhere|conflict/);
+    expect(t.screen()).not.toContain('Signed in elsewhere');
   }, 240_000);
 
   it('attaches to parley daemon; when the daemon is killed the client says the core stopped and exits with code 8', async () => {
