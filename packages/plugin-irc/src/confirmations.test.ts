@@ -4,7 +4,7 @@ import { SendConfirmations } from './confirmations.js';
 function setup() {
   const pings: string[] = [];
   const confirmations = new SendConfirmations((token) => pings.push(token), (a, b) => a.toLowerCase() === b.toLowerCase(), 60_000);
-  const outcome = (p: Promise<void>) => p.then(() => 'sent', (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+  const outcome = (p: Promise<unknown>) => p.then(() => 'sent', (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
   return { pings, confirmations, outcome };
 }
 
@@ -58,5 +58,22 @@ describe('IRC send confirmations', () => {
     confirmations.numeric('401', ['alice']);
     confirmations.closed();
     expect(await p).toBe('send-failed: The connection closed before the IRC server confirmed the message: it may not have arrived');
+  });
+
+  it('with echo-message and no labels, an echo matches the oldest unanswered message with that target and text, and gives it its msgid', async () => {
+    const { confirmations } = setup();
+    const first = confirmations.confirm('#chan', 2, ['one', 'two']);
+    const second = confirmations.confirm('#Chan', 1, ['one']);
+    await Promise.resolve();
+    expect(confirmations.echo('#chan', 'three', 'x', 1)).toBe(false);
+    expect(confirmations.echo('#other', 'one', 'x', 1)).toBe(false);
+    expect(confirmations.echo('#CHAN', 'one', 'm1', 10)).toBe(true);
+    expect(confirmations.echo('#chan', 'two', 'm2', 11)).toBe(true);
+    expect(confirmations.echo('#chan', 'one', 'm3', 12)).toBe(true);
+    // A fourth copy is not an echo of ours: it is someone else's (another client of the account).
+    expect(confirmations.echo('#chan', 'one', 'm4', 13)).toBe(false);
+    confirmations.pong('parley-sent-1');
+    expect(await first).toEqual({ msgid: 'm1', time: 10 });
+    expect(await second).toEqual({ msgid: 'm3', time: 12 });
   });
 });

@@ -14,15 +14,26 @@ const REFUSALS = new Set([
 export const CONFIRM_TIMEOUT_MS = 60_000;
 const TOKEN_PREFIX = 'parley-sent-';
 
+/** What the server told about a message it took, when it echoed it (echo-message). */
+export interface SendReceipt {
+  /** The server's id for the (first line of the) message, from the echo's `msgid` tag. */
+  msgid: string | undefined;
+  /** The server's time for it, from the echo's `time` tag (ms since the epoch). */
+  time: number | undefined;
+}
+
 interface Pending {
   target: string;
   /** Lines the message took: a refusal comes once per line. */
   lines: number;
+  /** Texts of the lines not echoed back yet, when the server echoes (echo-message without labels). */
+  unechoed: string[];
+  receipt: SendReceipt;
   refusals: number;
   /** The PING written after the message's lines; undefined until it is written. */
   token: number | undefined;
   settled: boolean;
-  resolve(): void;
+  resolve(receipt: SendReceipt): void;
   reject(error: MessageError): void;
   timer: NodeJS.Timeout;
 }
@@ -37,6 +48,11 @@ interface Pending {
  * connection ends before either: never silently gone.
  *
  * Messages written in the same tick share one PING.
+ *
+ * When the server echoes our messages (IRCv3 echo-message) but cannot label
+ * them, an echo is matched to the oldest unanswered message with that target
+ * and line text; it arrives before the PONG, so the echo is never mistaken
+ * for a new message and its msgid and time become the message's.
  */
 export class SendConfirmations {
   private readonly pending: Pending[] = [];
@@ -49,12 +65,17 @@ export class SendConfirmations {
     private readonly timeoutMs = CONFIRM_TIMEOUT_MS,
   ) {}
 
-  /** Call right after writing a message's lines; settles as described above. */
-  confirm(target: string, lines: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Call right after writing a message's lines; settles as described above.
+   * `texts` are the lines' texts as sent, when the server echoes messages.
+   */
+  confirm(target: string, lines: number, texts: readonly string[] = []): Promise<SendReceipt> {
+    return new Promise<SendReceipt>((resolve, reject) => {
       const entry: Pending = {
         target,
         lines,
+        unechoed: [...texts],
+        receipt: { msgid: undefined, time: undefined },
         refusals: 0,
         token: undefined,
         settled: false,
@@ -98,6 +119,19 @@ export class SendConfirmations {
     this.settle(entry, new MessageError('no-route', `Not delivered: ${target}: ${reason || `server error ${command}`}`));
   }
 
+  /** Our own line echoed back (echo-message): true when it belongs to an unanswered message. */
+  echo(target: string, text: string, msgid: string | undefined, time: number | undefined): boolean {
+    for (const entry of this.pending) {
+      if (!this.sameTarget(entry.target, target)) continue;
+      const index = entry.unechoed.indexOf(text);
+      if (index === -1) continue;
+      entry.unechoed.splice(index, 1);
+      if (entry.receipt.msgid === undefined && entry.receipt.time === undefined) entry.receipt = { msgid, time };
+      return true;
+    }
+    return false;
+  }
+
   /** The connection ended: whatever was not answered may or may not have arrived. */
   closed(): void {
     for (const entry of [...this.pending]) {
@@ -110,7 +144,7 @@ export class SendConfirmations {
     const done = error === undefined || entry.refusals >= entry.lines || error.code !== 'no-route';
     if (!entry.settled) {
       entry.settled = true;
-      if (error === undefined) entry.resolve();
+      if (error === undefined) entry.resolve(entry.receipt);
       else entry.reject(error);
     }
     if (done) {

@@ -11,12 +11,15 @@ import {
   type RosterEntry,
   type Target,
 } from '@parley/core';
+import { BatchTracker } from './batch.js';
+import { WANTED_CAPABILITIES } from './capabilities.js';
 import { Channels } from './channels.js';
-import { SendConfirmations } from './confirmations.js';
-import { handleCtcpRequests, versionReply } from './ctcp.js';
+import { SendConfirmations, type SendReceipt } from './confirmations.js';
+import { actionBody, handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
-import { routeIncoming, type ParsedLine } from './incoming.js';
-import { sendMessage as sendLines, targetName } from './messages.js';
+import { messageId, routeIncoming, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
+import { LabeledSends } from './labels.js';
+import { lineText, outgoingLines, targetName } from './messages.js';
 import { BuddyWatch } from './monitor.js';
 import { identifyWithNickServ } from './nickserv.js';
 import { resolveSettings, type IrcSettings } from './options.js';
@@ -48,6 +51,8 @@ export class IrcConnection implements ProtocolConnection {
   private client: Client | undefined;
   private channels: Channels | undefined;
   private confirmations: SendConfirmations | undefined;
+  private readonly labels = new LabeledSends();
+  private readonly batches = new BatchTracker();
   private buddyWatch: BuddyWatch | undefined;
   private settings: IrcSettings | undefined;
   private registered = false;
@@ -94,7 +99,11 @@ export class IrcConnection implements ProtocolConnection {
     );
     const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs);
     this.buddyWatch = buddyWatch;
-    const directMessages = routeIncoming(client, ctx, { isChannel: (n) => channels.isChannel(n) });
+    const directMessages = routeIncoming(client, ctx, {
+      isChannel: (n) => channels.isChannel(n),
+      ownMessage: (e, kind) => this.ownMessage(e, kind),
+    });
+    client.requestCap([...WANTED_CAPABILITIES]);
     handleCtcpRequests(client, ctx.log);
 
     const nicks = [...s.alternativeNicks];
@@ -107,6 +116,12 @@ export class IrcConnection implements ProtocolConnection {
     // Every line passes here before irc-framework's handlers: numerics it has no event for.
     client.use((_c: unknown, rawMiddleware: { use(fn: (...a: unknown[]) => void): void }) => {
       rawMiddleware.use((command: unknown, message: unknown, _raw: unknown, _client: unknown, next: unknown) => {
+        try {
+          if (this.ircv3Line(String(command), message as ParsedLine)) return;
+        } catch (error) {
+          ctx.log.warn('Skipped a server line that could not be handled', { command: String(command), error: error instanceof Error ? error.message : String(error) });
+          return;
+        }
         // Plain messages, the bulk of the traffic, are delivered here and never reach the library's dispatch.
         if (command === 'PRIVMSG' || command === 'NOTICE') {
           try {
@@ -205,7 +220,8 @@ export class IrcConnection implements ProtocolConnection {
       ping_interval: 30,
       // The transport watches for silence itself: the library's own check re-arms a timer on every line.
       ping_timeout: 0,
-      enable_echomessage: false,
+      // Our messages come back as the server relayed them: with labeled-response, the confirmation of each line (see labels.ts).
+      enable_echomessage: true,
       transport: createTransportClass({
         log: ctx.log,
         encoding: s.encoding,
@@ -217,6 +233,72 @@ export class IrcConnection implements ProtocolConnection {
       }),
     });
     return done;
+  }
+
+  /**
+   * IRCv3 framing before anything else sees a line: BATCH lines are taken
+   * here (the library would hold a batch's lines until it ends, and loses
+   * those of nested batches), a batched line loses its batch tag after its
+   * batch's label is copied onto it, and answers to our labeled lines go to
+   * `labels`. Returns true when the line was fully handled.
+   */
+  private ircv3Line(command: string, line: ParsedLine): boolean {
+    const tags = line.tags as Record<string, string | undefined>;
+    if (command === 'BATCH') {
+      const event = this.batches.onBatchLine(line.params, tags);
+      if (event?.kind === 'end' && event.batch.type === 'labeled-response' && event.batch.label !== undefined) {
+        this.labels.reply(event.batch.label, { kind: 'batch-end' });
+      }
+      return true;
+    }
+    if (tags.batch !== undefined) {
+      const label = this.batches.labelOf(tags);
+      delete tags.batch;
+      if (label !== undefined) tags.label = label;
+    }
+    const label = tags.label;
+    if (label === undefined || !this.labels.owns(label)) return false;
+    if (command === 'ACK') {
+      this.labels.reply(label, { kind: 'ack' });
+      return true;
+    }
+    // An echo (PRIVMSG/NOTICE) is matched in ownMessage, where every path for messages meets.
+    if (command === 'PRIVMSG' || command === 'NOTICE') return false;
+    if (/^[45]\d\d$/.test(command) || command === 'FAIL') {
+      const params = line.params;
+      this.labels.reply(label, { kind: 'refusal', command, text: String(params[params.length - 1] ?? '') });
+    } else {
+      this.labels.reply(label, { kind: 'other' });
+    }
+    return false;
+  }
+
+  /**
+   * A PRIVMSG/NOTICE from our own nick. With echo-message it is either the
+   * echo of a line we sent (matched by its label, or by target and text when
+   * the server cannot label) or a message another client of this account
+   * sent (a bouncer, ergo's multiclient), shown as ours.
+   */
+  private ownMessage(e: Incoming, kind: MessageKind): boolean {
+    const client = this.client;
+    if (client === undefined || !client.network.cap.isEnabled('echo-message')) return false;
+    const msgid = messageId(e.tags);
+    const time = typeof e.time === 'number' && Number.isFinite(e.time) ? e.time : undefined;
+    const label = e.tags?.label;
+    if (label !== undefined && this.labels.reply(label, { kind: 'echo', msgid, time })) return true;
+    const text = kind.action === true ? actionBody(e.message) : e.message;
+    if (this.confirmations?.echo(e.target, text, msgid, time) === true) return true;
+    const isChannel = this.channels?.isChannel(e.target) ?? false;
+    this.ctx.receiveMessage({
+      conversation: isChannel ? { kind: 'chat', room: e.target } : { kind: 'im', peer: e.target },
+      sender: e.nick,
+      text: e.message,
+      fromSelf: true,
+      ...(kind.action === true || kind.notice === true ? { flags: { ...kind } } : {}),
+      ...(time === undefined ? {} : { timestamp: time }),
+      ...(msgid === undefined ? {} : { protocolId: msgid }),
+    });
+    return true;
   }
 
   private onLine(command: string, params: readonly string[]): void {
@@ -279,6 +361,8 @@ export class IrcConnection implements ProtocolConnection {
     this.buddyWatch?.stop();
     this.channels?.reset(new IrcError('irc-not-connected', 'The connection closed'));
     this.confirmations?.closed();
+    this.labels.closed();
+    this.batches.reset();
     const pending = this.pendingConnect;
     this.pendingConnect = undefined;
     if (pending !== undefined) {
@@ -309,10 +393,27 @@ export class IrcConnection implements ProtocolConnection {
     return client;
   }
 
-  /** Resolves once the server has handled the message (see SendConfirmations); rejects when it refused it or the link ended first. */
-  async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
-    const lines = sendLines(this.requireClient(), target, message, this.source || this.nick);
-    await this.confirmations!.confirm(targetName(target), lines);
+  /**
+   * Resolves once the server has taken every line of the message — answered
+   * each labeled line (labels.ts) or, without labeled-response, a PING
+   * written after them (confirmations.ts); rejects when it refused one or
+   * the link ended first. The echo's msgid becomes the message's protocol id.
+   */
+  async sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void> {
+    const client = this.requireClient();
+    const name = targetName(target);
+    const lines = outgoingLines(name, message.text, message.flags, this.source || this.nick);
+    let receipt: SendReceipt;
+    if (client.network.cap.isEnabled('labeled-response')) {
+      const labels = lines.map(() => this.labels.next());
+      lines.forEach((line, i) => client.raw(`@label=${labels[i]} ${line}`));
+      receipt = await this.labels.confirm(name, labels);
+    } else {
+      for (const line of lines) client.raw(line);
+      const echoed = client.network.cap.isEnabled('echo-message') ? lines.map(lineText) : [];
+      receipt = await this.confirmations!.confirm(name, lines.length, echoed);
+    }
+    return receipt.msgid === undefined ? undefined : { protocolId: receipt.msgid };
   }
 
   async setPresence(presence: Presence): Promise<void> {

@@ -10,12 +10,25 @@ export interface ParsedLine {
 }
 
 /** The fields of an incoming PRIVMSG/NOTICE this plugin uses, whichever path parsed it. */
-interface Incoming {
+export interface Incoming {
   from_server: boolean;
   nick: string;
   target: string;
   message: string;
   time?: number | undefined;
+  tags?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export type MessageKind = Readonly<{ action?: boolean; notice?: boolean }>;
+
+export interface Routing {
+  isChannel(name: string): boolean;
+  /**
+   * A message whose source is our own nick: an echo of what we sent
+   * (echo-message), or what another client of our account sent. Returns true
+   * when it took the message.
+   */
+  ownMessage?(e: Incoming, kind: MessageKind): boolean;
 }
 
 const CTCP = 0x01;
@@ -29,17 +42,20 @@ const NOTICE = Object.freeze({ notice: true });
  * account's status window. Returns the direct paths for plain PRIVMSG and
  * NOTICE lines (see `directMessage`); the library's events carry the rest.
  */
-export function routeIncoming(client: Client, ctx: ConnectionContext, routing: { isChannel(name: string): boolean }): DirectMessages {
-  const deliver = (e: Incoming, flags: { action?: boolean; notice?: boolean }): void => {
+export function routeIncoming(client: Client, ctx: ConnectionContext, routing: Routing): DirectMessages {
+  const deliver = (e: Incoming, flags: MessageKind): void => {
     if (typeof e.message !== 'string' || typeof e.target !== 'string') return;
     if (e.from_server || !e.nick) {
       ctx.notice(e.message);
       return;
     }
+    if (routing.ownMessage !== undefined && client.caseCompare(e.nick, client.user.nick) && routing.ownMessage(e, flags)) return;
     const timestamp = typeof e.time === 'number' && Number.isFinite(e.time) ? e.time : undefined;
     const conversation: Target = routing.isChannel(e.target) ? { kind: 'chat', room: e.target } : { kind: 'im', peer: e.nick };
     const incoming: IncomingMessage = { conversation, sender: e.nick, text: e.message };
     if (timestamp !== undefined) incoming.timestamp = timestamp;
+    const msgid = messageId(e.tags);
+    if (msgid !== undefined) incoming.protocolId = msgid;
     if (flags !== NO_FLAGS) incoming.flags = flags;
     ctx.receiveMessage(incoming);
   };
@@ -99,7 +115,7 @@ export function parsePlainMessage(line: string): ParsedLine | undefined {
  * IRCv3 batch (it holds them until the batch ends), and malformed ones.
  * Returns true when the line was delivered here.
  */
-function directMessage(client: Client, line: ParsedLine, deliver: (e: Incoming, flags: { action?: boolean; notice?: boolean }) => void): boolean {
+function directMessage(client: Client, line: ParsedLine, deliver: (e: Incoming, flags: MessageKind) => void): boolean {
   const command = line.command;
   if (command !== 'PRIVMSG' && command !== 'NOTICE') return false;
   const params = line.params;
@@ -110,8 +126,17 @@ function directMessage(client: Client, line: ParsedLine, deliver: (e: Incoming, 
   // STATUSMSG ("@#channel": to the channel's operators) belongs to the channel's conversation.
   const group = client.network.extractTargetGroup(target);
   if (group !== null) target = group.target;
-  deliver({ from_server: line.nick === '', nick: line.nick, target, message: text, time: serverTime(line.tags.time) }, command === 'NOTICE' ? NOTICE : NO_FLAGS);
+  deliver({ from_server: line.nick === '', nick: line.nick, target, message: text, time: serverTime(line.tags.time), tags: line.tags }, command === 'NOTICE' ? NOTICE : NO_FLAGS);
   return true;
+}
+
+/** A message id is an opaque token (https://ircv3.net/specs/extensions/message-ids); an odd or overlong one is no id. */
+const MSGID = /^[\x21-\x7e]{1,128}$/;
+
+/** The IRCv3 `msgid` tag of a line, when it is a usable id. */
+export function messageId(tags: Readonly<Record<string, string | undefined>> | undefined): string | undefined {
+  const id = tags?.msgid;
+  return typeof id === 'string' && MSGID.test(id) ? id : undefined;
 }
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)$/;

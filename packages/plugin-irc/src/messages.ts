@@ -1,5 +1,4 @@
-import type { Client } from 'irc-framework';
-import type { OutgoingMessage, Target } from '@parley/core';
+import type { Target } from '@parley/core';
 import { ACTION_WRAPPER_BYTES, actionBody } from './ctcp.js';
 import { IrcError } from './errors.js';
 import { textLines, word } from './sanitize.js';
@@ -27,10 +26,8 @@ export function targetName(target: Target): string {
   return target.kind === 'im' ? target.peer : target.room;
 }
 
-/** Writes the message's lines; returns how many. */
-export function sendMessage(client: Client, target: Target, message: OutgoingMessage, source: string): number {
-  if (!client.connected) throw new IrcError('irc-not-connected', 'Not connected to the IRC server');
-  const lines = outgoingLines(targetName(target), message.text, message.flags, source);
-  for (const line of lines) client.raw(line);
-  return lines.length;
+/** The text of one of `outgoingLines`' lines (its trailing parameter), as an echo of it carries it. */
+export function lineText(line: string): string {
+  // The target is one word, so the first " :" starts the trailing parameter.
+  return line.slice(line.indexOf(' :') + 2);
 }

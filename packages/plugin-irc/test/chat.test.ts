@@ -79,6 +79,8 @@ describe('two accounts on ngircd', () => {
     await h.parley.conversations.send(chatA.id, 'hi\r\nQUIT :pwned\rJOIN #evil\0PART #parley');
     await waitFor(() => received(bob, 'PART #parley'), 'the last piece to arrive as text');
     for (const text of ['hi', 'QUIT :pwned', 'JOIN #evil']) expect(received(bob, text)).toBeDefined();
+    // The observer's copy comes on another socket: wait for it too, then look at everything alice sent.
+    await waitFor(() => observer.lines.some((l) => l.startsWith(':alice!') && l.endsWith(' PRIVMSG #parley :PART #parley')), 'the observer to see the last piece');
     const fromAlice = observer.lines.filter((l) => l.startsWith(':alice!'));
     expect(fromAlice.some((l) => / (QUIT|PART) /.test(l))).toBe(false);
     expect(fromAlice.filter((l) => l.includes(' PRIVMSG #parley :')).map((l) => l.slice(l.indexOf(' :') + 2))).toEqual(
@@ -101,8 +103,15 @@ describe('two accounts on ngircd', () => {
       return got.join('') === text ? got : undefined;
     }, 'bob to get every piece');
     expect(pieces.length).toBeGreaterThan(3);
-    const relayed = observer.raw().subarray(before);
-    const lines = relayed.toString('latin1').split('\r\n').filter((l) => l.includes(' PRIVMSG #parley :') && l.startsWith(':alice!'));
+    const aliceLines = () =>
+      observer
+        .raw()
+        .subarray(before)
+        .toString('latin1')
+        .split('\r\n')
+        .filter((l) => l.includes(' PRIVMSG #parley :') && l.startsWith(':alice!') && /[x\x80-\xff]$/.test(l));
+    // The observer's copy comes on another socket: wait until it has every piece.
+    const lines = await waitFor(() => (aliceLines().length >= pieces.length ? aliceLines() : undefined), 'the observer to see every piece');
     expect(lines.length).toBe(pieces.length);
     for (const line of lines) {
       const bytes = Buffer.from(line, 'latin1');

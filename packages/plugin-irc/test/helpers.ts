@@ -58,7 +58,8 @@ export interface RawClient {
   close(): void;
 }
 
-export async function rawClient(port: number, nick: string, channels: readonly string[] = []): Promise<RawClient> {
+/** `before`: a line written ahead of NICK and USER (e.g. PASS). */
+export async function rawClient(port: number, nick: string, channels: readonly string[] = [], before?: string): Promise<RawClient> {
   const socket: Socket = netConnect({ host: '127.0.0.1', port });
   const lines: string[] = [];
   const chunks: Buffer[] = [];
@@ -77,7 +78,7 @@ export async function rawClient(port: number, nick: string, channels: readonly s
     socket.once('connect', () => resolve());
     socket.once('error', reject);
   });
-  socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+  socket.write(`${before === undefined ? '' : `${before}\r\n`}NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
   await waitFor(() => lines.some((l) => / 001 /.test(l)), `${nick} to register`);
   for (const channel of channels) {
     socket.write(`JOIN ${channel}\r\n`);
@@ -101,5 +102,64 @@ export function answeringUi(answer: boolean): UiOps & { asked: Array<{ title: st
       return (request.kind === 'confirm' ? answer : undefined) as never;
     },
     notify() {},
+  };
+}
+
+/**
+ * A TCP relay between the plugin and a server that records every line each
+ * way, to check what went over the wire. `toServer` and `toClient` hold the
+ * lines (without CR LF) in order.
+ */
+export interface WireTap {
+  port: number;
+  toServer: string[];
+  toClient: string[];
+  close(): Promise<void>;
+}
+
+export async function wireTap(serverPort: number): Promise<WireTap> {
+  const { createServer } = await import('node:net');
+  const toServer: string[] = [];
+  const toClient: string[] = [];
+  const sockets = new Set<Socket>();
+  const splitter = (into: string[]) => {
+    let pending = '';
+    return (d: Buffer) => {
+      pending += d.toString('utf8');
+      const parts = pending.split('\r\n');
+      pending = parts.pop() ?? '';
+      into.push(...parts);
+    };
+  };
+  const server = createServer((client) => {
+    const upstream = netConnect({ host: '127.0.0.1', port: serverPort });
+    sockets.add(client).add(upstream);
+    const recordUp = splitter(toServer);
+    const recordDown = splitter(toClient);
+    client.on('data', (d: Buffer) => {
+      recordUp(d);
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      recordDown(d);
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    toServer,
+    toClient,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -1,0 +1,11 @@
+/**
+ * IRCv3 capabilities this plugin asks for on top of those irc-framework asks
+ * for by itself (cap-notify, batch, multi-prefix, message-tags, away-notify,
+ * invite-notify, account-notify, account-tag, server-time,
+ * userhost-in-names, extended-join, and echo-message, sasl when configured).
+ * Each is requested only when the server offers it (CAP LS 302).
+ */
+export const WANTED_CAPABILITIES = [
+  // Every labeled line is answered: exact send confirmations (labels.ts).
+  'labeled-response',
+] as const;
