@@ -16,6 +16,7 @@ import {
   type TypingState,
 } from '@parley/core';
 import { AccountSession } from './account-session.js';
+import { isPeerAddress, nameText, OcsInputError, peerAddress } from './address.js';
 import { detectFlavour, type Flavour } from './flavour.js';
 import { Grammar } from 'sip.js';
 import { DigestAuthenticator } from './auth/digest.js';
@@ -274,13 +275,22 @@ export class OcsConnection implements ProtocolConnection {
     return this.session;
   }
 
+  // What the user gives (addresses, names) is checked before anything else: a value that cannot
+  // go into a SIP header or the contact list's XML as it is gets refused, and nothing is sent.
+
   async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
     if (target.kind !== 'im') throw new MessageError('not-supported', 'Group chats are not supported on this server');
-    await this.requireSession().send(target.peer, message);
+    let peer: string;
+    try {
+      peer = peerAddress(target.peer);
+    } catch (error) {
+      throw new MessageError('invalid-address', (error as OcsInputError).message, { cause: error });
+    }
+    await this.requireSession().send(peer, message);
   }
 
   async setTyping(peer: string, state: TypingState): Promise<void> {
-    await this.requireSession().typing(peer, state);
+    await this.requireSession().typing(peerAddress(peer), state);
   }
 
   async setPresence(presence: Presence): Promise<void> {
@@ -288,15 +298,17 @@ export class OcsConnection implements ProtocolConnection {
   }
 
   async addBuddy(entry: RosterEntry): Promise<void> {
-    await this.requireSession().addBuddy(entry);
+    await this.requireSession().addBuddy(checkedEntry(entry));
   }
 
   async removeBuddy(name: string): Promise<void> {
-    await this.requireSession().removeBuddy(name);
+    // A name that is no address was never on the server (nor watched): there is nothing to send.
+    if (!isPeerAddress(name)) return;
+    await this.requireSession().removeBuddy(peerAddress(name));
   }
 
   async updateBuddy(entry: RosterEntry): Promise<void> {
-    await this.requireSession().updateBuddy(entry);
+    await this.requireSession().updateBuddy(checkedEntry(entry));
   }
 
   /** The user closed the conversation: end its IM dialog (BYE). */
@@ -313,6 +325,14 @@ export class OcsConnection implements ProtocolConnection {
   get registerCount(): number {
     return this.registrar?.registerCount ?? 0;
   }
+}
+
+/** A roster entry from the user, its address in the form the server keeps; refused when any part cannot be sent. */
+function checkedEntry(entry: RosterEntry): RosterEntry {
+  const checked: RosterEntry = { name: peerAddress(entry.name) };
+  if (entry.alias !== undefined) checked.alias = nameText(entry.alias, 'display name');
+  if (entry.groups !== undefined) checked.groups = entry.groups.map((g) => nameText(g, 'group name'));
+  return checked;
 }
 
 /** Picks NTLM or Digest by what the server's first 401 offers. */

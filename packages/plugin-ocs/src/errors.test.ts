@@ -14,6 +14,7 @@ import { NtlmError, parseChallenge } from './ntlm.js';
 import { PublishError } from './presence-publish.js';
 import { FramingError, SipFramer } from './transport/framer.js';
 import { SignatureError } from './signing.js';
+import { OcsInputError } from './address.js';
 
 const codes = Object.keys(OCS_ERROR_CODES) as OcsErrorCode[];
 
@@ -73,6 +74,8 @@ describe('OCS errors carry codes from the plugin list', () => {
       [new SignatureError('x'), 'ocs-signature-invalid'],
       [new SettingsError('x', 'login'), 'ocs-invalid-settings'],
       [new SettingsError('x', 'username'), 'ocs-invalid-sign-in-address'],
+      [new OcsInputError('ocs-invalid-address', 'x'), 'ocs-invalid-address'],
+      [new OcsInputError('ocs-invalid-input', 'x'), 'ocs-invalid-input'],
     ];
     for (const [error, code] of all) expectListed(error, code);
     expect(new Set(all.map(([, code]) => code))).toEqual(new Set(codes));

@@ -13,6 +13,7 @@ export { OcsConnection } from './connection.js';
 export { presenceFromOcs, ocsFromPresence } from './availability.js';
 export { fromHtml } from './html.js';
 export { OCS_ERROR_CODES, type OcsErrorCode } from './errors.js';
+export { OcsInputError, peerAddress, type OcsInputErrorCode } from './address.js';
 
 /** The plugin; `environment` changes ports and timeouts for tests. */
 export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugin {

@@ -41,7 +41,7 @@ export type PluginErrorCode =
   | 'plugin-not-found';
 export type HistoryErrorCode = 'history-corrupt' | 'history-locked' | 'history-write-failed' | 'history-invalid-query';
 export type SecretStoreErrorCode = 'wrong-passphrase' | 'secret-store-corrupt' | 'passphrase-required' | 'secret-store-unavailable';
-export type MessageErrorCode = 'send-failed' | 'send-timeout' | 'not-supported' | 'no-route';
+export type MessageErrorCode = 'send-failed' | 'send-timeout' | 'not-supported' | 'no-route' | 'invalid-address';
 export type CommandErrorCode = 'unknown-command' | 'command-failed' | 'command-not-applicable' | 'command-usage';
 export type ConversationErrorCode = 'unknown-conversation' | 'not-a-chat' | 'not-supported';
 export type RemoteErrorCode =
@@ -129,6 +129,7 @@ export const CORE_ERROR_CODES = defineErrorCodes<CoreErrorCode>({
   'send-timeout': { class: 'MessageError', fatal: false, when: 'The server did not confirm the message in time.', action: 'Try again; it may have been delivered.' },
   'not-supported': { class: ['MessageError', 'ConversationError'], fatal: true, when: 'The protocol cannot do what was asked (group chats, topics, buddy info, this kind of message).', action: 'Nothing: use another account or protocol for this.' },
   'no-route': { class: 'MessageError', fatal: false, when: 'The account is offline or the recipient cannot be reached.', action: 'Connect the account; the message is sent when it is online.' },
+  'invalid-address': { class: 'MessageError', fatal: true, when: "The protocol cannot send to the recipient's address as it was given (a line break or a character that would end a protocol header); nothing was sent.", action: 'Correct the address and send again.' },
 
   'unknown-command': { class: 'CommandError', fatal: true, when: 'No slash command has that name.', action: 'Type /help for the list.' },
   'command-failed': { class: 'CommandError', fatal: false, when: 'A slash command ran and failed.', action: 'Read the message; try again.' },

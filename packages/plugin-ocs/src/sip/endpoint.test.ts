@@ -113,3 +113,18 @@ describe('SipEndpoint answering challenges to requests other than REGISTER (RFC 
     expect(s.seen).toHaveLength(2);
   });
 });
+
+describe('SipEndpoint never writes a header with a line break in it', () => {
+  it('refuses a Request-URI, To or extra header holding CR, LF or NUL before anything is written', async () => {
+    const s = await server(() => ({ status: '200 OK' }));
+    closers.push(s.close);
+    const endpoint = await endpointFor(s.port, false);
+    await expect(endpoint.request('MESSAGE', 'sip:bob@example.test\r\nX-Injected: yes')).rejects.toThrow(/must not contain line breaks/);
+    await expect(endpoint.request('MESSAGE', 'sip:bob@example.test', { to: 'sip:bob@example.test\nX: 1' })).rejects.toThrow(/must not contain line breaks/);
+    await expect(endpoint.request('MESSAGE', 'sip:bob@example.test', { extraHeaders: ['Subject: hi\r\nX: 1'] })).rejects.toThrow(/must not contain line breaks/);
+    await expect(endpoint.invite('sip:bob@example.test\0')).rejects.toThrow(/must not contain line breaks/);
+    // A request that is fine still goes out, and it is the only one the server saw.
+    expect((await endpoint.request('MESSAGE', 'sip:bob@example.test', { to: 'sip:bob@example.test' })).status).toBe(200);
+    expect(s.seen.map((r) => r.startLine)).toEqual(['MESSAGE sip:bob@example.test SIP/2.0']);
+  });
+});

@@ -8,7 +8,7 @@ import { ParleyError } from '@parley/core';
 import { Core, Grammar, type URI } from 'sip.js';
 import type { Logger } from '@parley/core';
 import type { StreamTransport } from '../transport/stream-transport.js';
-import { headerValue, headerValues, parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
+import { assertHeaderSafe, headerValue, headerValues, parseRawMessage, SipSyntaxError, statusCode, type RawMessage } from './headers.js';
 
 export interface SecurityLayer {
   /** The Authorization header value for an outgoing message, if any. */
@@ -121,6 +121,11 @@ export class SipEndpoint {
   }
 
   private build(method: string, ruri: string | URI, options: RequestOptions): Core.OutgoingRequestMessage {
+    // The last line of defence: values are checked where the user gives them, but no header we
+    // write may ever hold a line break, whatever path a value took to get here.
+    if (typeof ruri === 'string') assertHeaderSafe(ruri, `The ${method} Request-URI`);
+    if (options.to !== undefined) assertHeaderSafe(options.to, `The ${method} To header`);
+    for (const header of options.extraHeaders ?? []) assertHeaderSafe(header, `A ${method} header`);
     const target = typeof ruri === 'string' ? Grammar.URIParse(ruri) : ruri;
     const toUri = options.to !== undefined ? Grammar.URIParse(options.to) : this.options.aor;
     if (!target || !toUri) throw new SipSyntaxError(`Invalid SIP URI for ${method}`);

@@ -4,6 +4,15 @@ export function accountLabel(account: Pick<AccountInfo, 'protocol' | 'username'>
   return `${account.protocol}:${account.username}`;
 }
 
+/**
+ * A name the user typed, for one line of output: as it is when it is plain
+ * text, quoted with its control characters escaped when it is not, so a
+ * line break in it cannot start a line of its own.
+ */
+export function shownName(value: string): string {
+  return /[\x00-\x1f\x7f]/.test(value) ? JSON.stringify(value) : value;
+}
+
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -67,6 +67,8 @@ export function exitCodeFor(error: unknown): number {
   if (code === 'core-stopped') return EXIT.coreStopped;
   if (code === 'owner-exists') return EXIT.ownerExists;
   if (['send-failed', 'send-timeout', 'no-route', 'not-supported'].includes(code)) return EXIT.sendFailed;
+  // A name or address the protocol refused is a wrong argument: nothing was sent.
+  if (code === 'invalid-address' || code.endsWith('-invalid-address')) return EXIT.usage;
   return EXIT.failure;
 }
 

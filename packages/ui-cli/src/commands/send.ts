@@ -2,7 +2,7 @@ import type { ParleyError } from '@parley/core';
 import { ConnectionError } from '@parley/core/remote';
 import { flag, parseCommandArgs } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { accountLabel, connectionErrorJson, connectionErrorLines } from '../cli/format.js';
+import { accountLabel, connectionErrorJson, connectionErrorLines, shownName } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
 import { print, printJson, withParley, type CommandContext } from './context.js';
 import { applySavedStatus } from './saved-status.js';
@@ -34,11 +34,11 @@ export async function send(context: CommandContext): Promise<number> {
     if (message === undefined || message.delivery === 'failed' || message.delivery === 'queued') {
       const reason = message === undefined ? 'a plugin cancelled the message' : (failure?.message ?? `the message is ${message.delivery}`);
       if (json) printJson(context, { sent: false, account: account.id, to, error: { code: failure?.code ?? 'send-failed', message: reason } });
-      else context.io.stderr.write(`Not sent to ${to}: ${reason}\n`);
+      else context.io.stderr.write(`Not sent to ${shownName(to)}: ${reason}\n`);
       return EXIT.sendFailed;
     }
     if (json) printJson(context, { sent: true, account: account.id, to, id: message.id, protocolId: message.protocolId, timestamp: message.timestamp });
-    else print(context, `Sent to ${to}`);
+    else print(context, `Sent to ${shownName(to)}`);
     return EXIT.ok;
   });
 }
