@@ -35,6 +35,24 @@ describe('payload reading', () => {
     expect(page.meta).toEqual({ resultCount: 0 });
   });
 
+  it('prefers the whole text of a long post from note_tweet, with its links (https://docs.x.com/x-api/fundamentals/data-dictionary)', () => {
+    const whole = `${'a'.repeat(290)} https://t.co/2`;
+    const post = readPost({
+      id: '30',
+      text: 'a'.repeat(280),
+      entities: {},
+      note_tweet: { text: whole, entities: { urls: [{ start: 291, end: 304, url: 'https://t.co/2', expanded_url: 'https://example.com/2', display_url: 'example.com/2' }] } },
+    });
+    expect(post?.text).toBe(whole);
+    expect(post?.urls.map((u) => u.expandedUrl)).toEqual(['https://example.com/2']);
+  });
+
+  it('uses the post text when note_tweet is absent or of the wrong shape', () => {
+    for (const note of [undefined, null, 'text', { text: 12 }, { text: 'x'.repeat(200_000) }, { entities: {} }]) {
+      expect(readPost({ id: '31', text: 'short', note_tweet: note })?.text, JSON.stringify(note)?.slice(0, 40)).toBe('short');
+    }
+  });
+
   it('ignores unexpected fields and invalid nested values', () => {
     const post = readPost({ id: '9', text: 't', future: { x: 1 }, referenced_tweets: [{ type: 'boosted', id: '1' }, { type: 'quoted', id: 'x' }, 'bad'], entities: { urls: [{ url: 1 }] } });
     expect(post).toEqual({ id: '9', text: 't', references: [], urls: [] });

@@ -129,7 +129,10 @@ const REF_TYPES = new Set(['retweeted', 'quoted', 'replied_to']);
 
 export function readPost(v: unknown): XPost | undefined {
   if (!isObj(v) || !isId(v.id)) return undefined;
-  const text = str(v.text);
+  // A post longer than 280 characters comes with `text` cut short and its whole text in
+  // `note_tweet` (asked for in tweet.fields); a note_tweet of the wrong shape is ignored.
+  const note = isObj(v.note_tweet) ? str(v.note_tweet.text) : undefined;
+  const text = note ?? str(v.text);
   if (text === undefined) return undefined;
   const post: XPost = { id: v.id, text, references: [], urls: [] };
   if (isId(v.author_id)) post.authorId = v.author_id;
@@ -141,18 +144,26 @@ export function readPost(v: unknown): XPost | undefined {
       if (isObj(r) && typeof r.type === 'string' && REF_TYPES.has(r.type) && isId(r.id)) post.references.push({ type: r.type as XReference['type'], id: r.id });
     }
   }
-  if (isObj(v.entities) && Array.isArray(v.entities.urls)) {
-    for (const u of v.entities.urls) {
-      if (!isObj(u)) continue;
-      const url = str(u.url, 2000);
-      const expandedUrl = str(u.expanded_url, 4000);
-      const start = num(u.start);
-      const end = num(u.end);
-      if (url === undefined || expandedUrl === undefined || start === undefined || end === undefined) continue;
-      post.urls.push({ url, expandedUrl, displayUrl: str(u.display_url, 4000) ?? expandedUrl, start, end });
-    }
-  }
+  // The whole text's links are in note_tweet.entities; the cut text's too, and they are
+  // matched by their t.co address, so both lists serve.
+  if (note !== undefined && isObj(v.note_tweet)) post.urls.push(...readUrls(v.note_tweet.entities));
+  post.urls.push(...readUrls(v.entities).filter((u) => !post.urls.some((known) => known.url === u.url)));
   return post;
+}
+
+function readUrls(entities: unknown): XUrlEntity[] {
+  if (!isObj(entities) || !Array.isArray(entities.urls)) return [];
+  const urls: XUrlEntity[] = [];
+  for (const u of entities.urls) {
+    if (!isObj(u)) continue;
+    const url = str(u.url, 2000);
+    const expandedUrl = str(u.expanded_url, 4000);
+    const start = num(u.start);
+    const end = num(u.end);
+    if (url === undefined || expandedUrl === undefined || start === undefined || end === undefined) continue;
+    urls.push({ url, expandedUrl, displayUrl: str(u.display_url, 4000) ?? expandedUrl, start, end });
+  }
+  return urls;
 }
 
 export function readDmEvent(v: unknown): XDmEvent | undefined {

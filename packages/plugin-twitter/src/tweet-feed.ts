@@ -12,8 +12,13 @@ import { compareIds, newestId } from './ids.js';
 import { readPage, readPost, type XPost, type XUser } from './payload.js';
 import { renderPost, type PostContext } from './render.js';
 
+/**
+ * Asked on every request for posts (timeline, mentions, and the referenced posts their
+ * expansions bring): `note_tweet` carries the whole text of a post longer than 280 characters,
+ * whose `text` is cut short.
+ */
 export const POST_QUERY = {
-  'tweet.fields': 'created_at,author_id,conversation_id,referenced_tweets,entities,in_reply_to_user_id',
+  'tweet.fields': 'created_at,author_id,conversation_id,referenced_tweets,entities,in_reply_to_user_id,note_tweet',
   expansions: 'author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id',
   'user.fields': 'username,name',
 } as const;

@@ -1,3 +1,4 @@
+import * as https from 'node:https';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_ID, removeHome, startClient, startWorld, type Client, type World } from './helpers.js';
 
@@ -74,6 +75,56 @@ describe('timeline, mentions, posting and following', () => {
     expect(incoming(c, 'timeline').map((m) => m.sender)).not.toContain('dave');
     const chats = c.parley.conversations.list().filter((v) => v.kind === 'chat').map((v) => [v.name, v.title]);
     expect(chats).toEqual(expect.arrayContaining([['timeline', 'Timeline'], ['mentions', 'Mentions']]));
+  });
+
+  it('shows posts longer than 280 characters whole, from note_tweet, in the timeline, mentions and quoted posts', async () => {
+    const { store } = world.api.server;
+    // Past character 280: a link and the end of the text, which the cut `text` does not have.
+    const long = (who: string) => `${who} ${'lorem ipsum dolor sit amet '.repeat(11)}and the link https://example.com/long-read at the very end. THE END`;
+    const timelinePost = store.post(world.bob.id, long('bob:'));
+    store.post(world.carol.id, long('@alice carol:'));
+    store.post(world.bob.id, 'quoting a long one', { quote: timelinePost.id });
+    expect(Array.from(long('bob:')).length).toBeGreaterThan(300);
+    const c = await connect();
+    await c.waitFor(() => incoming(c, 'timeline').length >= 3 && incoming(c, 'mentions').length >= 1, 'the posts');
+    const [whole, , quoting] = incoming(c, 'timeline');
+    expect(whole!.text.split('\n')[0]).toBe(long('bob:'));
+    expect(whole!.formatted?.html).toContain('<a href="https://example.com/long-read">');
+    expect(incoming(c, 'mentions')[0]!.text.split('\n')[0]).toBe(long('@alice carol:'));
+    expect(quoting!.text).toContain(`❝ @bob: ${long('bob:')} ❞`);
+    // Every request for posts asked for note_tweet.
+    for (const endpoint of ['GET /2/users/:id/timelines/reverse_chronological', 'GET /2/users/:id/mentions'] as const) {
+      const asked = world.api.server.requestsTo(endpoint).map((r) => String(r.query['tweet.fields']).split(','));
+      expect(asked.length).toBeGreaterThan(0);
+      for (const fields of asked) expect(fields).toContain('note_tweet');
+    }
+  });
+
+  it('the test server answers long posts as the API does: text cut to 280, the whole text in note_tweet only when asked', async () => {
+    const { store } = world.api.server;
+    const text = `${'x'.repeat(300)} https://example.com/end`;
+    store.post(world.bob.id, text);
+    const token = world.api.server.issueOAuth2(world.alice.id, CLIENT_ID).accessToken;
+    const read = async (fields: string) => {
+      const url = `${world.api.url}/2/users/${world.alice.id}/timelines/reverse_chronological?tweet.fields=${fields}`;
+      const body = await new Promise<string>((resolve, reject) => {
+        https
+          .get(url, { ca: world.api.ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      return (JSON.parse(body) as { data: Array<Record<string, any>> }).data[0]!;
+    };
+    const plain = await read('entities');
+    expect(Array.from(plain.text as string)).toHaveLength(280);
+    expect(plain.note_tweet).toBeUndefined();
+    expect(plain.entities).toEqual({});
+    const asked = await read('entities,note_tweet');
+    expect(asked.note_tweet.text).toBe(text);
+    expect(asked.note_tweet.entities.urls[0].expanded_url).toBe('https://example.com/end');
   });
 
   it('publishes what the user writes in the Timeline, without echoing it back', async () => {

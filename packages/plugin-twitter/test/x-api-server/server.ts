@@ -112,6 +112,32 @@ function fields(query: URLSearchParams, name: string): Set<string> {
   return new Set((query.get(name) ?? '').split(',').filter((f) => f !== ''));
 }
 
+/** The longest `text` a post has in a response; a longer post is a "note tweet". */
+export const POST_TEXT_LIMIT = 280;
+
+/**
+ * A post as the API v2 returns it: a post longer than 280 characters has its
+ * `text` cut to the first 280 (and only the entities that fall inside them);
+ * the whole text, with its own entities, is in `note_tweet` and only when
+ * `tweet.fields` asks for `note_tweet`.
+ * https://docs.x.com/x-api/fundamentals/data-dictionary (note_tweet)
+ */
+function renderTweet(t: Tweet, tweetFields: Set<string>): Record<string, unknown> {
+  const out = pick(t, ['id', 'text', 'edit_history_tweet_ids'], tweetFields);
+  const characters = Array.from(t.text);
+  if (characters.length <= POST_TEXT_LIMIT) return out;
+  const cut = characters.slice(0, POST_TEXT_LIMIT).join('');
+  out.text = cut;
+  if (out.entities !== undefined && t.entities !== undefined) {
+    const inside = <E extends { end: number }>(list: E[] | undefined) => list?.filter((e) => e.end <= cut.length);
+    const mentions = inside(t.entities.mentions);
+    const urls = inside(t.entities.urls);
+    out.entities = { ...(mentions?.length ? { mentions } : {}), ...(urls?.length ? { urls } : {}) };
+  }
+  if (tweetFields.has('note_tweet')) out.note_tweet = { text: t.text, ...(t.entities !== undefined ? { entities: t.entities } : {}) };
+  return out;
+}
+
 function pick<T extends object>(item: T, always: readonly string[], wanted: Set<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (always.includes(k) || wanted.has(k)) out[k] = v;
@@ -456,7 +482,7 @@ export class XApiServer {
     const tweetFields = fields(query, 'tweet.fields');
     const userFields = fields(query, 'user.fields');
     const expansions = fields(query, 'expansions');
-    const data = tweets.map((t) => pick(t, ['id', 'text', 'edit_history_tweet_ids'], tweetFields));
+    const data = tweets.map((t) => renderTweet(t, tweetFields));
     const users = new Map<string, User>();
     const referenced = new Map<string, Tweet>();
     for (const t of tweets) {
@@ -473,7 +499,7 @@ export class XApiServer {
     }
     const includes: Record<string, unknown> = {};
     if (users.size > 0) includes.users = [...users.values()].map((u) => this.renderUser(u, userFields));
-    if (referenced.size > 0) includes.tweets = [...referenced.values()].map((t) => pick(t, ['id', 'text', 'edit_history_tweet_ids'], tweetFields));
+    if (referenced.size > 0) includes.tweets = [...referenced.values()].map((t) => renderTweet(t, tweetFields));
     return Object.keys(includes).length > 0 ? { data, includes } : { data };
   }
 
@@ -590,7 +616,8 @@ function addUnexpected(body: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) out[k] = addUnexpected(v);
   out.x_future_field = { nested: [1, 'two', null], flag: true };
-  out.note_tweet = { text: 'longer text the client did not ask for' };
+  // A note_tweet of the wrong shape: the post's own text must still be shown.
+  out.note_tweet = { text: 12345, entities: 'none' };
   return out;
 }
 
