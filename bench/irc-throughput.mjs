@@ -1,21 +1,24 @@
 // Messages per second from an IRC channel: Parley's core conversation
 // events (plugin-irc on irc-framework, through the core with its history)
-// against raw irc-framework counting its own `privmsg` events, in the same
-// run against the same local server.
-// Needs the packages built: `npx tsc -b packages/core packages/plugin-irc`.
+// against raw irc-framework (its defaults) counting its own `privmsg` events,
+// in the same run against the same local server, the variants in rotating
+// order. With history on, Parley's clock stops when the last message is in the
+// history on disk, and the history is checked to hold every message.
+// Needs the packages built: `npm run build`.
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
-import { median } from './lib.mjs';
+import { describe, main, median, result, rounds, size, storedHistory, verify } from './lib.mjs';
 import { createParley } from '../packages/core/dist/index.js';
 import ircPlugin from '../packages/plugin-irc/dist/index.js';
 
 const require = createRequire(new URL('../packages/plugin-irc/package.json', import.meta.url));
 const irc = require('irc-framework');
 
-const TOTAL = Number(process.env.IRC_BENCH_MESSAGES ?? 200_000);
+const TOTAL = Number(process.env.IRC_BENCH_MESSAGES ?? size(200_000, 2_000));
 const CHANNEL = '#bench';
 
 /** A server that registers one client, and once it has joined the channel blasts TOTAL PRIVMSG lines into it. */
@@ -63,14 +66,15 @@ function blast(socket) {
   write();
 }
 
-function countUntil(total, subscribe) {
-  return new Promise((resolve) => {
+/** Resolves with the time from the first counted event to `finish()` having run after the `total`-th. */
+function countUntil(total, subscribe, finish = async () => {}) {
+  return new Promise((resolve, reject) => {
     let count = 0;
     let start = 0;
     subscribe(() => {
       if (count === 0) start = performance.now();
       count++;
-      if (count === total) resolve(performance.now() - start);
+      if (count === total) finish().then(() => resolve(performance.now() - start), reject);
     });
   });
 }
@@ -78,17 +82,20 @@ function countUntil(total, subscribe) {
 async function rawIrcFramework(port) {
   const client = new irc.Client();
   const registered = new Promise((resolve) => client.once('registered', resolve));
-  // irc-framework's own keep-alive defaults (ping every 30 s, timeout after 120 s of silence); the
-  // plugin keeps the same ping and timeout, the timeout watched by its transport instead.
+  // irc-framework's defaults otherwise, its keep-alive included (ping every 30 s, timeout after 120 s
+  // of silence, given here as the plugin uses the same); the plugin keeps the same ping and timeout,
+  // the timeout watched by its transport instead.
   client.connect({ host: '127.0.0.1', port, nick: 'raw', auto_reconnect: false, ping_interval: 30, ping_timeout: 120 });
   await registered;
   const joined = new Promise((resolve) => client.once('userlist', resolve));
   client.join(CHANNEL);
   await joined;
-  const done = countUntil(TOTAL, (fn) => client.on('privmsg', (event) => event.target === CHANNEL && fn()));
+  let received = 0;
+  const done = countUntil(TOTAL, (fn) => client.on('privmsg', (event) => event.target === CHANNEL && (received++, fn())));
   client.say('bench', 'go');
   const ms = await done;
   client.quit();
+  verify(received === TOTAL, `irc-framework delivered ${received} of ${TOTAL} messages`);
   return (TOTAL / ms) * 1000;
 }
 
@@ -100,44 +107,49 @@ async function parleyCore(port, history, isolation = 'none') {
   // In a worker the plugin is loaded from its module; in process, the object is handed over.
   const plugin = isolation === 'worker' ? { pluginModules: [IRC_MODULE], isolation } : { plugins: [ircPlugin], isolation };
   const parley = await createParley({ home, ...plugin, discover: false, ...(history ? {} : { history: false }), passphrase: 'bench', secretStore: 'file', log: () => {} });
+  let received = 0;
+  let ms;
   try {
     const account = await parley.accounts.add({ protocol: 'irc', username: 'parley@127.0.0.1', settings: { server: '127.0.0.1', port, tls: false } });
     await parley.accounts.connect(account.id);
     await parley.chats.join(account.id, CHANNEL);
-    const done = countUntil(TOTAL, (fn) => parley.events.on('messageReceived', (_message, conversation) => conversation.name === CHANNEL && fn()));
+    // With history on, the clock stops when the last message is in the history on disk, not at its event.
+    const done = countUntil(TOTAL, (fn) => parley.events.on('messageReceived', (_message, conversation) => conversation.name === CHANNEL && (received++, fn())), () => parley.flushHistory());
     await parley.conversations.sendIm(account.id, 'bench', 'go');
-    const ms = await done;
+    ms = await done;
     if (isolation === 'worker') workerMemory.push(...(await parley.plugins.workerMemory()).map((w) => w.heapUsed));
-    return (TOTAL / ms) * 1000;
   } finally {
     await parley.shutdown();
-    rmSync(home, { recursive: true, force: true });
   }
+  const stored = history ? await storedHistory(join(home, 'history.db'), 'benchmark') : undefined;
+  rmSync(home, { recursive: true, force: true });
+  verify(received === TOTAL, `Parley delivered ${received} of ${TOTAL} messages`);
+  // The history also holds the "go" sent to start the blast.
+  if (stored !== undefined) verify(stored.indexed === TOTAL && stored.rows === TOTAL + 1, `Parley's history holds ${stored.rows} messages and finds ${stored.indexed}, expected ${TOTAL} received and 1 sent`);
+  return (TOTAL / ms) * 1000;
 }
 
-const ROUNDS = Number(process.env.IRC_BENCH_ROUNDS ?? 3);
-const server = await blastServer();
-const port = server.address().port;
-// Rounds alternate the three runs, and each figure is the median of its rounds: on a busy machine
-// one run can lose a third of its speed to a neighbour, and the first run of a process warms the JIT.
-const runs = { baseline: [], withoutHistory: [], parley: [], worker: [] };
-for (let round = 0; round < ROUNDS; round++) {
-  runs.baseline.push(await rawIrcFramework(port));
-  runs.withoutHistory.push(await parleyCore(port, false));
-  runs.parley.push(await parleyCore(port, true));
-  runs.worker.push(await parleyCore(port, true, 'worker'));
-}
-server.close();
-const baseline = median(runs.baseline);
-const withoutHistory = median(runs.withoutHistory);
-const parley = median(runs.parley);
-const list = (values) => values.map((v) => Math.round(v)).join(', ');
-console.log(`irc-framework privmsg events: ${Math.round(baseline)} msg/s (median of ${list(runs.baseline)})`);
-console.log(`Parley messageReceived events, history off: ${Math.round(withoutHistory)} msg/s (ratio ${(withoutHistory / baseline).toFixed(2)}; median of ${list(runs.withoutHistory)})`);
-console.log(`Parley messageReceived events, history on (the default): ${Math.round(parley)} msg/s (median of ${list(runs.parley)})`);
-const worker = median(runs.worker);
-console.log(`Parley messageReceived events, plugin in a worker thread, history on: ${Math.round(worker)} msg/s (median of ${list(runs.worker)}); the worker's heap after the run: ${(median(workerMemory) / 2 ** 20).toFixed(1)} MiB`);
-console.log(`RESULT irc-throughput parley=${Math.round(parley)} baseline=${Math.round(baseline)} unit=msg/s ratio=${(parley / baseline).toFixed(2)}`);
-// The plugin in its worker thread against the same plugin in process, same run.
-console.log(`RESULT irc-throughput-worker parley=${Math.round(worker)} baseline=${Math.round(parley)} unit=msg/s ratio=${(worker / parley).toFixed(2)}`);
-process.exit(0);
+await main(async () => {
+  const server = await blastServer();
+  const port = server.address().port;
+  // Rotating rounds, each figure the median of its rounds: on a busy machine one run can lose a
+  // third of its speed to a neighbour, and the first run of a process warms the JIT.
+  const runs = await rounds({
+    baseline: () => rawIrcFramework(port),
+    withoutHistory: () => parleyCore(port, false),
+    parley: () => parleyCore(port, true),
+    worker: () => parleyCore(port, true, 'worker'),
+  });
+  server.close();
+  const baseline = median(runs.baseline);
+  const withoutHistory = median(runs.withoutHistory);
+  const parley = median(runs.parley);
+  const worker = median(runs.worker);
+  console.log(`irc-framework privmsg events (its defaults): ${describe(runs.baseline, 'msg/s')}`);
+  console.log(`Parley messageReceived events, history off: ${describe(runs.withoutHistory, 'msg/s')} (ratio ${(withoutHistory / baseline).toFixed(2)})`);
+  console.log(`Parley, history on (the default), until the last message is in the history: ${describe(runs.parley, 'msg/s')}`);
+  console.log(`Parley, plugin in a worker thread, history on: ${describe(runs.worker, 'msg/s')}; the worker's heap after the run: ${(median(workerMemory) / 2 ** 20).toFixed(1)} MiB`);
+  result('irc-throughput', Math.round(parley), Math.round(baseline), 'msg/s', { higherIsBetter: true, aim: { ratioAtLeast: 0.7 } });
+  // The plugin in its worker thread against the same plugin in process, same run.
+  result('irc-throughput-worker', Math.round(worker), Math.round(parley), 'msg/s', { higherIsBetter: true });
+});

@@ -230,6 +230,8 @@ export class XmppConnection implements ProtocolConnection {
       await this.roster.fetch(first.answer());
       await withTimeout(first.negotiated(), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not answer the request to enable stream management'));
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
+      // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
+      this.ctx.log.debug('Initial presence sent');
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us
       // from now on are delivered, not stored offline) and carbons are on.
