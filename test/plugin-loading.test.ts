@@ -46,8 +46,8 @@ describe('plugins found and loaded at run time', () => {
     const parley = await parleyWith(home, []);
     const listed = parley.plugins.list().find((p) => p.packageName === 'parley-plugin-loopback');
     expect(listed).toMatchObject({ kind: 'protocol', id: 'loopback', status: 'available', version: '1.0.0' });
-    // The account form can be drawn before the code is imported.
-    expect(Object.keys(parley.plugins.protocol('loopback')!.options)).toEqual(['password', 'host', 'port']);
+    // The account form can be drawn before the code is imported: the plugin's options, then the core's (proxy).
+    expect(Object.keys(parley.plugins.protocol('loopback')!.options)).toEqual(['password', 'host', 'port', 'proxy', 'proxyPassword']);
     const account = await parley.accounts.add({ protocol: 'loopback', username: 'alice', settings: { port: server.port }, secrets: { password: 'pw1' } });
     await parley.accounts.connect(account.id);
     expect(parley.plugins.list().find((p) => p.id === 'loopback')!.status).toBe('loaded');

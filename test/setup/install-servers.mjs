@@ -2,6 +2,7 @@
 // Installs the real servers and peers the integration tests start, from
 // Debian's packages, when they are missing. Runs before `vitest` in `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { ensureErgo } from '../servers/ergo-build.mjs';
 
 const PACKAGES = [
@@ -20,6 +21,9 @@ const PACKAGES = [
   'dbus',
   'inspircd',
   'atheme-services',
+  // Proxies (SOCKS5 and HTTP CONNECT) for the network layer's tests.
+  'dante-server',
+  'tinyproxy',
   // The pidgin-sipe tests build a small preload library for BitlBee.
   'gcc',
   'libc6-dev',
@@ -46,15 +50,24 @@ if (process.getuid?.() !== 0 || spawnSync('which', ['apt-get']).status !== 0) {
 console.log(`test setup: installing ${missing.join(' ')}`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 const run = (args) => execFileSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+// Services must not start on install (Dante and tinyproxy would take their default ports):
+// policy-rc.d exiting 101 tells Debian's maintainer scripts not to start anything.
+const POLICY = '/usr/sbin/policy-rc.d';
+const ownPolicy = !existsSync(POLICY);
+if (ownPolicy) writeFileSync(POLICY, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
 try {
-  run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
-} catch {
-  // A fresh machine has no package lists yet.
-  run(['update', '-q']);
-  run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+  try {
+    run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+  } catch {
+    // A fresh machine has no package lists yet.
+    run(['update', '-q']);
+    run(['install', '-y', '-q', '--no-install-recommends', ...missing]);
+  }
+} finally {
+  if (ownPolicy) rmSync(POLICY, { force: true });
 }
 // Debian starts some services on install; the tests run their own instances.
-for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services']) {
+for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services', 'danted', 'tinyproxy']) {
   spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
 }
 ensureErgo({ quiet: false });

@@ -102,6 +102,24 @@ export { TOKENS } from './di/tokens.js';
 export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
 
 export { describePeerCertificate, describeCertificate, certificateError, isCertificateErrorCode, fingerprint256 } from './net/tls.js';
+export { createNet, type Net, type NetConfig, type NetCallbacks, type ConnectOptions as NetConnectOptions, type StartTlsOptions, type SrvRecord } from './net/net.js';
+export {
+  parseProxyUrl,
+  formatProxyUrl,
+  describeProxy,
+  chooseProxy,
+  proxyFromEnvironment,
+  bypassesProxy,
+  splitProxyPassword,
+  checkProxySetting,
+  PROXY_SCHEMES,
+  PROXY_KEYWORDS,
+  type ProxyServer,
+  type ProxyScheme,
+  type ProxyChoice,
+} from './net/proxy.js';
+export { CORE_ACCOUNT_OPTIONS } from './net/account-options.js';
+export { GLOBAL_SECRETS } from './services/protocol-host.js';
 
 export { connectToParley, type ConnectOptions, type RemoteParley, type Disconnection } from './remote/client.js';
 export { inProcessClient, type ParleyClient } from './remote/client-api.js';

@@ -1,9 +1,6 @@
 import irc, { type Client } from 'irc-framework';
-import type { TLSSocket } from 'node:tls';
 import {
   ConnectionError,
-  certificateError,
-  describePeerCertificate,
   type ConnectionContext,
   type OutgoingMessage,
   type Presence,
@@ -226,10 +223,9 @@ export class IrcConnection implements ProtocolConnection {
         log: ctx.log,
         encoding: s.encoding,
         fallbackEncoding: s.fallbackEncoding,
-        ca: () => ctx.tlsCa(),
+        open: (options) => ctx.net.connect(options),
         idleTimeoutMs: PING_TIMEOUT_MS,
         directLine: (line) => directMessages.raw(line),
-        verifyCertificate: (socket, code) => this.verifyCertificate(socket, s.host, code),
       }),
     });
     return done;
@@ -311,18 +307,6 @@ export class IrcConnection implements ProtocolConnection {
     if (command === 'PONG') this.confirmations?.pong(params[params.length - 1]);
   }
 
-  private async verifyCertificate(socket: TLSSocket, host: string, code: string): Promise<boolean> {
-    const cert = describePeerCertificate(socket, host, code);
-    if (cert === undefined) {
-      this.failure = certificateError(code, host);
-      return false;
-    }
-    this.ctx.progress('Checking the server certificate', 1, 3);
-    const trusted = await this.ctx.trustCertificate(cert);
-    if (!trusted) this.failure = certificateError(code, host, cert.fingerprint256);
-    return trusted;
-  }
-
   private async autoJoin(rooms: readonly string[]): Promise<void> {
     const channels = this.channels;
     if (channels === undefined) return;
@@ -355,6 +339,8 @@ export class IrcConnection implements ProtocolConnection {
   private onClose(): void {
     const error =
       this.failure ??
+      // The core's network layer already says what went wrong (proxy, certificate, timeout).
+      (ConnectionError.is(this.socketError) ? this.socketError : undefined) ??
       (this.socketError === undefined
         ? ConnectionError.network('The connection to the server was closed')
         : ConnectionError.network(`Cannot reach the server: ${this.socketError.message}`, { cause: this.socketError, protocolDetail: (this.socketError as NodeJS.ErrnoException).code }));

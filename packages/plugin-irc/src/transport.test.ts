@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createNet } from '@parley/core';
 import { createTransportClass } from './transport.js';
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} } as never;
@@ -31,8 +32,7 @@ describe('transport idle timeout (our PING timeout)', () => {
       log: silentLog,
       encoding: 'utf-8',
       fallbackEncoding: 'windows-1252',
-      ca: () => undefined,
-      verifyCertificate: async () => false,
+      open: (options) => createNet({ proxy: { mode: 'none' } }, { trustCertificate: async () => false }).connect(options),
       idleTimeoutMs: 200,
     });
     const transport = new Transport({ host: '127.0.0.1', port, tls: false });

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import tls from 'node:tls';
+import type { Socket } from 'node:net';
 import type { ClientOptions, IrcTransport, IrcTransportClass } from 'irc-framework';
-import type { Logger } from '@parley/core';
+import type { Logger, NetConnectOptions } from '@parley/core';
 import { LineDecoder } from './decode.js';
 import { hasLineBreak, printable } from './sanitize.js';
 
@@ -10,14 +9,11 @@ export interface TransportSetup {
   log: Logger;
   encoding: string;
   fallbackEncoding: string;
-  /** CAs to verify the server against; undefined means Node's defaults. */
-  ca(): string[] | undefined;
   /**
-   * The certificate failed the normal check: decide (asking the user) whether
-   * to go on. Nothing has been sent to the server yet.
+   * Opens the stream (the core's `ctx.net.connect`: proxy, TLS verification and
+   * the user's certificate decision, connect timeout). Rejects with a ConnectionError.
    */
-  verifyCertificate(socket: tls.TLSSocket, errorCode: string): Promise<boolean>;
-  connectTimeoutMs?: number;
+  open(options: NetConnectOptions): Promise<Socket>;
   /**
    * Close the link when the server has sent nothing for this long. Checked a
    * few times per period against the time of the last chunk read, instead of
@@ -30,15 +26,18 @@ export interface TransportSetup {
 
 /**
  * irc-framework's socket layer, replaced (its `transport` option) so that
- * this plugin owns what crosses the wire: TLS verified against the core's
- * CAs with the user asked about a failed check, bytes decoded with a
+ * this plugin owns what crosses the wire: the stream comes from the core's
+ * network layer (proxy, TLS verification, certificate trust), bytes decoded with a
  * fallback encoding, overlong lines dropped, a line that would break IRC's
  * framing never written, and a line the library cannot handle skipped
  * instead of crashing the process.
  */
 export function createTransportClass(setup: TransportSetup): IrcTransportClass {
   return class ParleyIrcTransport extends EventEmitter implements IrcTransport {
-    private socket: net.Socket | undefined;
+    private socket: Socket | undefined;
+    /** Counts connect() calls: a stream that opens after a newer attempt or a close is dropped. */
+    private attempt = 0;
+    private pendingOpen: AbortController | undefined;
     private state: 'disconnected' | 'connecting' | 'connected' = 'disconnected';
     private lastError: Error | undefined;
     /** When the server last sent anything (or the link opened, after a certificate question that may have taken minutes). */
@@ -66,59 +65,36 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
       this.lastError = undefined;
       const host = this.options.host ?? '127.0.0.1';
       const port = this.options.port ?? 6697;
+      const attempt = ++this.attempt;
+      this.state = 'connecting';
+      const abort = new AbortController();
+      this.pendingOpen = abort;
+      setup.open({ host, port, tls: this.options.tls === true, signal: abort.signal }).then(
+        (socket) => {
+          // Closed or reconnected meanwhile: this socket is nobody's.
+          if (attempt !== this.attempt || this.state !== 'connecting') {
+            socket.destroy();
+            return;
+          }
+          this.attach(socket);
+        },
+        (error: unknown) => {
+          if (attempt !== this.attempt || this.state !== 'connecting') return;
+          this.state = 'disconnected';
+          this.emit('close', error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    }
+
+    private attach(socket: Socket): void {
+      this.pendingOpen = undefined;
       const decoder = new LineDecoder({
         encoding: this.encoding,
         fallbackEncoding: setup.fallbackEncoding,
         onLine: (line) => this.deliver(line),
         onProblem: (problem, detail) => setup.log.warn(`Server data problem: ${detail}`, { problem }),
       });
-      let socket: net.Socket;
-      if (this.options.tls === true) {
-        const ca = setup.ca();
-        const tlsSocket = tls.connect({
-          host,
-          port,
-          ...(net.isIP(host) === 0 ? { servername: host } : {}),
-          ...(ca === undefined ? {} : { ca }),
-          // Checked below, so that a failed check can go to the user instead of just failing.
-          rejectUnauthorized: false,
-        });
-        tlsSocket.once('secureConnect', () => {
-          if (tlsSocket.authorized) return this.opened();
-          const code = String(tlsSocket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-          tlsSocket.pause();
-          setup.verifyCertificate(tlsSocket, code).then(
-            (trusted) => {
-              if (this.socket !== tlsSocket) return;
-              if (trusted) {
-                tlsSocket.resume();
-                this.opened();
-              } else {
-                this.lastError = Object.assign(new Error(`Certificate not trusted (${code})`), { code });
-                tlsSocket.destroy();
-              }
-            },
-            (error: unknown) => {
-              this.lastError = error instanceof Error ? error : new Error(String(error));
-              tlsSocket.destroy();
-            },
-          );
-        });
-        socket = tlsSocket;
-      } else {
-        socket = net.connect({ host, port });
-        socket.once('connect', () => this.opened());
-      }
       this.socket = socket;
-      this.state = 'connecting';
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 60_000);
-      const connectTimer = setTimeout(() => {
-        if (this.state !== 'connecting') return;
-        this.lastError = Object.assign(new Error(`No answer from ${host}:${port}`), { code: 'ETIMEDOUT' });
-        socket.destroy();
-      }, setup.connectTimeoutMs ?? 20_000);
-      connectTimer.unref();
       socket.on('data', (chunk: Buffer) => {
         this.lastData = Date.now();
         decoder.push(chunk);
@@ -137,12 +113,12 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
         this.lastError = error;
       });
       socket.once('close', () => {
-        clearTimeout(connectTimer);
         clearInterval(idleTimer);
         if (this.socket !== socket) return;
         this.state = 'disconnected';
         this.emit('close', this.lastError ?? false);
       });
+      this.opened();
     }
 
     private opened(): void {
@@ -182,7 +158,15 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
 
     close(force?: boolean): void {
       const socket = this.socket;
-      if (socket === undefined) return;
+      if (socket === undefined) {
+        if (this.state !== 'connecting') return;
+        // Still opening (proxy, TLS, a certificate question): give up on it.
+        this.attempt++;
+        this.state = 'disconnected';
+        this.pendingOpen?.abort();
+        process.nextTick(() => this.emit('close', false));
+        return;
+      }
       if (force === true || this.state === 'connecting') {
         socket.destroy();
         return;

@@ -70,7 +70,7 @@ describe('parley scripting commands', () => {
     const plugins = JSON.parse((await runParley(home, ['plugins', 'list', '--json'])).stdout) as Array<Record<string, any>>;
     const loopback = plugins.find((p) => p.id === 'loopback')!;
     expect(loopback).toMatchObject({ kind: 'protocol', status: 'available', packageName: 'parley-plugin-loopback' });
-    expect(Object.keys(loopback.protocol.options)).toEqual(['password', 'host', 'port']);
+    expect(Object.keys(loopback.protocol.options)).toEqual(['password', 'host', 'port', 'proxy', 'proxyPassword']);
 
     // Signing in is what loads it.
     const check = await runParley(home, ['accounts', 'check', 'loopback:alice'], { env });

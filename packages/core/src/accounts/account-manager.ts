@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, ParleyError, SecretStoreError } from '../errors/ParleyError.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { validateSettings, missingRequired } from '../options/validate.js';
+import { separateProxyPassword } from '../net/account-options.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -103,7 +104,7 @@ export class AccountManager {
       throw new ConfigError('duplicate-account', `There is already a ${input.protocol} account ${username}`);
     }
     await this.checkUsername(input.protocol, username);
-    const { settings, secrets } = validateSettings(schema, input.settings ?? {});
+    const { settings, secrets } = separateProxyPassword(validateSettings(schema, input.settings ?? {}));
     const allSecrets = { ...secrets, ...this.checkSecrets(schema, input.secrets ?? {}) };
     const record: AccountRecord = {
       id: `${input.protocol}-${randomBytes(4).toString('hex')}`,
@@ -167,7 +168,7 @@ export class AccountManager {
         if (value === null) delete merged[key];
         else merged[key] = value;
       }
-      const { settings, secrets } = validateSettings(schema, merged);
+      const { settings, secrets } = separateProxyPassword(validateSettings(schema, merged));
       next.settings = settings;
       for (const [key, value] of Object.entries(secrets)) {
         this.deps.redactor.add(value);

@@ -1,10 +1,14 @@
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import { readJsonFile } from '../storage/json-file.js';
+import type { NetConfig } from '../net/net.js';
+import { chooseProxy } from '../net/proxy.js';
 
 /** The core's own settings file, `config.json` in the config directory. */
 export interface CoreConfig {
   dnsServers?: string[];
+  /** The global proxy: "none", "env" or a proxy URL without its password (that is a secret). */
+  proxy?: string;
   /** Feature plugins the user switched off. */
   disabledPlugins?: string[];
   /** Settings for feature plugins, by plugin name. */
@@ -16,6 +20,7 @@ export function readCoreConfig(dir: string): CoreConfig {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected an object');
     const c = value as CoreConfig;
     if (c.dnsServers !== undefined && (!Array.isArray(c.dnsServers) || !c.dnsServers.every((s) => typeof s === 'string'))) throw new Error('dnsServers must be a list of addresses');
+    if (c.proxy !== undefined && typeof c.proxy !== 'string') throw new Error('proxy must be text');
     if (c.disabledPlugins !== undefined && !Array.isArray(c.disabledPlugins)) throw new Error('disabledPlugins must be a list');
     return c;
   });
@@ -24,7 +29,7 @@ export function readCoreConfig(dir: string): CoreConfig {
 /** Settings every plugin connection shares, from the embedder's options, the environment and the config file, in that order. */
 export class CoreSettings {
   constructor(
-    private readonly options: { tls?: { ca?: readonly string[] }; dnsServers?: readonly string[]; env?: NodeJS.ProcessEnv },
+    private readonly options: { tls?: { ca?: readonly string[] }; dnsServers?: readonly string[]; env?: NodeJS.ProcessEnv; proxy?: string; connectTimeoutMs?: number },
     readonly config: CoreConfig,
   ) {}
 
@@ -32,6 +37,26 @@ export class CoreSettings {
   tlsCa(): string[] | undefined {
     const extra = this.options.tls?.ca;
     return extra === undefined || extra.length === 0 ? undefined : [...rootCertificates, ...extra];
+  }
+
+  /** The global proxy setting: the embedder's, else the config file's. */
+  globalProxy(): string | undefined {
+    return this.options.proxy ?? this.config.proxy;
+  }
+
+  /**
+   * The network configuration of one account's connections: its `proxy`
+   * setting resolved against the global one, the CAs, DNS servers and timeout.
+   * The proxy password is not in here: `NetCallbacks.proxyPassword` fetches it.
+   */
+  netConfig(accountProxy: string | undefined): NetConfig {
+    const config: NetConfig = { proxy: chooseProxy(accountProxy, this.globalProxy(), this.options.env ?? process.env) };
+    const ca = this.tlsCa();
+    if (ca !== undefined) config.tlsCa = ca;
+    const dns = this.dnsServers();
+    if (dns !== undefined) config.dnsServers = dns;
+    if (this.options.connectTimeoutMs !== undefined) config.connectTimeoutMs = this.options.connectTimeoutMs;
+    return config;
   }
 
   dnsServers(): readonly string[] | undefined {

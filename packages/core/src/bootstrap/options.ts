@@ -31,6 +31,14 @@ export interface ParleyOptions {
   history?: boolean;
   /** DNS servers plugins should use for service discovery ("127.0.0.1:5353"); else PARLEY_DNS_SERVERS, else the system's. */
   dnsServers?: readonly string[];
+  /**
+   * The global proxy, used by accounts whose `proxy` setting is "default":
+   * "none", "env" or a proxy URL (see docs/plugins.md). Default: the config
+   * file's `proxy`, else "none".
+   */
+  proxy?: string;
+  /** How long opening a connection (TCP, proxy, TLS handshake) may take, in ms (default 20 s). */
+  connectTimeoutMs?: number;
   log?: LogSink;
   /**
    * Where protocol plugins run: "worker" gives each plugin package its own

@@ -14,6 +14,7 @@ import type { StateStore } from '../storage/state-store.js';
 import type { UiOps } from '../ui/ui-ops.js';
 import type { Logger } from '../util/logger.js';
 import type { AccountRuntime } from './account-runtime.js';
+import { createNet, type NetConfig } from '../net/net.js';
 
 export interface ContextDeps {
   record: AccountRecord;
@@ -32,6 +33,9 @@ export interface ContextDeps {
   /** Survives reconnect attempts of this account; the owner clears it on sign-off. */
   carryOver: Map<string, unknown>;
   dnsServers: readonly string[] | undefined;
+  net: NetConfig;
+  /** The proxy password from the secret store (the account's, or the global one for the global proxy). */
+  proxyPassword(): Promise<string | undefined>;
   /** Bad input from the plugin at the context boundary. */
   reportFault(where: string, error: unknown): void;
 }
@@ -117,6 +121,7 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
         deps.carryOver.delete(key);
       },
     },
+    net: createNet(deps.net, { trustCertificate: (cert) => context.trustCertificate(cert), proxyPassword: deps.proxyPassword }),
     coreSetting: (key) => (key === 'dnsServers' ? deps.dnsServers : undefined),
 
     progress: guarded('progress', (text: string, step?: number, steps?: number) => runtime.progress(generation, String(text), step, steps)),

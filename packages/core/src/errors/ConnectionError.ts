@@ -19,6 +19,14 @@ export const CONNECTION_REASONS = {
   'signed-in-elsewhere': { fatal: true },
   /** The plugin's worker died or hung; the core restarts it and reconnects. */
   'plugin-crashed': { fatal: false },
+  /** The proxy could not be reached (network): retried. */
+  'proxy-unreachable': { fatal: false },
+  /** The proxy refused our user name or password: retrying would only lock the account out. */
+  'proxy-authentication-failed': { fatal: true },
+  /** The proxy's rules forbid the destination (SOCKS "not allowed", HTTP 403): the user must change a setting. */
+  'proxy-refused': { fatal: true },
+  /** The proxy could not reach the destination (SOCKS host unreachable, HTTP 502/504): retried. */
+  'proxy-destination-unreachable': { fatal: false },
   other: { fatal: false },
 } as const satisfies Record<string, { fatal: boolean }>;
 

@@ -68,7 +68,7 @@ export class PluginWorkerPool {
   }
 
   /** A connection of `plugin` living in its worker; the worker starts on first use. */
-  createConnection(plugin: ProtocolPlugin, module: string, context: ConnectionContext, snapshot: () => ConnectionSnapshot): RemoteConnection {
+  createConnection(plugin: ProtocolPlugin, module: string, context: ConnectionContext, snapshot: () => Promise<ConnectionSnapshot>): RemoteConnection {
     const disabled = this.disabledPlugins.get(plugin.id);
     if (disabled !== undefined) throw disabled;
     let worker = this.workers.get(plugin.id);
@@ -173,7 +173,7 @@ class PluginWorker {
     return this.conns.values();
   }
 
-  connection(context: ConnectionContext, snapshot: () => ConnectionSnapshot): RemoteConnection {
+  connection(context: ConnectionContext, snapshot: () => Promise<ConnectionSnapshot>): RemoteConnection {
     const conn = this.nextConn++;
     const remote = new RemoteConnection(this, conn, context, snapshot);
     this.conns.set(conn, remote);
@@ -310,7 +310,7 @@ export class RemoteConnection implements ProtocolConnection {
     private readonly worker: PluginWorker,
     private readonly conn: number,
     private readonly context: ConnectionContext,
-    private readonly snapshot: () => ConnectionSnapshot,
+    private readonly snapshot: () => Promise<ConnectionSnapshot>,
   ) {
     context.signal.addEventListener('abort', () => worker.post({ t: 'abort', conn }), { once: true });
   }
@@ -320,7 +320,7 @@ export class RemoteConnection implements ProtocolConnection {
   }
 
   private open(): Promise<void> {
-    this.opened ??= this.worker.openConnection(this.conn, this.snapshot()).then((methods) => {
+    this.opened ??= this.snapshot().then((snapshot) => this.worker.openConnection(this.conn, snapshot)).then((methods) => {
       const self = this as unknown as Record<string, unknown>;
       for (const method of methods) if (!(method in RemoteConnection.prototype)) self[method] = (...args: unknown[]) => this.worker.call(this.conn, method, args);
     });

@@ -11,6 +11,7 @@ import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } fr
 import type { Logger, LogLevel } from '../util/logger.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type ContextRequest, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
 import { fromWireError, toWireError } from './wire-error.js';
+import { createNet } from '../net/net.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -89,6 +90,8 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
         carry.delete(key);
       },
     },
+    // The sockets live here, in the worker; only the certificate question goes to the core.
+    net: createNet(snapshot.net, { trustCertificate: (cert) => request(conn, { method: 'trustCertificate', args: [cert] }) as Promise<boolean> }),
     coreSetting: (key) => (key === 'dnsServers' ? snapshot.dnsServers : undefined),
     progress: (text, step, steps) => n({ method: 'progress', args: [text, step, steps] }),
     connectionLost: (error) => n({ method: 'connectionLost', args: [toWireError(error)] }),

@@ -15,9 +15,10 @@ import type { Presence } from '../presence/presence.js';
 import type { Settings } from '../options/schema.js';
 import type { LogLevel } from '../util/logger.js';
 import type { WireError } from './wire-error.js';
+import type { NetConfig } from '../net/net.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 1;
+export const WORKER_PROTOCOL_VERSION = 2;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -35,6 +36,8 @@ export interface ConnectionSnapshot {
   buddies: RosterEntry[];
   tlsCa: string[] | undefined;
   dnsServers: readonly string[] | undefined;
+  /** The connection's network configuration, its proxy password included (it lives in the worker's memory only). */
+  net: NetConfig;
 }
 
 /** Methods of a ProtocolConnection the core may call; the worker says which ones its connection has. */

@@ -8,9 +8,10 @@ import type { CommandSpec } from '../commands/registry.js';
 import type { ParleyHooksTapOnly } from '../hooks/hooks.js';
 import type { ParleyEventsListenOnly } from '../events/events.js';
 import type { AccountInfo } from '../accounts/account.js';
+import type { Net } from '../net/net.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.1.0';
+export const CORE_API_VERSION = '1.2.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -83,6 +84,11 @@ export interface ConnectionContext {
     set(key: string, value: unknown): void;
     delete(key: string): void;
   };
+  /**
+   * The network: every socket, HTTPS agent and SRV lookup of the plugin goes
+   * through here, so the proxy, certificate checks and timeouts are the core's.
+   */
+  readonly net: Net;
   /** A core setting shared by every plugin (e.g. "dnsServers"). */
   coreSetting(key: 'dnsServers'): readonly string[] | undefined;
 

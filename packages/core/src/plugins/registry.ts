@@ -6,6 +6,7 @@ import { CORE_API_VERSION, type FeaturePlugin, type ParleyPlugin, type ProtocolC
 import type { DiscoveredPlugin } from './discovery.js';
 import type { PluginManifest } from './manifest.js';
 import type { OptionSchema } from '../options/schema.js';
+import { CORE_ACCOUNT_OPTIONS } from '../net/account-options.js';
 import type { CommandSpec } from '../commands/registry.js';
 
 export type PluginStatus = 'available' | 'loaded' | 'incompatible' | 'failed' | 'disabled';
@@ -157,7 +158,7 @@ export class PluginRegistry {
     return {
       id: entry.info.id,
       name: entry.info.name,
-      options: source?.options ?? {},
+      options: { ...(source?.options ?? {}), ...CORE_ACCOUNT_OPTIONS },
       capabilities: source?.capabilities ?? {},
       usernameLabel: source?.usernameLabel,
       commands: source?.commands ?? [],

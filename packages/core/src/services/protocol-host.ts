@@ -19,6 +19,18 @@ import { guardedConnection } from '../isolation/in-process-guard.js';
 import { CrashBudget } from '../isolation/crash-budget.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { PluginError } from '../errors/ParleyError.js';
+import type { NetConfig } from '../net/net.js';
+
+/** Where secrets of the core itself (the global proxy's password) are kept in the secret store. */
+export const GLOBAL_SECRETS = 'parley-core';
+
+/** The worker gets the proxy password with its configuration: it cannot ask the secret store itself. */
+async function withProxyPassword(net: NetConfig, password: () => Promise<string | undefined>): Promise<NetConfig> {
+  const server = net.proxy.mode === 'server' ? net.proxy.server : undefined;
+  if (server === undefined || server.username === undefined || server.password !== undefined) return net;
+  const value = await password();
+  return value === undefined ? net : { ...net, proxy: { mode: 'server', server: { ...server, password: value } } };
+}
 
 /** Where protocol plugins run: each package in its own worker thread, or in the core's thread. */
 export type Isolation = 'worker' | 'none';
@@ -76,6 +88,11 @@ export class ProtocolHost {
   /** Opens one connection attempt of an account with its plugin. */
   open(record: AccountRecord, runtime: AccountRuntime, generation: number, signal: AbortSignal, plugin: ProtocolPlugin): ProtocolConnection {
     const { deps } = this;
+    const accountProxy = typeof record.settings.proxy === 'string' ? record.settings.proxy : undefined;
+    const net = deps.settings.netConfig(accountProxy);
+    // The account's own proxy URL has the account's password; the global proxy, the global one.
+    const usesGlobal = accountProxy === undefined || accountProxy === '' || accountProxy === 'default';
+    const proxyPassword = () => deps.accounts.getSecret(usesGlobal ? GLOBAL_SECRETS : record.id, 'proxyPassword');
     const context = buildConnectionContext({
       record,
       runtime,
@@ -92,6 +109,8 @@ export class ProtocolHost {
       tlsCa: deps.settings.tlsCa(),
       carryOver: this.carryOverFor(record.id),
       dnsServers: deps.settings.dnsServers(),
+      net,
+      proxyPassword,
       reportFault: (where, error) => deps.log.warn(`plugin ${plugin.name} gave bad input to ${where}`, { error: error instanceof Error ? error.message : String(error) }),
     });
     this.contexts.set(record.id, context);
@@ -101,7 +120,8 @@ export class ProtocolHost {
     }
     const module = this.pool === undefined ? undefined : deps.registry.moduleOf(plugin.id);
     if (this.pool !== undefined && module !== undefined) {
-      return this.pool.createConnection(plugin, module, context, () => ({
+      return this.pool.createConnection(plugin, module, context, async () => ({
+        net: await withProxyPassword(net, proxyPassword),
         account: context.account,
         settings: context.settings,
         state: deps.state.entries(record.id, 'plugin:'),

@@ -1,0 +1,343 @@
+import { lookup as systemLookup, Resolver } from 'node:dns/promises';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import { ConnectionError } from '../errors/ConnectionError.js';
+import type { PeerCertificate } from '../plugins/contract.js';
+import { describeProxy, formatProxyUrl, proxyFromEnvironment, type ProxyChoice, type ProxyServer } from './proxy.js';
+import { certificateError, describePeerCertificate } from './tls.js';
+import { openTunnel } from './tunnel.js';
+
+/**
+ * What a connection's network layer is built from. Plain data: the core
+ * pushes it into a plugin's worker, where the sockets have to live.
+ */
+export interface NetConfig {
+  proxy: ProxyChoice;
+  /** CAs to verify servers against; undefined means Node's defaults. */
+  tlsCa?: string[] | undefined;
+  /** DNS servers for SRV and address lookups ("host" or "host:port"); undefined means the system's. */
+  dnsServers?: readonly string[] | undefined;
+  /** TCP, proxy handshake and TLS handshake together, not the user's certificate decision (default 20 s). */
+  connectTimeoutMs?: number;
+  /** Address family for direct connections: 4, 6 or 0 for either (default). */
+  family?: 0 | 4 | 6;
+}
+
+/** What the network layer asks of the core. */
+export interface NetCallbacks {
+  /** The certificate failed the normal check: the remembered decision, or the user's. */
+  trustCertificate(cert: PeerCertificate): Promise<boolean>;
+  /** The proxy's password from the secret store, when the configured proxy has a user but no password. */
+  proxyPassword?(): Promise<string | undefined>;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Direct TLS from the first byte; otherwise plain TCP (upgrade later with `startTls`). */
+  tls?: boolean;
+  /** SNI and the name the certificate must carry; defaults to `host` (no SNI for an address). */
+  servername?: string;
+  alpn?: readonly string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface StartTlsOptions {
+  /** The name the certificate must carry (and SNI): the service domain, not the SRV target. */
+  servername: string;
+  alpn?: readonly string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface SrvRecord {
+  name: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+/**
+ * The one way a protocol plugin reaches the network (`ctx.net`): TCP and TLS
+ * streams through the configured proxy, TLS verified against the core's CAs
+ * with the user asked (and the answer remembered) when the check fails, an
+ * HTTPS agent for HTTP libraries, and DNS SRV lookups.
+ */
+export interface Net {
+  /** A connected stream; with `tls`, verified (or trusted by the user) before it resolves. */
+  connect(options: ConnectOptions): Promise<Socket>;
+  /** Upgrades a plain stream to TLS (STARTTLS), with the same verification as `connect`. */
+  startTls(socket: Socket, options: StartTlsOptions): Promise<TLSSocket>;
+  /**
+   * An agent for HTTPS clients (fetch-less libraries, autodiscovery): through
+   * the proxy, verified against the core's CAs. A certificate that fails the
+   * check is refused here; the trust question belongs to `connect`.
+   */
+  httpsAgent(options?: AgentOptions): HttpsAgent;
+  /**
+   * DNS SRV records of `name`, best first. Empty when there are none — and
+   * when a `socks5h` proxy resolves names, since a lookup here would leak
+   * the destination to local DNS: use the configured server or the domain.
+   */
+  resolveSrv(name: string): Promise<SrvRecord[]>;
+  /** Whether names are resolved by the proxy (socks5h), so plugins skip lookups of their own. */
+  readonly remoteDns: boolean;
+  /** The proxy in use, for messages (no password), or undefined for direct connections. */
+  describeProxy(host: string, port: number, tls: boolean): string | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+function cancelled(): ConnectionError {
+  return ConnectionError.other('Connection attempt was cancelled');
+}
+
+/** Rejects when the signal fires or the time is up, destroying what `settle` would have returned. */
+function bounded<T extends { destroy(): void }>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, onTimeout: () => ConnectionError): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      if (done) return;
+      finish();
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      if (done) return;
+      finish();
+      reject(onTimeout());
+    }, ms);
+    timer.unref();
+    if (signal?.aborted === true) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        if (done) value.destroy();
+        else {
+          finish();
+          resolve(value);
+        }
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        reject(error);
+      },
+    );
+  });
+}
+
+function networkError(host: string, port: number, error: NodeJS.ErrnoException): ConnectionError {
+  return ConnectionError.network(`Cannot reach ${host}:${port}: ${error.code ?? error.message}`, { cause: error, protocolDetail: error.code });
+}
+
+export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
+  const timeoutOf = (ms: number | undefined) => ms ?? config.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const dnsServers = config.dnsServers !== undefined && config.dnsServers.length > 0 ? [...config.dnsServers] : undefined;
+
+  const remoteDns = config.proxy.mode === 'server' && config.proxy.server.scheme === 'socks5h';
+
+  const resolver = (): Resolver => {
+    const r = new Resolver({ timeout: 3000, tries: 2 });
+    if (dnsServers !== undefined) r.setServers(dnsServers);
+    return r;
+  };
+
+  /** The proxy for one destination, with its password from the secret store when the setting has none. */
+  async function proxyFor(host: string, port: number, tls: boolean): Promise<ProxyServer | undefined> {
+    const choice = config.proxy;
+    const server = choice.mode === 'none' ? undefined : choice.mode === 'env' ? proxyFromEnvironment(choice.env, host, port, tls) : choice.server;
+    if (server === undefined || server.username === undefined || server.password !== undefined || callbacks.proxyPassword === undefined) return server;
+    const password = await callbacks.proxyPassword();
+    return password === undefined ? server : { ...server, password };
+  }
+
+  /** An address for `host`: the configured DNS servers when set, the system's resolver otherwise (or when they know nothing). */
+  async function address(host: string): Promise<string> {
+    if (isIP(host) !== 0) return host;
+    if (dnsServers !== undefined) {
+      const r = resolver();
+      const family = config.family ?? 0;
+      for (const kind of family === 6 ? ['6'] : family === 4 ? ['4'] : ['4', '6']) {
+        try {
+          const found = kind === '4' ? await r.resolve4(host) : await r.resolve6(host);
+          if (found[0] !== undefined) return found[0];
+        } catch {
+          // Not known there: the next family, then the system resolver (hosts file).
+        }
+      }
+    }
+    try {
+      return (await systemLookup(host, { family: config.family ?? 0 })).address;
+    } catch (error) {
+      throw ConnectionError.network(`Cannot find the address of ${host}`, { cause: error, protocolDetail: (error as NodeJS.ErrnoException).code });
+    }
+  }
+
+  async function tcp(host: string, port: number, tls: boolean, signal: AbortSignal | undefined, timeoutMs: number): Promise<Socket> {
+    const proxy = await proxyFor(host, port, tls);
+    if (proxy !== undefined) {
+      // socks5h and HTTP CONNECT pass the name on; SOCKS4 and plain SOCKS5 get an address resolved here.
+      const remoteNames = proxy.scheme === 'socks5h' || proxy.scheme === 'http';
+      const target = remoteNames ? host : await address(host);
+      return openTunnel(proxy, { host: target, port, timeoutMs, ...(signal === undefined ? {} : { signal }) });
+    }
+    const target = await address(host);
+    return bounded(
+      new Promise<Socket>((resolve, reject) => {
+        const socket = tcpConnect({ host: target, port });
+        socket.once('connect', () => {
+          socket.off('error', reject);
+          resolve(socket);
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => reject(networkError(host, port, error)));
+      }),
+      timeoutMs,
+      signal,
+      () => ConnectionError.network(`No answer from ${host}:${port}`, { protocolDetail: 'ETIMEDOUT' }),
+    );
+  }
+
+  /** TLS over `socket`, then the certificate check: a failure goes to the user, whose answer decides. */
+  async function secure(socket: Socket, host: string, servername: string, alpn: readonly string[] | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<TLSSocket> {
+    const tlsSocket = await bounded(
+      new Promise<TLSSocket>((resolve, reject) => {
+        const s = tlsConnect({
+          socket,
+          host: servername,
+          ...(isIP(servername) === 0 ? { servername } : {}),
+          ...(config.tlsCa === undefined ? {} : { ca: config.tlsCa }),
+          ...(alpn === undefined ? {} : { ALPNProtocols: [...alpn] }),
+          // Checked below, so that a failed check can go to the user instead of just failing.
+          rejectUnauthorized: false,
+        });
+        s.once('secureConnect', () => {
+          s.off('error', onError);
+          resolve(s);
+        });
+        const onError = (error: NodeJS.ErrnoException) => reject(ConnectionError.network(`TLS with ${host} failed: ${error.code ?? error.message}`, { cause: error, protocolDetail: error.code }));
+        s.once('error', onError);
+      }),
+      timeoutMs,
+      signal,
+      () => ConnectionError.network(`No TLS answer from ${host}`, { protocolDetail: 'ETIMEDOUT' }),
+    ).catch((error: unknown) => {
+      socket.destroy();
+      throw error;
+    });
+    if (tlsSocket.authorized) return tlsSocket;
+    const code = String(tlsSocket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    // Nothing is read or written while the user decides.
+    tlsSocket.pause();
+    const cert = describePeerCertificate(tlsSocket, servername, code);
+    if (cert === undefined) {
+      tlsSocket.destroy();
+      throw certificateError(code, servername);
+    }
+    let trusted: boolean;
+    try {
+      trusted = await callbacks.trustCertificate(cert);
+    } catch (error) {
+      tlsSocket.destroy();
+      throw error;
+    }
+    if (!trusted || signal?.aborted === true || tlsSocket.destroyed) {
+      tlsSocket.destroy();
+      if (signal?.aborted === true) throw cancelled();
+      if (!trusted) throw certificateError(code, servername, cert.fingerprint256);
+      throw ConnectionError.network(`The connection to ${host} closed while the certificate was being checked`);
+    }
+    tlsSocket.resume();
+    return tlsSocket;
+  }
+
+  return {
+    async connect(options) {
+      const timeoutMs = timeoutOf(options.timeoutMs);
+      const socket = await tcp(options.host, options.port, options.tls === true, options.signal, timeoutMs);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 60_000);
+      if (options.tls !== true) return socket;
+      return secure(socket, options.host, options.servername ?? options.host, options.alpn, options.signal, timeoutMs);
+    },
+
+    startTls(socket, options) {
+      return secure(socket, options.servername, options.servername, options.alpn, options.signal, timeoutOf(options.timeoutMs));
+    },
+
+    httpsAgent(options = {}) {
+      const agentOptions: AgentOptions = { keepAlive: true, ...options, ...(config.tlsCa === undefined ? {} : { ca: config.tlsCa }) };
+      const choice = config.proxy;
+      const server = choice.mode === 'server' ? choice.server : undefined;
+      if (choice.mode === 'env') return new EnvProxyAgent(choice.env, agentOptions);
+      if (server === undefined) return new HttpsAgent(agentOptions);
+      return proxyAgent(server, agentOptions);
+    },
+
+    async resolveSrv(name) {
+      if (remoteDns) return [];
+      let records: SrvRecord[];
+      try {
+        records = await resolver().resolveSrv(name);
+      } catch {
+        return [];
+      }
+      // "." as target means the service is decidedly not available (RFC 2782).
+      return records.filter((r) => r.name !== '' && r.name !== '.').sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    },
+
+    remoteDns,
+
+    describeProxy(host, port, tls) {
+      const choice = config.proxy;
+      const server = choice.mode === 'none' ? undefined : choice.mode === 'env' ? proxyFromEnvironment(choice.env, host, port, tls) : choice.server;
+      return server === undefined ? undefined : describeProxy(server);
+    },
+  };
+}
+
+/** An agent for one proxy: `https-proxy-agent` for HTTP CONNECT, `socks-proxy-agent` for SOCKS. */
+function proxyAgent(server: ProxyServer, options: AgentOptions): HttpsAgent {
+  const url = new URL(formatProxyUrl(server));
+  if (server.username !== undefined) url.username = encodeURIComponent(server.username);
+  if (server.password !== undefined) url.password = encodeURIComponent(server.password);
+  if (server.scheme === 'http') return new HttpsProxyAgent(url, options) as unknown as HttpsAgent;
+  // socks-proxy-agent calls SOCKS4 without local resolution "socks4a"; Parley's socks4 resolves locally.
+  return new SocksProxyAgent(url, options) as unknown as HttpsAgent;
+}
+
+/** The environment's proxy, chosen per request (NO_PROXY applies per host). */
+class EnvProxyAgent extends HttpsAgent {
+  private readonly agents = new Map<string, HttpsAgent>();
+  constructor(
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly agentOptions: AgentOptions,
+  ) {
+    super(agentOptions);
+  }
+
+  addRequest(req: unknown, options: { host?: string; hostname?: string; port?: number | string }): void {
+    const host = options.hostname ?? options.host ?? 'localhost';
+    const port = Number(options.port ?? 443);
+    const server = proxyFromEnvironment(this.env, host, port, true);
+    if (server === undefined) {
+      (HttpsAgent.prototype as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest.call(this, req, options);
+      return;
+    }
+    const key = formatProxyUrl(server);
+    let agent = this.agents.get(key);
+    if (agent === undefined) {
+      agent = proxyAgent(server, this.agentOptions);
+      this.agents.set(key, agent);
+    }
+    (agent as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest(req, options);
+  }
+}
