@@ -86,6 +86,10 @@ const CONNECTION_TEXT: Record<ConnectionErrorReason, Pick<ErrorCodeInfo, 'when' 
   'certificate-hostname-mismatch': { when: "The server's TLS certificate names another host.", action: "Use the host name the certificate names as the account's server, or tell the administrator." },
   'name-in-use': { when: 'The nick or resource is taken and no alternative was accepted.', action: 'Choose another nick, or add alternatives in the account settings.' },
   'signed-in-elsewhere': { when: 'The same account signed in from another place and the server closed this session.', action: 'Close the other session, then enable the account again.' },
+  'proxy-unreachable': { when: 'The proxy the account uses could not be reached, or it closed the connection during its handshake.', action: 'Nothing: Parley retries; check the proxy setting and that the proxy runs if it keeps happening.' },
+  'proxy-authentication-failed': { when: 'The proxy refused the proxy user name or password; its answer is in serverText.', action: "Fix the proxy user name (in the proxy URL) and the proxy password, then enable the account again." },
+  'proxy-refused': { when: "The proxy's rules do not allow a connection to the server; its reply (SOCKS code or HTTP status line) is in serverText.", action: "Ask the proxy's administrator, or use another proxy for this account." },
+  'proxy-destination-unreachable': { when: 'The proxy could not reach the server.', action: 'Nothing: Parley retries; check the server address if it keeps happening.' },
   'plugin-crashed': { when: "The protocol plugin's worker crashed or stopped answering.", action: 'Nothing: the plugin is restarted and the account reconnects; report the bug if it repeats.' },
   other: { when: 'A failure the plugin could not classify.', action: 'Read the message; Parley retries by itself.' },
 };
