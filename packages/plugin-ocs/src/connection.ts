@@ -85,6 +85,8 @@ export class OcsConnection implements ProtocolConnection {
   private async run(settings: OcsSettings, password: string): Promise<void> {
     const resolver = createResolver(dnsServersFrom(this.ctx.coreSetting('dnsServers')));
     let candidates: AsyncIterable<ServerCandidate>;
+    /** What went wrong while looking for the server (a broken autodiscover service), for the final error. */
+    const problems: string[] = [];
     if (settings.server) {
       const { host, port } = settings.server;
       const transport = settings.transport === 'tcp' ? 'tcp' : 'tls';
@@ -98,7 +100,13 @@ export class OcsConnection implements ProtocolConnection {
         transport: settings.transport,
         resolver,
         progress: (text) => this.ctx.progress(text),
-        log: this.ctx.log,
+        log: {
+          debug: (text) => this.ctx.log.debug(text),
+          warn: (text) => {
+            problems.push(text);
+            this.ctx.log.warn(text);
+          },
+        },
         signal: this.ctx.signal,
         autodiscoverPorts: this.env.autodiscoverPorts,
         hostFallbacks: this.env.hostFallbacks,
@@ -107,7 +115,9 @@ export class OcsConnection implements ProtocolConnection {
     }
 
     let lastError: ConnectionError | undefined;
+    let lastCandidate: ServerCandidate | undefined;
     for await (const first of candidates) {
+      lastCandidate = first;
       if (this.ctx.signal.aborted || this.closed) throw ConnectionError.network('Connection cancelled');
       let candidate: ServerCandidate | undefined = first;
       for (let redirects = 0; candidate && redirects <= MAX_REDIRECTS; redirects++) {
@@ -135,7 +145,10 @@ export class OcsConnection implements ProtocolConnection {
       }
       if (candidate) throw ConnectionError.other('Too many redirects from the server');
     }
-    throw lastError ?? ConnectionError.network(`Could not find a server for ${settings.domain}`);
+    // Every server discovery named failed with a network error: say what was tried, and what autodiscover ran into.
+    const tried = lastCandidate && lastError ? [`the last one tried, ${lastCandidate.host}:${lastCandidate.port} (${lastCandidate.source}), failed: ${lastError.message}`] : [];
+    const why = [...problems, ...tried];
+    throw ConnectionError.network(`Could not find a server for ${settings.domain}${why.length ? `: ${why.join('; ')}` : ''}`, lastError ? { cause: lastError } : {});
   }
 
   private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: string, resolver: ReturnType<typeof createResolver>): Promise<void> {

@@ -31,7 +31,8 @@ export interface DiscoveryOptions {
   transport: TransportChoice;
   resolver: dns.Resolver;
   progress: (text: string) => void;
-  log: { debug(message: string): void };
+  /** `warn` gets what the user should hear about: a broken autodiscover service (a loop, endless redirects). */
+  log: { debug(message: string): void; warn(message: string): void };
   signal?: AbortSignal;
   /** Ports of the autodiscover web service (443 / 80 outside tests). */
   autodiscoverPorts?: { https: number; http: number };
@@ -144,36 +145,60 @@ function accessPoint(value: { fqdn?: unknown; port?: unknown } | undefined, sour
   return { host: value.fqdn, port, transport: 'tls', source };
 }
 
-/** Follows the autodiscover links from one start URL; returns the SIP access points found. */
-async function autodiscoverFrom(start: URL, options: DiscoveryOptions): Promise<ServerCandidate[]> {
+/** Requests one autodiscover look-up may make, HTTP redirects and links together. */
+export const MAX_AUTODISCOVER_REQUESTS = 10;
+
+/** An autodiscover service that cannot give an answer: a redirect loop, or redirects that never end. */
+class AutodiscoverLoop {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * Follows the autodiscover answers from one start URL: HTTP redirects, then
+ * the `redirect` link (the service of another domain) or the `user` link
+ * (this user's resource), until an answer names SIP access points. A URL
+ * asked for before is a loop; more than MAX_AUTODISCOVER_REQUESTS requests
+ * is a chain that does not end. Both are reported, not retried.
+ */
+async function autodiscoverFrom(start: URL, options: DiscoveryOptions): Promise<ServerCandidate[] | AutodiscoverLoop> {
   let url = start;
-  for (let hop = 0; hop < 5; hop++) {
+  const asked = new Set<string>();
+  for (let request = 0; request < MAX_AUTODISCOVER_REQUESTS; request++) {
+    asked.add(url.href);
     const result = await httpGet(url, options);
+    let next: string | undefined;
     if (result.status >= 300 && result.status < 400 && result.location) {
-      url = new URL(result.location, url);
-      continue;
-    }
-    if (result.status !== 200) {
+      next = result.location;
+    } else if (result.status !== 200) {
       options.log.debug(`Autodiscover ${url.href}: HTTP ${result.status}`);
       return [];
+    } else {
+      let document: AutodiscoverDocument;
+      try {
+        document = JSON.parse(result.body) as AutodiscoverDocument;
+      } catch {
+        options.log.debug(`Autodiscover ${url.href}: not JSON`);
+        return [];
+      }
+      if (typeof document !== 'object' || document === null) return [];
+      const found = [
+        accessPoint(document.SipClientInternalAccess, `autodiscover ${url.host} (internal)`),
+        accessPoint(document.SipClientExternalAccess, `autodiscover ${url.host} (external)`),
+      ].filter((c): c is ServerCandidate => c !== undefined);
+      if (found.length > 0) return found;
+      const link = document._links?.redirect?.href ?? document._links?.user?.href;
+      if (typeof link !== 'string') return [];
+      next = link;
     }
-    let document: AutodiscoverDocument;
-    try {
-      document = JSON.parse(result.body) as AutodiscoverDocument;
-    } catch {
-      options.log.debug(`Autodiscover ${url.href}: not JSON`);
+    const target = new URL(next, url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+      options.log.debug(`Autodiscover ${url.href}: not following ${target.protocol} link`);
       return [];
     }
-    const found = [
-      accessPoint(document.SipClientInternalAccess, `autodiscover ${url.host} (internal)`),
-      accessPoint(document.SipClientExternalAccess, `autodiscover ${url.host} (external)`),
-    ].filter((c): c is ServerCandidate => c !== undefined);
-    if (found.length > 0) return found;
-    const next = document._links?.redirect?.href ?? document._links?.user?.href;
-    if (typeof next !== 'string') return [];
-    url = new URL(next, url);
+    if (asked.has(target.href)) return new AutodiscoverLoop(`redirected in a loop (back to ${target.href.split('?')[0]})`);
+    url = target;
   }
-  return [];
+  return new AutodiscoverLoop(`too many redirects (more than ${MAX_AUTODISCOVER_REQUESTS})`);
 }
 
 /** Candidates in order; lazily, so a working early one saves the later look-ups. */
@@ -190,6 +215,10 @@ export async function* discoverServers(options: DiscoveryOptions): AsyncGenerato
         try {
           const start = new URL(`${scheme}://${host}:${ports[scheme]}/?sipuri=${encodeURIComponent(`sip:${options.signInAddress}`)}`);
           const found = await autodiscoverFrom(start, options);
+          if (found instanceof AutodiscoverLoop) {
+            options.log.warn(`Lync autodiscover at ${scheme}://${host}: ${found.reason}`);
+            continue;
+          }
           for (const candidate of found) yield candidate;
           if (found.length > 0) break;
         } catch (error) {

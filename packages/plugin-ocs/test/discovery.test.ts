@@ -93,7 +93,7 @@ async function collect(domain: string, transport: 'auto' | 'tls' | 'tcp', limit 
     transport,
     resolver: createResolver([dnsmasq.server], 500),
     progress: (text) => progress.push(text),
-    log: { debug: () => undefined },
+    log: { debug: () => undefined, warn: () => undefined },
     autodiscoverPorts: { https: closedPort, http: webPort },
     hostFallbacks: [
       { prefix: 'sipinternal', port: ocs.port },

@@ -9,7 +9,20 @@ let shared: TestCertificates | undefined;
 
 /** One test CA and server certificate per test file. */
 export function testCertificates(): TestCertificates {
-  shared ??= createTestCertificates(mkdtempSync(join(tmpdir(), 'ocs-ca-')), ['localhost', '127.0.0.1', 'ocs.example.test', 'sipinternal.example.test', 'sip.example.test', 'pool1.example.test']);
+  shared ??= createTestCertificates(mkdtempSync(join(tmpdir(), 'ocs-ca-')), [
+    'localhost',
+    '127.0.0.1',
+    'ocs.example.test',
+    'sipinternal.example.test',
+    'sip.example.test',
+    'pool1.example.test',
+    // Lync autodiscover web services over HTTPS (autodiscover-https.test.ts).
+    'lyncdiscoverinternal.secure.test',
+    'lyncdiscover.chain.test',
+    'lyncdiscover.moved.test',
+    'lyncdiscoverinternal.loop.test',
+    'lyncdiscoverinternal.endless.test',
+  ]);
   return shared;
 }
 
