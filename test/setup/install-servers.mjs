@@ -29,6 +29,10 @@ const PACKAGES = [
   'libc6-dev',
   // ergo, the IRCv3 reference server, is not packaged by Debian: it is built from the vendored source.
   'golang-go',
+  // A private MIT Kerberos realm for the OCS plugin's Kerberos and single sign-on tests.
+  'krb5-kdc',
+  'krb5-admin-server',
+  'krb5-user',
 ];
 
 function installed(name) {

@@ -15,6 +15,7 @@ import { PublishError } from './presence-publish.js';
 import { FramingError, SipFramer } from './transport/framer.js';
 import { SignatureError } from './signing.js';
 import { OcsInputError } from './address.js';
+import { KerberosError } from './auth/gssapi.js';
 
 const codes = Object.keys(OCS_ERROR_CODES) as OcsErrorCode[];
 
@@ -69,6 +70,8 @@ describe('OCS errors carry codes from the plugin list', () => {
       [new DocumentError('x'), 'ocs-document-unexpected'],
       [new RedirectError({ host: 'pool.example.test', port: 5061, transport: 'tls' }), 'ocs-redirected'],
       [new NtlmError('x'), 'ocs-ntlm-invalid'],
+      [new KerberosError('x', 'unavailable'), 'ocs-kerberos-unavailable'],
+      [new KerberosError('x', 'no-ticket'), 'ocs-kerberos-failed'],
       [new PublishError('x', 409), 'ocs-publish-failed'],
       [new FramingError('x'), 'ocs-framing-invalid'],
       [new SignatureError('x'), 'ocs-signature-invalid'],

@@ -13,6 +13,8 @@ export type OcsErrorCode =
   | 'ocs-authentication-failed'
   | 'ocs-authentication-impossible'
   | 'ocs-authentication-protocol'
+  | 'ocs-kerberos-unavailable'
+  | 'ocs-kerberos-failed'
   | 'ocs-ntlm-invalid'
   | 'ocs-signature-invalid'
   | 'ocs-sip-malformed'
@@ -34,6 +36,8 @@ export const OCS_ERROR_CODES = defineErrorCodes<OcsErrorCode>({
   'ocs-authentication-failed': { class: 'AuthenticationError', fatal: true, when: 'The server refused the credentials during the NTLM or Digest handshake.', action: 'Check the password, the login (DOMAIN\\user) and the sign-in address.' },
   'ocs-authentication-impossible': { class: 'AuthenticationError', fatal: true, when: 'The server only offers authentication the plugin cannot do (Kerberos, TLS-DSK).', action: 'Set "Authentication scheme" to one the server allows, or ask the administrator to enable NTLM.' },
   'ocs-authentication-protocol': { class: 'AuthenticationError', fatal: false, when: 'The authentication handshake went wrong in a way the standard does not allow.', action: "Try again; tell the server's administrator if it persists." },
+  'ocs-kerberos-unavailable': { class: 'KerberosError', fatal: true, when: 'Kerberos was chosen but the system has no GSS-API library (libgssapi_krb5) or its binding cannot be loaded.', action: 'Install the MIT Kerberos libraries (Debian: libgssapi-krb5-2), or set "Authentication scheme" to NTLM.' },
+  'ocs-kerberos-failed': { class: 'KerberosError', fatal: true, when: "A Kerberos (GSS-API) operation failed: no ticket, an expired ticket, a wrong password, an unknown principal, clock skew, an unreachable KDC; failure names which and status holds the library's own text.", action: 'Follow the hint: run kinit, turn single sign-on off, check the password or the clock, or ask the administrator about the service principal.' },
   'ocs-ntlm-invalid': { class: 'NtlmError', fatal: true, when: 'An NTLM challenge from the server is malformed.', action: "Tell the server's administrator." },
   'ocs-signature-invalid': { class: 'SignatureError', fatal: false, when: "A message's signature from the server is missing, malformed or wrong: the message is dropped.", action: 'Nothing; if it repeats, the connection may be tampered with.' },
   'ocs-sip-malformed': { class: 'SipSyntaxError', fatal: false, when: 'A SIP message from the server cannot be parsed: it is dropped.', action: "Nothing; tell the server's administrator if it repeats." },
