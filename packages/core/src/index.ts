@@ -1,6 +1,12 @@
 // Parley's public API. Everything a UI or plugin may use is exported here.
 export { createParley, Parley, type ParleyOptions } from './parley.js';
 export type { Isolation } from './services/protocol-host.js';
+// The types of Parley's service objects (parley.accounts, parley.conversations, …), for code that passes them around.
+export type { AccountService } from './services/account-service.js';
+export type { BuddyService } from './services/buddy-service.js';
+export type { ChatService } from './services/chat-service.js';
+export type { ConversationService } from './services/conversation-service.js';
+export type { PresenceService } from './services/presence-service.js';
 export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
 
 export {
@@ -32,7 +38,7 @@ export {
   type ConversationErrorCode,
 } from './errors/codes.js';
 export { ConversationError, ConversationManagerError } from './conversations/errors.js';
-export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type RegisteredCommand } from './commands/registry.js';
+export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type CommandHandler, type RegisteredCommand } from './commands/registry.js';
 
 export {
   CORE_API_VERSION,
@@ -61,11 +67,10 @@ export {
   type FeaturePluginDescriptor,
   type CommandHandlers,
 } from './plugins/descriptor.js';
-export { discoverPlugins, type DiscoveredPlugin } from './plugins/discovery.js';
 export type { PluginInfo, PluginStatus, ProtocolDescriptor } from './plugins/registry.js';
 
 export type { OptionSchema, OptionSpec, OptionGroup, Settings, SettingValue, StringOption, IntegerOption, BooleanOption, ChoiceOption, SecretOption, StringListOption } from './options/schema.js';
-export { validateSettings } from './options/validate.js';
+export { validateSettings, type ValidatedSettings } from './options/validate.js';
 export {
   serverOption,
   portOption,
@@ -88,15 +93,14 @@ export type { ConversationInfo, ConversationView, ConversationKind } from './con
 export type { Buddy, Contact, ContactView, SavedChat } from './buddies/buddy-list.js';
 
 export { HOOK_NAMES, type HookName, type ParleyHooksTapOnly, type BuddyStatusChange, type TapOptions } from './hooks/hooks.js';
-export type { ParleyEventMap, ParleyEventsListenOnly } from './events/events.js';
+export type { ParleyEventMap, ParleyEvents, ParleyEventsListenOnly } from './events/events.js';
 export { HOOK_DESCRIPTIONS, type HookDescription } from './hooks/descriptions.js';
 export { EVENT_DESCRIPTIONS } from './events/descriptions.js';
 export { HeadlessUi, type UiOps, type UiRequest, type UiRequestResult, type UiRequestContext, type UiRequestPurpose, type UiRequests, type UiNotifications, type NotificationLevel } from './ui/ui-ops.js';
 
 export type { HistoryStore, HistoryQuery, HistoryEntry } from './history/history-store.js';
-export { SqliteHistory } from './history/sqlite-history.js';
+export { SqliteHistory, type SqliteHistoryOptions } from './history/sqlite-history.js';
 export type { SecretStore, PassphraseProvider } from './secrets/secret-store.js';
-export { EncryptedFileSecretStore } from './secrets/encrypted-file-store.js';
 export { resolvePaths, type ParleyPaths } from './storage/paths.js';
 export { TOKENS } from './di/tokens.js';
 export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
@@ -126,8 +130,8 @@ export { inProcessClient, type ParleyClient } from './remote/client-api.js';
 export type { CoreSnapshot, CommandInfo } from './remote/snapshot.js';
 export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOptions } from './remote/owner.js';
 export type { ParleyServer } from './remote/server.js';
-export { UiRelay } from './remote/ui-relay.js';
+export { UiRelay, type RemoteUi } from './remote/ui-relay.js';
 export { RemoteError, type RemoteErrorCode } from './remote/errors.js';
-export { RemoteParleyError } from './remote/wire.js';
+export { RemoteParleyError, type WireError as RemoteWireError } from './remote/wire.js';
 export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './remote/protocol.js';
 export { runFiles, type RunFiles } from './remote/run-directory.js';

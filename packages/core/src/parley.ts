@@ -82,7 +82,7 @@ export class Parley {
 
   /** @internal Use createParley(). */
   constructor(
-    readonly container: DependencyContainer,
+    container: DependencyContainer,
     options: ParleyOptions,
     config: CoreConfig,
     historyErrors: HistoryErrorRelay = {},

@@ -25,8 +25,4 @@ export const ircPlugin: ProtocolPlugin = defineProtocolPlugin({
 
 export default ircPlugin;
 export { descriptor } from './descriptor.js';
-export { IrcConnection } from './connection.js';
 export { IrcError, IRC_ERROR_CODES, type IrcErrorCode } from './errors.js';
-export { ircOptions, resolveSettings, parseUsername, type IrcSettings } from './options.js';
-export { splitText, textBudget, utf8Length, IRC_LINE_LIMIT } from './split.js';
-export { textLines } from './sanitize.js';

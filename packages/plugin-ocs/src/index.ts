@@ -7,11 +7,8 @@ import { OcsConnection, type OcsEnvironment } from './connection.js';
 import { descriptor } from './descriptor.js';
 import { validateSignInAddress } from './options.js';
 
-export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS, ocsOptions } from './options.js';
+export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './options.js';
 export type { OcsEnvironment } from './connection.js';
-export { OcsConnection } from './connection.js';
-export { presenceFromOcs, ocsFromPresence } from './availability.js';
-export { fromHtml } from './html.js';
 export { OCS_ERROR_CODES, type OcsErrorCode } from './errors.js';
 export { OcsInputError, peerAddress, type OcsInputErrorCode } from './address.js';
 

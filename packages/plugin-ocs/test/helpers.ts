@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParley, type LogSink, type Parley, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
-import { createOcsPlugin, type OcsConnection, type OcsEnvironment } from '../src/index.js';
+import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 
 let shared: TestCertificates | undefined;
 

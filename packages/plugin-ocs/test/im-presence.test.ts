@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Parley } from '@parley/core';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { startParley, testCertificates, type TestParley } from './helpers.js';
-import type { OcsConnection } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 
 const users = [
   { address: 'alice@example.test', login: 'alice', password: 'alice-pw', displayName: 'Alice Liddell' },

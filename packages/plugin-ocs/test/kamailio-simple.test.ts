@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Parley } from '@parley/core';
 import { startKamailio, type Kamailio } from '../../../test/servers/kamailio.js';
 import { startParley, type TestParley } from './helpers.js';
-import type { OcsConnection } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 
 let kamailio: Kamailio;
 const running: TestParley[] = [];

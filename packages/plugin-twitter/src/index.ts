@@ -16,8 +16,6 @@ export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
 
 export default twitterPlugin;
 export { descriptor } from './descriptor.js';
-export { TwitterConnection } from './connection.js';
-export { twitterOptions, DEFAULT_API_BASE } from './options.js';
 export { XApiError, X_ERROR_CODES, type XFailureKind, type XErrorCode } from './errors.js';
 export { TIMELINE_ROOM } from './timeline.js';
 export { MENTIONS_ROOM } from './mentions.js';

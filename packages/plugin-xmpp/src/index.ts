@@ -3,8 +3,6 @@ import { descriptor } from './descriptor.js';
 import { parseAddress } from './address.js';
 import { XmppConnection } from './connection.js';
 
-export { XmppConnection } from './connection.js';
-export { xmppOptions } from './options.js';
 export { ScramError, XMPP_ERROR_CODES, type ScramErrorCode } from './scram.js';
 
 function roomArgs(args: string, target: { kind: string; room?: string } | undefined): { room: string; rest: string } {

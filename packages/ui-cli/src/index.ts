@@ -3,5 +3,3 @@ export { main, exitCodeFor, version } from './cli/main.js';
 export { EXIT, type ExitCode } from './cli/exit-codes.js';
 export { UsageError, CLI_ERROR_CODES } from './cli/usage-error.js';
 export type { CliIo, CliInput, CliOutput } from './cli/io.js';
-export { TerminalUi } from './cli/terminal-ui.js';
-export { followEvents, WATCH_TYPES, type WatchEvent, type WatchType } from './commands/watch.js';

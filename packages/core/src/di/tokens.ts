@@ -1,7 +1,9 @@
 /**
- * Injection tokens for the core's replaceable services. An embedder can
- * register its own implementation of any of them on the container passed to
- * `createParley({ configure })` before the core resolves it.
+ * Injection tokens for the core's services. An embedder replaces the history
+ * store or the secret store by registering its own implementation under
+ * `TOKENS.HistoryStore` / `TOKENS.SecretStore` on the container passed to
+ * `createParley({ configure })` (docs/embedding.md, "Replacing a core
+ * service"); the others are set through createParley's options.
  */
 export const TOKENS = {
   Paths: Symbol.for('parley.Paths'),
