@@ -8,4 +8,7 @@
 export const WANTED_CAPABILITIES = [
   // Every labeled line is answered: exact send confirmations (labels.ts).
   'labeled-response',
+  // What was said while we were away, fetched on sign-in and join (chathistory.ts); ergo offers the draft name.
+  'draft/chathistory',
+  'chathistory',
 ] as const;

@@ -11,10 +11,11 @@ import {
 import { BatchTracker } from './batch.js';
 import { WANTED_CAPABILITIES } from './capabilities.js';
 import { Channels } from './channels.js';
+import { ChatHistory } from './chathistory.js';
 import { SendConfirmations, type SendReceipt } from './confirmations.js';
 import { actionBody, handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
-import { messageId, routeIncoming, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
+import { messageId, routeIncoming, serverTime, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
 import { LabeledSends } from './labels.js';
 import { lineText, outgoingLines, targetName } from './messages.js';
 import { BuddyWatch } from './monitor.js';
@@ -50,6 +51,7 @@ export class IrcConnection implements ProtocolConnection {
   private confirmations: SendConfirmations | undefined;
   private readonly labels = new LabeledSends();
   private readonly batches = new BatchTracker();
+  private history: ChatHistory | undefined;
   private buddyWatch: BuddyWatch | undefined;
   private settings: IrcSettings | undefined;
   private registered = false;
@@ -101,6 +103,20 @@ export class IrcConnection implements ProtocolConnection {
       ownMessage: (e, kind) => this.ownMessage(e, kind),
     });
     client.requestCap([...WANTED_CAPABILITIES]);
+    const history = new ChatHistory({
+      ctx,
+      write: (line) => client.raw(line),
+      available: () => client.network.cap.isEnabled('draft/chathistory') || client.network.cap.isEnabled('chathistory'),
+      serverLimit: () => {
+        const limit = Number(client.network.supports('CHATHISTORY'));
+        return Number.isInteger(limit) && limit > 0 ? limit : undefined;
+      },
+      isChannel: (n) => channels.isChannel(n),
+      ownNick: () => client.user.nick,
+      sameName: (a, b) => client.caseCompare(a, b),
+      fold: (n) => client.caseLower(n),
+    });
+    this.history = history;
     handleCtcpRequests(client, ctx.log);
 
     const nicks = [...s.alternativeNicks];
@@ -190,6 +206,7 @@ export class IrcConnection implements ProtocolConnection {
       ctx.progress('Signed on', 2, 3);
       if (signIn === 'nickserv' && password !== undefined) identifyWithNickServ(client, s.saslAccount, password);
       buddyWatch.start();
+      history.signedOn(Date.now());
       void this.autoJoin(s.autoJoin).then(() => this.settleConnect());
     });
     client.on('nick', (e) => {
@@ -242,16 +259,21 @@ export class IrcConnection implements ProtocolConnection {
     const tags = line.tags as Record<string, string | undefined>;
     if (command === 'BATCH') {
       const event = this.batches.onBatchLine(line.params, tags);
-      if (event?.kind === 'end' && event.batch.type === 'labeled-response' && event.batch.label !== undefined) {
-        this.labels.reply(event.batch.label, { kind: 'batch-end' });
+      if (event?.kind === 'start') this.history?.batchStarted(event.batch);
+      if (event?.kind === 'end') {
+        this.history?.batchEnded(event.batch);
+        if (event.batch.type === 'labeled-response' && event.batch.label !== undefined) this.labels.reply(event.batch.label, { kind: 'batch-end' });
       }
       return true;
     }
     if (tags.batch !== undefined) {
+      // Played-back history is delivered by ChatHistory, never as live messages.
+      if (this.history?.line(this.batches.of(tags), command, line) === true) return true;
       const label = this.batches.labelOf(tags);
       delete tags.batch;
       if (label !== undefined) tags.label = label;
     }
+    this.observe(command, line);
     const label = tags.label;
     if (label === undefined || !this.labels.owns(label)) return false;
     if (command === 'ACK') {
@@ -267,6 +289,25 @@ export class IrcConnection implements ProtocolConnection {
       this.labels.reply(label, { kind: 'other' });
     }
     return false;
+  }
+
+  /** What chat history needs from live lines: each conversation's latest server time, and our joins. */
+  private observe(command: string, line: ParsedLine): void {
+    const history = this.history;
+    const client = this.client;
+    if (history === undefined || client === undefined) return;
+    if (command === 'PRIVMSG' || command === 'NOTICE') {
+      const time = serverTime(line.tags.time);
+      const to = line.params[0];
+      if (time === undefined || typeof to !== 'string' || !line.nick) return;
+      const target = client.network.extractTargetGroup(to)?.target ?? to;
+      const conversation = this.isChannel(target) || client.caseCompare(line.nick, client.user.nick) ? target : line.nick;
+      history.seen(conversation, time);
+    } else if (command === 'JOIN' && line.nick && client.caseCompare(line.nick, client.user.nick) && typeof line.params[0] === 'string') {
+      history.joined(line.params[0], serverTime(line.tags.time));
+    } else if (command === 'FAIL' && line.params[0]?.toUpperCase() === 'CHATHISTORY') {
+      history.failed(line.params);
+    }
   }
 
   /**
@@ -349,6 +390,7 @@ export class IrcConnection implements ProtocolConnection {
     this.confirmations?.closed();
     this.labels.closed();
     this.batches.reset();
+    this.history?.closed();
     const pending = this.pendingConnect;
     this.pendingConnect = undefined;
     if (pending !== undefined) {

@@ -7,15 +7,18 @@ import { createParley, type Message, type Parley, type ParleyOptions, type UiOps
 import ircPlugin from '../src/index.js';
 
 export interface Harness {
+  /** The Parley home (pass it as `home` to a second harness to restart on the same data). */
+  home: string;
   parley: Parley;
   messages: Message[];
   /** Adds and connects an IRC account; returns its id. */
   account(nick: string, settings: Record<string, unknown>, secrets?: Record<string, string>): Promise<string>;
-  close(): Promise<void>;
+  /** Shuts Parley down and removes its home, unless `keepHome`. */
+  close(keepHome?: boolean): Promise<void>;
 }
 
 export async function harness(options: Partial<ParleyOptions> = {}): Promise<Harness> {
-  const home = mkdtempSync(join(tmpdir(), 'parley-irc-'));
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'parley-irc-'));
   const parley = await createParley({
     home,
     plugins: [ircPlugin],
@@ -29,6 +32,7 @@ export async function harness(options: Partial<ParleyOptions> = {}): Promise<Har
   const messages: Message[] = [];
   parley.events.on('messageWritten', (m) => messages.push(m));
   return {
+    home,
     parley,
     messages,
     async account(nick, settings, secrets) {
@@ -40,9 +44,9 @@ export async function harness(options: Partial<ParleyOptions> = {}): Promise<Har
       });
       return acc.id;
     },
-    async close() {
+    async close(keepHome = false) {
       await parley.shutdown();
-      rmSync(home, { recursive: true, force: true });
+      if (!keepHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }

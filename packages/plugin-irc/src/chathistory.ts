@@ -1,0 +1,259 @@
+import type { ConnectionContext, IncomingMessage } from '@parley/core';
+import type { Batch } from './batch.js';
+import { CTCP_DELIM } from './ctcp.js';
+import { messageId, serverTime, type ParsedLine } from './incoming.js';
+
+/**
+ * IRCv3 chat history playback (https://ircv3.net/specs/extensions/chathistory,
+ * `draft/chathistory`): what was said while this account was away is fetched
+ * from the server instead of being lost.
+ *
+ * The plugin remembers, per conversation, the server time of the last message
+ * it saw there (live or played back), and the latest such time over all of
+ * them; both survive restarts in the account's state. On sign-in it asks
+ * which private conversations had messages since then (`CHATHISTORY TARGETS`)
+ * and fetches each (`CHATHISTORY AFTER`); on joining a channel it fetches the
+ * channel since its own mark. A channel or peer never seen before is not
+ * fetched (its mark starts at the join). Full pages are followed by the next
+ * page, up to a bound. Messages come in `chathistory` batches, each delivered
+ * once with the server's time and msgid (the core drops a msgid it has seen)
+ * and flagged delayed; the marks only move forward, so a reconnect fetches
+ * nothing twice.
+ */
+
+/** Messages asked for per request, when the server allows as many (ISUPPORT CHATHISTORY=n). */
+const PAGE = 100;
+/** Pages fetched for one conversation at one sign-in or join, at most. */
+const MAX_PAGES = 10;
+/** Conversations whose mark is kept, at most (the oldest are forgotten). */
+const MAX_MARKS = 500;
+/** Messages taken from one batch, at most: a server cannot make us hold more. */
+const MAX_BATCH_MESSAGES = 5000;
+/** Marks are saved at most this often while messages flow (and when the link closes). */
+const SAVE_EVERY_MS = 1000;
+const STATE_KEY = 'chathistory';
+
+interface SavedMarks {
+  /** Lower-cased conversation name → ISO time of the last message seen there. */
+  marks: Record<string, string>;
+  /** The latest of all marks: where TARGETS starts. */
+  last?: string;
+}
+
+export interface ChatHistoryDeps {
+  ctx: Pick<ConnectionContext, 'receiveMessage' | 'getState' | 'setState' | 'log'>;
+  write(line: string): void;
+  /** Whether the server offers chat history now (the capability is enabled). */
+  available(): boolean;
+  /** ISUPPORT CHATHISTORY: the most messages one request may return (0 or undefined: no limit given). */
+  serverLimit(): number | undefined;
+  isChannel(name: string): boolean;
+  ownNick(): string;
+  sameName(a: string, b: string): boolean;
+  fold(name: string): string;
+}
+
+interface Fetch {
+  target: string;
+  pages: number;
+}
+
+interface Playback {
+  target: string;
+  count: number;
+  /** Whether we asked for this batch (a server may also replay on join by itself). */
+  requested: boolean;
+}
+
+const SAFE_TARGET = /^[^\s,:\0][^\s,\0]{0,199}$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+
+export class ChatHistory {
+  private readonly marks = new Map<string, number>();
+  private last: number | undefined;
+  /** Requests sent and not answered yet, by folded target. */
+  private readonly fetching = new Map<string, Fetch>();
+  /** Open chathistory batches, by batch id. */
+  private readonly playbacks = new Map<string, Playback>();
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: ChatHistoryDeps) {
+    const saved = deps.ctx.getState<SavedMarks>(STATE_KEY);
+    if (saved !== undefined && typeof saved === 'object' && saved !== null) {
+      const marks = typeof saved.marks === 'object' && saved.marks !== null ? saved.marks : {};
+      for (const [name, iso] of Object.entries(marks).slice(-MAX_MARKS)) {
+        const time = typeof iso === 'string' && ISO.test(iso) ? Date.parse(iso) : NaN;
+        if (Number.isFinite(time)) this.marks.set(name, time);
+      }
+      const last = typeof saved.last === 'string' && ISO.test(saved.last) ? Date.parse(saved.last) : NaN;
+      if (Number.isFinite(last)) this.last = last;
+    }
+  }
+
+  /** A live message (or our own echo) in `conversation` at server time `time`: move its mark. */
+  seen(conversation: string, time: number | undefined): void {
+    if (time === undefined) return;
+    const key = this.deps.fold(conversation);
+    const mark = this.marks.get(key);
+    if (mark !== undefined && mark >= time) return;
+    this.marks.delete(key);
+    this.marks.set(key, time);
+    if (this.marks.size > MAX_MARKS) this.marks.delete(this.marks.keys().next().value!);
+    if (this.last === undefined || time > this.last) this.last = time;
+    this.scheduleSave();
+  }
+
+  /** Registered: fetch the private conversations that had messages since we last saw any. */
+  signedOn(now: number): void {
+    if (!this.deps.available()) return;
+    if (this.last === undefined) {
+      // A first sign-in: nothing to catch up with; from now on there is.
+      this.last = now;
+      this.scheduleSave();
+      return;
+    }
+    this.deps.write(`CHATHISTORY TARGETS timestamp=${iso(this.last)} timestamp=${iso(now + 86_400_000)} ${this.pageSize()}`);
+  }
+
+  /** We joined `channel` (at server time `time`, when the JOIN carried one): fetch it since its mark. */
+  joined(channel: string, time: number | undefined): void {
+    if (!this.deps.available()) return;
+    const mark = this.marks.get(this.deps.fold(channel));
+    if (mark === undefined) {
+      this.seen(channel, time ?? Date.now());
+      return;
+    }
+    this.fetch(channel, mark, 0);
+  }
+
+  /** A BATCH opened: a chathistory one starts a playback. */
+  batchStarted(batch: Batch): void {
+    if (batch.type !== 'chathistory') return;
+    const target = batch.params[0];
+    if (typeof target !== 'string' || target === '') return;
+    this.playbacks.set(batch.id, { target, count: 0, requested: this.fetching.has(this.deps.fold(target)) });
+  }
+
+  /**
+   * A line inside a chathistory or chathistory-targets batch. Returns true
+   * when it belonged to one (it is then fully handled here).
+   */
+  line(batch: Batch | undefined, command: string, line: ParsedLine): boolean {
+    for (let b = batch; b !== undefined; b = b.parent) {
+      if (b.type === 'chathistory') {
+        const playback = this.playbacks.get(b.id);
+        if (playback !== undefined) this.playbackLine(playback, command, line);
+        return true;
+      }
+      if (b.type === 'draft/chathistory-targets' || b.type === 'chathistory-targets') {
+        if (command === 'CHATHISTORY') this.targetLine(line.params);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A BATCH closed: a full page asks for the next one. */
+  batchEnded(batch: Batch): void {
+    const playback = this.playbacks.get(batch.id);
+    if (playback === undefined) return;
+    this.playbacks.delete(batch.id);
+    const key = this.deps.fold(playback.target);
+    const fetch = this.fetching.get(key);
+    if (fetch === undefined || !playback.requested) return;
+    this.fetching.delete(key);
+    const mark = this.marks.get(key);
+    if (playback.count >= this.pageSize() && fetch.pages + 1 < MAX_PAGES && mark !== undefined) this.fetch(fetch.target, mark, fetch.pages + 1);
+  }
+
+  /** `FAIL CHATHISTORY <code> <subcommand> [target] :text`: the request is over. */
+  failed(params: readonly string[]): void {
+    this.deps.ctx.log.warn('The server could not play back chat history', { code: params[1], text: params[params.length - 1] });
+    const target = params.length > 4 ? params[3] : undefined;
+    if (target !== undefined) this.fetching.delete(this.deps.fold(target));
+  }
+
+  /** The link closed: requests die with it; marks are saved now. */
+  closed(): void {
+    this.fetching.clear();
+    this.playbacks.clear();
+    this.save();
+  }
+
+  private pageSize(): number {
+    const limit = this.deps.serverLimit();
+    return limit !== undefined && limit > 0 ? Math.min(limit, PAGE) : PAGE;
+  }
+
+  private fetch(target: string, after: number, pages: number): void {
+    // A name from the server goes back into a command line: one word, nothing that could end or split it.
+    if (!SAFE_TARGET.test(target)) return;
+    const key = this.deps.fold(target);
+    if (this.fetching.has(key)) return;
+    this.fetching.set(key, { target, pages });
+    this.deps.write(`CHATHISTORY AFTER ${target} timestamp=${iso(after)} ${this.pageSize()}`);
+  }
+
+  private targetLine(params: readonly string[]): void {
+    // CHATHISTORY TARGETS <target> <timestamp>
+    const [sub, target, when] = params;
+    if (sub?.toUpperCase() !== 'TARGETS' || typeof target !== 'string' || !SAFE_TARGET.test(target)) return;
+    // Channels are fetched when they are joined.
+    if (this.deps.isChannel(target)) return;
+    const time = typeof when === 'string' && ISO.test(when) ? Date.parse(when) : undefined;
+    const from = this.marks.get(this.deps.fold(target)) ?? this.last;
+    if (from === undefined || (time !== undefined && time <= from)) return;
+    this.fetch(target, from, 0);
+  }
+
+  private playbackLine(playback: Playback, command: string, line: ParsedLine): void {
+    if (command !== 'PRIVMSG' && command !== 'NOTICE') return;
+    if (playback.count >= MAX_BATCH_MESSAGES) return;
+    playback.count++;
+    const params = line.params;
+    const text = params[params.length - 1];
+    const to = params[0];
+    if (params.length < 2 || typeof text !== 'string' || typeof to !== 'string' || !line.nick) return;
+    let body = text;
+    const flags: { delayed: true; action?: true; notice?: true } = { delayed: true };
+    if (text.startsWith(CTCP_DELIM)) {
+      const inner = text.slice(1, text.endsWith(CTCP_DELIM) ? -1 : undefined);
+      if (command !== 'PRIVMSG' || !/^ACTION(?: |$)/i.test(inner)) return;
+      body = inner.slice(7);
+      flags.action = true;
+    } else if (command === 'NOTICE') {
+      flags.notice = true;
+    }
+    const fromSelf = this.deps.sameName(line.nick, this.deps.ownNick());
+    const time = serverTime(line.tags.time);
+    const msgid = messageId(line.tags);
+    // The batch names the conversation: the channel, or the other side of a private one.
+    const conversation = this.deps.isChannel(playback.target) ? { kind: 'chat' as const, room: playback.target } : { kind: 'im' as const, peer: playback.target };
+    const message: IncomingMessage = { conversation, sender: line.nick, text: body, flags };
+    if (fromSelf) message.fromSelf = true;
+    if (time !== undefined) message.timestamp = time;
+    if (msgid !== undefined) message.protocolId = msgid;
+    this.deps.ctx.receiveMessage(message);
+    this.seen(playback.target, time);
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => this.save(), SAVE_EVERY_MS);
+    this.saveTimer.unref();
+  }
+
+  private save(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const marks: Record<string, string> = {};
+    for (const [name, time] of this.marks) marks[name] = iso(time);
+    const saved: SavedMarks = { marks };
+    if (this.last !== undefined) saved.last = iso(this.last);
+    this.deps.ctx.setState(STATE_KEY, saved);
+  }
+}
+
+function iso(time: number): string {
+  return new Date(time).toISOString();
+}
