@@ -59,6 +59,14 @@ export function verify(condition, message) {
   if (!condition) throw new IncompleteWork(message);
 }
 
+/** How many warm-up and measured rounds `rounds()` runs with these options (for work split in rounds). */
+export function roundCounts({ warmup = 1, rounds: count = 7 } = {}) {
+  return {
+    warm: QUICK ? 0 : Number(process.env.BENCH_WARMUP ?? warmup),
+    measured: QUICK ? 1 : Math.max(7, Number(process.env.BENCH_ROUNDS ?? count)),
+  };
+}
+
 /**
  * Runs each side `warmup` times (discarded), then `rounds` measured times, rotating the order every
  * round: with sides A, B, C the rounds run ABC, BCA, CAB, ABC… Each side is an async function
@@ -67,8 +75,7 @@ export function verify(condition, message) {
  */
 export async function rounds(sides, { warmup = 1, rounds: count = 7, onRound } = {}) {
   const names = Object.keys(sides);
-  const warm = QUICK ? 0 : Number(process.env.BENCH_WARMUP ?? warmup);
-  const measured = QUICK ? 1 : Math.max(7, Number(process.env.BENCH_ROUNDS ?? count));
+  const { warm, measured } = roundCounts({ warmup, rounds: count });
   const results = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < warm + measured; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);

@@ -24,9 +24,13 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (account_id, peer, ts);
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
+CREATE INDEX IF NOT EXISTS messages_peer ON messages (peer, ts);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_order_upto', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_max', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_lateness', 0);
 `;
 
 const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, error: 4, autoReply: 8, action: 16, notice: 32 };
@@ -132,6 +136,7 @@ interface OpenDatabase {
   db: Database.Database;
   insert: Database.Statement;
   indexChunk: Database.Transaction<(limit: number) => number>;
+  lateness: Database.Statement;
 }
 
 export class SqliteHistory implements HistoryStore {
@@ -183,14 +188,30 @@ export class SqliteHistory implements HistoryStore {
     );
     const selectUnindexed = db.prepare(`SELECT rowid, text FROM messages WHERE rowid > (SELECT value FROM meta WHERE key = 'fts_indexed_upto') ORDER BY rowid LIMIT ?`);
     const indexRow = db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
-    const setIndexed = db.prepare(`UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'`);
+    const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    const setMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
+    const selectUnordered = db.prepare(`SELECT rowid, ts FROM messages WHERE rowid > (SELECT value FROM meta WHERE key = 'ts_order_upto') ORDER BY rowid LIMIT ?`).raw();
     const indexChunk = db.transaction((limit: number) => {
       const rows = selectUnindexed.all(limit) as Array<{ rowid: number; text: string }>;
       for (const row of rows) indexRow.run(row.rowid, row.text);
-      if (rows.length > 0) setIndexed.run(rows[rows.length - 1]!.rowid);
-      return rows.length;
+      if (rows.length > 0) setMeta.run(rows[rows.length - 1]!.rowid, 'fts_indexed_upto');
+      // The time order of the same rows (kept apart: a database indexed by an older build has none yet).
+      const times = selectUnordered.all(limit) as Array<[number, number]>;
+      if (times.length > 0) {
+        let max = getMeta.get('ts_max') as number;
+        let lateness = getMeta.get('ts_lateness') as number;
+        for (const [, ts] of times) {
+          // How far a message's time lies below the newest time stored before it (see orderedSearch).
+          if (ts < max) lateness = Math.max(lateness, max - ts);
+          else max = ts;
+        }
+        setMeta.run(times[times.length - 1]![0], 'ts_order_upto');
+        setMeta.run(max, 'ts_max');
+        setMeta.run(lateness, 'ts_lateness');
+      }
+      return Math.max(rows.length, times.length);
     });
-    this.handle = { db, insert, indexChunk };
+    this.handle = { db, insert, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck() };
     this.indexAll();
     this.importSpool();
     return this.handle;
@@ -294,21 +315,9 @@ export class SqliteHistory implements HistoryStore {
     // Include what is still queued, but never wait long behind a lock held elsewhere.
     await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.ensureOpen();
+    const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
     const where: string[] = [];
     const params: Record<string, unknown> = {};
-    let from = 'messages m';
-    if (query.words !== undefined && query.words.trim() !== '') {
-      const fts = toFtsQuery(query.words);
-      if (fts === undefined) return [];
-      try {
-        this.indexAll();
-      } catch (error) {
-        throw new HistoryError(isBusy(error) ? 'history-locked' : 'history-write-failed', `Indexing history failed: ${(error as Error).message}`, { cause: error });
-      }
-      from = 'messages_fts f JOIN messages m ON m.rowid = f.rowid';
-      where.push('messages_fts MATCH @fts');
-      params.fts = fts;
-    }
     if (query.peer !== undefined) {
       where.push('m.peer = @peer');
       params.peer = query.peer;
@@ -317,21 +326,72 @@ export class SqliteHistory implements HistoryStore {
       where.push('m.account_id = @account');
       params.account = query.accountId;
     }
-    if (query.since !== undefined) {
-      where.push('m.ts >= @since');
-      params.since = query.since;
-    }
-    if (query.until !== undefined) {
-      where.push('m.ts < @until');
-      params.until = query.until;
-    }
-    const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
-    const sql = `SELECT m.* FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
     try {
+      if (query.words !== undefined && query.words.trim() !== '') {
+        const fts = toFtsQuery(query.words);
+        if (fts === undefined) return [];
+        try {
+          this.indexAll();
+        } catch (error) {
+          throw new HistoryError(isBusy(error) ? 'history-locked' : 'history-write-failed', `Indexing history failed: ${(error as Error).message}`, { cause: error });
+        }
+        where.unshift('messages_fts MATCH @fts');
+        params.fts = fts;
+        return this.orderedSearch(where, params, query, limit);
+      }
+      // Without words, the (peer, ts), (account_id, peer, ts) or (ts) index gives the newest first and the scan stops at the limit.
+      if (query.since !== undefined) {
+        where.push('m.ts >= @since');
+        params.since = query.since;
+      }
+      if (query.until !== undefined) {
+        where.push('m.ts < @until');
+        params.until = query.until;
+      }
+      const sql = `SELECT m.* FROM messages m ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
       return (this.ensureOpen().db.prepare(sql).all(params) as Row[]).map(rowToEntry).reverse();
     } catch (error) {
+      if (error instanceof HistoryError) throw error;
       throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * A full-text search, newest `limit` matches by time. The index yields
+   * matches newest-stored first and the scan stops as soon as no older
+   * message can rank: every message stored before one with time `t` has a
+   * time of at most `t + lateness`, where lateness is the furthest any stored
+   * message's time lies below the newest stored before it (0 when messages
+   * arrive in time order; a delayed or imported message raises it). So a
+   * common word finds its newest 50 without collecting every match, and the
+   * answer is the same as sorting every match by time.
+   */
+  private orderedSearch(where: string[], params: Record<string, unknown>, query: HistoryQuery, limit: number): HistoryEntry[] {
+    const { db, lateness: latenessStatement } = this.ensureOpen();
+    const lateness = latenessStatement.get() as number;
+    const sql = `SELECT m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC`;
+    const byTimeThenRowid = (a: Row & { rowid: number }, b: Row & { rowid: number }) => b.ts - a.ts || b.rowid - a.rowid;
+    let best: Array<Row & { rowid: number }> = [];
+    let threshold = -Infinity; // the time of the limit-th best match found so far: a lower bound of the final one
+    for (const row of db.prepare(sql).iterate(params) as IterableIterator<Row & { rowid: number }>) {
+      const bound = row.ts + lateness; // no message stored before this one is newer than this
+      if (query.since !== undefined && bound < query.since) break;
+      if (best.length >= limit && bound <= threshold) {
+        // Only this row can still rank; none before it can.
+        if ((query.since === undefined || row.ts >= query.since) && (query.until === undefined || row.ts < query.until)) best.push(row);
+        break;
+      }
+      if (query.since !== undefined && row.ts < query.since) continue;
+      if (query.until !== undefined && row.ts >= query.until) continue;
+      best.push(row);
+      if (best.length === limit || best.length >= 2 * limit) {
+        best.sort(byTimeThenRowid);
+        best = best.slice(0, limit);
+        threshold = best[limit - 1]!.ts;
+      }
+    }
+    best.sort(byTimeThenRowid);
+    return best.slice(0, limit).map(rowToEntry).reverse();
   }
 
   async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {
