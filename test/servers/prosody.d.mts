@@ -35,6 +35,8 @@ export interface StartProsodyOptions {
   authentication?: 'internal_plain' | 'internal_hashed';
   /** For "internal_hashed": the SCRAM hash the stored keys serve (default SHA-1). */
   passwordHash?: 'SHA-1' | 'SHA-256';
+  /** Lowest level written to `prosody.log` in the server's directory (default "warn"; "debug" names each connection's peer address). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export function freePort(): Promise<number>;

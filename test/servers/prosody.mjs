@@ -127,7 +127,7 @@ modules_disabled = { "s2s"; "posix"${options.tls === undefined ? '; "tls"' : ''}
 authentication = ${lua(options.authentication ?? 'internal_plain')}
 ${options.passwordHash === undefined ? '' : `password_hash = ${lua(options.passwordHash)}\n`}c2s_require_encryption = ${requireEncryption}
 allow_unencrypted_plain_auth = ${!requireEncryption}
-log = { { levels = { min = "warn" }; to = "file"; filename = ${lua(join(dir, 'prosody.log'))} } }
+log = { { levels = { min = ${lua(options.logLevel ?? 'warn')} }; to = "file"; filename = ${lua(join(dir, 'prosody.log'))} } }
 ${tlsConfig}${options.extraConfig ?? ''}
 VirtualHost ${lua(domain)}
 Component ${lua(`conference.${domain}`)} "muc"

@@ -117,7 +117,11 @@ export class XmppConnection implements ProtocolConnection {
     this.state = 'connecting';
     const steps = 5;
     this.ctx.progress('Looking up server', 1, steps);
-    const endpoints = await resolveEndpoints(own.domain, this.settings, this.settings.security, this.ctx.coreSetting('dnsServers'));
+    if (this.settings.server === '' && this.ctx.net.remoteDns) {
+      // Pidgin does the same: an SRV query here would tell local DNS where we are going.
+      this.ctx.log.info(`The proxy resolves names, so no SRV lookup is made: connecting to ${own.domain} itself (set the connect server to use another host)`);
+    }
+    const endpoints = await resolveEndpoints(own.domain, this.settings, this.settings.security, this.ctx.net);
     if (endpoints.length === 0) throw ConnectionError.invalidSettings(`${own.domain} publishes no XMPP service`, { hint: 'Set the connect server in the advanced settings' });
 
     let failure: ConnectionError | undefined;
@@ -128,8 +132,8 @@ export class XmppConnection implements ProtocolConnection {
       } catch (error) {
         failure = toConnectionError(error);
         this.teardown();
-        // Only a network failure is worth trying the next host for.
-        if (failure.reason !== 'network' || this.ctx.signal.aborted) break;
+        // Only a network failure is worth trying the next host for (through a proxy: the proxy could not reach it).
+        if ((failure.reason !== 'network' && failure.reason !== 'proxy-destination-unreachable') || this.ctx.signal.aborted) break;
       }
     }
     this.state = 'closed';
@@ -164,8 +168,7 @@ export class XmppConnection implements ProtocolConnection {
       {
         security: this.settings.security,
         domain: this.own.domain,
-        ca: this.ctx.tlsCa(),
-        trust: (certificate) => this.ctx.trustCertificate(certificate),
+        net: this.ctx.net,
         onOpen: (secure) => this.ctx.progress(secure ? 'Authenticating (encrypted)' : 'Authenticating', 3, steps),
       },
       (socket) => {

@@ -1,4 +1,4 @@
-import { Resolver } from 'node:dns/promises';
+import type { Net } from '@parley/core';
 import type { Security } from './options.js';
 
 export interface Endpoint {
@@ -16,21 +16,15 @@ export function defaultPort(security: Security): number {
  * domain's SRV records (`_xmpps-client` for direct TLS per XEP-0368, else
  * `_xmpp-client`), lowest priority first, else the domain itself.
  */
-export async function resolveEndpoints(domain: string, override: { server: string; port: number }, security: Security, dnsServers?: readonly string[]): Promise<Endpoint[]> {
+export async function resolveEndpoints(domain: string, override: { server: string; port: number }, security: Security, net: Pick<Net, 'resolveSrv'>): Promise<Endpoint[]> {
   const fallbackPort = override.port > 0 ? override.port : defaultPort(security);
   if (override.server !== '') return [{ host: override.server, port: fallbackPort }];
-  const resolver = new Resolver({ timeout: 3000, tries: 2 });
-  if (dnsServers !== undefined && dnsServers.length > 0) resolver.setServers([...dnsServers]);
   const service = security === 'tls' ? '_xmpps-client' : '_xmpp-client';
-  try {
-    const records = await resolver.resolveSrv(`${service}._tcp.${domain}`);
-    // "." as target means the service is decidedly not available (RFC 2782).
-    const usable = records.filter((r) => r.name !== '' && r.name !== '.');
-    if (records.length > 0 && usable.length === 0) return [];
-    usable.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
-    if (usable.length > 0) return usable.map((r) => ({ host: r.name, port: override.port > 0 ? override.port : r.port }));
-  } catch {
-    // No SRV records: fall back to the domain's address records.
-  }
+  // No records (or a failed lookup, or a socks5h proxy that resolves names itself): the domain's address records.
+  const records = await net.resolveSrv(`${service}._tcp.${domain}`);
+  // "." as target means the service is decidedly not available (RFC 2782).
+  const usable = records.filter((r) => r.name !== '' && r.name !== '.');
+  if (records.length > 0 && usable.length === 0) return [];
+  if (usable.length > 0) return usable.map((r) => ({ host: r.name, port: override.port > 0 ? override.port : r.port }));
   return [{ host: domain, port: fallbackPort }];
 }

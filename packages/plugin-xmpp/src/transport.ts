@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Net } from '@parley/core';
 import type { Security } from './options.js';
 import { negotiateStartTls, type StreamParserClass } from './starttls.js';
-import { secureSocket, type TlsPolicy } from './tls.js';
 
-export interface TransportConfig extends TlsPolicy {
+export interface TransportConfig {
   security: Security;
+  /** The XMPP domain: RFC 6120 §13.7.2.1 checks the certificate against it, not the connect host. */
+  domain: string;
+  /** The core's network layer: proxy, TLS verification and the user's certificate decision. */
+  net: Net;
   /** Called once the socket is open, secured or not (for progress). */
   onOpen?(secure: boolean): void;
 }
@@ -21,6 +25,8 @@ export class SecureSocket extends EventEmitter {
   secure = false;
   private socket: Socket | undefined;
   private closed = false;
+  /** Cancels an open still in progress (proxy, TLS, a certificate question) when the library gives up. */
+  private readonly abort = new AbortController();
   /** The TCP connection is fully closed (not only asked to). */
   private gone = false;
 
@@ -52,24 +58,19 @@ export class SecureSocket extends EventEmitter {
   }
 
   private async open({ host, port }: { host: string; port: number }): Promise<Socket> {
+    const { net, domain } = this.config;
+    const signal = this.abort.signal;
     if (this.config.security === 'tls') {
-      const socket = await secureSocket(this.config, { host, port });
+      // Direct TLS (XEP-0368): SNI and the certificate check use the domain, not the SRV target.
+      const socket = await net.connect({ host, port, tls: true, servername: domain, signal });
       this.secure = true;
       return socket;
     }
-    const raw = await new Promise<Socket>((resolve, reject) => {
-      const socket = netConnect({ host, port });
-      this.socket = socket;
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(socket);
-      });
-      socket.once('error', reject);
-    });
+    const raw = await net.connect({ host, port, signal });
     if (this.config.security === 'plain') return raw;
     try {
-      await negotiateStartTls(raw, this.config.domain, this.Parser);
-      const socket = await secureSocket(this.config, { socket: raw });
+      await negotiateStartTls(raw, domain, this.Parser);
+      const socket = await net.startTls(raw, { servername: domain, signal });
       this.secure = true;
       return socket;
     } catch (error) {
@@ -113,12 +114,14 @@ export class SecureSocket extends EventEmitter {
 
   end(): void {
     this.closed = true;
+    if (this.socket === undefined) this.abort.abort();
     this.socket?.end();
   }
 
   /** Drops the connection at once (keepalive timeout). */
   destroy(): void {
     this.closed = true;
+    if (this.socket === undefined) this.abort.abort();
     this.socket?.destroy();
   }
 }

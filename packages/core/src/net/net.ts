@@ -79,7 +79,8 @@ export interface Net {
    */
   httpsAgent(options?: AgentOptions): HttpsAgent;
   /**
-   * DNS SRV records of `name`, best first. Empty when there are none — and
+   * DNS SRV records of `name`, lowest priority first (a "." target, RFC 2782's
+   * "not available", included). Empty when there are none or the lookup failed — and
    * when a `socks5h` proxy resolves names, since a lookup here would leak
    * the destination to local DNS: use the configured server or the domain.
    */
@@ -290,8 +291,8 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
       } catch {
         return [];
       }
-      // "." as target means the service is decidedly not available (RFC 2782).
-      return records.filter((r) => r.name !== '' && r.name !== '.').sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+      // A "." target (the service is decidedly not available, RFC 2782) is kept: the plugin decides what it means.
+      return records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
     },
 
     remoteDns,
