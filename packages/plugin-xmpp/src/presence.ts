@@ -163,12 +163,15 @@ export class PresenceTracker {
    * core's request API; the answer goes back as subscribed / unsubscribed.
    */
   private async subscriptionRequest(from: string, message: string | undefined): Promise<void> {
-    let allowed = false;
+    let allowed: boolean | undefined;
     try {
       allowed = await this.session.ctx.buddies.authorizationRequest(from, message);
     } catch (error) {
-      this.session.log.warn('Authorization request failed; denying', { from, error: String(error) });
+      this.session.log.warn('Authorization request failed; left for later', { from, error: String(error) });
     }
+    // Later: no answer. The server keeps the request pending and delivers it again
+    // when this account next sends initial presence (RFC 6121 §3.1.3, §3.4).
+    if (allowed === undefined) return;
     try {
       await this.session.send(xml('presence', { to: from, type: allowed ? 'subscribed' : 'unsubscribed' }));
       // Ask back, so both sides see each other (what users expect from "allow").

@@ -39,7 +39,7 @@ runConformanceSuite(
       tls: { ca: [server.certificates.caCert] },
       // Presence needs a subscription the contact approves (RFC 6121 section 3): this user approves.
       ui: {
-        request: async (request, context) => (context.purpose === 'authorization' ? true : request.kind === 'confirm' ? false : undefined) as never,
+        request: async (request, context) => (context.purpose === 'authorization' ? 'allow' : request.kind === 'confirm' ? false : undefined) as never,
         notify: () => {},
       },
     }),

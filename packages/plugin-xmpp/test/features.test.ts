@@ -10,7 +10,7 @@ describe('XMPP features against a real Prosody', () => {
     const users: Record<string, string> = {};
     for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) users[u] = `${u}-pw`;
     server = await startTestProsody({ users });
-    h = await harness(server, { answer: (request, purpose) => (purpose === 'authorization' ? true : undefined) });
+    h = await harness(server, { answer: (request, purpose) => (purpose === 'authorization' ? 'allow' : undefined) });
     for (const u of ['alice', 'bob', 'carol']) ids[u] = await h.account(u, `${u}-pw`);
     await Promise.all(['alice', 'bob', 'carol'].map((u) => h.parley.accounts.connect(ids[u]!)));
   });

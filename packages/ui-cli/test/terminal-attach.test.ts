@@ -7,19 +7,19 @@ import { RawXmpp } from './raw-xmpp.js';
 import { TmuxTerminal } from './tmux.js';
 
 let prosody: TestProsody;
-const cleanup: Array<() => void> = [];
+const cleanup: Array<() => void | Promise<void>> = [];
 
 beforeAll(async () => {
   ensureBuilt('plugin-xmpp');
   // Plain sign-in allowed for the raw checking client; parley still uses STARTTLS with the test CA.
-  prosody = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' }, requireEncryption: false });
+  prosody = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw', dave: 'dave-pw', erin: 'erin-pw', frank: 'frank-pw' }, requireEncryption: false });
   await prosody.stop();
   prosody.writeRoster('alice', [{ jid: 'bob@localhost', name: 'Bob', groups: ['Friends'] }]);
   prosody.writeRoster('bob', [{ jid: 'alice@localhost', name: 'Alice', groups: ['Friends'] }]);
   await prosody.start();
 });
-afterEach(() => {
-  for (const c of cleanup.splice(0).reverse()) c();
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
 });
 afterAll(async () => {
   await prosody?.stop();
@@ -44,9 +44,20 @@ function terminal(home: string): TmuxTerminal {
   return t;
 }
 
+/**
+ * A parley process, stopped politely after the test: a killed one leaves its
+ * session on the server (stream management keeps it for a while), and the
+ * next test would count it.
+ */
 function running(home: string, args: string[]): RunningParley {
   const r = new RunningParley(home, args, env());
-  cleanup.push(() => r.child.kill('SIGKILL'));
+  cleanup.push(async () => {
+    if (r.child.exitCode !== null || r.child.signalCode !== null) return;
+    r.child.kill('SIGTERM');
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), 15_000);
+    await r.exited;
+    clearTimeout(timer);
+  });
   return r;
 }
 
@@ -61,6 +72,26 @@ async function aliceSessions(): Promise<string[]> {
 }
 
 const flat = (screen: string) => screen.replace(/[│\s]+/g, ' ');
+
+/** A presence stanza from `from` of `type`, whatever the order of its attributes. */
+const presence = (from: string, type: string) => new RegExp(`<presence(?=[^>]*from=['"]${from.replace(/\./g, '\\.')}[/'"])(?=[^>]*type=['"]${type}['"])[^>]*>`);
+
+/** The roster item for `jid` in a roster answer, or ''. */
+function itemOf(roster: string, jid: string): string {
+  const escaped = jid.replace(/\./g, '\\.');
+  return new RegExp(`<item[^>]*jid=['"]${escaped}['"][^>]*/>|<item[^>]*jid=['"]${escaped}['"][^>]*>[\\s\\S]*?</item>`).exec(roster)?.[0] ?? '';
+}
+
+/** A user's roster as the server holds it, asked again until `check` holds (roster pushes are not instant). */
+async function rosterUntil(client: RawXmpp, check: (roster: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (let i = 0; ; i++) {
+    const roster = await client.roster(`r${i}-${Date.now()}`);
+    if (check(roster)) return roster;
+    if (Date.now() > deadline) throw new Error(`the server's roster never showed ${what}:\n${roster}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 describe('interactive clients attached to the running core of their home, against a real Prosody', () => {
   it('two clients on one home share one core: one session, the same conversations and unread counts; either one replies', async () => {
@@ -119,10 +150,11 @@ describe('interactive clients attached to the running core of their home, agains
   }, 240_000);
 
   it('keeps one session while a script sends 20 messages through the owner with parley watch and the interactive client open; each arrives once and shows in both and in history', async () => {
-    const home = await homeFor('alice', 'daemon');
+    const home = await homeFor('alice', 'loop');
     const bob = await RawXmpp.login(prosody.port, 'bob', 'bob-pw', 'raw');
     cleanup.push(() => bob.close());
-    bob.send('<presence/>');
+    // The highest priority: messages to bob's bare address come here, whatever else of his is online.
+    bob.send('<presence><priority>10</priority></presence>');
     const daemon = running(home, ['daemon']);
     await daemon.waitFor(() => /xmpp:alice@localhost online/.test(daemon.stderr) || undefined, 'alice online', 30_000);
     const watch = running(home, ['watch', '--json']);
@@ -154,21 +186,100 @@ describe('interactive clients attached to the running core of their home, agains
     expect(history.code, history.stderr).toBe(0);
     expect((JSON.parse(history.stdout) as Array<{ text: string }>).map((e) => e.text).sort()).toEqual([...expected].sort());
 
-    expect(await aliceSessions()).toEqual(['daemon']);
+    expect(await aliceSessions()).toEqual(['loop']);
     const status = JSON.parse((await runParley(home, ['daemon', 'status', '--json'])).stdout) as { accounts: Array<{ state: string }> };
     expect(status.accounts).toEqual([expect.objectContaining({ state: 'online' })]);
     expect(daemon.stderr).not.toMatch(/Signed in elsewhere|conflict/);
     expect(t.screen()).not.toContain('Signed in elsewhere');
   }, 240_000);
 
+  it('manages buddies from the input line and answers authorization requests in a prompt (allow, deny, later); the server roster and subscriptions follow', async () => {
+    const home = await homeFor('alice', 'owner');
+    const daemon = running(home, ['daemon']);
+    await daemon.waitFor(() => /xmpp:alice@localhost online/.test(daemon.stderr) || undefined, 'alice online', 30_000);
+    // Attached to the daemon: the commands and the answers go through the socket.
+    const t = terminal(home);
+    await t.see('Attached to the Parley core of pid');
+    await t.see(/xmpp:alice@localhost\s*│\s*\n│\s+online/);
+    const checker = await RawXmpp.login(prosody.port, 'alice', 'alice-pw', 'checker');
+    cleanup.push(() => checker.close());
+    const carol = /<item[^>]*jid=['"]carol@localhost['"][^>]*>[\s\S]*?<\/item>|<item[^>]*jid=['"]carol@localhost['"][^>]*\/>/;
+
+    t.type('/add carol@localhost Work');
+    t.press('Enter');
+    await t.see('Added carol@localhost to xmpp:alice@localhost in Work');
+    let item = carol.exec(await rosterUntil(checker, (r) => carol.test(r), 'carol'))![0];
+    expect(item).toContain('<group>Work</group>');
+    expect(item).toMatch(/ask=['"]subscribe['"]/);
+    await t.see(/○ carol@localhost/);
+
+    t.type('/alias carol@localhost Caroline');
+    t.press('Enter');
+    await t.see('carol@localhost is now Caroline');
+    item = carol.exec(await rosterUntil(checker, (r) => /name=['"]Caroline['"]/.test(carol.exec(r)?.[0] ?? ''), 'the alias'))![0];
+    await t.see(/○ Caroline/);
+
+    t.type('/group Caroline Friends');
+    t.press('Enter');
+    await t.see('Moved Caroline to Friends');
+    item = carol.exec(await rosterUntil(checker, (r) => (carol.exec(r)?.[0] ?? '').includes('<group>Friends</group>'), 'the new group'))![0];
+    expect(item).not.toContain('<group>Work</group>');
+
+    t.type('/remove Caroline');
+    t.press('Enter');
+    await t.see('Removed carol@localhost from xmpp:alice@localhost');
+    await rosterUntil(checker, (r) => !carol.test(r), 'carol gone');
+    await t.waitFor((s) => !/[○●◐◌⊘] Caroline/.test(s), 'Caroline gone from the buddy list');
+
+    // Authorization requests, asked in a prompt of the attached client.
+    const asker = async (user: string) => {
+      const c = await RawXmpp.login(prosody.port, user, `${user}-pw`, 'raw');
+      cleanup.push(() => c.close());
+      c.send(`<presence/><presence to='alice@localhost' type='subscribe'/>`);
+      await t.see(`${user}@localhost wants to add you to their buddy list`);
+      expect(t.screen()).toContain('Authorization request');
+      return c;
+    };
+    const frank = await asker('frank');
+    await t.see('> Allow');
+    t.press('Down', 'Down');
+    await t.see('> Later');
+    t.press('Enter');
+    await t.waitFor((s) => !s.includes('frank@localhost wants to add you'), 'the prompt answered');
+
+    const dave = await asker('dave');
+    t.press('Enter'); // Allow, the default
+    // On the server: dave may see alice; alice asked back, so she waits for dave's answer.
+    await rosterUntil(dave, (r) => /subscription=['"]to['"]/.test(itemOf(r, 'alice@localhost')), 'dave subscribed to alice');
+    await rosterUntil(checker, (r) => /subscription=['"]from['"]/.test(itemOf(r, 'dave@localhost')) && /ask=['"]subscribe['"]/.test(itemOf(r, 'dave@localhost')), 'alice asking dave back');
+    await dave.waitFor(presence('alice@localhost', 'subscribe'));
+
+    const erin = await asker('erin');
+    t.press('Down');
+    await t.see('> Deny');
+    t.press('Enter');
+    // Denied: erin's request is no longer pending, and she is not subscribed.
+    const erinsAlice = itemOf(await rosterUntil(erin, (r) => !/ask=/.test(itemOf(r, 'alice@localhost')), 'erin\'s request answered'), 'alice@localhost');
+    expect(erinsAlice === '' || /subscription=['"]none['"]/.test(erinsAlice), erinsAlice).toBe(true);
+
+    // Later sent nothing: frank's request, answered before erin's, is still pending on the server,
+    // which puts it again to the next session of alice's that signs in.
+    expect(itemOf(await frank.roster('frank-roster'), 'alice@localhost')).toMatch(/ask=['"]subscribe['"]/);
+    const next = await RawXmpp.login(prosody.port, 'alice', 'alice-pw', 'next');
+    cleanup.push(() => next.close());
+    next.send('<presence/>');
+    await next.waitFor(presence('frank@localhost', 'subscribe'));
+    expect(await aliceSessions()).toEqual(expect.arrayContaining(['owner']));
+  }, 240_000);
+
   it('attaches to parley daemon; when the daemon is killed the client says the core stopped and exits with code 8', async () => {
-    const home = await homeFor('alice', 'daemon');
+    const home = await homeFor('alice', 'killed');
     const daemon = running(home, ['daemon']);
     await daemon.waitFor(() => /xmpp:alice@localhost online/.test(daemon.stderr) || undefined, 'alice online', 30_000);
     const t = terminal(home);
     await t.see(`Attached to the Parley core of pid ${daemon.child.pid} (daemon)`);
     await t.see(/xmpp:alice@localhost\s*│\s*\n│\s+online/);
-    expect(await aliceSessions()).toEqual(['daemon']);
+    expect(await aliceSessions()).toEqual(['killed']);
     daemon.child.kill('SIGKILL');
     await t.see('parley: the Parley core stopped');
     await t.see('[exited 8]');

@@ -16,6 +16,14 @@ import type { Logger } from '../util/logger.js';
 import type { AccountRuntime } from './account-runtime.js';
 import { createNet, type NetConfig } from '../net/net.js';
 
+
+/** The answers to an authorization request, as a choice the UI shows. */
+const AUTHORIZATION_CHOICES = [
+  { value: 'allow', label: 'Allow: they see when you are online' },
+  { value: 'deny', label: 'Deny' },
+  { value: 'later', label: 'Later: ask again at the next sign-in' },
+] as const;
+
 export interface ContextDeps {
   record: AccountRecord;
   runtime: AccountRuntime;
@@ -197,11 +205,12 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
       async authorizationRequest(from, message) {
         if (!live() || !isName(from)) return false;
         events.emit('authorizationRequested', accountId, from);
+        // Pidgin's three answers. A question nobody answers (no UI, Escape) is "later": nothing is granted and nothing is lost.
         const answer = await ui.request(
-          { kind: 'confirm', title: `${from} wants to add you to their buddy list`, default: false, ...(message === undefined ? {} : { message }) },
+          { kind: 'choice', title: `${from} wants to add you to their buddy list`, choices: AUTHORIZATION_CHOICES, default: 'allow', ...(message === undefined ? {} : { message }) },
           { purpose: 'authorization', accountId, signal: deps.signal },
         );
-        return answer === true;
+        return answer === 'allow' ? true : answer === 'deny' ? false : undefined;
       },
     },
 

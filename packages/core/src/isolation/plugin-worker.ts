@@ -110,7 +110,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
       remove: (name) => n({ method: 'buddies.remove', args: [name] }),
       presence: (name, presence) => n({ method: 'buddies.presence', args: [name, presence] }),
       info: (name, info) => n({ method: 'buddies.info', args: [name, info] }),
-      authorizationRequest: (from, message) => request(conn, { method: 'buddies.authorizationRequest', args: message === undefined ? [from] : [from, message] }) as Promise<boolean>,
+      authorizationRequest: (from, message) => request(conn, { method: 'buddies.authorizationRequest', args: message === undefined ? [from] : [from, message] }) as Promise<boolean | undefined>,
     },
     chats: {
       joined: (room, info) => n({ method: 'chats.joined', args: [room, info] }),

@@ -128,8 +128,12 @@ export interface ConnectionContext {
     remove(name: string): void;
     presence(name: string, presence: Presence): void;
     info(name: string, info: Record<string, string>): void;
-    /** Someone asks to see our presence; resolves with the user's answer. */
-    authorizationRequest(from: string, message?: string): Promise<boolean>;
+    /**
+     * Someone asks to see our presence; resolves with the user's answer:
+     * true to allow, false to deny, undefined to answer later (send nothing:
+     * the server keeps the request and puts it again at the next sign-in).
+     */
+    authorizationRequest(from: string, message?: string): Promise<boolean | undefined>;
   };
 
   chats: {

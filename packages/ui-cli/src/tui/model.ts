@@ -1,4 +1,4 @@
-import { CommandError, CommandRegistry, ConnectionError, type AccountInfo, type ContactView, type ConversationView, type Message, type NotificationLevel, type ParleyClient, type ProtocolDescriptor, type SettingValue } from '@parley/core';
+import { CommandError, CommandRegistry, ConnectionError, type AccountInfo, type Buddy, type ContactView, type ConversationView, type Message, type NotificationLevel, type ParleyClient, type ProtocolDescriptor, type SettingValue } from '@parley/core';
 import { accountLabel, connectionErrorLines, historyLine } from '../cli/format.js';
 import type { CoreMirror, FollowedEvent } from './core-mirror.js';
 import { completerFor, type Completer } from './line-editor.js';
@@ -432,6 +432,37 @@ export class ClientModel {
       if (accountId === undefined) return 'Which account? /query <name> <account>';
       await this.openIm(accountId, peer);
     });
+    register('add', 'Add a buddy and ask to see their presence: /add <name> [group]', '<name> [group]', async (args) => {
+      const [name, ...rest] = args.split(/\s+/).filter((w) => w !== '');
+      if (name === undefined) return 'Usage: /add <name> [group]';
+      const accountId = this.accountFor(name);
+      if (accountId === undefined) return 'Which account? Type /add in a conversation of that account';
+      const group = rest.join(' ');
+      await this.client.buddies.add(accountId, name, group === '' ? {} : { group });
+      return `Added ${name} to ${this.accountName(accountId)}${group === '' ? '' : ` in ${group}`}`;
+    });
+    register('remove', 'Remove a buddy (from the server\'s list too): /remove <name>', '<name>', async (args) => {
+      const found = this.findContact(args.trim());
+      if (found === undefined) return args.trim() === '' ? 'Usage: /remove <name>' : `No buddy ${args.trim()}`;
+      await this.client.buddies.remove(found.buddy.accountId, found.buddy.name);
+      return `Removed ${found.buddy.name} from ${this.accountName(found.buddy.accountId)}`;
+    });
+    register('alias', 'Give a buddy another name: /alias <name> <alias>', '<name> <alias>', async (args) => {
+      const match = /^(\S+)\s+(.+)$/.exec(args.trim());
+      const found = match === null ? undefined : this.findContact(match[1]!);
+      if (match === null) return 'Usage: /alias <name> <alias>';
+      if (found === undefined) return `No buddy ${match[1]}`;
+      await this.client.buddies.alias(found.contact.id, match[2]!);
+      return `${found.buddy.name} is now ${match[2]}`;
+    });
+    register('group', 'Move a buddy to a group: /group <name> <group>', '<name> <group>', async (args) => {
+      const match = /^(\S+)\s+(.+)$/.exec(args.trim());
+      const found = match === null ? undefined : this.findContact(match[1]!);
+      if (match === null) return 'Usage: /group <name> <group>';
+      if (found === undefined) return `No buddy ${match[1]}`;
+      await this.client.buddies.move(found.contact.id, match[2]!);
+      return `Moved ${found.contact.displayName} to ${match[2]}`;
+    });
     register('search', 'Search the message history: /search <words>', '<words>', async (args) => {
       if (args.trim() === '') return 'Usage: /search <words>';
       const entries = await this.client.searchHistory({ words: args.trim(), limit: 50 });
@@ -477,6 +508,24 @@ export class ClientModel {
       }
     });
     register('quit', 'Sign off and leave parley', undefined, () => this.quit());
+  }
+
+  /** A buddy by its name on the protocol (any account, the current conversation's first), or a contact by the name shown. */
+  private findContact(spec: string): { contact: ContactView; buddy: Buddy } | undefined {
+    if (spec === '') return undefined;
+    const current = this.currentConversation()?.accountId;
+    if (current !== undefined) {
+      const here = this.core.findBuddy(current, spec);
+      if (here !== undefined) return here;
+    }
+    for (const account of this.core.accounts()) {
+      const found = this.core.findBuddy(account.id, spec);
+      if (found !== undefined) return found;
+    }
+    const lower = spec.toLowerCase();
+    const contact = this.core.contacts().find((c) => c.displayName.toLowerCase() === lower);
+    const buddy = contact?.buddies[0];
+    return contact === undefined || buddy === undefined ? undefined : { contact, buddy };
   }
 
   /** The account to talk to `peer` from: the current conversation's, the buddy's, or the only one. */
