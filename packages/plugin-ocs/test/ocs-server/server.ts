@@ -120,6 +120,8 @@ export interface OcsServer {
   bumpPublications(address: string): number;
   /** Sends the first contact list held back by `services.holdContactLists`; returns how many. */
   releaseContactList(address: string): number;
+  /** The roaming contact list the server keeps for `address`: what a client's changes did on the server's side. */
+  contactList(address: string): Array<{ uri: string; name: string; groups: string[] }>;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -446,6 +448,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     },
     bumpPublications: (address) => services.bumpPublications(address),
     releaseContactList: (address) => services.releaseContactList(address),
+    contactList: (address) => services.contactListOf(address),
     notifyRaw: (address, event, body) => services.notifyRaw(address, event, body),
     sendRaw(address, text, opts = {}) {
       let sent = 0;

@@ -601,6 +601,12 @@ export class OcsServices {
     return mine.length;
   }
 
+  /** The roaming contact list the server keeps for `address`, each contact with its group names (tests read the server's side). */
+  contactListOf(address: string): Array<{ uri: string; name: string; groups: string[] }> {
+    const s = this.userState(address);
+    return [...s.contacts.values()].map((c) => ({ uri: c.uri, name: c.name, groups: c.groups.map((id) => s.groups.find((g) => g.id === id)?.name ?? String(id)) }));
+  }
+
   /** A peer signed off or dropped. */
   peerGone(peer: Peer): void {
     for (const sub of [...this.subscriptions]) if (sub.peer === peer) this.subscriptions.delete(sub);
