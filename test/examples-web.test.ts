@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const passwords = { alice: 'alice-web-secret', bob: 'bob-web-secret' };
+const parleyBin = join(root, 'packages', 'ui-cli', 'dist', 'bin', 'parley.js');
 
 let prosody: TestProsody;
 let web: ChildProcess;
+let daemon: ChildProcess;
+let home: string;
 let webUrl: string;
 let output = '';
 let bob: Parley;
@@ -31,9 +34,26 @@ beforeAll(async () => {
   prosody.writeRoster('bob', [{ jid: prosody.jid('alice'), name: 'Alice', subscription: 'both' }]);
   await prosody.start();
 
-  web = spawn(process.execPath, ['examples/web/server.js', '--port', '0', '--home', tempHome('parley-web-'), '--ca', prosody.certificates.caCertPath], {
+  // The home's core is parley daemon's; the web example is its client.
+  home = tempHome('parley-web-');
+  const env = { ...process.env, PARLEY_HOME: home, PARLEY_PASSPHRASE: 'web example passphrase', PARLEY_SECRET_STORE: 'file', NODE_EXTRA_CA_CERTS: prosody.certificates.caCertPath };
+  daemon = spawn(process.execPath, [parleyBin, 'daemon'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let daemonLog = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`parley daemon did not start:\n${daemonLog}`)), 20_000);
+    daemon.stderr!.on('data', (chunk: Buffer) => {
+      daemonLog += chunk.toString();
+      if (/serving /.test(daemonLog)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    daemon.once('exit', (code) => reject(new Error(`parley daemon exited (${code}):\n${daemonLog}`)));
+  });
+
+  web = spawn(process.execPath, ['examples/web/server.js', '--port', '0', '--home', home], {
     cwd: root,
-    env: { ...process.env, PARLEY_PASSPHRASE: 'web example passphrase', PARLEY_SECRET_STORE: 'file' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   webUrl = await new Promise<string>((resolve, reject) => {
@@ -61,9 +81,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await bob?.shutdown();
-  if (web !== undefined && web.exitCode === null) {
-    const exited = new Promise((resolve) => web.once('exit', resolve));
-    web.kill('SIGTERM');
+  for (const child of [web, daemon]) {
+    if (child === undefined || child.exitCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
     await exited;
   }
   await prosody?.stop();
@@ -87,6 +108,10 @@ describe('examples/web in Chromium against Prosody', () => {
     await page.locator('input[name="opt:port"]').fill(String(prosody.port));
     await page.getByRole('button', { name: 'Add and sign in' }).click();
     await page.locator(`.account[data-state="online"][data-username="${prosody.jid('alice')}"]`).waitFor();
+    // Signed in by the daemon: the web example runs no core of its own.
+    expect(output).toContain(`Using the Parley core of pid ${daemon.pid} (daemon)`);
+    const status = JSON.parse(execFileSync(process.execPath, [parleyBin, 'daemon', 'status', '--json'], { env: { ...process.env, PARLEY_HOME: home }, encoding: 'utf8' })) as { kind: string; accounts: Array<{ username: string; state: string }> };
+    expect(status).toMatchObject({ kind: 'daemon', accounts: [{ username: prosody.jid('alice'), state: 'online' }] });
 
     // Bob is on alice's roster and online.
     const buddy = page.locator(`.buddy[data-name="${prosody.jid('bob')}"]`);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// A local web UI for Parley: one process embeds the core and serves a page
-// over HTTP on 127.0.0.1; the page talks to it over a WebSocket.
+// A local web UI for Parley: it talks to the core that owns the Parley home
+// (`parley daemon`, a running `parley`) over its socket, and serves a page over
+// HTTP on 127.0.0.1 that talks to it over a WebSocket. With no core running,
+// it starts one in this process and serves it to the others, as parley does.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -8,7 +10,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
-import { createParley } from '@parley/core';
+import { createParley, elect, inProcessClient } from '@parley/core';
 import { BrowserUi } from './lib/browser-ui.js';
 import { forwardEvents, runAction, snapshot } from './lib/bridge.js';
 
@@ -17,10 +19,37 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 const FILES = new Set(['/index.html', '/app.js', '/style.css']);
 
 /**
- * Starts the core and the web server. Options: `home` (Parley's data
- * directory), `port` (0 picks a free one), `ca` (extra CA certificates as
- * PEM), `pluginDirs`, and anything else createParley takes in `parley`.
- * Resolves with the page's URL and a `close()`.
+ * The home's running core, with this process answering its questions; or,
+ * when none runs, a core started here and served on the home's socket.
+ */
+async function openCore({ home, ca, pluginDirs, parleyOptions, ui }) {
+  const election = await elect({ ...(home === undefined ? {} : { home }), ui, clientName: 'examples/web' });
+  if (election.role === 'client') return { parley: election.client, owner: election.client.owner, stop: () => election.client.close() };
+  const core = await createParley({
+    ...(home === undefined ? {} : { home }),
+    ...(pluginDirs === undefined ? {} : { pluginDirs }),
+    ...(ca.length === 0 ? {} : { tls: { ca } }),
+    ui,
+    ...parleyOptions,
+  });
+  await election.claim.serve(core, { kind: 'examples/web' });
+  await core.accounts.connectEnabled();
+  return {
+    parley: inProcessClient(core),
+    owner: undefined,
+    stop: async () => {
+      await core.shutdown();
+      await election.claim.release();
+    },
+  };
+}
+
+/**
+ * Starts the web server on the home's core. Options: `home` (Parley's data
+ * directory), `port` (0 picks a free one); when no core runs and this
+ * process starts one: `ca` (extra CA certificates as PEM), `pluginDirs`, and
+ * anything else createParley takes in `parley`. Resolves with the page's
+ * URL, the core's `owner` (undefined when it runs here) and a `close()`.
  */
 export async function startWebUi({ home, port = 0, ca = [], pluginDirs, parley: parleyOptions = {} } = {}) {
   const sockets = new Set();
@@ -29,13 +58,7 @@ export async function startWebUi({ home, port = 0, ca = [], pluginDirs, parley: 
     for (const socket of sockets) if (socket.readyState === socket.OPEN) socket.send(data);
   };
   const ui = new BrowserUi(broadcast);
-  const parley = await createParley({
-    ...(home === undefined ? {} : { home }),
-    ...(pluginDirs === undefined ? {} : { pluginDirs }),
-    ...(ca.length === 0 ? {} : { tls: { ca } }),
-    ui,
-    ...parleyOptions,
-  });
+  const { parley, owner, stop } = await openCore({ home, ca, pluginDirs, parleyOptions, ui });
   forwardEvents(parley, broadcast);
 
   const http = createServer(async (req, res) => {
@@ -65,8 +88,13 @@ export async function startWebUi({ home, port = 0, ca = [], pluginDirs, parley: 
   wss.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.send(JSON.stringify(snapshot(parley)));
-    for (const request of ui.open()) socket.send(JSON.stringify(request));
+    snapshot(parley).then(
+      (state) => {
+        socket.send(JSON.stringify(state));
+        for (const request of ui.open()) socket.send(JSON.stringify(request));
+      },
+      () => socket.close(),
+    );
     socket.on('message', async (data) => {
       let action;
       try {
@@ -88,11 +116,14 @@ export async function startWebUi({ home, port = 0, ca = [], pluginDirs, parley: 
   return {
     url: `${origin}/`,
     parley,
+    owner,
+    /** Resolves if the home's core goes away (this process cannot serve without it). */
+    coreGone: owner === undefined ? new Promise(() => {}) : parley.disconnected.then((d) => (d.byClient ? new Promise(() => {}) : d)),
     async close() {
       for (const socket of sockets) socket.terminate();
       wss.close();
       await new Promise((resolve) => http.close(() => resolve()));
-      await parley.shutdown();
+      await stop();
     },
   };
 }
@@ -114,6 +145,12 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     ...(values['plugin-dir'].length === 0 ? {} : { pluginDirs: values['plugin-dir'] }),
   });
   console.log(`Parley web UI on ${web.url}`);
+  console.log(web.owner === undefined ? 'No Parley core was running for this home: this process runs it' : `Using the Parley core of pid ${web.owner.pid} (${web.owner.kind})`);
+  web.coreGone.then(async () => {
+    console.error('The Parley core stopped');
+    await web.close();
+    process.exit(8);
+  });
   const stop = async () => {
     await web.close();
     process.exit(0);

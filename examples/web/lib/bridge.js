@@ -1,10 +1,11 @@
 import { isStatusPrimitive } from '@parley/core';
 
-// Between one Parley and the pages: core events become JSON events, page actions become core calls.
+// Between one Parley core and the pages: core events become JSON events, page actions become
+// core calls. `parley` is a ParleyClient: the home's running core over its socket
+// (connectToParley), or one in this process (inProcessClient); every call answers a promise.
 
 /** What a page needs to draw an account's row. */
-function accountView(parley, account) {
-  const status = parley.accounts.status(account.id);
+function accountView(account, status) {
   return {
     id: account.id,
     protocol: account.protocol,
@@ -33,26 +34,31 @@ function messageView(message) {
   };
 }
 
-/** The whole state a page starts from. */
-export function snapshot(parley) {
+/** The whole state a page starts from: the core's snapshot (one request), cut to what the page draws. */
+export async function snapshot(parley) {
+  const state = await parley.snapshot();
   return {
     type: 'snapshot',
-    protocols: parley.plugins.protocols().map((p) => ({ id: p.id, name: p.name, usernameLabel: p.usernameLabel, options: p.options })),
-    accounts: parley.accounts.list().map((a) => accountView(parley, a)),
-    contacts: parley.buddies.contacts(),
-    conversations: parley.conversations.list().map((c) => ({ ...conversationView(c), messages: c.messages.map(messageView) })),
+    protocols: state.protocols.map((p) => ({ id: p.id, name: p.name, usernameLabel: p.usernameLabel, options: p.options })),
+    accounts: state.accounts.map(({ account, status }) => accountView(account, status)),
+    contacts: state.contacts,
+    conversations: state.conversations.map((c) => ({ ...conversationView(c), messages: c.messages.map(messageView) })),
   };
 }
 
 /** Forwards the core's events to `broadcast` as JSON-ready objects. */
 export function forwardEvents(parley, broadcast) {
-  const accountChanged = (account) => broadcast({ type: 'account', account: accountView(parley, account) });
+  // A reply that needs another request (the account's state, the buddy list) is sent when it arrives;
+  // one that fails means the core is going away, which the caller reports.
+  const later = (work) => work.then(broadcast, () => undefined);
+  const accountChanged = (account) => later(parley.accounts.status(account.id).then((status) => ({ type: 'account', account: accountView(account, status) })));
   parley.events.on('accountAdded', accountChanged);
   parley.events.on('accountUpdated', accountChanged);
-  parley.events.on('accountStatusChanged', accountChanged);
+  parley.events.on('accountStatusChanged', (account, status) => broadcast({ type: 'account', account: accountView(account, status) }));
   parley.events.on('accountRemoved', (account) => broadcast({ type: 'accountRemoved', id: account.id }));
-  parley.events.on('buddyListChanged', () => broadcast({ type: 'contacts', contacts: parley.buddies.contacts() }));
-  parley.events.on('buddyPresenceChanged', () => broadcast({ type: 'contacts', contacts: parley.buddies.contacts() }));
+  const contactsChanged = () => later(parley.buddies.contacts().then((contacts) => ({ type: 'contacts', contacts })));
+  parley.events.on('buddyListChanged', contactsChanged);
+  parley.events.on('buddyPresenceChanged', contactsChanged);
   parley.events.on('conversationCreated', (c) => broadcast({ type: 'conversation', conversation: conversationView(c) }));
   parley.events.on('messageWritten', (m, c) => broadcast({ type: 'message', conversation: conversationView(c), message: messageView(m) }));
   parley.events.on('messageFailed', (m, c, error) => broadcast({ type: 'messageFailed', conversation: conversationView(c), messageId: m.id, error: error.message }));
@@ -100,7 +106,7 @@ export async function runAction(parley, ui, action) {
       await parley.accounts.remove(text(action, 'accountId'));
       return {};
     case 'openIm': {
-      const conversation = parley.conversations.openIm(text(action, 'accountId'), text(action, 'peer'));
+      const conversation = await parley.conversations.openIm(text(action, 'accountId'), text(action, 'peer'));
       return { conversation: conversationView(conversation), messages: conversation.messages.map(messageView) };
     }
     case 'send': {
@@ -115,7 +121,7 @@ export async function runAction(parley, ui, action) {
       return {};
     }
     case 'markRead':
-      parley.conversations.markRead(text(action, 'conversationId'));
+      await parley.conversations.markRead(text(action, 'conversationId'));
       return {};
     case 'addBuddy':
       await parley.buddies.add(text(action, 'accountId'), text(action, 'name'));
