@@ -246,9 +246,38 @@ describe('core end to end over the loopback protocol', () => {
     expect(b.parley.plugins.list().find((p) => p.name === 'broken')?.status).toBe('disabled');
   });
 
+  it.each(['none', 'worker'] as const)('says when the server roster is applied (buddyListSynced), isolation %s', async (isolation) => {
+    const server = await startServer({ alice: 'alice-pw' }, { alice: [{ name: 'bob', groups: ['Work'] }, { name: 'carol' }] });
+    cleanup.push(() => server.stop());
+    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const seen: string[][] = [];
+    a.parley.events.on('buddyListSynced', (accountId) => seen.push([accountId, ...a.parley.buddies.contacts().map((c) => c.displayName).sort()]));
+    const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
+    await a.parley.accounts.connect(alice.id);
+    await synced;
+    // When the event comes, the list is the server's.
+    expect(seen).toEqual([[alice.id, 'bob', 'carol']]);
+
+    // Each sign-in says it again, after the roster of that sign-in: a buddy removed on the server meanwhile is gone.
+    await a.parley.accounts.disconnect(alice.id);
+    server.rosters.alice = [{ name: 'carol' }];
+    const again = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
+    await a.parley.accounts.connect(alice.id);
+    await again;
+    expect(seen).toEqual([
+      [alice.id, 'bob', 'carol'],
+      [alice.id, 'carol'],
+    ]);
+  });
+
   it('syncs the server roster into the buddy list, follows presence, and pushes adds and removes to the server', async () => {
     const { server, a, b, alice, bob } = await setup(undefined, { alice: [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }] });
+    const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
     await a.parley.accounts.connect(alice.id);
+    await synced;
     expect(a.parley.buddies.groups()).toContain('Work');
     const contact = a.parley.buddies.contacts().find((c) => c.displayName === 'Bob B.')!;
     expect(contact.group).toBe('Work');

@@ -5,7 +5,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'irc',
   name: 'IRC',
-  coreApi: '^1.2.0',
+  coreApi: '^1.3.0',
   entry: './dist/index.js',
   usernameLabel: 'Nick@server',
   options: {

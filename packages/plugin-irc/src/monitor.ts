@@ -79,6 +79,8 @@ export class BuddyWatch {
   start(): void {
     this.running = true;
     this.ctx.buddies.sync(this.entries());
+    // IRC keeps no list on the server: the list is ours, and it is applied now.
+    this.ctx.buddies.synced();
     this.useMonitor = false;
     if (this.monitorFits()) this.useMonitorNow();
     else this.useIsonNow();

@@ -82,6 +82,8 @@ export class AccountSession {
     if (this.o.flavour === 'simple') {
       for (const b of ctx.getState<string[]>(SIMPLE_BUDDIES) ?? []) if (typeof b === 'string') this.simpleBuddies.add(b);
       ctx.buddies.sync([...this.simpleBuddies].map((name) => ({ name })));
+      // A standard SIP server keeps no contact list: the list is the account's own, applied now.
+      ctx.buddies.synced();
       await Promise.all([this.publishNow(), ...[...this.simpleBuddies].map((b) => this.watchSimple(b))]);
       return;
     }

@@ -45,6 +45,7 @@ function recordingBuddies() {
     buddies: {
       list: () => [],
       sync: (entries: readonly RosterEntry[]) => void seen.entries.push(...entries),
+      synced: () => undefined,
       upsert: (entry: RosterEntry) => void seen.entries.push(entry),
       remove: () => undefined,
       presence: (name: string, presence: Presence) => void seen.presence.push([name, presence]),

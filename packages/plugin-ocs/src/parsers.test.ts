@@ -14,11 +14,15 @@ const log = { debug: () => undefined, info: () => undefined, warn: () => undefin
 function fakeBuddies() {
   const presence = new Map<string, Presence>();
   let synced: readonly RosterEntry[] = [];
+  let applied = 0;
   return {
     presence,
     synced: () => synced,
+    /** How many times the plugin said the server's list is applied. */
+    applied: () => applied,
     buddies: {
       sync: (e: readonly RosterEntry[]) => (synced = e),
+      synced: () => void applied++,
       upsert: () => undefined,
       remove: () => undefined,
       presence: (n: string, p: Presence) => presence.set(n, p),
@@ -69,6 +73,20 @@ describe('roaming contacts with bad input', () => {
     rc.apply(`<contactList deltaNum="2"><contact uri="sip:${'x'.repeat(70_000)}@example.test"/><contact uri="sip:bob@x"/></contactList>`);
     expect(f.synced()).toEqual([{ name: 'bob@x', groups: ['Other Contacts'] }]);
     expect(seen).toEqual([['bob@x']]);
+  });
+  it('says the server list is applied after the first whole list, once: later lists and deltas only change it', () => {
+    const { rc, f } = make();
+    rc.apply('<contactList deltaNum="2"><group id="1" name="~"/><contact uri="bob@x" groups="1"/></contactList>');
+    expect(f.applied()).toBe(1);
+    rc.apply('<contactDelta deltaNum="3"><deletedContact uri="bob@x"/></contactDelta>');
+    rc.apply('<contactList deltaNum="4"><group id="1" name="~"/></contactList>');
+    expect(f.applied()).toBe(1);
+    expect(f.synced()).toEqual([]);
+  });
+  it('says nothing for a list it cannot read', () => {
+    const { rc, f } = make();
+    expect(() => rc.apply('<contactList>')).toThrow(ContactListError);
+    expect(f.applied()).toBe(0);
   });
   it.each(['<!DOCTYPE x [<!ENTITY a "b">]><contactList/>', '<contactList>', '<presence/>', ''])('refuses %j with a clear error', (body) => {
     expect(() => make().rc.apply(body)).toThrow(ContactListError);

@@ -105,9 +105,12 @@ export class RoamingContacts {
       for (const g of children(doc, 'group')) this.addGroup(g);
       for (const c of children(doc, 'contact')) this.addContact(c);
       if (Number.isInteger(delta)) this.deltaNum = delta;
+      const first = !this.loaded;
       this.loaded = true;
       this.markLoaded();
       this.options.ctx.buddies.sync([...this.contacts.values()].map((c) => this.entry(c)));
+      // The first whole list of this sign-in is the server's list applied; later ones only refresh it.
+      if (first) this.options.ctx.buddies.synced();
       const now = new Set(this.contacts.keys());
       this.options.onContacts([...now].filter((u) => !before.has(u)), [...before].filter((u) => !now.has(u)));
       return;

@@ -18,6 +18,32 @@ export function record<K extends keyof ParleyEventMap>(events: ParleyEventsListe
   return seen;
 }
 
+/**
+ * The next `event` whose arguments `matches` accepts, from now on; fails naming `what` after `ms`.
+ * Call it before the action that causes the event, so an early one is not missed.
+ */
+export function nextEvent<K extends keyof ParleyEventMap>(
+  events: ParleyEventsListenOnly,
+  event: K,
+  matches: (...args: ParleyEventMap[K]) => boolean,
+  what: string,
+  ms: number,
+): Promise<ParleyEventMap[K]> {
+  return new Promise((resolve, reject) => {
+    const listener = ((...args: ParleyEventMap[K]) => {
+      if (!matches(...args)) return;
+      clearTimeout(timer);
+      events.off(event, listener);
+      resolve(args);
+    }) as never;
+    const timer = setTimeout(() => {
+      events.off(event, listener);
+      reject(new Error(`Timed out waiting for ${what}`));
+    }, ms);
+    events.on(event, listener);
+  });
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

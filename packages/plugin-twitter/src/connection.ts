@@ -181,6 +181,7 @@ export class TwitterConnection implements ProtocolConnection {
     this.online = online;
     for (const room of [TIMELINE_ROOM, MENTIONS_ROOM] as const) this.openRoom(room);
     poller.add({ name: 'dms', endpoint: ENDPOINTS.dmEvents, intervalMs: settings.dmPollMs, run: () => dms.poll(), say: (text, error) => ctx.notice(text, undefined, error) });
+    let followingLoaded = false;
     poller.add({
       name: 'following',
       endpoint: ENDPOINTS.following,
@@ -189,6 +190,9 @@ export class TwitterConnection implements ProtocolConnection {
         const { users, skipped } = await fetchFollowing(api, me);
         directory.addAll(users);
         ctx.buddies.sync(toRoster(users));
+        // The first list of this connection is the server's applied; later polls only refresh it.
+        if (!followingLoaded) ctx.buddies.synced();
+        followingLoaded = true;
         if (skipped > 0) ctx.notice(`${skipped} followed account(s) could not be read and were skipped.`, undefined, true);
       },
       say: (text, error) => ctx.notice(text, undefined, error),

@@ -224,6 +224,8 @@ export class XmppConnection implements ProtocolConnection {
       // stanzas it queued meanwhile (delivered now) are as they were.
       this.ctx.log.info('Resumed the previous session (XEP-0198)', { unacknowledged: saved.unacknowledged.length });
       this.roster.restore(saved.extra.roster);
+      // The buddy list kept the roster of the resumed session, and pushes would have come in the queue.
+      this.ctx.buddies.synced();
       this.presence.restore(saved.extra.presence);
       this.ctx.carryOver.delete(CARRY_OVER_KEY);
     } else {

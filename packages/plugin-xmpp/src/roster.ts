@@ -79,9 +79,10 @@ export class Roster {
     return this.session.iqGet(xml('query', { xmlns: NS_ROSTER })).then((query) => this.replaceItems(query));
   }
 
-  /** Makes the buddy list the server's roster, from `pending` when the get was already sent. */
+  /** Makes the buddy list the server's roster, from `pending` when the get was already sent, and says it is applied. */
   async fetch(pending: Promise<RosterEntry[]> = this.request()): Promise<void> {
     this.session.ctx.buddies.sync(await pending);
+    this.session.ctx.buddies.synced();
   }
 
   private replaceItems(query: Element | undefined): RosterEntry[] {

@@ -184,6 +184,7 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
           return entry;
         }),
       sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.filter((e) => isName(e?.name)))),
+      synced: guarded('buddies.synced', () => events.emit('buddyListSynced', accountId)),
       upsert: guarded('buddies.upsert', (entry: RosterEntry) => {
         if (!isName(entry?.name)) throw new Error('roster entry without a name');
         buddies.upsert(accountId, entry);

@@ -29,6 +29,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   messageDelivered: 'The server or the peer confirmed delivery of an outgoing message.',
   messageFailed: 'An outgoing message could not be sent; the error has its code.',
   buddyListChanged: 'A contact or group was added, removed, renamed or moved; read the list again.',
+  buddyListSynced: "The account's buddy list is the server's again: the protocol applied the list the server sent after sign-in (at sign-in for protocols that keep no list on the server).",
   buddyPresenceChanged: "A buddy's presence changed.",
   buddyInfoReceived: "A buddy's profile (vCard, WHOIS) arrived.",
   authorizationRequested: 'Someone asked to add the user to their buddy list.',

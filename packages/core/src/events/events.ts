@@ -39,6 +39,7 @@ export interface ParleyEventMap {
   messageFailed: [message: Message, conversation: ConversationInfo, error: ParleyError];
 
   buddyListChanged: [];
+  buddyListSynced: [accountId: string];
   buddyPresenceChanged: [accountId: string, buddy: string, presence: Presence, previous: Presence];
   buddyInfoReceived: [accountId: string, buddy: string, info: Record<string, string>];
   authorizationRequested: [accountId: string, from: string];

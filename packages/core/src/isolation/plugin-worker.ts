@@ -106,6 +106,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     buddies: {
       list: () => open.get(conn)?.snapshot.buddies.map((b) => ({ ...b })) ?? snapshot.buddies.map((b) => ({ ...b })),
       sync: (entries) => n({ method: 'buddies.sync', args: [[...entries]] }),
+      synced: () => n({ method: 'buddies.synced', args: [] }),
       upsert: (entry) => n({ method: 'buddies.upsert', args: [entry] }),
       remove: (name) => n({ method: 'buddies.remove', args: [name] }),
       presence: (name, presence) => n({ method: 'buddies.presence', args: [name, presence] }),

@@ -75,6 +75,7 @@ export type ContextNotice =
   | { method: 'messageDelivered'; args: [protocolId: string] }
   | { method: 'typing'; args: [peer: string, state: TypingState] }
   | { method: 'buddies.sync'; args: [entries: RosterEntry[]] }
+  | { method: 'buddies.synced'; args: [] }
   | { method: 'buddies.upsert'; args: [entry: RosterEntry] }
   | { method: 'buddies.remove'; args: [name: string] }
   | { method: 'buddies.presence'; args: [name: string, presence: Presence] }

@@ -11,7 +11,7 @@ import type { AccountInfo } from '../accounts/account.js';
 import type { Net } from '../net/net.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.2.0';
+export const CORE_API_VERSION = '1.3.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -124,6 +124,14 @@ export interface ConnectionContext {
     list(): RosterEntry[];
     /** Replaces this account's server-side list with `entries` (a full roster fetch). */
     sync(entries: readonly RosterEntry[]): void;
+    /**
+     * Since core API 1.3: the server's list is applied, once per sign-in, after
+     * the `sync` (or the pushes) that carried it; for protocols with no
+     * server-side list, at sign-in. The core emits `buddyListSynced`, so a UI
+     * (or a test) knows the list it shows is the server's, and that a buddy
+     * missing from it is gone.
+     */
+    synced(): void;
     upsert(entry: RosterEntry): void;
     remove(name: string): void;
     presence(name: string, presence: Presence): void;

@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.1';
+export const REMOTE_PROTOCOL_VERSION = '1.2';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -197,6 +197,7 @@ export const EVENT_NAMES = [
   'messageDelivered',
   'messageFailed',
   'buddyListChanged',
+  'buddyListSynced',
   'buddyPresenceChanged',
   'buddyInfoReceived',
   'authorizationRequested',

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Lab } from '../lab.js';
-import { eventually, sleep } from '../wait.js';
+import type { Client, Lab } from '../lab.js';
+import { eventually, nextEvent } from '../wait.js';
 
-/** Time for a roster the server sends after sign-in to arrive and replace the local list. */
-const ROSTER_SETTLE_MS = 500;
+/**
+ * Signs in and waits until the plugin says the server's buddy list is applied
+ * (`buddyListSynced`): only then does a buddy missing from the list mean the
+ * server does not have it.
+ */
+async function connectAndSync(client: Client, timeout: number): Promise<void> {
+  const synced = nextEvent(client.parley.events, 'buddyListSynced', (id) => id === client.accountId, `${client.address}'s buddy list to be synced after sign-in (ctx.buddies.synced())`, timeout);
+  synced.catch(() => undefined);
+  await client.connect();
+  await synced;
+}
 
 export function buddyChecks(lab: Lab): void {
   describe('buddy list (declared: capabilities.buddyManagement)', () => {
@@ -11,19 +20,17 @@ export function buddyChecks(lab: Lab): void {
       const a = await lab.client('main');
       const peer = await lab.account('peer');
       const name = peer.address ?? peer.username;
-      await a.connect();
+      await connectAndSync(a, lab.timeout);
       await a.parley.buddies.add(a.accountId, name, { group: 'Conformance' });
       expect(a.parley.buddies.find(a.accountId, name)).toBeDefined();
       await a.parley.accounts.disconnect(a.accountId);
-      await a.connect();
-      await sleep(ROSTER_SETTLE_MS);
+      await connectAndSync(a, lab.timeout);
       expect(a.parley.buddies.find(a.accountId, name), 'the buddy should still be there after signing in again').toBeDefined();
 
       await a.parley.buddies.remove(a.accountId, name);
       expect(a.parley.buddies.find(a.accountId, name)).toBeUndefined();
       await a.parley.accounts.disconnect(a.accountId);
-      await a.connect();
-      await sleep(ROSTER_SETTLE_MS);
+      await connectAndSync(a, lab.timeout);
       expect(a.parley.buddies.find(a.accountId, name), 'a removed buddy must not come back with the next roster').toBeUndefined();
     });
 
