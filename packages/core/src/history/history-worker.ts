@@ -4,9 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery } from './history-store.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { unpackEntries } from './packed-entries.js';
 
 export type WorkerRequest =
-  | { type: 'append'; entries: HistoryEntry[] }
+  | { type: 'append'; entries: unknown[] }
   | { type: 'flush'; id: number }
   | { type: 'search'; id: number; query: HistoryQuery }
   | { type: 'close'; id: number };
@@ -39,7 +40,7 @@ try {
 port.on('message', (request: WorkerRequest) => {
   switch (request.type) {
     case 'append':
-      for (const entry of request.entries) history.append(entry);
+      unpackEntries(request.entries, (entry) => history.append(entry));
       return;
     case 'flush':
       history.flush().then(

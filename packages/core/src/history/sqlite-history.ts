@@ -37,14 +37,15 @@ const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, e
 
 const FLAG_ENTRIES = Object.entries(FLAG_BITS) as Array<[keyof MessageFlags, number]>;
 
-function flagsToBits(flags: MessageFlags): number {
+export function flagsToBits(flags: MessageFlags): number {
   let bits = 0;
   for (const [name, bit] of FLAG_ENTRIES) if (flags[name] === true) bits |= bit;
   return bits;
 }
-function bitsToFlags(bits: number): MessageFlags {
+export function bitsToFlags(bits: number): MessageFlags {
   const flags: MessageFlags = {};
-  for (const [name, bit] of Object.entries(FLAG_BITS)) if ((bits & bit) !== 0) flags[name as keyof MessageFlags] = true;
+  if (bits === 0) return flags; // most messages
+  for (const [name, bit] of FLAG_ENTRIES) if ((bits & bit) !== 0) flags[name] = true;
   return flags;
 }
 

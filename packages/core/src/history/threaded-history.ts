@@ -4,6 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
+import { PACKED_WIDTH, packEntry } from './packed-entries.js';
+
+/** Values buffered before they are posted without waiting for the end of the turn: 1,000 entries. */
+const POST_SLICE = 1000 * PACKED_WIDTH;
 
 type HistoryErrorCode = ConstructorParameters<typeof HistoryError>[0];
 
@@ -22,7 +26,8 @@ function workerScript(): URL | undefined {
  * so a flush or search sent after them sees them.
  */
 export class ThreadedHistory implements HistoryStore {
-  private buffer: HistoryEntry[] = [];
+  /** Entries packed as flat rows of plain values (see packed-entries.ts), for a cheap copy to the thread. */
+  private buffer: unknown[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
@@ -106,8 +111,11 @@ export class ThreadedHistory implements HistoryStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    this.buffer.push(entry);
-    this.scheduled ??= setImmediate(() => this.sendBuffer());
+    packEntry(entry, this.buffer);
+    // A burst handled in one turn (a backlog replayed, a busy room) goes over in slices, so the
+    // thread writes the first while this one still works through the rest.
+    if (this.buffer.length >= POST_SLICE) this.sendBuffer();
+    else this.scheduled ??= setImmediate(() => this.sendBuffer());
   }
 
   async flush(): Promise<void> {

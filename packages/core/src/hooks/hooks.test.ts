@@ -29,6 +29,19 @@ describe('tap-only hooks', () => {
     expect(reached).toBe(false);
   });
 
+  it('waits for a tap that answers later, in order with taps that answer at once', async () => {
+    const { hooks, view } = setup();
+    view('now').writingToConversation.tap((m) => ({ ...m, text: `${m.text}1` }));
+    view('later').writingToConversation.tap(async (m) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return { ...m, text: `${m.text}2` };
+    }, { stage: 1 });
+    view('cancel-later').writingToConversation.tap(async (m) => (m.text === 'drop12' ? null : undefined), { stage: 2 });
+    view('after').writingToConversation.tap((m) => ({ ...m, text: `${m.text}3` }), { stage: 3 });
+    expect((await hooks.writingToConversation.promise(message('x')))?.text).toBe('x123');
+    expect(await hooks.writingToConversation.promise(message('drop'))).toBeNull();
+  });
+
   it('isolates a throwing or rejecting tap, names its plugin, and passes the message on', async () => {
     const { hooks, faults, view } = setup();
     view('thrower').receivingMessage.tap(() => {

@@ -93,18 +93,33 @@ export function tapOnlyHooks(hooks: ParleyHooks, plugin: string, report: HookFau
         const tapInfo = { name: plugin, stage: options.stage ?? 0 };
         const call = fn as (...args: unknown[]) => unknown;
         if (WATERFALLS.has(name)) {
-          (hooks[name] as AsyncSeriesWaterfallHook<[Message | null]>).tapPromise(tapInfo, async (message) => {
-            if (message === null || isDisabled()) return message;
-            try {
-              const result = await call(message);
+          // Callback style, so a tap that answers at once costs no promise: every message runs these.
+          (hooks[name] as AsyncSeriesWaterfallHook<[Message | null]>).tapAsync(tapInfo, (message: Message | null, next: (error: null, value: Message | null) => void) => {
+            if (message === null || isDisabled()) return next(null, message);
+            const settle = (result: unknown): Message | null => {
               if (result === undefined) return message;
               if (result === null) return null;
-              if (!isMessageLike(result)) throw new TypeError(`returned ${typeof result}, expected a message, null or nothing`);
+              if (!isMessageLike(result)) {
+                report(plugin, name, new TypeError(`returned ${typeof result}, expected a message, null or nothing`));
+                return message;
+              }
               return result;
+            };
+            let result: unknown;
+            try {
+              result = call(message);
             } catch (error) {
               report(plugin, name, error);
-              return message;
+              return next(null, message);
             }
+            if (!isThenable(result)) return next(null, settle(result));
+            result.then(
+              (value) => next(null, settle(value)),
+              (error: unknown) => {
+                report(plugin, name, error);
+                next(null, message);
+              },
+            );
           });
         } else if (ASYNC.has(name)) {
           (hooks[name] as AsyncSeriesHook<unknown[]>).tapPromise(tapInfo, async (...args: unknown[]) => {
@@ -131,6 +146,10 @@ export function tapOnlyHooks(hooks: ParleyHooks, plugin: string, report: HookFau
     };
   }
   return view as unknown as ParleyHooksTapOnly;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function isMessageLike(value: unknown): value is Message {
