@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import fc from 'fast-check';
 import { CommandError } from '../commands/registry.js';
 import { ConversationError, ConversationManagerError } from '../conversations/errors.js';
 import { RemoteError } from '../remote/errors.js';
@@ -105,5 +106,22 @@ describe('reviving errors from plain data', () => {
     expect(foreign.toJSON()).toEqual({ name: 'IrcError', code: 'irc-server-refused', message: 'Cannot join', numeric: '473' });
     expect(reviveParleyError('ConversationManagerError', 'not-a-chat', 'm', {})).toBeInstanceOf(ConversationError);
     expect(reviveParleyError('ConnectionError', 'connection-nope', 'm', {})).not.toBeInstanceOf(ConnectionError);
+  });
+
+  it('hostile data never throws, never changes what the error is, and copies only plain values', () => {
+    const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toJSON', 'name', 'code', 'message', 'stack', 'cause', 'reason', 'plugin', 'field'), fc.string({ maxLength: 8 }));
+    const value = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.object({ maxDepth: 1 }));
+    const name = fc.oneof(fc.constantFrom('ConnectionError', 'PluginError', 'ConfigError', 'ConversationManagerError', 'RemoteError', '__proto__', 'constructor', 'toString'), fc.string({ maxLength: 12 }));
+    const code = fc.oneof(fc.constantFrom(...Object.keys(CORE_ERROR_CODES), '__proto__', 'connection-__proto__'), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(name, code, fc.string(), fc.dictionary(key, value), (n, c, message, fields) => {
+        const error = reviveParleyError(n, c, message, JSON.parse(JSON.stringify(fields)) as Record<string, unknown>);
+        expect(isParleyError(error, c)).toBe(true);
+        expect(error.message).toBe(message);
+        expect(typeof error.toJSON).toBe('function');
+        for (const v of Object.values(error.toJSON())) expect(['string', 'number', 'boolean']).toContain(typeof v);
+        if (error instanceof ConnectionError) expect(Object.keys(CONNECTION_REASONS)).toContain(error.reason);
+      }),
+    );
   });
 });

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } from '../plugins/contract.js';
-import { ConnectionError } from '../errors/ConnectionError.js';
-import { PluginError } from '../errors/ParleyError.js';
+import { CONNECTION_ERROR_CODES, ConnectionError } from '../errors/ConnectionError.js';
+import { isParleyError, PluginError } from '../errors/ParleyError.js';
 import type { Logger } from '../util/logger.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
 import { fromWireError, toWireError } from './wire-error.js';
@@ -331,7 +331,7 @@ export class RemoteConnection implements ProtocolConnection {
     try {
       await this.open();
     } catch (error) {
-      throw ConnectionError.is(error) ? error : ConnectionError.other(error instanceof Error ? error.message : String(error), { fatal: true, cause: error });
+      throw isParleyError(error, CONNECTION_ERROR_CODES) ? error : ConnectionError.other(error instanceof Error ? error.message : String(error), { fatal: true, cause: error });
     }
     await this.worker.call(this.conn, 'connect', []);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionError, type AccountStatus } from '@parley/core';
+import { CONNECTION_ERROR_CODES, isParleyError, type AccountStatus, type ConnectionError } from '@parley/core';
 import { SUITE_RECONNECT, type Lab } from '../lab.js';
 import { record, sleep } from '../wait.js';
 import { stateOf } from './pair.js';
@@ -34,7 +34,7 @@ export function signInChecks(lab: Lab): void {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(ConnectionError.is(error), `expected a ConnectionError, got ${String(error)}`).toBe(true);
+      expect(isParleyError(error, CONNECTION_ERROR_CODES), `expected a ConnectionError, got ${String(error)}`).toBe(true);
       const { reason, fatal, message } = error as ConnectionError;
       expect({ reason, fatal }, `the sign-in failed with "${message}"`).toEqual({ reason: 'authentication-failed', fatal: true });
       expect(stateOf(a)).toBe('error');
