@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { tempHome } from '../../../test/helpers/temp.js';
@@ -271,6 +273,36 @@ describe('interactive clients attached to the running core of their home, agains
     await next.waitFor(presence('frank@localhost', 'subscribe'));
     expect(await aliceSessions()).toEqual(expect.arrayContaining(['owner']));
   }, 240_000);
+
+  it('reports the person idle after the configured time without keystrokes, as XEP-0319 idle time a raw client sees, and back on the next keystroke', async () => {
+    const home = await homeFor('alice', 'idle');
+    // 3 seconds, so the test does not wait minutes: the setting takes any number of minutes.
+    writeFileSync(join(home, 'ui-cli.json'), JSON.stringify({ idleAfterMinutes: 0.05 }));
+    const bob = await RawXmpp.login(prosody.port, 'bob', 'bob-pw', 'idle-watcher');
+    cleanup.push(() => bob.close());
+    bob.send('<presence/>');
+    const daemon = running(home, ['daemon']);
+    await daemon.waitFor(() => /xmpp:alice@localhost online/.test(daemon.stderr) || undefined, 'alice online', 30_000);
+    const fromAlice = () => [...bob.text.matchAll(/<presence(?=[^>]*from=['"]alice@localhost\/idle['"])[^>]*(?:\/>|>([\s\S]*?)<\/presence>)/g)].map((m) => m[1] ?? '');
+    const idleElement = /<idle[^>]*xmlns=['"]urn:xmpp:idle:1['"][^>]*>|<idle[^>]*since=['"][^'"]+['"][^>]*xmlns=['"]urn:xmpp:idle:1['"][^>]*>/;
+    await bob.waitFor(/<presence(?=[^>]*from=['"]alice@localhost\/idle['"])/);
+    expect(fromAlice().some((p) => idleElement.test(p))).toBe(false);
+
+    const started = Date.now();
+    const t = terminal(home);
+    await t.see('Attached to the Parley core of pid');
+    const idle = await bob.waitFor(/<presence(?=[^>]*from=['"]alice@localhost\/idle['"])[^>]*>(?:(?!<\/presence>)[\s\S])*<idle[^>]*urn:xmpp:idle:1[^>]*>/, 30_000);
+    const since = Date.parse(/since=['"]([^'"]+)['"]/.exec(idle.slice(idle.lastIndexOf('<idle')))![1]!);
+    // Idle since the last keystroke (none yet: since the client started), not since the report.
+    expect(since).toBeGreaterThanOrEqual(started - 1000);
+    expect(since).toBeLessThanOrEqual(Date.now());
+
+    const before = fromAlice().length;
+    t.type('x');
+    await bob.waitFor(new RegExp(`(<presence(?=[^>]*from=['"]alice@localhost/idle['"])[\\s\\S]*?){${before + 1}}`));
+    const latest = fromAlice().at(-1)!;
+    expect(latest).not.toMatch(/urn:xmpp:idle:1/);
+  }, 120_000);
 
   it('attaches to parley daemon; when the daemon is killed the client says the core stopped and exits with code 8', async () => {
     const home = await homeFor('alice', 'killed');
