@@ -15,6 +15,7 @@ import { parseAddress, type Address } from './address.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
 import { toConnectionError } from './errors.js';
+import { requestIq, type IqCaller } from './iq-request.js';
 import { Messages } from './messages.js';
 import { Muc } from './muc.js';
 import { readSettings, type XmppSettings } from './options.js';
@@ -86,8 +87,8 @@ export class XmppConnection implements ProtocolConnection {
       ctx,
       log: ctx.log,
       send: (stanza) => this.client().send(stanza),
-      iqGet: (child, to, timeout) => this.client().iqCaller.get(child, to, timeout) as Promise<Element | undefined>,
-      iqSet: (child, to, timeout) => this.client().iqCaller.set(child, to, timeout) as Promise<Element | undefined>,
+      iqGet: (child, to, timeout) => requestIq(this.client().iqCaller as unknown as IqCaller, 'get', child, to, timeout),
+      iqSet: (child, to, timeout) => requestIq(this.client().iqCaller as unknown as IqCaller, 'set', child, to, timeout),
       ownJid() {
         const bound = parseAddress(self.xmpp?.jid?.toString());
         const a = bound ?? self.own;
