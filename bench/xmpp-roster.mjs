@@ -4,7 +4,10 @@
 // objects and sending its initial presence, in the same run, rotating order.
 // Also: the time until Parley reports the account online (a round trip later,
 // carbons on), the plugin in a worker thread, and the heap and resident-set
-// growth of a fresh process signing in (RESULT xmpp-roster-memory).
+// growth of a fresh process signing in (RESULT xmpp-roster-memory), and
+// libpurple (Debian's bitlbee-libpurple) signing in to the same server with the
+// same roster until it reports the account logged in, with the resident-set
+// growth of its process (RESULT xmpp-roster-vs-libpurple, -memory-vs-libpurple).
 // Run after `npm run build` (imports packages/*/dist); BENCH_VERBOSE=1 prints each round.
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { describe, main, median, result, rounds, size, timeIt, verify } from './lib.mjs';
 import { startProsody } from '../test/servers/prosody.mjs';
+import { libpurpleSignIn, startBitlBee } from './probes/bitlbee.mjs';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? size(5000, 50));
 const GROUPS = 20;
@@ -128,6 +132,13 @@ async function rawRun() {
   return { ms, held };
 }
 
+let bee;
+async function libpurpleRun() {
+  const run = await libpurpleSignIn(bee, { nick: `bench${++runNumber}`, server: '127.0.0.1', port: server.port, username: 'owner@localhost', password: 'owner-pw' });
+  verify(run.buddies === CONTACTS, `libpurple's buddy list has ${run.buddies} of ${CONTACTS} contacts`);
+  return run;
+}
+
 /** A fresh process signing in once (see probes/xmpp-signin-memory.mjs): its heap and resident-set growth. */
 function memoryRun(side) {
   const probe = new URL('./probes/xmpp-signin-memory.mjs', import.meta.url).pathname;
@@ -151,11 +162,12 @@ await main(async () => {
     // No subscriptions: the remote contacts do not exist, and 5,000 presence probes answered with errors would be measured instead of the roster.
     server.writeRoster('owner', items);
     await server.start();
+    bee = await startBitlBee(join(dir, 'bitlbee'));
     const runs = await rounds(
-      { parley: () => parleyRun(), raw: rawRun, worker: () => parleyRun('worker') },
+      { parley: () => parleyRun(), raw: rawRun, worker: () => parleyRun('worker'), libpurple: libpurpleRun },
       {
         rounds: ROUNDS,
-        onRound: (i, got) => process.env.BENCH_VERBOSE && console.log(`round ${i}: parley ${got.parley.ms.toFixed(1)} ms (online ${got.parley.online.toFixed(1)} ms), raw ${got.raw.ms.toFixed(1)} ms, worker ${got.worker.ms.toFixed(1)} ms`),
+        onRound: (i, got) => process.env.BENCH_VERBOSE && console.log(`round ${i}: parley ${got.parley.ms.toFixed(1)} ms (online ${got.parley.online.toFixed(1)} ms), raw ${got.raw.ms.toFixed(1)} ms, worker ${got.worker.ms.toFixed(1)} ms, libpurple ${got.libpurple.ms.toFixed(1)} ms`),
       },
     );
     const memory = await rounds({ parley: () => memoryRun('parley'), raw: () => memoryRun('raw') }, { warmup: 0 });
@@ -172,12 +184,20 @@ await main(async () => {
     const w = median(ms('worker'));
     console.log(`plugin in a worker thread (started by the sign-in, so its start is included): ${describe(ms('worker'), 'ms')}, online ${median(runs.worker.map((r) => r.online)).toFixed(1)} ms; the worker's heap ${mib(median(runs.worker.map((r) => r.workerHeap)))} MiB`);
     const growth = (side, key) => median(memory[side].map((r) => r[key]));
+    const purple = median(ms('libpurple'));
+    const purpleRss = median(runs.libpurple.map((r) => r.rss));
+    console.log(`libpurple (bitlbee-libpurple) until it reports the account logged in: ${describe(ms('libpurple'), 'ms')}; its process's RSS +${mib(purpleRss)} MiB`);
     console.log(`growth of a fresh process from before the sign-in to signed in (after GC), median of ${memory.parley.length}: parley heap +${mib(growth('parley', 'heap'))} MiB, RSS +${mib(growth('parley', 'rss'))} MiB; raw @xmpp/client heap +${mib(growth('raw', 'heap'))} MiB, RSS +${mib(growth('raw', 'rss'))} MiB`);
     result('xmpp-roster', p, b, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 0.83 } });
     // The plugin in its worker against the same plugin in process, same run.
     result('xmpp-roster-worker', w, p, 'ms', { higherIsBetter: false });
-    result('xmpp-roster-memory', Number((growth('parley', 'rss') / 2 ** 20).toFixed(1)), Number((growth('raw', 'rss') / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { parleyAtMost: 15 } });
+    const parleyRss = Number((growth('parley', 'rss') / 2 ** 20).toFixed(1));
+    result('xmpp-roster-memory', parleyRss, Number((growth('raw', 'rss') / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { parleyAtMost: 15 } });
+    // libpurple side by side: Parley faster, and growing less.
+    result('xmpp-roster-vs-libpurple', p, purple, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
+    result('xmpp-roster-memory-vs-libpurple', parleyRss, Number((purpleRss / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
   } finally {
+    await bee?.stop();
     await server.stop();
     if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
   }
