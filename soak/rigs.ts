@@ -107,7 +107,8 @@ async function xmppRig(): Promise<Rig> {
 async function ircRig(): Promise<Rig> {
   const server = await startNgircd();
   const homes = [await parleyWith(ircPlugin, server.certificates.caCert), await parleyWith(ircPlugin, server.certificates.caCert)] as const;
-  const account = (nick: string) => ({ protocol: 'irc', username: `${nick}@127.0.0.1`, settings: { server: '127.0.0.1', port: server.tlsPort, tls: true } });
+  // Flood control off: the soak writes ten messages a second each way, and the test ngircd has no flood limits (MaxPenaltyTime = 0).
+  const account = (nick: string) => ({ protocol: 'irc', username: `${nick}@127.0.0.1`, settings: { server: '127.0.0.1', port: server.tlsPort, tls: true, floodInterval: 0 } });
   const peers = [await peer(homes[0], 'alice', 'alice', account('alice')), await peer(homes[1], 'bob', 'bob', account('bob'))] as const;
   return {
     id: 'irc',

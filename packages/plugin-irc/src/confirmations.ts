@@ -32,10 +32,20 @@ interface Pending {
   refusals: number;
   /** The PING written after the message's lines; undefined until it is written. */
   token: number | undefined;
+  /** Every line is written: the next PING may confirm it. */
+  written: boolean;
   settled: boolean;
   resolve(receipt: SendReceipt): void;
   reject(error: MessageError): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A message being written (see `open`). */
+export interface OpenSend<R> {
+  /** Settles as the server answers; rejects if the link ends first. */
+  readonly promise: Promise<R>;
+  /** Call once its last line is written: starts the wait for the server's answer. */
+  written(): void;
 }
 
 /**
@@ -65,36 +75,54 @@ export class SendConfirmations {
     private readonly timeoutMs = CONFIRM_TIMEOUT_MS,
   ) {}
 
+  /** Call right after writing a message's lines; settles as described above. */
+  confirm(target: string, lines: number, texts: readonly string[] = []): Promise<SendReceipt> {
+    const send = this.open(target, lines, texts);
+    send.written();
+    return send.promise;
+  }
+
   /**
-   * Call right after writing a message's lines; settles as described above.
+   * Call before writing a message's first line, when its lines go out over
+   * time (flood control): a refusal or echo of an early line then finds it.
    * `texts` are the lines' texts as sent, when the server echoes messages.
    */
-  confirm(target: string, lines: number, texts: readonly string[] = []): Promise<SendReceipt> {
-    return new Promise<SendReceipt>((resolve, reject) => {
-      const entry: Pending = {
+  open(target: string, lines: number, texts: readonly string[] = []): OpenSend<SendReceipt> {
+    let entry!: Pending;
+    const promise = new Promise<SendReceipt>((resolve, reject) => {
+      entry = {
         target,
         lines,
         unechoed: [...texts],
         receipt: { msgid: undefined, time: undefined },
         refusals: 0,
         token: undefined,
+        written: false,
         settled: false,
         resolve,
         reject,
-        timer: setTimeout(() => this.settle(entry, new MessageError('send-timeout', 'Not confirmed: the IRC server did not answer in time; the message may not have arrived')), this.timeoutMs),
+        timer: undefined,
       };
-      this.pending.push(entry);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => this.ping());
-      }
     });
+    this.pending.push(entry);
+    return {
+      promise,
+      written: () => {
+        if (entry.written || !this.pending.includes(entry)) return;
+        entry.written = true;
+        entry.timer = setTimeout(() => this.settle(entry, new MessageError('send-timeout', 'Not confirmed: the IRC server did not answer in time; the message may not have arrived')), this.timeoutMs);
+        if (!this.scheduled) {
+          this.scheduled = true;
+          queueMicrotask(() => this.ping());
+        }
+      },
+    };
   }
 
   private ping(): void {
     this.scheduled = false;
     const token = ++this.nextToken;
-    for (const entry of this.pending) entry.token ??= token;
+    for (const entry of this.pending) if (entry.written) entry.token ??= token;
     this.writePing(`${TOKEN_PREFIX}${token}`);
   }
 

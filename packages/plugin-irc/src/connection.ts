@@ -1,6 +1,7 @@
 import irc, { type Client } from 'irc-framework';
 import {
   ConnectionError,
+  MessageError,
   type ConnectionContext,
   type OutgoingMessage,
   type Presence,
@@ -12,10 +13,11 @@ import { BatchTracker } from './batch.js';
 import { WANTED_CAPABILITIES } from './capabilities.js';
 import { Channels } from './channels.js';
 import { ChatHistory } from './chathistory.js';
-import { SendConfirmations, type SendReceipt } from './confirmations.js';
+import { SendConfirmations } from './confirmations.js';
 import { actionBody, handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
 import { messageId, routeIncoming, serverTime, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
+import { OutgoingQueue, type LineSink, type SendTicket } from './flood.js';
 import { LabeledSends } from './labels.js';
 import { lineText, outgoingLines, targetName } from './messages.js';
 import { BuddyWatch } from './monitor.js';
@@ -45,7 +47,7 @@ export function sourceFromWelcome(text: string): string | undefined {
  * when to build a new connection, which then rejoins (keys come from the
  * shared `keys` map) and re-identifies like the first time.
  */
-export class IrcConnection implements ProtocolConnection {
+export class IrcConnection implements ProtocolConnection, LineSink {
   private client: Client | undefined;
   private channels: Channels | undefined;
   private confirmations: SendConfirmations | undefined;
@@ -63,9 +65,14 @@ export class IrcConnection implements ProtocolConnection {
   private pendingConnect: { resolve(): void; reject(e: ConnectionError): void } | undefined;
   private closed: Promise<void> = Promise.resolve();
 
+  /** The link this object drove has closed: nothing more is written or confirmed through it. */
+  private linkClosed = false;
+
   constructor(
     private readonly ctx: ConnectionContext,
     private readonly keys: Map<string, string>,
+    /** The account's outgoing queue (flood.ts), shared by its successive connections. */
+    private readonly outgoing: OutgoingQueue<IrcConnection> = new OutgoingQueue(),
   ) {}
 
   get nick(): string {
@@ -207,6 +214,8 @@ export class IrcConnection implements ProtocolConnection {
       if (signIn === 'nickserv' && password !== undefined) identifyWithNickServ(client, s.saslAccount, password);
       buddyWatch.start();
       history.signedOn(Date.now());
+      this.outgoing.configure(s.flood);
+      this.outgoing.attach(this);
       void this.autoJoin(s.autoJoin).then(() => this.settleConnect());
     });
     client.on('nick', (e) => {
@@ -391,6 +400,10 @@ export class IrcConnection implements ProtocolConnection {
     this.labels.closed();
     this.batches.reset();
     this.history?.closed();
+    this.linkClosed = true;
+    this.outgoing.detach(this);
+    // Signed off, or refused for good: what waits to be sent will not go out on a later link.
+    if (this.closing || error.fatal) this.outgoing.failAll(new MessageError('send-failed', `Not sent: ${this.closing ? 'the account went offline' : error.message}`));
     const pending = this.pendingConnect;
     this.pendingConnect = undefined;
     if (pending !== undefined) {
@@ -428,20 +441,47 @@ export class IrcConnection implements ProtocolConnection {
    * the link ended first. The echo's msgid becomes the message's protocol id.
    */
   async sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void> {
-    const client = this.requireClient();
+    this.requireClient();
     const name = targetName(target);
     const lines = outgoingLines(name, message.text, message.flags, this.source || this.nick);
-    let receipt: SendReceipt;
-    if (client.network.cap.isEnabled('labeled-response')) {
-      const labels = lines.map(() => this.labels.next());
-      lines.forEach((line, i) => client.raw(`@label=${labels[i]} ${line}`));
-      receipt = await this.labels.confirm(name, labels);
-    } else {
-      for (const line of lines) client.raw(line);
-      const echoed = client.network.cap.isEnabled('echo-message') ? lines.map(lineText) : [];
-      receipt = await this.confirmations!.confirm(name, lines.length, echoed);
+    // Flood control (flood.ts): say so when the message has to wait, so a long paste is not taken for a hang.
+    const waitMs = this.outgoing.delayFor(lines.length);
+    if (waitMs >= 4_000) {
+      const queued = this.outgoing.queuedLines + lines.length;
+      this.ctx.notice(`Sending (${queued} lines queued): about ${Math.ceil(waitMs / 1000)} s at the server's pace`, target);
     }
+    const receipt = await this.outgoing.enqueue(name, lines);
     return receipt.msgid === undefined ? undefined : { protocolId: receipt.msgid };
+  }
+
+  /**
+   * LineSink (flood.ts): a queued message starts on this link. Its answers
+   * are expected from now on — a refusal or echo of its first line may come
+   * while the last still waits — and counted once it is fully written.
+   */
+  start(target: string, lines: readonly string[]): SendTicket {
+    const client = this.client;
+    if (client === undefined || this.linkClosed) {
+      const closed = new MessageError('send-failed', 'The connection closed before the IRC server confirmed the message: it may not have arrived');
+      return { write: () => {}, finish: () => Promise.reject(closed) };
+    }
+    const labeled = client.network.cap.isEnabled('labeled-response');
+    const labels = labeled ? lines.map(() => this.labels.next()) : [];
+    const send = labeled
+      ? this.labels.open(target, labels)
+      : this.confirmations!.open(target, lines.length, client.network.cap.isEnabled('echo-message') ? lines.map(lineText) : []);
+    // A link that dies mid-message rejects this; the queue reports that instead.
+    send.promise.catch(() => {});
+    return {
+      write: (index) => {
+        if (this.linkClosed) return;
+        client.raw(labeled ? `@label=${labels[index]} ${lines[index]}` : lines[index]!);
+      },
+      finish: () => {
+        send.written();
+        return send.promise;
+      },
+    };
   }
 
   async setPresence(presence: Presence): Promise<void> {

@@ -50,6 +50,16 @@ export const descriptor = definePluginDescriptor({
     },
     answerVersion: { kind: 'boolean', label: 'Answer CTCP VERSION', group: 'advanced', default: true },
     versionText: { kind: 'string', label: 'CTCP VERSION answer', group: 'advanced', default: 'Parley IRC', maxLength: 200 },
+    floodBurst: { kind: 'integer', label: 'Flood control: lines sent at once', description: 'Before pacing starts', group: 'advanced', default: 4, min: 1, max: 100 },
+    floodInterval: {
+      kind: 'integer',
+      label: 'Flood control: milliseconds between lines',
+      description: 'After the first lines; 0 turns flood control off',
+      group: 'advanced',
+      default: 2000,
+      min: 0,
+      max: 60000,
+    },
     isonInterval: { kind: 'integer', label: 'Buddy check interval (seconds, without MONITOR)', group: 'advanced', default: 60, min: 1, max: 3600 },
   },
   capabilities: {

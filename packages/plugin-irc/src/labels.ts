@@ -1,5 +1,5 @@
 import { MessageError } from '@parley/core';
-import { CONFIRM_TIMEOUT_MS } from './confirmations.js';
+import { CONFIRM_TIMEOUT_MS, type OpenSend } from './confirmations.js';
 
 /**
  * Sends confirmed by IRCv3 labeled-response
@@ -44,7 +44,7 @@ interface Pending {
   settled: boolean;
   resolve(receipt: SendReceipt): void;
   reject(error: MessageError): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** Servers keep labels short (ergo refuses more than 64 bytes); ours are "p" and a base-36 counter. */
@@ -66,19 +66,30 @@ export class LabeledSends {
 
   /** Call right after writing the lines labeled `labels`; settles as described above. */
   confirm(target: string, labels: readonly string[]): Promise<SendReceipt> {
-    return new Promise<SendReceipt>((resolve, reject) => {
-      const entry: Pending = {
-        target,
-        open: new Set(labels),
-        receipt: { msgid: undefined, time: undefined },
-        settled: false,
-        resolve,
-        reject,
-        timer: setTimeout(() => this.timeout(entry), this.timeoutMs),
-      };
-      for (const label of labels) this.byLabel.set(label, entry);
-      if (labels.length === 0) this.settle(entry);
+    const send = this.open(target, labels);
+    send.written();
+    return send.promise;
+  }
+
+  /**
+   * Call before writing the first of the lines labeled `labels`, when they go
+   * out over time (flood control), so that answers to the early ones count;
+   * `written()` once the last is out starts the timeout.
+   */
+  open(target: string, labels: readonly string[]): OpenSend<SendReceipt> {
+    let entry!: Pending;
+    const promise = new Promise<SendReceipt>((resolve, reject) => {
+      entry = { target, open: new Set(labels), receipt: { msgid: undefined, time: undefined }, settled: false, resolve, reject, timer: undefined };
     });
+    for (const label of labels) this.byLabel.set(label, entry);
+    if (labels.length === 0) this.settle(entry);
+    return {
+      promise,
+      written: () => {
+        if (entry.settled || entry.timer !== undefined || entry.open.size === 0) return;
+        entry.timer = setTimeout(() => this.timeout(entry), this.timeoutMs);
+      },
+    };
   }
 
   /** Whether `label` is one of ours that still waits for its answer. */

@@ -1,5 +1,6 @@
 import type { Settings } from '@parley/core';
 import { descriptor } from './descriptor.js';
+import { DEFAULT_FLOOD, type FloodSettings } from './flood.js';
 
 /** The account form (Pidgin's Basic and Advanced tabs), declared in the descriptor. */
 export const ircOptions = descriptor.options;
@@ -22,6 +23,7 @@ export interface IrcSettings {
   answerVersion: boolean;
   versionText: string;
   isonIntervalMs: number;
+  flood: FloodSettings;
 }
 
 /** "nick@irc.example.net" → its parts; undefined when it is not of that form. */
@@ -78,5 +80,6 @@ export function resolveSettings(username: string, settings: Settings): IrcSettin
     answerVersion: bool(settings, 'answerVersion', true),
     versionText: str(settings, 'versionText') ?? 'Parley IRC',
     isonIntervalMs: num(settings, 'isonInterval', 60) * 1000,
+    flood: { burst: num(settings, 'floodBurst', DEFAULT_FLOOD.burst), intervalMs: num(settings, 'floodInterval', DEFAULT_FLOOD.intervalMs) },
   };
 }

@@ -118,6 +118,8 @@ export interface WireTap {
   port: number;
   toServer: string[];
   toClient: string[];
+  /** Cuts the current connections (both sides see them close); new ones are still relayed. */
+  drop(): void;
   close(): Promise<void>;
 }
 
@@ -161,6 +163,10 @@ export async function wireTap(serverPort: number): Promise<WireTap> {
     port: typeof address === 'object' && address !== null ? address.port : 0,
     toServer,
     toClient,
+    drop: () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
