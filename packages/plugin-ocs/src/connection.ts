@@ -21,6 +21,8 @@ import { detectFlavour, type Flavour } from './flavour.js';
 import { Grammar } from 'sip.js';
 import { DigestAuthenticator } from './auth/digest.js';
 import { NtlmAuthenticator } from './auth/ntlm-auth.js';
+import { KerberosAuthenticator, kerberosPrincipal } from './auth/kerberos-auth.js';
+import { KerberosError, kerberosAvailable } from './auth/gssapi.js';
 import { createResolver, discoverServers, dnsServersFrom, resolveHost, type ServerCandidate } from './discovery.js';
 import { readSettings, SettingsError, type OcsSettings } from './options.js';
 import { RedirectError, Registrar, type Authenticator } from './register.js';
@@ -63,14 +65,21 @@ export class OcsConnection implements ProtocolConnection {
       if (error instanceof SettingsError) throw error.code === 'ocs-invalid-sign-in-address' ? ConnectionError.invalidUsername(error.message) : ConnectionError.invalidSettings(error.message);
       throw error;
     }
-    if (settings.authentication === 'kerberos') {
-      throw ConnectionError.authenticationImpossible('Kerberos authentication is not supported yet; choose NTLM or Auto', {
-        hint: 'Set "Authentication scheme" to Auto or NTLM',
-      });
+    // Single sign-on takes the credentials from the user's Kerberos ticket cache: no password is asked
+    // for, unless the server turns out to offer no Kerberos (then NTLM or Digest need it, as without SSO).
+    let cached: string | undefined;
+    const password = async (): Promise<string> => {
+      if (cached === undefined) {
+        const secret = await this.ctx.getSecret('password', { prompt: `Password for ${settings.signInAddress}` });
+        if (secret === undefined || secret === '') throw ConnectionError.authenticationFailed('A password is required to sign in');
+        cached = secret;
+      }
+      return cached;
+    };
+    if (settings.sso && (settings.authentication === 'ntlm' || settings.authentication === 'digest')) {
+      this.ctx.log.info('Single sign-on applies to Kerberos only; signing in with the password');
     }
-    if (settings.sso) this.ctx.log.info('Single sign-on is not supported yet; signing in with the password');
-    const password = await this.ctx.getSecret('password', { prompt: `Password for ${settings.signInAddress}` });
-    if (password === undefined || password === '') throw ConnectionError.authenticationFailed('A password is required to sign in');
+    if (!settings.sso || settings.authentication === 'ntlm' || settings.authentication === 'digest') await password();
 
     // The core gave up on this attempt (user went offline): stop waiting on the server.
     const onAbort = () => this.teardown();
@@ -82,7 +91,7 @@ export class OcsConnection implements ProtocolConnection {
     }
   }
 
-  private async run(settings: OcsSettings, password: string): Promise<void> {
+  private async run(settings: OcsSettings, password: () => Promise<string>): Promise<void> {
     const resolver = createResolver(dnsServersFrom(this.ctx.coreSetting('dnsServers')));
     let candidates: AsyncIterable<ServerCandidate>;
     /** What went wrong while looking for the server (a broken autodiscover service), for the final error. */
@@ -151,7 +160,7 @@ export class OcsConnection implements ProtocolConnection {
     throw ConnectionError.network(`Could not find a server for ${settings.domain}${why.length ? `: ${why.join('; ')}` : ''}`, lastError ? { cause: lastError } : {});
   }
 
-  private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: string, resolver: ReturnType<typeof createResolver>): Promise<void> {
+  private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: () => Promise<string>, resolver: ReturnType<typeof createResolver>): Promise<void> {
     this.ctx.progress(`Connecting to ${candidate.host}:${candidate.port} (${candidate.source})`);
     const address = await resolveHost(resolver, candidate.host);
     if (!address) throw ConnectionError.network(`Cannot resolve ${candidate.host}`);
@@ -173,7 +182,7 @@ export class OcsConnection implements ProtocolConnection {
     endpoint = new SipEndpoint({ transport, log: this.ctx.log, aor, userAgent: settings.userAgent, epid: this.epid, requestTimeoutMs: this.env.requestTimeoutMs });
     this.endpoint = endpoint;
 
-    const authenticator = this.authenticator(settings, password);
+    const authenticator = await this.authenticator(settings, password);
     const registrar = new Registrar({
       endpoint,
       authenticator,
@@ -196,6 +205,7 @@ export class OcsConnection implements ProtocolConnection {
     const keepAlive = result.keepAliveSeconds !== undefined && result.keepAliveSeconds > 0 ? result.keepAliveSeconds * 0.9 : 60;
     transport.startKeepAlive(Math.max(5, keepAlive) * 1000);
     registrar.scheduleRefresh(result.expires);
+    this.usedScheme = authenticator?.scheme;
     const flavour = detectFlavour(settings.flavour, result, authenticator?.scheme ?? '');
     this.flavour = flavour;
     // A standard proxy may challenge PUBLISH, SUBSCRIBE and MESSAGE too (RFC 3261 22.3); OCS sessions are signed instead.
@@ -215,18 +225,37 @@ export class OcsConnection implements ProtocolConnection {
     this.ctx.progress('Loading contacts');
     await session.start();
     this.online = true;
-    this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''}`);
+    this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''} with ${authenticator?.scheme ?? 'no'} authentication over ${candidate.transport.toUpperCase()}`);
   }
 
-  private authenticator(settings: OcsSettings, password: string): Authenticator | undefined {
-    const digest = new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password });
-    this.digest = settings.authentication === 'ntlm' ? undefined : digest;
-    if (settings.authentication === 'digest') return digest;
-    const ntlm = new NtlmAuthenticator({ login: settings.login, password });
-    if (settings.authentication === 'ntlm') return ntlm;
-    // Auto: NTLM for Microsoft servers, Digest for standard registrars; picked by the first challenge.
-    return new AutoAuthenticator(ntlm, digest);
+  private async authenticator(settings: OcsSettings, password: () => Promise<string>): Promise<Authenticator | undefined> {
+    const kerberos = async () =>
+      new KerberosAuthenticator({ sso: settings.sso, principal: kerberosPrincipal(settings.login), password: settings.sso ? undefined : await password() });
+    const others = async () => {
+      const secret = await password();
+      const digest = new DigestAuthenticator({ username: settings.login.includes('@') ? settings.login.split('@')[0]! : settings.login, password: secret });
+      this.digest = settings.authentication === 'ntlm' ? undefined : digest;
+      return { ntlm: new NtlmAuthenticator({ login: settings.login, password: secret }), digest };
+    };
+    this.digest = undefined;
+    switch (settings.authentication) {
+      case 'kerberos':
+        return kerberos();
+      case 'digest':
+        return (await others()).digest;
+      case 'ntlm':
+        return (await others()).ntlm;
+      default:
+        // Auto: Kerberos when offered, then NTLM for Microsoft servers, Digest for standard registrars; picked by the first challenge.
+        return new AutoAuthenticator(await kerberos(), others, settings.sso, (text) => this.ctx.log.info(text));
+    }
   }
+
+  /** The authentication scheme the signed-in session uses (Kerberos, NTLM, Digest), for diagnostics. */
+  get authenticationScheme(): string | undefined {
+    return this.registrar ? this.usedScheme : undefined;
+  }
+  private usedScheme: string | undefined;
 
   private async onRequest(request: IncomingRequest): Promise<void> {
     const method = request.message.method;
@@ -348,12 +377,19 @@ function checkedEntry(entry: RosterEntry): RosterEntry {
   return checked;
 }
 
-/** Picks NTLM or Digest by what the server's first 401 offers. */
+/**
+ * Picks by what the server's first 401 offers, in pidgin-sipe's order:
+ * Kerberos when offered and a ticket can be had with the password, else NTLM
+ * for Microsoft servers, Digest for standard registrars.
+ */
 class AutoAuthenticator implements Authenticator {
   private chosen: Authenticator | undefined;
   constructor(
-    private readonly ntlm: NtlmAuthenticator,
-    private readonly digest: DigestAuthenticator,
+    private readonly kerberos: KerberosAuthenticator,
+    /** NTLM and Digest, made when needed: with single sign-on the password is only asked for then. */
+    private readonly others: () => Promise<{ ntlm: NtlmAuthenticator; digest: DigestAuthenticator }>,
+    private readonly sso: boolean,
+    private readonly log: (text: string) => void,
   ) {}
   get scheme(): string {
     return this.chosen?.scheme ?? 'auto';
@@ -361,13 +397,34 @@ class AutoAuthenticator implements Authenticator {
   get handshakeComplete(): boolean {
     return this.chosen?.handshakeComplete ?? false;
   }
-  challenge(values: readonly string[]): void {
+  async challenge(values: readonly string[]): Promise<void> {
     if (!this.chosen) {
       const offersNtlm = values.some((v) => /^\s*ntlm\b/i.test(v));
       const offersDigest = values.some((v) => /^\s*digest\b/i.test(v));
-      this.chosen = offersNtlm || !offersDigest ? this.ntlm : this.digest;
+      const offersKerberos = values.some((v) => /^\s*kerberos\b/i.test(v));
+      if (offersKerberos && kerberosAvailable()) {
+        try {
+          await this.kerberos.challenge(values);
+          this.chosen = this.kerberos;
+          return;
+        } catch (error) {
+          // No ticket to be had with the password (no KDC for the realm, an unknown principal): NTLM if the
+          // server allows it. With single sign-on a Kerberos failure (no ticket, an expired one) is the answer.
+          if (!(error instanceof KerberosError) || !offersNtlm || this.sso) {
+            this.chosen = this.kerberos;
+            throw error;
+          }
+          this.kerberos.reset();
+          this.log(`Kerberos not possible (${error.message}); using NTLM`);
+        }
+      }
+      const { ntlm, digest } = await this.others();
+      this.chosen = offersNtlm || !offersDigest ? ntlm : digest;
     }
-    this.chosen.challenge(values);
+    await this.chosen.challenge(values);
+  }
+  explain(error: unknown) {
+    return this.chosen?.explain?.(error);
   }
   registered(): void {
     this.chosen?.registered();

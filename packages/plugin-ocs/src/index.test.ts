@@ -21,7 +21,7 @@ describe('the plugin and its manifest', () => {
     expect(USER_AGENT_PRESETS.map((p) => p.label)).toEqual(['Office Communicator 2007 R2', 'Lync 2010', 'Lync 2013', 'Skype for Business 2016']);
     expect(USER_AGENT_PRESETS[0].value).toBe('UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)');
     expect(ocsPlugin.options.password?.kind).toBe('secret');
-    expect(ocsPlugin.options.sso?.description).toMatch(/password is used/);
+    expect(ocsPlugin.options.sso?.description).toMatch(/ticket cache.*no password is asked for or stored/);
   });
 
   it('validates sign-in addresses', () => {

@@ -50,7 +50,7 @@ export const ocsOptions = {
   sso: {
     kind: 'boolean',
     label: 'Use single sign-on',
-    description: 'Single sign-on is not supported yet: the password is used until it is',
+    description: 'Kerberos with the ticket from your ticket cache (kinit, KRB5CCNAME): no password is asked for or stored',
     group: 'advanced',
     default: false,
   },

@@ -16,8 +16,11 @@ import { parseAuthHeader } from './auth/params.js';
 export interface Authenticator extends SecurityLayer {
   readonly scheme: string;
   readonly handshakeComplete: boolean;
-  challenge(wwwAuthenticate: readonly string[]): void;
+  /** Takes a 401's challenges; Kerberos may wait for the KDC here. */
+  challenge(wwwAuthenticate: readonly string[]): void | Promise<void>;
   registered(): void;
+  /** The user-facing error for a failure of the scheme's own (a Kerberos error), if it is one. */
+  explain?(error: unknown): ConnectionError | undefined;
   /** Forgets the session, for a fresh handshake (the server dropped it). */
   reset(): void;
 }
@@ -182,22 +185,32 @@ export class Registrar {
           round = -1;
         }
         try {
-          auth.challenge(headerValues(response.raw, response.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate'));
+          await auth.challenge(headerValues(response.raw, response.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate'));
         } catch (error) {
           throw this.authError(error, response);
         }
         this.options.endpoint.security = auth;
         continue;
       }
-      return this.handleFinal(response);
+      try {
+        return this.handleFinal(response);
+      } catch (error) {
+        if (error instanceof AuthenticationError) throw this.authError(error, response);
+        throw error;
+      }
     }
     throw ConnectionError.authenticationFailed('Authentication failed: the server kept asking for credentials', { protocolDetail: 401 });
   }
 
   private authError(error: unknown, response: SipResponse): ConnectionError {
+    const explained = this.options.authenticator?.explain?.(error);
+    if (explained) return explained;
     if (!(error instanceof AuthenticationError)) return ConnectionError.from(error);
     const details = { protocolDetail: response.status, cause: error };
-    if (error.kind === 'failed') return ConnectionError.authenticationFailed('Authentication failed: check the login and password', details);
+    if (error.kind === 'failed') {
+      const kerberos = this.options.authenticator?.scheme === 'Kerberos';
+      return ConnectionError.authenticationFailed(kerberos ? error.message : 'Authentication failed: check the login and password', details);
+    }
     if (error.kind === 'impossible') {
       const offered = headerValues(response.raw, 'WWW-Authenticate')
         .map((v) => {

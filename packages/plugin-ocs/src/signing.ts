@@ -1,8 +1,8 @@
 /**
  * Message integrity for SIP ([MS-SIPAE] 3.2.5.1, 3.2.5.2): every message
- * after the NTLM handshake carries an NTLM signature over a "signature
- * string" built from selected header values; the server signs its messages
- * with `rspauth` in `Authentication-Info`.
+ * after the handshake carries a signature (NTLM's MAC, or Kerberos's GSS
+ * MIC) over a "signature string" built from selected header values; the
+ * server signs its messages with `rspauth` in `Authentication-Info`.
  */
 import { ParleyError } from '@parley/core';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -114,13 +114,41 @@ export function messageFields(message: RawMessage): Omit<SignatureFields, 'proto
   };
 }
 
+/**
+ * The MAC of one security association over a signature string: NTLM's
+ * (below), or Kerberos's GSS get_mic / verify_mic ([MS-SIPAE] 3.2.5.1).
+ */
+export interface MessageMac {
+  /** The signature the client sends (`response`). */
+  sign(text: Buffer): Buffer;
+  /** Whether `signature` is the server's (`rspauth`) over `text`. */
+  verify(text: Buffer, signature: Buffer): boolean;
+  /** Hex digits a well-formed signature has, when the scheme fixes it (NTLM: 32). */
+  readonly hexLength?: number;
+}
+
+/** NTLM signatures with the session keys, in connection-less mode with sequence number 100. */
+export function ntlmMessageMac(keys: SessionKeys): MessageMac {
+  return {
+    hexLength: 32,
+    sign: (text) => ntlmMac(keys.flags, keys.clientSigningKey, keys.clientSealingKey, SIP_SIGNATURE_SEQUENCE, text),
+    verify: (text, received) => {
+      if (received.length !== 16) return false;
+      const expected = ntlmMac(keys.flags, keys.serverSigningKey, keys.serverSealingKey, SIP_SIGNATURE_SEQUENCE, text, received.readUInt32LE(4));
+      return timingSafeEqual(received, expected);
+    },
+  };
+}
+
 export interface SecurityAssociation {
   protocol: string;
   realm: string;
   targetName: string;
   opaque: string;
   version: number;
-  keys: SessionKeys;
+  /** NTLM session keys; or `mac` for any other scheme. */
+  keys?: SessionKeys;
+  mac?: MessageMac;
 }
 
 export class SignatureError extends ParleyError {
@@ -133,8 +161,13 @@ export class SignatureError extends ParleyError {
 /** Signs outgoing and verifies incoming messages for one security association. */
 export class MessageSigner {
   private num = 0;
+  private readonly mac: MessageMac;
 
-  constructor(readonly association: SecurityAssociation) {}
+  constructor(readonly association: SecurityAssociation) {
+    const mac = association.mac ?? (association.keys ? ntlmMessageMac(association.keys) : undefined);
+    if (!mac) throw new SignatureError('A security association needs session keys or a MAC');
+    this.mac = mac;
+  }
 
   /** Signature parameters for an outgoing message: `crand`, `cnum`, `response`. */
   sign(message: RawMessage): { crand: string; cnum: string; response: string } {
@@ -142,8 +175,7 @@ export class MessageSigner {
     const crand = randomBytes(4).toString('hex');
     const cnum = String(++this.num);
     const text = signatureString(a.version, { protocol: a.protocol, rand: crand, num: cnum, realm: a.realm, targetName: a.targetName, ...messageFields(message) });
-    const mac = ntlmMac(a.keys.flags, a.keys.clientSigningKey, a.keys.clientSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(text, 'utf8'));
-    return { crand, cnum, response: mac.toString('hex') };
+    return { crand, cnum, response: this.mac.sign(Buffer.from(text, 'utf8')).toString('hex') };
   }
 
   /**
@@ -170,10 +202,10 @@ export class MessageSigner {
       targetName: params.get('targetname') ?? a.targetName,
       ...messageFields(message),
     });
-    if (!/^[0-9a-fA-F]{32}$/.test(rspauth)) throw new SignatureError('Malformed message signature from the server');
-    const received = Buffer.from(rspauth, 'hex');
-    const expected = ntlmMac(a.keys.flags, a.keys.serverSigningKey, a.keys.serverSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(text, 'utf8'), received.readUInt32LE(4));
-    if (!timingSafeEqual(received, expected)) throw new SignatureError('Invalid message signature received');
+    const hexLength = this.mac.hexLength;
+    const wellFormed = hexLength !== undefined ? rspauth.length === hexLength : rspauth.length > 0 && rspauth.length <= 1024 && rspauth.length % 2 === 0;
+    if (!wellFormed || !/^[0-9a-fA-F]*$/.test(rspauth)) throw new SignatureError('Malformed message signature from the server');
+    if (!this.mac.verify(Buffer.from(text, 'utf8'), Buffer.from(rspauth, 'hex'))) throw new SignatureError('Invalid message signature received');
     return true;
   }
 }

@@ -113,16 +113,6 @@ describe('sign-in failures', () => {
     expect(error.message).toBe('Not found: Destination URI either not enabled for SIP or does not exist');
   });
 
-  it('Kerberos: says it is not supported yet, without contacting the server', async () => {
-    t = await startParley();
-    const account = await addAccount({ useragent: OC_2007_R2, authentication: 'kerberos' });
-    const connections = server.connections;
-    const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
-    expect(error.reason).toBe('authentication-impossible');
-    expect(error.message).toMatch(/Kerberos.*not supported yet/);
-    expect(server.connections).toBe(connections);
-  });
-
   it('a sign-in address that is not user@domain is refused before any network traffic', async () => {
     t = await startParley();
     const connections = server.connections;

@@ -21,6 +21,7 @@ export type KerberosFailure =
   | 'wrong-password'
   | 'unknown-user'
   | 'unknown-service'
+  | 'unknown-realm'
   | 'clock-skew'
   | 'kdc-unreachable'
   | 'bad-signature'
@@ -72,14 +73,16 @@ const MINOR = {
   badIntegrity: KRB5 + 31,
   ticketExpired: KRB5 + 32,
   skew: KRB5 + 37,
+  realmUnknown: KRB5 + 155,
   kdcUnreachable: KRB5 + 156,
   ccacheNotFound: KRB5 + 141,
   noCcacheFile: KRB5 + 195,
 };
 
-function classify(major: number, minor: number): KerberosFailure {
+function classify(operation: string, major: number, minor: number): KerberosFailure {
   const m = minor | 0;
   if (m === MINOR.kdcUnreachable) return 'kdc-unreachable';
+  if (m === MINOR.realmUnknown) return 'unknown-realm';
   if (m === MINOR.skew) return 'clock-skew';
   if (m === MINOR.serviceUnknown) return 'unknown-service';
   if (m === MINOR.clientUnknown) return 'unknown-user';
@@ -88,7 +91,8 @@ function classify(major: number, minor: number): KerberosFailure {
   if (m === MINOR.noCcacheFile || m === MINOR.ccacheNotFound) return 'no-ticket';
   const routine = major & 0x00ff0000;
   if (routine === GSS_S_CREDENTIALS_EXPIRED) return 'ticket-expired';
-  if (routine === GSS_S_NO_CRED) return 'no-ticket';
+  // Only the ticket cache can be "without credentials"; a password sign-in failing so is something else.
+  if (routine === GSS_S_NO_CRED && operation !== 'gss_acquire_cred_with_password') return 'no-ticket';
   if (routine === GSS_S_BAD_SIG) return 'bad-signature';
   return 'other';
 }
@@ -245,7 +249,7 @@ function isError(major: number): boolean {
 function fail(b: Binding, operation: string, major: number, minor: number): KerberosError {
   const status: GssStatus = { operation, major, minor, majorText: statusText(b, major, GSS_C_GSS_CODE), minorText: statusText(b, minor, GSS_C_MECH_CODE) };
   const text = status.minorText && !/^Unknown code/.test(status.minorText) ? status.minorText : status.majorText;
-  return new KerberosError(text || `${operation} failed (major ${major >>> 0}, minor ${minor >>> 0})`, classify(major, minor), status);
+  return new KerberosError(text || `${operation} failed (major ${major >>> 0}, minor ${minor >>> 0})`, classify(operation, major, minor), status);
 }
 
 function check(b: Binding, operation: string, major: number, minor: number[]): void {
@@ -419,23 +423,37 @@ export class GssInitiator extends GssContext {
 
   /** One step: the first call (no token) returns the AP-REQ; the next takes the AP-REP. */
   async step(token?: Buffer): Promise<Buffer | undefined> {
+    if (token) return this.stepSync(token);
+    // The first step asks the KDC for a service ticket: off the event loop.
+    const { args, after } = this.prepare(undefined);
+    return after(await callAsync(this.b.initSecContext, args));
+  }
+
+  /** A step with the server's token (the AP-REP): local work only, done synchronously. */
+  stepSync(token: Buffer): Buffer | undefined {
+    const { args, after } = this.prepare(token);
+    return after(this.b.initSecContext(...args));
+  }
+
+  private prepare(token: Buffer | undefined): { args: unknown[]; after: (major: number) => Buffer | undefined } {
     const b = this.b;
     const minor = [0];
     const ctx = [this.ctx];
     const out: BufferDesc = { length: 0, value: null };
     const flags = [0];
     const args = [minor, this.credential?.raw ?? null, ctx, this.target, b.oid(OID_KRB5_MECH), this.flags, 0, null, token ? input(token) : null, [null], out, flags, [0]];
-    // The first step asks the KDC for a service ticket; later ones are local.
-    const major = token ? b.initSecContext(...args) : await callAsync(b.initSecContext, args);
-    this.ctx = ctx[0];
-    if (isError(major)) {
-      take(b, out);
-      throw fail(b, 'gss_init_sec_context', major, minor[0]!);
-    }
-    this.done = (major & GSS_S_CONTINUE_NEEDED) === 0;
-    this.flagsGranted = flags[0]!;
-    const reply = take(b, out);
-    return reply.length ? reply : undefined;
+    const after = (major: number): Buffer | undefined => {
+      this.ctx = ctx[0];
+      if (isError(major)) {
+        take(b, out);
+        throw fail(b, 'gss_init_sec_context', major, minor[0]!);
+      }
+      this.done = (major & GSS_S_CONTINUE_NEEDED) === 0;
+      this.flagsGranted = flags[0]!;
+      const reply = take(b, out);
+      return reply.length ? reply : undefined;
+    };
+    return { args, after };
   }
 
   override dispose(): void {

@@ -2,7 +2,11 @@
  * A protocol-level OCS 2007 R2 / Lync registrar on a real TLS (or TCP)
  * socket, for tests: it runs the [MS-SIPAE] NTLM handshake (CHALLENGE in a
  * 401's gssapi-data, verification of the client's NTLMv2 proof and of its
- * message signatures), signs its own messages with rspauth, enforces a
+ * message signatures) and, given a keytab, the Kerberos one (the client's
+ * AP-REQ accepted through the real GSS-API, the AP-REP sent back in a 401
+ * when the client asked for mutual authentication, signatures made with
+ * gss_get_mic and checked with gss_verify_mic), signs its own messages with
+ * rspauth, enforces a
  * client-version policy (403 with Warning 310 as OCS words it), can redirect
  * with 301, and can sign a user off with a registration NOTIFY.
  */
@@ -18,6 +22,7 @@ import {
   type SessionKeys,
 } from '../../src/ntlm.js';
 import { messageFields, ntlmMac, signatureString, SIP_SIGNATURE_SEQUENCE } from '../../src/signing.js';
+import { GssAcceptor, GssCredential } from '../../src/auth/gssapi.js';
 import { parseAuthHeader } from '../../src/auth/params.js';
 import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
 import { SipFramer } from '../../src/transport/framer.js';
@@ -32,6 +37,8 @@ export interface OcsUser {
   /** NTLM user name (as in DOMAIN\user or the bare user). */
   login: string;
   password: string;
+  /** Kerberos principal, user@REALM; default the bare login at the server's Kerberos realm. */
+  principal?: string;
 }
 
 export interface OcsServerOptions {
@@ -61,6 +68,11 @@ export interface OcsServerOptions {
   services?: ServiceOptions;
   /** Announce `Supported: adhoclist` (batched presence subscriptions); default true. */
   batchedPresence?: boolean;
+  /**
+   * Offer and accept Kerberos with the service keys of `sip/<targetName>` in `keytab`
+   * (users' principals are at `realm`). Without it only NTLM is offered.
+   */
+  kerberos?: { keytab: string; realm: string; only?: boolean };
 }
 
 /** Exactly how OCS words its client-version rejection. */
@@ -88,11 +100,51 @@ export interface ServerEvent {
   detail: string;
 }
 
+/** The server's side of one security association ([MS-SIPAE] 3.3). */
+interface ServerAssociation {
+  protocol: 'NTLM' | 'Kerberos';
+  targetName: string;
+  /** A REGISTER has succeeded with it (forgetSessions drops it on the next one). */
+  registered?: boolean;
+  /** rspauth over the server's signature string. */
+  sign(text: Buffer): Buffer;
+  /** Checks a client's `response`. */
+  verify(text: Buffer, signature: Buffer): boolean;
+  dispose(): void;
+}
+
+function ntlmAssociation(keys: SessionKeys, targetName: string): ServerAssociation {
+  return {
+    protocol: 'NTLM',
+    targetName,
+    sign: (text) => ntlmMac(keys.flags, keys.serverSigningKey, keys.serverSealingKey, SIP_SIGNATURE_SEQUENCE, text),
+    verify: (text, signature) => ntlmMac(keys.flags, keys.clientSigningKey, keys.clientSealingKey, SIP_SIGNATURE_SEQUENCE, text).equals(signature),
+    dispose: () => undefined,
+  };
+}
+
+function kerberosAssociation(context: GssAcceptor, targetName: string): ServerAssociation {
+  return {
+    protocol: 'Kerberos',
+    targetName,
+    sign: (text) => context.getMic(text),
+    verify: (text, signature) => {
+      try {
+        return context.verifyMic(text, signature);
+      } catch {
+        // An expired context: the client has to authenticate again.
+        return false;
+      }
+    },
+    dispose: () => context.dispose(),
+  };
+}
+
 interface Client extends Peer {
   socket: net.Socket;
   serverChallenge?: Buffer;
   opaque: string;
-  keys?: SessionKeys;
+  sa?: ServerAssociation;
   user?: OcsUser;
   snum: number;
   fromTag?: string;
@@ -132,6 +184,13 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
   const targetName = options.targetName ?? 'ocs.example.test';
   const version = options.version ?? 4;
   const expires = options.expires ?? 3600;
+  const kerberosTarget = `sip/${targetName}`;
+  const kerberosCredential = options.kerberos ? GssCredential.fromKeytab(options.kerberos.keytab) : undefined;
+  const principalOf = (user: OcsUser) => {
+    if (user.principal) return user.principal.toLowerCase();
+    const login = user.login.includes('\\') ? user.login.split('\\')[1]! : user.login.split('@')[0]!;
+    return `${login}@${options.kerberos?.realm ?? ''}`.toLowerCase();
+  };
   const events: ServerEvent[] = [];
   const userAgents: string[] = [];
   const clients = new Set<Client>();
@@ -153,13 +212,14 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
 
   /** Authentication-Info with rspauth over the response's signature string ([MS-SIPAE] 3.2.5.2). */
   const sign = (client: Client, text: string): string => {
-    if (!client.keys) return text;
+    const sa = client.sa;
+    if (!sa) return text;
     const srand = randomBytes(4).toString('hex').toUpperCase();
     const snum = String(++client.snum);
-    const fields = { protocol: 'NTLM', rand: srand, num: snum, realm, targetName, ...messageFields(parseRawMessage(text)) };
-    const mac = ntlmMac(client.keys.flags, client.keys.serverSigningKey, client.keys.serverSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(signatureString(version, fields)));
+    const fields = { protocol: sa.protocol, rand: srand, num: snum, realm, targetName: sa.targetName, ...messageFields(parseRawMessage(text)) };
+    const mac = sa.sign(Buffer.from(signatureString(version, fields)));
     if (options.tamperRspauth) mac[10] ^= 0x01;
-    const header = `Authentication-Info: NTLM rspauth="${mac.toString('hex').toUpperCase()}", srand="${srand}", snum="${snum}", opaque="${client.opaque}", qop="auth", targetname="${targetName}", realm="${realm}"`;
+    const header = `Authentication-Info: ${sa.protocol} rspauth="${mac.toString('hex').toUpperCase()}", srand="${srand}", snum="${snum}", opaque="${client.opaque}", qop="auth", targetname="${sa.targetName}", realm="${realm}"`;
     const end = text.indexOf('\r\n\r\n');
     return `${text.slice(0, end)}\r\n${header}${text.slice(end)}`;
   };
@@ -181,18 +241,23 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
 
   /** Checks the client's signature on a request, from its Authorization header. */
   const signatureValid = (client: Client, request: RawMessage, params: ReadonlyMap<string, string>): boolean => {
-    if (!client.keys) return false;
+    const sa = client.sa;
+    if (!sa) return false;
     const response = params.get('response');
-    if (!response || !/^[0-9a-fA-F]{32}$/.test(response)) return false;
-    const fields = { protocol: 'NTLM', rand: params.get('crand') ?? '', num: params.get('cnum') ?? '', realm: params.get('realm') ?? realm, targetName: params.get('targetname') ?? targetName, ...messageFields(request) };
-    const expected = ntlmMac(client.keys.flags, client.keys.clientSigningKey, client.keys.clientSealingKey, SIP_SIGNATURE_SEQUENCE, Buffer.from(signatureString(version, fields)));
-    return expected.equals(Buffer.from(response, 'hex'));
+    if (!response || response.length > 1024 || response.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(response)) return false;
+    const fields = { protocol: sa.protocol, rand: params.get('crand') ?? '', num: params.get('cnum') ?? '', realm: params.get('realm') ?? realm, targetName: params.get('targetname') ?? sa.targetName, ...messageFields(request) };
+    return sa.verify(Buffer.from(signatureString(version, fields)), Buffer.from(response, 'hex'));
   };
 
   const challengeHeaders = () => [
-    `WWW-Authenticate: NTLM realm="${realm}", targetname="${targetName}", version=${version}`,
-    `WWW-Authenticate: Kerberos realm="${realm}", targetname="sip/${targetName}", version=${version}`,
+    ...(options.kerberos?.only ? [] : [`WWW-Authenticate: NTLM realm="${realm}", targetname="${targetName}", version=${version}`]),
+    ...(options.kerberos ? [`WWW-Authenticate: Kerberos realm="${realm}", targetname="${kerberosTarget}", version=${version}`] : []),
   ];
+
+  const forget = (client: Client) => {
+    client.sa?.dispose();
+    client.sa = undefined;
+  };
 
   const registered = (client: Client, request: RawMessage) => {
     const user = client.user!;
@@ -205,6 +270,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       services.peerGone(client);
       return;
     }
+    if (client.sa) client.sa.registered = true;
     client.contact = /<([^>]+)>/.exec(contact)?.[1];
     client.fromTag = /;tag=([^;]+)/.exec(headerValue(request, 'From') ?? '')?.[1];
     client.callId = headerValue(request, 'Call-ID');
@@ -238,34 +304,39 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     }
     const authorization = headerValue(request, 'Authorization') ?? headerValue(request, 'Proxy-Authorization');
     let params: ReadonlyMap<string, string> | undefined;
+    let scheme = '';
     if (authorization) {
       try {
         const parsed = parseAuthHeader(authorization);
-        if (parsed.scheme.toUpperCase() === 'NTLM') params = parsed.params;
+        scheme = parsed.scheme.toUpperCase();
+        const offered = scheme === 'KERBEROS' ? !!options.kerberos : scheme === 'NTLM' && !options.kerberos?.only;
+        if (offered) params = parsed.params;
       } catch {
         params = undefined;
       }
     }
     // Already authenticated on this connection: the REGISTER must be signed.
-    if (client.keys && options.forgetSessions && params?.has('response') && !params.has('gssapi-data')) {
-      client.keys = undefined;
+    if (client.sa?.registered && options.forgetSessions && params?.has('response') && !params.has('gssapi-data')) {
+      events.push({ kind: 'forgot-session', detail: client.sa.protocol });
+      forget(client);
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
     }
-    if (client.keys && params?.has('response') && !params.has('gssapi-data')) {
+    if (client.sa && params?.has('response') && !params.has('gssapi-data')) {
       if (!signatureValid(client, request, params)) {
         events.push({ kind: 'bad-signature', detail: 'REGISTER' });
-        client.keys = undefined;
+        forget(client);
         respond(client, request, 401, 'Unauthorized', challengeHeaders());
         return;
       }
       return afterAuthentication(client, request, ua);
     }
     if (!params) {
-      client.keys = undefined;
+      forget(client);
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
     }
+    if (scheme === 'KERBEROS') return onKerberos(client, request, params, ua);
     const data = params.get('gssapi-data');
     if (data === undefined || data === '') {
       client.serverChallenge = randomBytes(8);
@@ -302,17 +373,74 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
     }
-    client.keys = keys;
+    forget(client);
+    client.sa = ntlmAssociation(keys, targetName);
     client.user = user;
     client.snum = 0;
     // Version 4 and later: the REGISTER carrying AUTHENTICATE is already signed ([MS-SIPAE] 3.2.5.1).
     if (version > 3 && !signatureValid(client, request, params)) {
       events.push({ kind: 'bad-signature', detail: 'AUTHENTICATE REGISTER' });
-      client.keys = undefined;
+      forget(client);
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
     }
     events.push({ kind: 'authenticated', detail: user.address });
+    afterAuthentication(client, request, ua);
+  };
+
+  /**
+   * Kerberos ([MS-SIPAE] 3.3.5.2): one AP-REQ in gssapi-data. A client that
+   * asked for mutual authentication gets the AP-REP back in a 401 with the
+   * opaque, and signs its next REGISTER; one that did not (pidgin-sipe,
+   * Communicator) has a complete context at once and, from version 4 on,
+   * already signed this REGISTER.
+   */
+  const onKerberos = (client: Client, request: RawMessage, params: ReadonlyMap<string, string>, ua: string) => {
+    const data = params.get('gssapi-data');
+    if (!data || !kerberosCredential) {
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    if (options.stallOnAuthenticate) return;
+    forget(client);
+    const context = new GssAcceptor(kerberosCredential);
+    let reply: Buffer | undefined;
+    try {
+      reply = context.step(Buffer.from(data, 'base64'));
+    } catch (error) {
+      context.dispose();
+      events.push({ kind: 'kerberos-rejected', detail: (error as Error).message });
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    const principal = context.initiator.toLowerCase();
+    const user = context.complete ? options.users.find((u) => principalOf(u) === principal) : undefined;
+    if (!user) {
+      context.dispose();
+      events.push({ kind: 'kerberos-unknown-principal', detail: principal });
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
+    client.opaque = randomBytes(4).toString('hex').toUpperCase();
+    client.user = user;
+    client.snum = 0;
+    events.push({ kind: 'authenticated', detail: user.address });
+    if (reply) {
+      events.push({ kind: 'kerberos-mutual', detail: user.address });
+      // The 401 goes out unsigned: the client cannot check a signature before it has read the AP-REP.
+      respond(client, request, 401, 'Unauthorized', [
+        `WWW-Authenticate: Kerberos opaque="${client.opaque}", gssapi-data="${reply.toString('base64')}", targetname="${kerberosTarget}", realm="${realm}", version=${version}`,
+      ]);
+      client.sa = kerberosAssociation(context, kerberosTarget);
+      return;
+    }
+    client.sa = kerberosAssociation(context, kerberosTarget);
+    if (version > 3 && !signatureValid(client, request, params)) {
+      events.push({ kind: 'bad-signature', detail: 'AP-REQ REGISTER' });
+      forget(client);
+      respond(client, request, 401, 'Unauthorized', challengeHeaders());
+      return;
+    }
     afterAuthentication(client, request, ua);
   };
 
@@ -366,7 +494,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       const authorization = headerValue(request, 'Authorization');
       let ok = false;
       try {
-        ok = !!client.keys && !!authorization && signatureValid(client, request, parseAuthHeader(authorization).params);
+        ok = !!client.sa && !!authorization && signatureValid(client, request, parseAuthHeader(authorization).params);
       } catch {
         ok = false;
       }
@@ -388,7 +516,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     } catch {
       params = undefined;
     }
-    if (!client.keys || !params || !signatureValid(client, request, params)) {
+    if (!client.sa || !params || !signatureValid(client, request, params)) {
       events.push({ kind: 'bad-signature', detail: method });
       respond(client, request, 401, 'Unauthorized', challengeHeaders());
       return;
@@ -420,6 +548,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      forget(client);
       clients.delete(client);
       sockets.delete(socket);
       if (client.registered) {
@@ -462,7 +591,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     async deregister(address, event) {
       let sent = 0;
       for (const client of clients) {
-        if (!client.keys || client.user?.address !== address || !client.contact) continue;
+        if (!client.sa || client.user?.address !== address || !client.contact) continue;
         const body = `deregistered;event=${event}`;
         const text = [
           `NOTIFY ${client.contact} SIP/2.0`,
@@ -486,7 +615,10 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          kerberosCredential?.release();
+          resolve();
+        });
       }),
   };
 }
