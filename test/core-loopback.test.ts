@@ -87,10 +87,13 @@ describe('core end to end over the loopback protocol', () => {
     expect((error as ConnectionError).fatal).toBe(true);
     expect((error as ConnectionError).serverText).toBe('Wrong password');
     const status = a.parley.accounts.status(alice.id);
+    // No retry is scheduled (the core's state says so), and the attempt's connection is closed:
+    // nothing more can reach the server, so what it saw now is all it will see.
     expect(status.state).toBe('error');
     expect(status.nextAttemptAt).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 400)); // several backoff periods
+    await until(() => server.sockets.size === 0, 5000, 'the failed attempt to close its connection');
     expect(server.received.filter((m) => m.op === 'login')).toHaveLength(1);
+    expect(a.parley.accounts.status(alice.id)).toMatchObject({ state: 'error' });
   });
 
   it('reconnects after the connection drops, shows the next attempt time, and sends what was queued meanwhile', async () => {

@@ -11,6 +11,8 @@ export interface LoopbackServerApi {
   port: number;
   received: Array<Record<string, unknown> & { op: string; user?: string }>;
   rosters: Record<string, Array<{ name: string; alias?: string; groups?: string[] }>>;
+  /** Open client connections. */
+  sockets: Set<unknown>;
   start(port?: number): Promise<LoopbackServerApi>;
   stop(): Promise<void>;
   restart(): Promise<void>;

@@ -34,11 +34,19 @@ export const autoReply = defineFeaturePlugin({
     const interval = typeof config.intervalMs === 'number' ? config.intervalMs : DEFAULT_INTERVAL_MS;
     const lastAnswer = new Map<string, number>();
     api.events.on('messageReceived', (message, conversation) => {
+      if (!shouldAnswer(message, conversation)) return;
       const presence = api.presence();
-      if (!AWAY.has(presence.status) || !shouldAnswer(message, conversation)) return;
+      // Each decision not to answer a message from a person is logged: "why did it not answer?" has an answer.
+      if (!AWAY.has(presence.status)) {
+        api.log.debug('not answering: the user is not away', { conversation: conversation.id, message: message.id });
+        return;
+      }
       const now = Date.now();
       const last = lastAnswer.get(conversation.id);
-      if (last !== undefined && now - last < interval) return;
+      if (last !== undefined && now - last < interval) {
+        api.log.debug('not answering: answered in this conversation recently', { conversation: conversation.id, message: message.id });
+        return;
+      }
       lastAnswer.set(conversation.id, now);
       const text = config.message ?? presence.message ?? 'I am away from my computer right now.';
       api.send(conversation.id, text, { autoReply: true }).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { addLoopbackAccount, loopbackParley, startServer } from '../../../test/helpers/loopback.js';
-import { until, waitForEvent } from '../../../test/helpers/wait.js';
+import { waitFor, waitForEvent } from '../../../test/helpers/wait.js';
 import autoReply from '../src/index.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -28,15 +28,18 @@ describe('auto-reply', () => {
     const sentByAlice = a.parley.conversations.find(alice.id, 'im', 'bob')!.messages.filter((m) => m.direction === 'outgoing');
     expect(sentByAlice.map((m) => m.flags.autoReply)).toEqual([true]);
 
+    // The plugin's decision about each message is the signal: it says why it did not answer.
+    const decision = (text: string) => {
+      const id = a.parley.conversations.find(alice.id, 'im', 'bob')?.messages.find((m) => m.direction === 'incoming' && m.text === text)?.id;
+      return id === undefined ? undefined : a.logs.find((r) => r.scope.includes('auto-reply') && r.message.startsWith('not answering') && r.data?.message === id)?.message;
+    };
     await b.parley.conversations.sendIm(bob.id, 'alice', 'hello??');
-    await until(() => server.received.filter((m) => m.op === 'msg' && m.user === 'bob').length === 2, 5000, 'second message');
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await waitFor(() => decision('hello??'), 'the decision about the second message', 5000)).toBe('not answering: answered in this conversation recently');
     expect(server.received.filter((m) => m.op === 'msg' && m.user === 'alice')).toHaveLength(1);
 
     await a.parley.presence.set({ status: 'available' });
     await b.parley.conversations.sendIm(bob.id, 'alice', 'back?');
-    await until(() => server.received.filter((m) => m.op === 'msg' && m.user === 'bob').length === 3, 5000, 'third message');
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await waitFor(() => decision('back?'), 'the decision about the third message', 5000)).toBe('not answering: the user is not away');
     expect(server.received.filter((m) => m.op === 'msg' && m.user === 'alice')).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import { ConnectionError, type ConfigError } from '@parley/core';
 import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from '../src/index.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
+import { until } from '../../../test/helpers/wait.js';
 import { rejection, startParley, testCertificates, type TestParley } from './helpers.js';
 
 const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)';
@@ -43,6 +44,7 @@ describe("the user's story: Office Communicator 2007 R2 User-Agent against a ver
     t = await startParley();
     const account = await addAccount({});
     const before = server.userAgents.length;
+    const rejectedBefore = server.events.filter((e) => e.kind === 'rejected').length;
     const error = await rejection(t.parley.accounts.connect(account.id));
     expect(ConnectionError.is(error)).toBe(true);
     const e = error as ConnectionError;
@@ -57,10 +59,12 @@ describe("the user's story: Office Communicator 2007 R2 User-Agent against a ver
     const status = t.parley.accounts.status(account.id);
     expect(status.state).toBe('error');
     expect(status.error?.reason).toBe('client-rejected');
-    // No retry storm: several reconnect delays later nothing more arrived.
-    const seen = server.userAgents.length;
-    await new Promise((r) => setTimeout(r, 800));
-    expect(server.userAgents.length).toBe(seen);
+    // No retry storm: the core schedules no retry after a fatal error, and once the attempt's
+    // connection is closed nothing more can reach the server: what it saw is all it will see.
+    expect(status.nextAttemptAt).toBeUndefined();
+    await until(() => server.openConnections === 0, 10_000, 'the rejected attempt to close its connection');
+    expect(server.userAgents.slice(before).every((ua) => ua === DEFAULT_USER_AGENT)).toBe(true);
+    expect(server.events.filter((e) => e.kind === 'rejected').length).toBe(rejectedBefore + 1);
     expect(t.parley.accounts.status(account.id).state).toBe('error');
   });
 
@@ -100,7 +104,10 @@ describe('sign-in failures', () => {
     const error = (await rejection(t.parley.accounts.connect(account.id))) as ConnectionError;
     expect(error.reason).toBe('authentication-failed');
     expect(error.fatal).toBe(true);
-    await new Promise((r) => setTimeout(r, 500));
+    // No retry is scheduled, and with the attempt's connection closed no other AUTHENTICATE can come.
+    expect(t.parley.accounts.status(account.id).state).toBe('error');
+    expect(t.parley.accounts.status(account.id).nextAttemptAt).toBeUndefined();
+    await until(() => server.openConnections === 0, 10_000, 'the failed attempt to close its connection');
     expect(server.events.filter((e) => e.kind === 'bad-password').length).toBe(before + 1);
     expect(t.parley.accounts.status(account.id).state).toBe('error');
   });

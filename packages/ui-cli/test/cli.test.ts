@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type LoopbackServerApi } from '../../../test/helpers/loopback.js';
 import { filesContaining, tempHome } from '../../../test/helpers/temp.js';
+import { until } from '../../../test/helpers/wait.js';
 import { ensureBuilt, homeWithLoopback, LoopbackPeer, packageDir, runParley, RunningParley } from './helpers.js';
 
 const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -248,7 +249,8 @@ describe('parley scripting commands', () => {
     peers.push(carol);
     await carol.login();
     carol.say('filtered', 'only one message');
-    await new Promise((r) => setTimeout(r, 100));
+    // Stored once the server has read it: the watcher's sign-in then finds it waiting.
+    await until(() => server.received.some((m) => m.op === 'msg' && m.user === 'carol' && m.text === 'only one message'), 5000, 'the server to store the message');
     const watch = new RunningParley(home, ['watch', 'loopback:filtered', '--only', 'message', '--count', '2', '--timeout', '3']);
     running.push(watch);
     expect(await watch.exited).toBe(6);

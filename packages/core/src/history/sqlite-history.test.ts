@@ -76,7 +76,8 @@ describe('SqliteHistory', () => {
     other.exec('BEGIN EXCLUSIVE');
     history.append(entry('during the lock'));
     const flushed = history.flush();
-    await new Promise((r) => setTimeout(r, 150));
+    // The write meets the lock and reports it: wait for that report, not for a while.
+    for (let i = 0; i < 1000 && !errors.includes('history-locked'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(errors).toContain('history-locked');
     other.exec('COMMIT');
     other.close();

@@ -158,7 +158,10 @@ export interface OcsServer {
   events: ServerEvent[];
   /** User-Agent of every REGISTER seen. */
   userAgents: string[];
+  /** Connections accepted so far. */
   connections: number;
+  /** Connections open now: none means no client can send anything more until it connects again. */
+  readonly openConnections: number;
   /** Closes every client connection (the server's side of a network failure). */
   dropConnections(): void;
   /**
@@ -571,6 +574,9 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     userAgents,
     get connections() {
       return connections;
+    },
+    get openConnections() {
+      return sockets.size;
     },
     dropConnections() {
       for (const s of sockets) s.destroy();
