@@ -58,6 +58,24 @@ describe('idle reporting', () => {
     expect(t.sets).toHaveLength(2);
   });
 
+  it('with two clients on one core, a keystroke in either ends the idle time the other reported; typing sends nothing while not idle', () => {
+    const clock = new ManualClock();
+    const t = target({ status: 'available' });
+    const left = new IdleReporter(t, 60_000, undefined, clock);
+    const used = new IdleReporter(t, 60_000, undefined, clock);
+    clock.advance(30_000);
+    used.activity(); // at 31 000: nothing to end
+    expect(t.sets).toEqual([]);
+    clock.advance(30_000); // 61 000: the client left alone reports idle since it started
+    expect(t.sets).toEqual([{ status: 'available', idleSince: 1_000 }]);
+    used.activity();
+    expect(t.sets[1]).toEqual({ status: 'available' });
+    clock.advance(30_000); // the left one does not report again until someone types in it
+    expect(t.sets).toHaveLength(2);
+    left.stop();
+    used.stop();
+  });
+
   it('never reports an offline person idle', () => {
     const clock = new ManualClock();
     const t = target({ status: 'offline' });

@@ -42,16 +42,17 @@ export class IdleReporter {
     this.schedule(idleAfterMs);
   }
 
-  /** A keystroke. */
+  /**
+   * A keystroke. It ends an idle time whoever reported it: with several
+   * interactive clients attached to one core, the person typing in one of
+   * them is not idle because another one has been left alone.
+   */
   activity(): void {
     if (this.stopped) return;
     this.last = this.clock.now();
-    if (this.idle) {
-      this.idle = false;
-      const { idleSince: _idle, ...present } = this.target.get();
-      void _idle;
-      this.target.set(present).catch(this.onError);
-    }
+    this.idle = false;
+    const { idleSince, ...present } = this.target.get();
+    if (idleSince !== undefined) this.target.set(present).catch(this.onError);
     this.schedule(this.idleAfterMs);
   }
 
