@@ -85,7 +85,10 @@ describe('XEP-0198 stream resumption across reconnects', () => {
       expect(h.logs.some((r) => r.message === 'Resumed the previous session (XEP-0198)')).toBe(true);
       // Resumed, not rebuilt: one sign-in only.
       expect(h.logs.filter((r) => r.message === 'SASL signed in' && String(r.scope).includes('alice'))).toHaveLength(2);
-      await new Promise((r) => setTimeout(r, 300));
+      // The server handles a stream's stanzas in order (RFC 6120 §10.1): a message bob sends now reaches
+      // alice after anything the resumed session still had to deliver, a duplicate included.
+      await h.parley.conversations.sendIm(bob, 'alice@localhost', 'after the resumption');
+      await waitFor(() => h.messages.find((m) => m.accountId === alice && m.text === 'after the resumption'), 'alice gets the marker');
       expect(h.messages.filter((m) => m.accountId === alice && m.text === 'sent while the link was down')).toHaveLength(1);
 
       // And the resumed stream carries traffic both ways.
@@ -171,9 +174,14 @@ describe('XEP-0198 and the roster at sign-in', () => {
       // a miscount ends the stream with an error from the server.
       for (let i = 0; i < 5; i++) await h.parley.conversations.sendIm(bob, 'alice@localhost', `counted ${i}`);
       await waitFor(() => h.messages.filter((m) => m.accountId === alice && m.text.startsWith('counted ')).length === 5, 'alice gets all five');
-      await new Promise((r) => setTimeout(r, 600));
+      // Alice's client acknowledges them when the server asks (XEP-0198 §4); the server checks the count then.
+      const lastCounted = link.transcript.findLastIndex((c) => c.from === 'server' && c.text.includes('counted 4'));
+      await waitFor(() => link.transcript.slice(lastCounted + 1).some((c) => c.from === 'client' && /<a xmlns="urn:xmpp:sm:3"/.test(c.text)), "alice's acknowledgement");
+      // The server handles alice's stream in order (RFC 6120 §10.1): a message she sends after her
+      // acknowledgement is routed only if the count was accepted; a miscount would end the stream first.
+      await h.parley.conversations.sendIm(alice, 'bob@localhost', 'after the acknowledgement');
+      await waitFor(() => h.messages.find((m) => m.accountId === bob && m.text === 'after the acknowledgement'), 'bob gets the marker');
       expect(link.transcript.some((c) => c.from === 'server' && c.text.includes('<stream:error'))).toBe(false);
-      expect(link.transcript.some((c) => c.from === 'client' && /<a xmlns="urn:xmpp:sm:3"/.test(c.text))).toBe(true);
 
       // And a dropped link resumes the same session (§5), which the server allows only when the counts match.
       link.cut();
@@ -181,7 +189,9 @@ describe('XEP-0198 and the roster at sign-in', () => {
       await waitFor(() => h.parley.accounts.status(alice).state === 'online', 'alice is back');
       expect(h.logs.some((r) => r.message === 'Resumed the previous session (XEP-0198)')).toBe(true);
       expect(h.parley.buddies.find(alice, 'contact0@example.net')?.contact.group).toBe('Group 0');
-      await new Promise((r) => setTimeout(r, 300));
+      // Anything the resumed session delivers again comes before a message bob sends now (RFC 6120 §10.1).
+      await h.parley.conversations.sendIm(bob, 'alice@localhost', 'after the resumption');
+      await waitFor(() => h.messages.find((m) => m.accountId === alice && m.text === 'after the resumption'), 'alice gets the marker');
       expect(h.messages.filter((m) => m.accountId === alice && m.text.startsWith('counted '))).toHaveLength(5);
     } finally {
       await h.close();
