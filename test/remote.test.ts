@@ -164,8 +164,9 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
       settled = true;
       return e;
     });
-    // The second election cannot finish while the first holds the claim.
-    await new Promise((r) => setTimeout(r, 300));
+    // The second election cannot finish while the first holds the claim: one that may not wait
+    // tries once and is refused, so the waiting one is still waiting.
+    await expect(elect({ home, waitMs: 0 })).rejects.toMatchObject({ code: 'owner-exists' });
     expect(settled).toBe(false);
     await first.claim.release();
     const result = await second;

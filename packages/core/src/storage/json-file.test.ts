@@ -45,8 +45,9 @@ describe('CoalescedJsonFile', () => {
     state = { n: 2 };
     await file.flush();
     expect(read(path)).toEqual({ n: 2 });
-    // The superseded write did not come back over the newer file, and left nothing behind.
-    await new Promise((r) => setTimeout(r, 50));
+    // The superseded write did not come back over the newer file, and left nothing behind: once its
+    // temporary file is gone it has finished, whichever way it went.
+    for (let i = 0; i < 1000 && readdirSync(home).some((f) => f.endsWith('.tmp')); i++) await new Promise((r) => setTimeout(r, 10));
     expect(read(path)).toEqual({ n: 2 });
     expect(readdirSync(home)).toEqual(['state.json']);
   });
