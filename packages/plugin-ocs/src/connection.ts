@@ -23,7 +23,7 @@ import { DigestAuthenticator } from './auth/digest.js';
 import { NtlmAuthenticator } from './auth/ntlm-auth.js';
 import { KerberosAuthenticator, kerberosPrincipal } from './auth/kerberos-auth.js';
 import { KerberosError, kerberosAvailable } from './auth/gssapi.js';
-import { createResolver, discoverServers, dnsServersFrom, resolveHost, type ServerCandidate } from './discovery.js';
+import { discoverServers, type ServerCandidate } from './discovery.js';
 import { readSettings, SettingsError, type OcsSettings } from './options.js';
 import { RedirectError, Registrar, type Authenticator } from './register.js';
 import { handleRegistrationNotify } from './registration-notify.js';
@@ -92,7 +92,6 @@ export class OcsConnection implements ProtocolConnection {
   }
 
   private async run(settings: OcsSettings, password: () => Promise<string>): Promise<void> {
-    const resolver = createResolver(dnsServersFrom(this.ctx.coreSetting('dnsServers')));
     let candidates: AsyncIterable<ServerCandidate>;
     /** What went wrong while looking for the server (a broken autodiscover service), for the final error. */
     const problems: string[] = [];
@@ -107,7 +106,7 @@ export class OcsConnection implements ProtocolConnection {
         domain: settings.domain,
         signInAddress: settings.signInAddress,
         transport: settings.transport,
-        resolver,
+        net: this.ctx.net,
         progress: (text) => this.ctx.progress(text),
         log: {
           debug: (text) => this.ctx.log.debug(text),
@@ -119,7 +118,6 @@ export class OcsConnection implements ProtocolConnection {
         signal: this.ctx.signal,
         autodiscoverPorts: this.env.autodiscoverPorts,
         hostFallbacks: this.env.hostFallbacks,
-        ca: this.ctx.tlsCa(),
       });
     }
 
@@ -131,7 +129,7 @@ export class OcsConnection implements ProtocolConnection {
       let candidate: ServerCandidate | undefined = first;
       for (let redirects = 0; candidate && redirects <= MAX_REDIRECTS; redirects++) {
         try {
-          await this.attempt(candidate, settings, password, resolver);
+          await this.attempt(candidate, settings, password);
           return;
         } catch (error) {
           this.teardown();
@@ -146,8 +144,8 @@ export class OcsConnection implements ProtocolConnection {
             continue;
           }
           const connectionError = ConnectionError.from(error);
-          // Only an unreachable server is worth trying the next candidate for.
-          if (connectionError.reason !== 'network' || settings.server) throw connectionError;
+          // Only an unreachable server is worth trying the next candidate for (through a proxy: one it could not reach).
+          if ((connectionError.reason !== 'network' && connectionError.reason !== 'proxy-destination-unreachable') || settings.server) throw connectionError;
           lastError = connectionError;
           candidate = undefined;
         }
@@ -160,19 +158,16 @@ export class OcsConnection implements ProtocolConnection {
     throw ConnectionError.network(`Could not find a server for ${settings.domain}${why.length ? `: ${why.join('; ')}` : ''}`, lastError ? { cause: lastError } : {});
   }
 
-  private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: () => Promise<string>, resolver: ReturnType<typeof createResolver>): Promise<void> {
+  private async attempt(candidate: ServerCandidate, settings: OcsSettings, password: () => Promise<string>): Promise<void> {
     this.ctx.progress(`Connecting to ${candidate.host}:${candidate.port} (${candidate.source})`);
-    const address = await resolveHost(resolver, candidate.host);
-    if (!address) throw ConnectionError.network(`Cannot resolve ${candidate.host}`);
     const aor = Grammar.URIParse(`sip:${settings.signInAddress}`)!;
     let endpoint: SipEndpoint | undefined;
     const transport = new StreamTransport({
       host: candidate.host,
-      address,
       port: candidate.port,
       secure: candidate.transport === 'tls',
-      ca: this.ctx.tlsCa(),
-      trustCertificate: (cert) => this.ctx.trustCertificate(cert),
+      // Names are resolved there, with the configured DNS servers, or by a socks5h proxy.
+      open: (options) => this.ctx.net.connect({ ...options, signal: this.ctx.signal }),
       connectTimeoutMs: this.env.connectTimeoutMs,
       outgoing: (text) => (endpoint ? endpoint.decorate(text) : text),
       trace: (direction, text) => this.ctx.log.debug(`SIP ${direction === 'in' ? '<<' : '>>'} ${text.split('\r\n')[0]}`),

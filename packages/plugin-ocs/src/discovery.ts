@@ -7,13 +7,13 @@
  *  2. DNS SRV (RFC 3263 4.1 plus Microsoft's internal names), only those
  *     matching the connection type;
  *  3. well-known host names (Microsoft KB 2619522), then the domain itself.
- * Every host is resolved with the configured DNS servers.
+ * Every host is resolved with the configured DNS servers, and every request
+ * goes through the core's network layer (the account's proxy); behind a
+ * socks5h proxy nothing is looked up here.
  */
-import { promises as dns } from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
-import type { LookupFunction } from 'node:net';
+import type { Net } from '@parley/core';
 import type { TransportChoice } from './options.js';
 
 export interface ServerCandidate {
@@ -29,7 +29,8 @@ export interface DiscoveryOptions {
   domain: string;
   signInAddress: string;
   transport: TransportChoice;
-  resolver: dns.Resolver;
+  /** The core's network layer: SRV and address lookups, agents for the autodiscover requests. */
+  net: Pick<Net, 'resolveSrv' | 'lookup' | 'agentFor' | 'remoteDns'>;
   progress: (text: string) => void;
   /** `warn` gets what the user should hear about: a broken autodiscover service (a loop, endless redirects). */
   log: { debug(message: string): void; warn(message: string): void };
@@ -38,8 +39,6 @@ export interface DiscoveryOptions {
   autodiscoverPorts?: { https: number; http: number };
   /** Host-name fallbacks and their ports. */
   hostFallbacks?: ReadonlyArray<{ prefix: string; port: number }>;
-  /** CA certificates for autodiscover over HTTPS. */
-  ca?: string[] | undefined;
   timeoutMs?: number;
 }
 
@@ -56,48 +55,6 @@ export const HOST_FALLBACKS: ReadonlyArray<{ prefix: string; port: number }> = [
   { prefix: 'sip', port: 443 },
 ];
 
-/** A Resolver using `servers` ("1.2.3.4", "127.0.0.1:5353", "[::1]:53"); the system's when empty. */
-export function createResolver(servers: readonly string[] | undefined, timeoutMs = 2000): dns.Resolver {
-  const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 2 });
-  if (servers && servers.length > 0) resolver.setServers([...servers]);
-  return resolver;
-}
-
-/** The DNS servers to use: the core setting, else PARLEY_DNS_SERVERS (comma separated). */
-export function dnsServersFrom(setting: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
-  if (setting && setting.length > 0) return [...setting];
-  const fromEnv = (env.PARLEY_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return fromEnv.length > 0 ? fromEnv : undefined;
-}
-
-/** Resolves a host with the resolver (IPv4 first); literal addresses pass through. */
-export async function resolveHost(resolver: dns.Resolver, host: string): Promise<string | undefined> {
-  if (net.isIP(host)) return host;
-  for (const family of ['resolve4', 'resolve6'] as const) {
-    try {
-      const addresses = await resolver[family](host);
-      if (addresses.length > 0) return addresses[0];
-    } catch {
-      // NXDOMAIN / no data: try the next family.
-    }
-  }
-  return undefined;
-}
-
-function lookupWith(resolver: dns.Resolver): LookupFunction {
-  return (hostname, options, callback) => {
-    resolveHost(resolver, hostname).then(
-      (address) => {
-        if (!address) return callback(Object.assign(new Error(`${hostname} not found`), { code: 'ENOTFOUND' }), '', 4);
-        const family = net.isIP(address);
-        if (typeof options === 'object' && options.all) return (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
-        callback(null, address, family);
-      },
-      (error: Error) => callback(error as NodeJS.ErrnoException, '', 4),
-    );
-  };
-}
-
 interface HttpResult {
   status: number;
   body: string;
@@ -110,10 +67,9 @@ function httpGet(url: URL, options: DiscoveryOptions): Promise<HttpResult> {
     const request = client.get(
       url,
       {
-        lookup: lookupWith(options.resolver),
+        agent: options.net.agentFor(url),
         timeout: options.timeoutMs ?? 5000,
         headers: { Accept: 'application/vnd.microsoft.rtc.autodiscover+json;v=1' },
-        ...(url.protocol === 'https:' ? { ca: options.ca } : {}),
         signal: options.signal,
       },
       (response) => {
@@ -228,17 +184,13 @@ export async function* discoverServers(options: DiscoveryOptions): AsyncGenerato
     }
   }
 
+  if (options.net.remoteDns) options.log.debug('The proxy resolves names: no DNS SRV lookups, only host names');
   for (const service of SRV_SERVICES) {
-    if (!wanted(service.transport)) continue;
+    if (!wanted(service.transport) || options.net.remoteDns) continue;
     const name = `${service.name}.${domain}`;
     options.progress(`Looking up the server: DNS SRV ${name}`);
-    let records: Array<{ name: string; port: number; priority: number; weight: number }> = [];
-    try {
-      records = await options.resolver.resolveSrv(name);
-    } catch (error) {
-      options.log.debug(`SRV ${name}: ${(error as Error).message}`);
-    }
-    records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    // Sorted by priority; empty when there are none (or behind socks5h, where no lookup is made).
+    const records = await options.net.resolveSrv(name);
     for (const record of records) {
       if (record.name === '' || record.name === '.') continue;
       yield { host: record.name, port: record.port, transport: service.transport, source: `DNS SRV ${name}` };
@@ -249,7 +201,8 @@ export async function* discoverServers(options: DiscoveryOptions): AsyncGenerato
   for (const { prefix, port } of options.hostFallbacks ?? HOST_FALLBACKS) {
     const host = `${prefix}.${domain}`;
     options.progress(`Looking up the server: ${host}`);
-    if ((await resolveHost(options.resolver, host)) !== undefined) yield { host, port, transport: fallbackTransport, source: `host name ${host}` };
+    // Behind socks5h the proxy resolves names: try the host without asking local DNS whether it exists.
+    if (options.net.remoteDns || (await options.net.lookup(host)) !== undefined) yield { host, port, transport: fallbackTransport, source: `host name ${host}` };
   }
   options.progress(`Looking up the server: ${domain}`);
   yield { host: domain, port: fallbackTransport === 'tls' ? 5061 : 5060, transport: fallbackTransport, source: `the domain ${domain}` };

@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionError } from '@parley/core';
 import { startDnsmasq, type Dnsmasq } from '../../../test/servers/dnsmasq.js';
-import { createResolver, discoverServers, type ServerCandidate } from '../src/discovery.js';
+import { createNet } from '@parley/core';
+import { discoverServers, type ServerCandidate } from '../src/discovery.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { rejection, startParley, testCertificates, type TestParley } from './helpers.js';
 
@@ -122,12 +123,11 @@ async function discover(domain: string, limit = 1) {
     domain,
     signInAddress: `alice@${domain}`,
     transport: 'auto',
-    resolver: createResolver([dnsmasq.server], 500),
+    net: createNet({ proxy: { mode: 'none' }, dnsServers: [dnsmasq.server], tlsCa: [testCertificates().caCert] }, { trustCertificate: async () => false }),
     progress: (text) => progress.push(text),
     log: { debug: () => undefined, warn: (text) => problems.push(text) },
     autodiscoverPorts: { https: httpsPort, http: httpPort },
     hostFallbacks: [],
-    ca: [testCertificates().caCert],
     timeoutMs: 2000,
   })) {
     found.push(candidate);

@@ -8,7 +8,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsmasq, type Dnsmasq } from '../../../test/servers/dnsmasq.js';
-import { createResolver, discoverServers, type ServerCandidate } from '../src/discovery.js';
+import { createNet } from '@parley/core';
+import { discoverServers, type ServerCandidate } from '../src/discovery.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { startParley, testCertificates, type TestParley } from './helpers.js';
 
@@ -91,7 +92,7 @@ async function collect(domain: string, transport: 'auto' | 'tls' | 'tcp', limit 
     domain,
     signInAddress: `alice@${domain}`,
     transport,
-    resolver: createResolver([dnsmasq.server], 500),
+    net: createNet({ proxy: { mode: 'none' }, dnsServers: [dnsmasq.server] }, { trustCertificate: async () => false }),
     progress: (text) => progress.push(text),
     log: { debug: () => undefined, warn: () => undefined },
     autodiscoverPorts: { https: closedPort, http: webPort },

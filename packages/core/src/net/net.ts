@@ -1,6 +1,7 @@
 import { lookup as systemLookup, Resolver } from 'node:dns/promises';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type LookupFunction, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
@@ -78,6 +79,17 @@ export interface Net {
    * check is refused here; the trust question belongs to `connect`.
    */
   httpsAgent(options?: AgentOptions): HttpsAgent;
+  /**
+   * An agent for one request to `url` (http: or https:), through the proxy
+   * the setting names for that host; direct requests resolve names with the
+   * configured DNS servers.
+   */
+  agentFor(url: URL, options?: AgentOptions): HttpAgent;
+  /**
+   * The address of `host` from the configured DNS servers (else the system's),
+   * undefined when it has none. Behind socks5h nothing is looked up: undefined.
+   */
+  lookup(host: string): Promise<string | undefined>;
   /**
    * DNS SRV records of `name`, lowest priority first (a "." target, RFC 2782's
    * "not available", included). Empty when there are none or the lookup failed — and
@@ -183,6 +195,18 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     }
   }
 
+  /** `address` as Node's lookup callback, for HTTP agents of direct requests. */
+  const lookupFunction: LookupFunction = (hostname, options, callback) => {
+    address(hostname).then(
+      (found) => {
+        const family = isIP(found);
+        if (typeof options === 'object' && options.all === true) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: found, family }]);
+        else callback(null, found, family);
+      },
+      (error: unknown) => callback(Object.assign(new Error((error as Error).message), { code: 'ENOTFOUND' }), '', 4),
+    );
+  };
+
   async function tcp(host: string, port: number, tls: boolean, signal: AbortSignal | undefined, timeoutMs: number): Promise<Socket> {
     const proxy = await proxyFor(host, port, tls);
     if (proxy !== undefined) {
@@ -281,6 +305,27 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
       if (choice.mode === 'env') return new EnvProxyAgent(choice.env, agentOptions);
       if (server === undefined) return new HttpsAgent(agentOptions);
       return proxyAgent(server, agentOptions);
+    },
+
+    agentFor(url, options = {}) {
+      const secure = url.protocol === 'https:';
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+      const choice = config.proxy;
+      const server = choice.mode === 'none' ? undefined : choice.mode === 'env' ? proxyFromEnvironment(choice.env, host, port, secure) : choice.server;
+      const agentOptions: AgentOptions = { ...options, ...(secure && config.tlsCa !== undefined ? { ca: config.tlsCa } : {}) };
+      if (server !== undefined) return proxyAgent(server, agentOptions);
+      const direct = { ...agentOptions, lookup: lookupFunction };
+      return secure ? new HttpsAgent(direct) : new HttpAgent(direct);
+    },
+
+    async lookup(host) {
+      if (remoteDns) return undefined;
+      try {
+        return await address(host);
+      } catch {
+        return undefined;
+      }
     },
 
     async resolveSrv(name) {

@@ -131,7 +131,14 @@ export class ProtocolHost {
       }));
     }
     this.pluginOf.set(record.id, plugin.id);
-    return guardedConnection(plugin, context, { plugin, fault: (error) => this.inProcessFault(plugin, error) });
+    const connection = guardedConnection(plugin, context, { plugin, fault: (error) => this.inProcessFault(plugin, error) });
+    // HTTPS agents are made synchronously: the proxy password is put into the configuration before connect().
+    const connect = connection.connect.bind(connection);
+    connection.connect = async () => {
+      net.proxy = (await withProxyPassword(net, proxyPassword)).proxy;
+      return connect();
+    };
+    return connection;
   }
 
   /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Grammar } from 'sip.js';
-import type { Logger } from '@parley/core';
+import { createNet, type Logger } from '@parley/core';
 import { DigestAuthenticator } from '../auth/digest.js';
 import { parseAuthHeader } from '../auth/params.js';
 import { StreamTransport } from '../transport/stream-transport.js';
@@ -42,7 +42,7 @@ afterEach(() => {
 });
 
 async function endpointFor(port: number, withDigest = true) {
-  const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, outgoing: (text) => endpoint.decorate(text) });
+  const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, outgoing: (text) => endpoint.decorate(text), open: (options) => createNet({ proxy: { mode: 'none' } }, { trustCertificate: async () => false }).connect(options) });
   await transport.connect();
   const endpoint = new SipEndpoint({ transport, log: quiet, aor: Grammar.URIParse('sip:alice@example.test')!, userAgent: 'test', epid: 'e1' });
   if (withDigest) endpoint.challenges = new DigestAuthenticator({ username: 'alice', password: 'secret' });

@@ -5,9 +5,14 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportState } from 'sip.js';
-import { ConnectionError, type PeerCertificate } from '@parley/core';
+import { ConnectionError, createNet, type NetConnectOptions, type PeerCertificate } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../../test/servers/test-ca.js';
 import { StreamTransport } from './stream-transport.js';
+
+/** The core's network layer, direct, with `ca` trusted and `trust` answering the certificate question. */
+function opener(ca?: string[], trust: (cert: PeerCertificate) => Promise<boolean> = async () => false) {
+  return (options: NetConnectOptions) => createNet({ proxy: { mode: 'none' }, ...(ca === undefined ? {} : { tlsCa: ca }) }, { trustCertificate: trust }).connect(options);
+}
 
 let certs: TestCertificates;
 beforeAll(() => {
@@ -44,7 +49,7 @@ describe('StreamTransport over TLS', () => {
   });
 
   it('connects with the CA, frames messages in bytes and reports a server close', async () => {
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, ca: [certs.caCert] });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, open: opener([certs.caCert]) });
     const received: string[] = [];
     transport.onMessage = (m) => received.push(m);
     const disconnected = new Promise<Error | undefined>((resolve) => (transport.onDisconnect = resolve));
@@ -61,7 +66,7 @@ describe('StreamTransport over TLS', () => {
 
   it('asks about an untrusted certificate and stops when the user says no', async () => {
     const asked: PeerCertificate[] = [];
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, ca: undefined, trustCertificate: async (c) => (asked.push(c), false) });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, open: opener(undefined, async (c) => (asked.push(c), false)) });
     const error = await transport.connect().then(() => undefined, (e: unknown) => e);
     expect(ConnectionError.is(error) && error.reason).toBe('certificate-untrusted');
     expect(asked[0]?.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
@@ -69,7 +74,7 @@ describe('StreamTransport over TLS', () => {
   });
 
   it('continues when the user trusts the certificate', async () => {
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, trustCertificate: async () => true });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, open: opener(undefined, async () => true) });
     await transport.connect();
     expect(transport.isConnected()).toBe(true);
     await transport.disconnect();
@@ -80,7 +85,7 @@ describe('StreamTransport over TLS', () => {
     const other = createTestCertificates(mkdtempSync(join(tmpdir(), 'ocs-transport-other-')), ['other.example']);
     const mismatched = tls.createServer({ key: other.key, cert: other.cert }, (s) => sockets.push(s));
     const otherPort = await listen(mismatched);
-    const transport = new StreamTransport({ host: '127.0.0.1', port: otherPort, secure: true, ca: [other.caCert] });
+    const transport = new StreamTransport({ host: '127.0.0.1', port: otherPort, secure: true, open: opener([other.caCert]) });
     const error = await transport.connect().then(() => undefined, (e: unknown) => e);
     expect(ConnectionError.is(error) && error.reason).toBe('certificate-hostname-mismatch');
     mismatched.close();
@@ -91,7 +96,7 @@ describe('StreamTransport over TCP with a hostile server', () => {
   it('drops the connection on an oversized Content-Length', async () => {
     const server = net.createServer((s) => s.write('SIP/2.0 200 OK\r\nContent-Length: 999999999\r\n\r\n'));
     const port = await listen(server);
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, open: opener() });
     const dropped = new Promise<Error | undefined>((resolve) => (transport.onDisconnect = resolve));
     await transport.connect();
     expect((await dropped)?.name).toBe('FramingError');
@@ -101,7 +106,7 @@ describe('StreamTransport over TCP with a hostile server', () => {
   it('drops a connection that stalls in the middle of a message', async () => {
     const server = net.createServer((s) => s.write('SIP/2.0 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
     const port = await listen(server);
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, partialMessageTimeoutMs: 200 });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, partialMessageTimeoutMs: 200, open: opener() });
     const dropped = new Promise<Error | undefined>((resolve) => (transport.onDisconnect = resolve));
     await transport.connect();
     expect((await dropped)?.message).toMatch(/Incomplete SIP message/);
@@ -112,7 +117,7 @@ describe('StreamTransport over TCP with a hostile server', () => {
     // A listening socket with a full backlog never completes TLS: the handshake stalls.
     const server = net.createServer(() => undefined);
     const port = await listen(server);
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, connectTimeoutMs: 300 });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: true, connectTimeoutMs: 300, open: opener() });
     const error = await transport.connect().then(() => undefined, (e: unknown) => e);
     expect(ConnectionError.is(error) && error.reason).toBe('network');
     server.close();
@@ -122,13 +127,13 @@ describe('StreamTransport over TCP with a hostile server', () => {
     const server = net.createServer();
     const port = await listen(server);
     server.close();
-    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false });
+    const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, open: opener() });
     const error = await transport.connect().then(() => undefined, (e: unknown) => e);
     expect(ConnectionError.is(error) && error.reason).toBe('network');
   });
 
   it('refuses to send while disconnected', async () => {
-    const transport = new StreamTransport({ host: '127.0.0.1', port: 1, secure: false });
+    const transport = new StreamTransport({ host: '127.0.0.1', port: 1, secure: false, open: opener() });
     await expect(transport.send('x')).rejects.toThrow(/not connected/);
   });
 });

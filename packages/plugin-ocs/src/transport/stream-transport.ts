@@ -3,11 +3,9 @@
  * It follows the state machine of sip.js' `Transport` interface, frames the
  * stream with SipFramer, sends CRLF keep-alives, and bounds every wait.
  */
-import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type { Socket } from 'node:net';
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import type { PeerCertificate } from '@parley/core';
-import { certificateError, ConnectionError, describePeerCertificate } from '@parley/core';
+import { ConnectionError, type NetConnectOptions } from '@parley/core';
 import { DEFAULT_LIMITS, FramingError, SipFramer, type FramerLimits } from './framer.js';
 
 export interface StreamTransportOptions {
@@ -17,10 +15,8 @@ export interface StreamTransportOptions {
   address?: string;
   port: number;
   secure: boolean;
-  /** Certificate authorities; undefined = Node's defaults. */
-  ca?: string[] | undefined;
-  /** Asked when the certificate does not verify; true continues. */
-  trustCertificate?: (cert: PeerCertificate) => Promise<boolean>;
+  /** Opens the stream: the core's `ctx.net.connect` (proxy, TLS verification and the user's decision). */
+  open(options: NetConnectOptions): Promise<Socket>;
   connectTimeoutMs?: number;
   /** A message that stays incomplete this long breaks the connection. */
   partialMessageTimeoutMs?: number;
@@ -41,7 +37,7 @@ export class StreamTransport implements Transport {
 
   private _state: TransportState = TransportState.Disconnected;
   private readonly _stateChange = new EmitterImpl<TransportState>();
-  private socket: net.Socket | undefined;
+  private socket: Socket | undefined;
   private framer: SipFramer;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private partialTimer: NodeJS.Timeout | undefined;
@@ -90,56 +86,15 @@ export class StreamTransport implements Transport {
     return this.connecting;
   }
 
-  private open(): Promise<net.Socket> {
+  private open(): Promise<Socket> {
     const { host, port, secure } = this.options;
-    const address = this.options.address ?? host;
-    const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
-    return new Promise<net.Socket>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => fail(ConnectionError.network(`Timed out connecting to ${host}:${port}`)), timeoutMs);
-      const socket: net.Socket = secure
-        ? tls.connect({
-            host: address,
-            port,
-            servername: net.isIP(host) ? undefined : host,
-            ca: this.options.ca,
-            // Verified below, so the user can be asked about an untrusted certificate.
-            rejectUnauthorized: false,
-          })
-        : net.connect({ host: address, port });
-      socket.once('error', fail);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        if (settled) return;
-        const tlsSocket = socket as tls.TLSSocket;
-        if (!secure || tlsSocket.authorized) {
-          settled = true;
-          clearTimeout(timer);
-          socket.off('error', fail);
-          resolve(socket);
-          return;
-        }
-        clearTimeout(timer);
-        const code = String(tlsSocket.authorizationError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-        const cert = describePeerCertificate(tlsSocket, host, code);
-        const ask = cert && this.options.trustCertificate ? this.options.trustCertificate(cert) : Promise.resolve(false);
-        ask.then(
-          (trusted) => {
-            if (settled) return;
-            if (!trusted) return fail(certificateError(code, host, cert?.fingerprint256));
-            settled = true;
-            socket.off('error', fail);
-            resolve(socket);
-          },
-          (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
-        );
-      });
+    // The core's network layer: proxy, TLS checked against `host` with the user asked about a failure, timeout.
+    return this.options.open({
+      host: this.options.address ?? host,
+      port,
+      tls: secure,
+      servername: host,
+      timeoutMs: this.options.connectTimeoutMs ?? 15_000,
     });
   }
 

@@ -162,6 +162,8 @@ export interface OcsServer {
   connections: number;
   /** Connections open now: none means no client can send anything more until it connects again. */
   readonly openConnections: number;
+  /** The address each connection came from, in order (to tell a proxied client from a direct one). */
+  peers: string[];
   /** Closes every client connection (the server's side of a network failure). */
   dropConnections(): void;
   /**
@@ -527,8 +529,10 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     services.handleRequest(client, request, text);
   };
 
+  const peers: string[] = [];
   const onConnection = (socket: net.Socket) => {
     connections++;
+    peers.push(socket.remoteAddress ?? '');
     sockets.add(socket);
     const client: Client = {
       id: ++peerIds,
@@ -572,6 +576,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     port,
     events,
     userAgents,
+    peers,
     get connections() {
       return connections;
     },
