@@ -87,7 +87,27 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
   const accountId = record.id;
   const live = () => runtime.isCurrent(generation);
   // Messages of one account pass the hooks in the order they arrived.
-  let inbound: Promise<void> = Promise.resolve();
+  // They are queued and handled on a microtask after the plugin's call returns (never inside it), a
+  // whole burst on one microtask; only a hook tap that answers later makes the queue wait.
+  let inbound: IncomingMessage[] = [];
+  let draining = false;
+  const failed = (error: unknown) => log.error('an incoming message could not be processed', { error: error instanceof Error ? error.message : String(error) });
+  const drain = async (): Promise<void> => {
+    // Taken a batch at a time: shifting a long array one by one is quadratic.
+    while (inbound.length > 0) {
+      const batch = inbound;
+      inbound = [];
+      for (const next of batch) {
+        try {
+          const pending = conversations.receive(accountId, next);
+          if (pending !== undefined) await pending;
+        } catch (error) {
+          failed(error);
+        }
+      }
+    }
+    draining = false;
+  };
   const guarded = <A extends unknown[]>(where: string, fn: (...args: A) => void) => (...args: A): void => {
     if (!live()) return;
     try {
@@ -164,11 +184,11 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
         deps.reportFault('receiveMessage', new Error(`dropped an invalid incoming message: ${clean}`));
         return;
       }
-      inbound = inbound.then(() =>
-        conversations.receive(accountId, clean).catch((error: unknown) => {
-          log.error('an incoming message could not be processed', { error: error instanceof Error ? error.message : String(error) });
-        }),
-      );
+      inbound.push(clean);
+      if (!draining) {
+        draining = true;
+        queueMicrotask(() => void drain());
+      }
     },
     messageDelivered: guarded('messageDelivered', (protocolId: string) => conversations.delivered(accountId, protocolId)),
     typing: guarded('typing', (peer: string, typingState: TypingState) => {

@@ -3,6 +3,7 @@ import { ConversationError } from './errors.js';
 import { MessageError, type ParleyError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
+import type { AsyncSeriesWaterfallHook } from 'tapable';
 import type { HistoryEntry, HistoryStore } from '../history/history-store.js';
 import type { ChatParticipant, Target } from '../plugins/contract.js';
 import { newId } from '../util/ids.js';
@@ -96,6 +97,32 @@ function guardIdentity(original: Message, rewritten: Message): Message {
     direction: original.direction,
     flags: { ...rewritten.flags },
   };
+}
+
+/**
+ * Runs a message waterfall hook. Its taps are callback-style (hooks.ts), so
+ * when they all answer at once the result is returned as it is, with no
+ * promise; only a tap that answers later makes it a promise.
+ */
+function runWaterfall(hook: AsyncSeriesWaterfallHook<[Message | null]>, message: Message): Message | null | Promise<Message | null> {
+  let settled: { error: unknown; value: Message | null } | undefined;
+  let later: { resolve: (value: Message | null) => void; reject: (error: unknown) => void } | undefined;
+  hook.callAsync(message, (error, value) => {
+    const result = (value ?? null) as Message | null;
+    if (later === undefined) settled = { error, value: result };
+    else if (error) later.reject(error);
+    else later.resolve(result);
+  });
+  if (settled !== undefined) {
+    if (settled.error) throw settled.error;
+    return settled.value;
+  }
+  return new Promise((resolve, reject) => (later = { resolve, reject }));
+}
+
+/** `fn(value)` now for a plain value, or once a promise settles. */
+function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
 }
 
 /** The message as history keeps it, built field by field: a spread of a rewritten message is several times slower. */
@@ -196,7 +223,12 @@ export class ConversationManager {
   }
 
   /** The incoming path: receivingMessage → conversation → writingToConversation → events → history. */
-  async receive(accountId: string, incoming: IncomingMessage): Promise<void> {
+  /**
+   * The incoming path. Runs to the end at once when every hook tap answers at
+   * once (the common case: no promise per message), and returns a promise
+   * only when a tap answers later.
+   */
+  receive(accountId: string, incoming: IncomingMessage): void | Promise<void> {
     const kind = incoming.conversation.kind;
     const name = incoming.conversation.kind === 'im' ? incoming.conversation.peer : incoming.conversation.room;
     const conversation = this.ensure(accountId, kind, name);
@@ -218,9 +250,13 @@ export class ConversationManager {
       this.log.debug('dropped a message that arrived twice', { conversation: conversation.name, protocolId: message.protocolId });
       return;
     }
-    const accepted = await this.hooks.receivingMessage.promise(message);
-    if (accepted === null) return;
-    const final = await this.write(conversation, guardIdentity(message, accepted));
+    return then(runWaterfall(this.hooks.receivingMessage, message), (accepted) => {
+      if (accepted === null) return;
+      return then(this.write(conversation, guardIdentity(message, accepted)), (final) => this.received(conversation, final));
+    });
+  }
+
+  private received(conversation: Conversation, final: Message | undefined): void {
     if (final === undefined) return;
     if (final.direction === 'incoming') {
       if (conversation.kind === 'im' && conversation.typing !== 'idle') this.setTyping(conversation, final.sender, 'idle');
@@ -251,8 +287,11 @@ export class ConversationManager {
     await this.system(conversation.id, text, flags);
   }
 
-  private async write(conversation: Conversation, message: Message): Promise<Message | undefined> {
-    const rewritten = await this.hooks.writingToConversation.promise(message);
+  private write(conversation: Conversation, message: Message): Message | undefined | Promise<Message | undefined> {
+    return then(runWaterfall(this.hooks.writingToConversation, message), (rewritten) => this.written(conversation, message, rewritten));
+  }
+
+  private written(conversation: Conversation, message: Message, rewritten: Message | null): Message | undefined {
     if (rewritten === null) return undefined;
     const final = guardIdentity(message, rewritten);
     conversation.messages.push(final);
