@@ -220,6 +220,8 @@ export class OcsConnection implements ProtocolConnection {
     this.ctx.progress('Loading contacts');
     await session.start();
     this.online = true;
+    // Shown with the online state, e.g. by `parley accounts check`: "online (Kerberos, TLS)".
+    this.ctx.sessionDetail?.(`${authenticator?.scheme ?? 'no authentication'}, ${candidate.transport.toUpperCase()}`);
     this.ctx.log.info(`Signed in to ${candidate.host}:${candidate.port}${result.server ? ` (${result.server})` : ''} with ${authenticator?.scheme ?? 'no'} authentication over ${candidate.transport.toUpperCase()}`);
   }
 

@@ -99,6 +99,7 @@ describe('Kerberos sign-in against a real KDC', () => {
     await t.parley.accounts.connect(account.id);
     expect(t.parley.accounts.status(account.id).state).toBe('online');
     expect(connections.at(-1)?.authenticationScheme).toBe('Kerberos');
+    expect(t.parley.accounts.status(account.id).detail).toBe('Kerberos, TLS');
     // The AP-REP came back in a 401 and the client completed the context with it.
     expect(count(server, 'kerberos-mutual')).toBe(mutual + 1);
     // After sign-in the session subscribes: signed requests the server checked with gss_verify_mic.

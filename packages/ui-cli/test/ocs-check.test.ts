@@ -52,7 +52,7 @@ describe('parley accounts check against the test OCS server', () => {
     expect(preset.code, preset.stderr).toBe(0);
     const admitted = await runParley(home, ['accounts', 'check', 'ocs:me@company.com'], { env });
     expect(admitted.stderr).toBe('');
-    expect(admitted).toMatchObject({ code: 0, stdout: 'ocs:me@company.com: online\n' });
+    expect(admitted).toMatchObject({ code: 0, stdout: 'ocs:me@company.com: online (NTLM, TLS)\n' });
     expect(server.userAgents.at(-1)).toBe(OC_2007_R2);
   });
 });

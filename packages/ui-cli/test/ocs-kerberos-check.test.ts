@@ -59,7 +59,12 @@ describe('parley accounts check with Kerberos single sign-on', () => {
     await realm.kinit('alice', 'alice-pw', cache);
     const online = await runParley(home, ['accounts', 'check', 'ocs:alice@example.test'], { env });
     expect(online.stderr).toBe('');
-    expect(online).toMatchObject({ code: 0, stdout: 'ocs:alice@example.test: online\n' });
+    expect(online).toMatchObject({ code: 0, stdout: 'ocs:alice@example.test: online (Kerberos, TLS)\n' });
     expect(server.events.some((e) => e.kind === 'kerberos-mutual' && e.detail === 'alice@example.test')).toBe(true);
+
+    // The same with the plugin in a worker thread: the GSS-API library is loaded there.
+    const isolated = await runParley(home, ['accounts', 'check', 'ocs:alice@example.test', '--json'], { env: { ...env, PARLEY_ISOLATION: 'worker' } });
+    expect(isolated.stderr).toBe('');
+    expect(JSON.parse(isolated.stdout)).toMatchObject({ online: true, detail: 'Kerberos, TLS' });
   });
 });

@@ -27,6 +27,8 @@ export interface AccountStatus {
   progress?: { text: string; step?: number; steps?: number };
   /** The last error; stays set in `error` state until the user acts. */
   error?: import('../errors/ConnectionError.js').ConnectionError;
+  /** When `online`: how the plugin connected, when it said ("Kerberos, TLS"). */
+  detail?: string;
   /** When `reconnecting`: the epoch ms of the next attempt. */
   nextAttemptAt?: number;
   /** While connecting: which attempt this is; when reconnecting: how many failed in a row (0 right after a drop). */

@@ -77,6 +77,15 @@ export class AccountRuntime {
     this.setStatus({ ...this.status, progress });
   }
 
+  /** What the plugin said of how this attempt connected, shown once online. */
+  private detail: string | undefined;
+
+  sessionDetail(generation: number, text: string): void {
+    if (!this.isCurrent(generation) || this.status.state !== 'connecting') return;
+    // One short line: it is shown after "online".
+    this.detail = text.replace(/[\r\n\t]+/g, ' ').slice(0, 120);
+  }
+
   /** Connects (or waits for the attempt in progress); rejects with the attempt's ConnectionError. */
   connect(): Promise<void> {
     if (this.status.state === 'online') return Promise.resolve();
@@ -100,6 +109,7 @@ export class AccountRuntime {
     const abort = new AbortController();
     this.abort = abort;
     this.attempt++;
+    this.detail = undefined;
     this.setStatus({ state: 'connecting', attempt: this.attempt, progress: { text: 'Connecting' } });
     let connection: ProtocolConnection | undefined;
     try {
@@ -124,7 +134,7 @@ export class AccountRuntime {
       throw error;
     }
     this.attempt = 0;
-    this.setStatus({ state: 'online' });
+    this.setStatus(this.detail !== undefined ? { state: 'online', detail: this.detail } : { state: 'online' });
     await this.driver.online(connection);
   }
 

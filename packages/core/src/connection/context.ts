@@ -153,6 +153,7 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
     coreSetting: (key) => (key === 'dnsServers' ? deps.dnsServers : undefined),
 
     progress: guarded('progress', (text: string, step?: number, steps?: number) => runtime.progress(generation, String(text), step, steps)),
+    sessionDetail: guarded('sessionDetail', (text: string) => runtime.sessionDetail(generation, String(text))),
     connectionLost: (error) => {
       if (!live()) return;
       runtime.lost(generation, ConnectionError.from(error));

@@ -412,6 +412,9 @@ export class RemoteConnection implements ProtocolConnection {
       case 'progress':
         context.progress(...message.args);
         return;
+      case 'sessionDetail':
+        context.sessionDetail?.(...message.args);
+        return;
       case 'receiveMessage':
         context.receiveMessage(...message.args);
         return;

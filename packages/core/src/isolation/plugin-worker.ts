@@ -94,6 +94,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     net: createNet(snapshot.net, { trustCertificate: (cert) => request(conn, { method: 'trustCertificate', args: [cert] }) as Promise<boolean> }),
     coreSetting: (key) => (key === 'dnsServers' ? snapshot.dnsServers : undefined),
     progress: (text, step, steps) => n({ method: 'progress', args: [text, step, steps] }),
+    sessionDetail: (text) => n({ method: 'sessionDetail', args: [text] }),
     connectionLost: (error) => n({ method: 'connectionLost', args: [toWireError(error)] }),
     trustCertificate: (cert) => request(conn, { method: 'trustCertificate', args: [cert] }) as Promise<boolean>,
     tlsCa: () => (snapshot.tlsCa === undefined ? undefined : [...snapshot.tlsCa]),

@@ -70,6 +70,7 @@ export type ContextRequest =
 export type ContextNotice =
   | { method: 'setState'; args: [key: string, value: unknown] }
   | { method: 'progress'; args: [text: string, step?: number, steps?: number] }
+  | { method: 'sessionDetail'; args: [text: string] }
   | { method: 'connectionLost'; args: [error: WireError] }
   | { method: 'receiveMessage'; args: [message: IncomingMessage] }
   | { method: 'messageDelivered'; args: [protocolId: string] }

@@ -94,6 +94,11 @@ export interface ConnectionContext {
 
   /** Connection progress shown to the user ("Looking up server", "Authenticating"). */
   progress(text: string, step?: number, steps?: number): void;
+  /**
+   * How this sign-in connected ("Kerberos, TLS"), said before connect() resolves; the account's
+   * online status carries it as `detail`. Optional: contexts made outside the core may lack it.
+   */
+  sessionDetail?(text: string): void;
   /** The connection dropped after it was online; the core decides whether and when to reconnect. */
   connectionLost(error: ConnectionError): void;
 

@@ -195,8 +195,10 @@ export async function check(context: CommandContext): Promise<number> {
       else print(context, [`${label}: not signed in`, ...connectionErrorLines(error).map((l) => `  ${l}`)].join('\n'));
       return EXIT.signInFailed;
     }
-    if (json) printJson(context, { account: account.id, label, online: true });
-    else print(context, `${label}: online`);
+    // How it connected, when the plugin says ("Kerberos, TLS").
+    const detail = (await parley.accounts.status(account.id)).detail;
+    if (json) printJson(context, { account: account.id, label, online: true, ...(detail !== undefined ? { detail } : {}) });
+    else print(context, `${label}: online${detail !== undefined ? ` (${detail})` : ''}`);
     return EXIT.ok;
   });
 }
