@@ -54,6 +54,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   private readonly labels = new LabeledSends();
   private readonly batches = new BatchTracker();
   private history: ChatHistory | undefined;
+  /** The command of the line being handled: the library's events do not say which line raised them. */
+  private currentCommand = '';
   private buddyWatch: BuddyWatch | undefined;
   private settings: IrcSettings | undefined;
   private registered = false;
@@ -136,6 +138,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     // Every line passes here before irc-framework's handlers: numerics it has no event for.
     client.use((_c: unknown, rawMiddleware: { use(fn: (...a: unknown[]) => void): void }) => {
       rawMiddleware.use((command: unknown, message: unknown, _raw: unknown, _client: unknown, next: unknown) => {
+        this.currentCommand = String(command);
         try {
           if (this.ircv3Line(String(command), message as ParsedLine)) return;
         } catch (error) {
@@ -218,12 +221,16 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       this.outgoing.attach(this);
       void this.autoJoin(s.autoJoin).then(() => this.settleConnect());
     });
+    client.on('away', (e) => {
+      // RPL_AWAY answering a message to someone away (irc-framework keeps those inside a WHOIS to itself) is said
+      // in that conversation; an AWAY line (away-notify) only changes a buddy's presence (observe).
+      if (this.currentCommand === 'AWAY') return;
+      if (e.self === false && e.nick && e.message) ctx.notice(`${e.nick} is away: ${e.message}`, { kind: 'im', peer: e.nick });
+    });
     client.on('nick', (e) => {
       if (client.caseCompare(e.new_nick, client.user.nick) && this.source.includes('!')) this.source = e.new_nick + this.source.slice(this.source.indexOf('!'));
     });
-    client.on('away', (e) => {
-      if (e.self === false && e.nick && e.message) ctx.notice(`${e.nick} is away: ${e.message}`, { kind: 'im', peer: e.nick });
-    });
+
     client.on('close', () => this.onClose());
     ctx.signal.addEventListener('abort', () => {
       if (!this.registered) this.fail(ConnectionError.other('Connection attempt was cancelled'));
@@ -316,6 +323,9 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       history.joined(line.params[0], serverTime(line.tags.time));
     } else if (command === 'FAIL' && line.params[0]?.toUpperCase() === 'CHATHISTORY') {
       history.failed(line.params);
+    } else if (command === 'AWAY' && line.nick && !client.caseCompare(line.nick, client.user.nick)) {
+      // away-notify: someone we share a channel with went away or came back; a buddy's presence follows.
+      this.buddyWatch?.awayChanged(line.nick, line.params[0]);
     }
   }
 

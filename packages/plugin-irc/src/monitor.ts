@@ -1,5 +1,5 @@
 import type { Client } from 'irc-framework';
-import type { ConnectionContext, RosterEntry } from '@parley/core';
+import type { ConnectionContext, Presence, RosterEntry } from '@parley/core';
 import { OFFLINE } from '@parley/core';
 
 const ONLINE = Object.freeze({ status: 'available' as const });
@@ -14,6 +14,8 @@ const ISON_BATCH_BYTES = 400;
 export class BuddyWatch {
   private readonly watched = new Map<string, RosterEntry>();
   private readonly online = new Set<string>();
+  /** Away messages of watched buddies, from away-notify. */
+  private readonly away = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private useMonitor = false;
   private running = false;
@@ -157,12 +159,36 @@ export class BuddyWatch {
     }
   }
 
+  /**
+   * IRCv3 away-notify (https://ircv3.net/specs/extensions/away-notify): a
+   * buddy we share a channel with set an away message (or cleared it, with
+   * undefined). A buddy that AWAY tells about is online.
+   */
+  awayChanged(nick: string, message: string | undefined): void {
+    const k = this.key(nick);
+    const entry = this.watched.get(k);
+    if (entry === undefined) return;
+    const text = message?.replace(/[\r\n\0]+/g, ' ').trim().slice(0, 500);
+    if (text === undefined || text === '') this.away.delete(k);
+    else this.away.set(k, text);
+    this.online.add(k);
+    this.ctx.buddies.presence(entry.name, this.presenceOf(k));
+  }
+
+  private presenceOf(k: string): Presence {
+    const away = this.away.get(k);
+    return away === undefined ? ONLINE : { status: 'away', message: away };
+  }
+
   private set(name: string, online: boolean): void {
     const k = this.key(name);
     if (!this.watched.has(k)) return;
     if (online === this.online.has(k)) return;
     if (online) this.online.add(k);
-    else this.online.delete(k);
-    this.ctx.buddies.presence(this.watched.get(k)!.name, online ? ONLINE : OFFLINE);
+    else {
+      this.online.delete(k);
+      this.away.delete(k);
+    }
+    this.ctx.buddies.presence(this.watched.get(k)!.name, online ? this.presenceOf(k) : OFFLINE);
   }
 }
