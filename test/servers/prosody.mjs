@@ -87,6 +87,7 @@ function luaValue(value, indent = '') {
  * @param {boolean} [options.requireEncryption] default true when `tls` is given
  * @param {string} [options.extraConfig] appended to the global section
  * @param {'internal_plain' | 'internal_hashed'} [options.authentication] default "internal_plain"
+ * @param {boolean} [options.mam] enable mod_mam (XEP-0313), archiving every one-to-one message
  * @param {'SHA-1' | 'SHA-256'} [options.passwordHash] for "internal_hashed": which SCRAM the stored keys serve (default SHA-1)
  */
 export async function startProsody(options = {}) {
@@ -119,7 +120,7 @@ c2s_ports = { ${ports.c2s} }
 ${ports.directTls === undefined ? '' : `c2s_direct_tls_ports = { ${ports.directTls} }`}
 s2s_ports = { }
 admin_socket = ${lua(join(dir, 'admin.sock'))}
-modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version" }
+modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version"${options.mam === true ? '; "mam"' : ''} }
 modules_disabled = { "s2s"; "posix"${options.tls === undefined ? '; "tls"' : ''} }
 -- Plain storage lets Prosody offer SCRAM-SHA-256 next to SCRAM-SHA-1 and PLAIN, with a
 -- fresh salt each time; hashed storage (Prosody's default) keeps one salt per user and
@@ -128,7 +129,7 @@ authentication = ${lua(options.authentication ?? 'internal_plain')}
 ${options.passwordHash === undefined ? '' : `password_hash = ${lua(options.passwordHash)}\n`}c2s_require_encryption = ${requireEncryption}
 allow_unencrypted_plain_auth = ${!requireEncryption}
 log = { { levels = { min = ${lua(options.logLevel ?? 'warn')} }; to = "file"; filename = ${lua(join(dir, 'prosody.log'))} } }
-${tlsConfig}${options.extraConfig ?? ''}
+${options.mam === true ? 'default_archive_policy = true\n' : ''}${tlsConfig}${options.extraConfig ?? ''}
 VirtualHost ${lua(domain)}
 Component ${lua(`conference.${domain}`)} "muc"
   restrict_room_creation = false

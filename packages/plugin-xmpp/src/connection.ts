@@ -16,6 +16,7 @@ import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
 import { toConnectionError } from './errors.js';
 import { requestIq, type IqCaller } from './iq-request.js';
+import { NS_MAM } from './mam.js';
 import { Messages } from './messages.js';
 import { Muc } from './muc.js';
 import { readSettings, type XmppSettings } from './options.js';
@@ -209,10 +210,12 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
 
     // The roster is asked for at bind time, ahead of stream management (see
-    // stream-order.ts), and the server's features in the same flight: they
-    // decide about carbons once we are online, without another round trip.
+    // stream-order.ts), and the server's and account's features in the same
+    // flight: they decide about carbons and the archive without another round trip.
     const first = requestBeforeStreamManagement(xmpp, () => {
       void this.disco.info(this.own.domain);
+      // The account's own features (XEP-0313 archive): asked now, needed before the initial presence.
+      void this.disco.info(this.own.bare);
       return this.roster.request();
     });
 
@@ -235,6 +238,13 @@ export class XmppConnection implements ProtocolConnection {
       // contact's presence that follows has a buddy to go to.
       await this.roster.fetch(first.answer());
       await withTimeout(first.negotiated(), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not answer the request to enable stream management'));
+      // XEP-0313 before the initial presence: what was said meanwhile comes
+      // in order ahead of anything live, and a server that was asked for its
+      // archive does not send the same messages again from offline storage.
+      if ((await this.disco.info(this.own.bare)).features.has(NS_MAM)) {
+        this.ctx.progress('Fetching new messages', 4, steps);
+        await this.messages.archive.catchUp(this.settings.archiveDays);
+      }
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
       // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
       this.ctx.log.debug('Initial presence sent');

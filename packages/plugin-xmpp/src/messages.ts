@@ -5,6 +5,7 @@ import { parseAddress, type Address } from './address.js';
 import { unwrapCarbon } from './carbons.js';
 import { ChatStateSupport, chatStateElement, readChatState } from './chat-states.js';
 import { delayedAt } from './delay.js';
+import { Archive, trustedStanzaId, type ArchivedMessage } from './mam.js';
 import { receiptFor, receiptRequest, receivedId } from './receipts.js';
 import type { Session } from './session.js';
 import { MAX_BODY_BYTES, xmlSafe } from './text.js';
@@ -16,12 +17,15 @@ import { MAX_BODY_BYTES, xmlSafe } from './text.js';
  */
 export class Messages {
   readonly chatStates = new ChatStateSupport();
+  readonly archive: Archive;
 
   constructor(
     private readonly session: Session,
     /** Is this bare JID a room we are in (then its occupants are addressed by full JID). */
     private readonly isRoom: (bare: string) => boolean,
-  ) {}
+  ) {
+    this.archive = new Archive(session, (item) => this.archived(item));
+  }
 
   /** The conversation name for a peer: bare JID, or room/nick for a private message in a room. */
   private peerName(address: Address): string {
@@ -29,17 +33,57 @@ export class Messages {
   }
 
   handle(stanza: Element): void {
+    if (this.archive.handleResult(stanza)) return;
     const own = this.session.ownJid();
     const carbon = unwrapCarbon(stanza, own.bare);
     if (carbon === null) {
       this.session.log.warn('Refused a forged carbon copy', { from: String(stanza.attrs.from) });
       return;
     }
+    const message = carbon?.message ?? stanza;
+    // Already shown from the archive (or as another copy): its server-given id says so.
+    const archiveId = trustedStanzaId(message, own.bare);
+    if (archiveId !== undefined && !this.archive.see(archiveId)) {
+      this.session.log.debug('Skipped a message already seen', { stanzaId: archiveId });
+      return;
+    }
     if (carbon?.direction === 'sent') {
       this.sentElsewhere(carbon.message);
       return;
     }
-    this.incoming(carbon?.message ?? stanza, carbon !== undefined);
+    this.incoming(message, carbon !== undefined);
+  }
+
+  /**
+   * A one-to-one message out of the archive: ours (sent from any client of
+   * the account) as outgoing, the peer's as incoming, at the time the server
+   * stored it. Receipts, chat states and errors belonged to their moment.
+   */
+  private archived(item: ArchivedMessage): void {
+    const own = this.session.ownJid();
+    const stanza = item.message;
+    const type = (stanza.attrs.type as string | undefined) ?? 'normal';
+    if (type !== 'chat' && type !== 'normal') return;
+    const body = stanza.getChildText('body');
+    if (body === null || body === undefined || body === '') return;
+    const from = parseAddress(stanza.attrs.from as string | undefined);
+    const to = parseAddress((stanza.attrs.to as string | undefined) ?? own.bare);
+    if (from === undefined || to === undefined) return;
+    const timestamp = item.timestamp ?? delayedAt(stanza);
+    let message: IncomingMessage;
+    if (from.bare === own.bare) {
+      message = { conversation: { kind: 'im', peer: this.peerName(to) }, sender: own.bare, text: body, fromSelf: true, flags: { delayed: true } };
+    } else if (to.bare === own.bare) {
+      const peer = this.peerName(from);
+      message = { conversation: { kind: 'im', peer }, sender: peer, text: body, flags: { delayed: true } };
+    } else {
+      // Neither side is us: not a message of this account's archive.
+      return;
+    }
+    if (timestamp !== undefined) message.timestamp = timestamp;
+    const id = stanza.attrs.id;
+    if (typeof id === 'string' && id !== '') message.protocolId = id;
+    this.session.ctx.receiveMessage(message);
   }
 
   private incoming(stanza: Element, isCarbon: boolean): void {

@@ -16,6 +16,7 @@ export const xmppOptions = {
   }),
   priority: { kind: 'integer', label: 'Priority', group: 'advanced', default: 1, min: -128, max: 127 },
   pingInterval: { kind: 'integer', label: 'Keepalive ping every (seconds)', group: 'advanced', default: 60, min: 0, max: 3600 },
+  archiveDays: { kind: 'integer', label: 'Fetch archived messages of the last (days)', description: 'On a first sign-in; later sign-ins fetch what is new since the last message seen (0: off)', group: 'advanced', default: 7, min: 0, max: 3650 },
   nick: { kind: 'string', label: 'Nickname in group chats', description: 'Defaults to the JID\'s local part', group: 'advanced', default: '' },
 } as const satisfies OptionSchema;
 
@@ -31,6 +32,8 @@ export interface XmppSettings {
   priority: number;
   pingIntervalMs: number;
   nick: string;
+  /** XEP-0313: how far back a first sign-in fetches the archive. */
+  archiveDays: number;
 }
 
 function str(settings: Settings, key: string, fallback: string): string {
@@ -60,5 +63,6 @@ export function readSettings(settings: Settings): XmppSettings {
     priority: Math.max(-128, Math.min(127, int(settings, 'priority', 1))),
     pingIntervalMs: int(settings, 'pingInterval', 60) * 1000,
     nick: str(settings, 'nick', ''),
+    archiveDays: Math.max(0, int(settings, 'archiveDays', 7)),
   };
 }
