@@ -55,7 +55,8 @@ describe('examples/plugin-template', () => {
     };
     const a = await open();
     expect(a.plugins.list().find((p) => p.packageName === 'parley-plugin-example')).toMatchObject({ kind: 'protocol', id: 'example', status: 'available' });
-    expect(Object.keys(a.plugins.protocol('example')!.options)).toEqual(['password', 'host', 'port']);
+    // The plugin's own options, then the network options the core gives every protocol.
+    expect(Object.keys(a.plugins.protocol('example')!.options)).toEqual(['password', 'host', 'port', 'proxy', 'proxyPassword']);
 
     const b = await open();
     const alice = await a.accounts.add({ protocol: 'example', username: 'alice', settings: { port: server.port }, secrets: { password: 'alice-pw-1' } });
