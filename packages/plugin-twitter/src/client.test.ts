@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { ClientFactory, rewriteUrl } from './client.js';
 
@@ -18,6 +19,6 @@ describe('API base URL', () => {
   });
 
   it('refuses a base that is not https', () => {
-    expect(() => new ClientFactory({ apiBaseUrl: 'http://127.0.0.1:80', ca: undefined })).toThrow(/https/);
+    expect(() => new ClientFactory({ apiBaseUrl: 'http://127.0.0.1:80', agent: new Agent() })).toThrow(/https/);
   });
 });

@@ -8,8 +8,7 @@
  * the request is really sent to (RFC 5849 §3.4.1.2), which a rewrite in
  * `onBeforeRequest` (after signing) would break.
  */
-import { Agent } from 'node:https';
-import { PinningAgent } from './tls-trust.js';
+import type { Agent } from 'node:https';
 import { TwitterApi, type ITwitterApiClientPlugin, type TwitterApiTokens } from 'twitter-api-v2';
 
 /** Origins the library has built in; requests to them go to the configured base instead. */
@@ -32,10 +31,8 @@ export function baseUrlPlugin(base: URL): ITwitterApiClientPlugin {
 
 export interface ClientFactoryOptions {
   apiBaseUrl: string;
-  /** Extra CAs (PEM); undefined means Node's defaults. */
-  ca: string[] | undefined;
-  /** SHA-256 fingerprints of certificates the user trusted. */
-  pinned?: readonly string[];
+  /** The core's HTTPS agent (`ctx.net.httpsAgent()`): proxy, certificate checks and the trust question. */
+  agent: Agent;
 }
 
 export type ClientTokens = string | TwitterApiTokens | { clientId: string; clientSecret?: string };
@@ -49,8 +46,7 @@ export class ClientFactory {
     const base = new URL(options.apiBaseUrl);
     if (base.protocol !== 'https:') throw new TypeError('The API base URL must use https');
     this.plugin = baseUrlPlugin(base);
-    const agentOptions = { keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) };
-    this.agent = options.pinned !== undefined && options.pinned.length > 0 ? new PinningAgent(agentOptions, new Set(options.pinned)) : new Agent(agentOptions);
+    this.agent = options.agent;
   }
 
   create(tokens: ClientTokens): TwitterApi {

@@ -23,9 +23,7 @@ import { Posting } from './posting.js';
 import { TIMELINE_ROOM, timelineFeed } from './timeline.js';
 import type { FeedDeps, TweetFeed } from './tweet-feed.js';
 import { Directory } from './users.js';
-import { probeCertificate } from './tls-trust.js';
 
-const TRUSTED_KEY = 'trustedCertificates';
 
 const ROOMS = {
   [TIMELINE_ROOM]: { title: 'Timeline', topic: (me: string) => `Home timeline of @${me}: posting here publishes a post` },
@@ -69,17 +67,9 @@ export class TwitterConnection implements ProtocolConnection {
     ctx.progress('Reading credentials', 1, 3);
     const credentials = await loadCredentials(settings, ctx);
     ctx.progress('Signing in', 2, 3);
-    let api = this.newApi(credentials);
-    let me: XUser;
-    try {
-      me = await this.signIn(api);
-    } catch (err) {
-      // A certificate the normal check refuses: ask the user once, then try again with it trusted.
-      if (!ConnectionError.is(err) || !err.reason.startsWith('certificate-') || !(await this.askTrust(String(err.protocolDetail)))) throw err;
-      this.factory?.destroy();
-      api = this.newApi(credentials);
-      me = await this.signIn(api);
-    }
+    // A certificate the normal check refuses is put to the user by the core's agent, during the handshake.
+    const api = this.newApi(credentials);
+    const me = await this.signIn(api);
     const wanted = normalizeHandle(ctx.account.username);
     if (wanted !== undefined && wanted.toLowerCase() !== me.username.toLowerCase()) {
       throw ConnectionError.invalidUsername(`The access token belongs to @${me.username}, not @${wanted}`, { hint: `Change the username to ${me.username} or use @${wanted}'s tokens` });
@@ -94,21 +84,11 @@ export class TwitterConnection implements ProtocolConnection {
   private newApi(credentials: Awaited<ReturnType<typeof loadCredentials>>): XApi {
     const { ctx, settings } = this;
     try {
-      this.factory = new ClientFactory({ apiBaseUrl: settings.apiBaseUrl, ca: ctx.tlsCa(), pinned: ctx.getState<string[]>(TRUSTED_KEY) ?? [] });
+      this.factory = new ClientFactory({ apiBaseUrl: settings.apiBaseUrl, agent: ctx.net.httpsAgent() });
     } catch (err) {
       throw ConnectionError.invalidSettings(`The API base URL is not usable: ${(err as Error).message}`, { hint: 'Use an https:// URL', cause: err });
     }
     return new XApi(new Session(credentials, this.factory, ctx));
-  }
-
-  private async askTrust(errorCode: string): Promise<boolean> {
-    const url = new URL(this.settings.apiBaseUrl);
-    const probe = await probeCertificate(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 443), errorCode);
-    if (probe === undefined || !(await this.ctx.trustCertificate(probe.description))) return false;
-    const trusted = this.ctx.getState<string[]>(TRUSTED_KEY) ?? [];
-    const pin = probe.description.fingerprint256;
-    if (!trusted.includes(pin)) this.ctx.setState(TRUSTED_KEY, [...trusted, pin]);
-    return true;
   }
 
   private async signIn(api: XApi): Promise<XUser> {
@@ -118,6 +98,9 @@ export class TwitterConnection implements ProtocolConnection {
       if (item === undefined) throw new XApiError('malformed', ENDPOINTS.me, errors[0] ?? 'The server did not return the profile');
       return item;
     } catch (err) {
+      // The core's network layer already said what failed (proxy, certificate the user refused).
+      const cause = networkLayerError(err);
+      if (cause !== undefined) throw cause;
       throw this.connectError(classify(err, ENDPOINTS.me));
     }
   }
@@ -283,4 +266,15 @@ export function profileInfo(u: XUser): Record<string, string> {
   if (u.following !== undefined) info.Following = String(u.following);
   if (u.posts !== undefined) info.Posts = String(u.posts);
   return info;
+}
+
+/** The ConnectionError the core's agent failed a request with, wherever the HTTP client and our classification wrapped it. */
+function networkLayerError(err: unknown): ConnectionError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {
+    if (ConnectionError.is(current)) return current;
+    const e = current as { _options?: { error?: unknown }; cause?: unknown };
+    current = e._options?.error ?? e.cause;
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import { connect as tcpConnect, isIP, type LookupFunction, type Socket } from 'n
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
+import type { Duplex } from 'node:stream';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import type { PeerCertificate } from '../plugins/contract.js';
 import { describeProxy, formatProxyUrl, proxyFromEnvironment, type ProxyChoice, type ProxyServer } from './proxy.js';
@@ -74,9 +75,11 @@ export interface Net {
   /** Upgrades a plain stream to TLS (STARTTLS), with the same verification as `connect`. */
   startTls(socket: Socket, options: StartTlsOptions): Promise<TLSSocket>;
   /**
-   * An agent for HTTPS clients (fetch-less libraries, autodiscovery): through
-   * the proxy, verified against the core's CAs. A certificate that fails the
-   * check is refused here; the trust question belongs to `connect`.
+   * An agent for HTTPS clients (twitter-api-v2 and the like): each socket is
+   * opened by `connect` — through the proxy, verified, with the user asked
+   * (and the answer remembered) about a certificate that fails the check —
+   * before the request is written, so no request goes to an unverified server.
+   * A failure reaches the HTTP client as the ConnectionError `connect` gave.
    */
   httpsAgent(options?: AgentOptions): HttpsAgent;
   /**
@@ -299,12 +302,7 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     },
 
     httpsAgent(options = {}) {
-      const agentOptions: AgentOptions = { keepAlive: true, ...options, ...(config.tlsCa === undefined ? {} : { ca: config.tlsCa }) };
-      const choice = config.proxy;
-      const server = choice.mode === 'server' ? choice.server : undefined;
-      if (choice.mode === 'env') return new EnvProxyAgent(choice.env, agentOptions);
-      if (server === undefined) return new HttpsAgent(agentOptions);
-      return proxyAgent(server, agentOptions);
+      return new NetHttpsAgent({ keepAlive: true, ...options }, (connectOptions) => this.connect(connectOptions));
     },
 
     agentFor(url, options = {}) {
@@ -360,30 +358,27 @@ function proxyAgent(server: ProxyServer, options: AgentOptions): HttpsAgent {
   return new SocksProxyAgent(url, options) as unknown as HttpsAgent;
 }
 
-/** The environment's proxy, chosen per request (NO_PROXY applies per host). */
-class EnvProxyAgent extends HttpsAgent {
-  private readonly agents = new Map<string, HttpsAgent>();
+/**
+ * An HTTPS agent whose sockets come from `Net.connect`. Node's agent takes a
+ * socket through the `createConnection` callback, so it can wait for the
+ * proxy, the handshake and the user's certificate decision.
+ */
+class NetHttpsAgent extends HttpsAgent {
   constructor(
-    private readonly env: Readonly<Record<string, string>>,
-    private readonly agentOptions: AgentOptions,
+    options: AgentOptions,
+    private readonly open: (options: ConnectOptions) => Promise<Socket>,
   ) {
-    super(agentOptions);
+    super(options);
   }
 
-  addRequest(req: unknown, options: { host?: string; hostname?: string; port?: number | string }): void {
-    const host = options.hostname ?? options.host ?? 'localhost';
+  override createConnection(options: { host?: string | null; hostname?: string | null; port?: number | string | null; servername?: string | null }, callback?: (error: Error | null, socket: Duplex) => void): undefined {
+    const host = (options.hostname ?? options.host ?? 'localhost').replace(/^\[(.*)\]$/, '$1');
     const port = Number(options.port ?? 443);
-    const server = proxyFromEnvironment(this.env, host, port, true);
-    if (server === undefined) {
-      (HttpsAgent.prototype as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest.call(this, req, options);
-      return;
-    }
-    const key = formatProxyUrl(server);
-    let agent = this.agents.get(key);
-    if (agent === undefined) {
-      agent = proxyAgent(server, this.agentOptions);
-      this.agents.set(key, agent);
-    }
-    (agent as unknown as { addRequest(r: unknown, o: unknown): void }).addRequest(req, options);
+    const servername = options.servername ?? undefined;
+    this.open({ host, port, tls: true, ...(servername === undefined || servername === '' ? {} : { servername }) }).then(
+      (socket) => callback?.(null, socket),
+      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+    );
+    return undefined;
   }
 }

@@ -48,6 +48,8 @@ export interface RequestRecord {
   query: Record<string, string>;
   userId?: string;
   status: number;
+  /** The address the request's connection came from (a proxied client comes from the proxy). */
+  peer?: string;
 }
 
 interface OAuth2Token {
@@ -291,7 +293,7 @@ export class XApiServer {
         break;
       }
     }
-    const record: RequestRecord = { method, endpoint, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0 };
+    const record: RequestRecord = { method, endpoint, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, peer: req.socket.remoteAddress ?? '' };
     this.requests.push(record);
     const rawBody = await this.readBody(req);
     let rateHeaders: Record<string, string> = {};
