@@ -13,14 +13,17 @@ async function available(client: RawXmpp): Promise<void> {
   await client.iq('get', xml('query', { xmlns: 'jabber:iq:roster' }));
 }
 
-describe('XEP-0313 message archive against a real Prosody (mod_mam)', () => {
+/** The built plugin, for a worker thread (its state then goes through the core's messages). */
+const builtPlugin = new URL('../dist/index.js', import.meta.url).href;
+
+describe.each(['none', 'worker'] as const)('XEP-0313 message archive against a real Prosody (mod_mam), isolation %s', (isolation) => {
   let server: TestProsody;
   let h: Harness;
   let bob: RawXmpp;
   let alice: string;
   beforeAll(async () => {
     server = await startTestProsody({ mam: true, users: { alice: 'alice-pw', bob: 'bob-pw' } });
-    h = await harness(server, { history: true });
+    h = await harness(server, isolation === 'worker' ? { history: true, isolation, plugins: [], pluginModules: [builtPlugin] } : { history: true, isolation });
     bob = await rawXmpp(server, 'bob', 'bob-pw');
     await available(bob);
     alice = await h.account('alice', 'alice-pw');
