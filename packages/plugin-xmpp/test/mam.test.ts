@@ -77,6 +77,27 @@ describe.each(['none', 'worker'] as const)('XEP-0313 message archive against a r
     expect(fetched.map((r) => r.data?.messages)).toEqual([1]);
   });
 
+  it('with a second Parley on the account: its messages come as carbons while online and from the archive while offline, each once', async () => {
+    const desk = await harness(server, { history: false, isolation: 'none' });
+    try {
+      const other = await desk.account('alice', 'alice-pw', { resource: 'desk' });
+      await desk.parley.accounts.connect(other);
+      // Alice's Parley is online: the desk's message reaches it as a carbon.
+      await desk.parley.conversations.sendIm(other, 'bob@localhost', 'd1: from the desk');
+      await waitFor(() => texts().includes('outgoing:d1: from the desk'), 'carbon of d1');
+      await h.parley.accounts.disconnect(alice);
+      await desk.parley.conversations.sendIm(other, 'bob@localhost', 'd2: desk while away');
+      await waitFor(() => bob.stanzas.find((s) => s.getChildText('body') === 'd2: desk while away'), 'bob receives d2');
+      const count = texts().length;
+      await h.parley.accounts.connect(alice);
+      await barrier('d3: back');
+      expect(texts().slice(count)).toEqual(['outgoing:d2: desk while away', 'incoming:d3: back']);
+      expect(texts().filter((t) => t.startsWith('outgoing:d1')).length).toBe(1);
+    } finally {
+      await desk.close();
+    }
+  });
+
   it('trusts a <stanza-id> only from the account\'s own server, and refuses archive results from anyone else', async () => {
     // The same forged id twice: trusted, it would make the second message look like a copy of the first.
     for (const by of ['localhost', 'bob@localhost']) {
