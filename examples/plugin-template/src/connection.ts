@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { ConnectionError, type ConnectionContext, type OutgoingMessage, type Presence, type ProtocolConnection, type Target, type TypingState } from '@parley/core';
 import { LineSplitter, encodeLine, parseLine, type ServerLine } from './wire.js';
 
@@ -12,10 +12,15 @@ export class ExampleConnection implements ProtocolConnection {
 
   constructor(private readonly ctx: ConnectionContext) {}
 
-  connect(): Promise<void> {
+  async connect(): Promise<void> {
     const { ctx } = this;
     const host = String(ctx.settings.host);
     const port = Number(ctx.settings.port);
+    ctx.progress('Connecting', 1, 2);
+    // The core opens the stream: the account's proxy, the connect timeout and (with `tls: true`)
+    // certificate checks with the user's trust decision all apply. It rejects with a ConnectionError.
+    const socket = await ctx.net.connect({ host, port, signal: ctx.signal });
+    this.socket = socket;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (error: ConnectionError) => {
@@ -31,20 +36,17 @@ export class ExampleConnection implements ProtocolConnection {
         }
       };
       const timer = setTimeout(() => fail(ConnectionError.network('The server did not answer the login')), LOGIN_TIMEOUT_MS);
-      ctx.progress('Connecting', 1, 2);
-      const socket = connect({ host, port });
-      this.socket = socket;
       socket.setEncoding('utf8');
       ctx.signal.addEventListener('abort', () => socket.destroy(), { once: true });
       const lines = new LineSplitter(() => ctx.log.warn('skipped a line longer than the protocol allows'));
       socket.on('error', (error) => fail(ConnectionError.network(`Connection to ${host}:${port} failed: ${error.message}`, { cause: error })));
       socket.on('close', () => fail(ConnectionError.network('The server closed the connection')));
-      socket.on('connect', async () => {
+      void (async () => {
         ctx.progress('Signing in', 2, 2);
         const password = await ctx.getSecret('password');
         if (password === undefined) return fail(ConnectionError.invalidSettings('No password is set'));
         this.write({ op: 'login', user: ctx.account.username, password });
-      });
+      })();
       socket.on('data', (chunk: string) => {
         for (const raw of lines.push(chunk)) {
           const line = parseLine(raw);

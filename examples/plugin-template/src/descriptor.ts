@@ -9,7 +9,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'example',
   name: 'Example',
-  coreApi: '^1.0.0',
+  coreApi: '^1.2.0',
   entry: './dist/index.js',
   usernameLabel: 'User name',
   options: {
