@@ -83,6 +83,21 @@ describe.each<Isolation>(['none', 'worker'])('IRC through a proxy (isolation %s)
     });
   });
 
+  it('SOCKS4 (Dante without authentication: SOCKS4 has none) carries the connection too', async () => {
+    const open = await startDante();
+    const h = await proxied(isolation);
+    const nick = `s4x${++serial}`;
+    try {
+      const id = await h.account(nick, { server: '127.0.0.1', port: irc.port, tls: false, proxy: open.url('socks4') });
+      await h.parley.accounts.connect(id);
+      expect(await addressOf(nick, `w${serial}`)).toBe(PROXY_EGRESS);
+      await waitFor(() => new RegExp(`127\\.0\\.0\\.1\\.${irc.port}\\b`).test(open.log()), "Dante's log of the tunnel");
+    } finally {
+      await h.close();
+      await open.close();
+    }
+  });
+
   it('a wrong SOCKS5 password is one attempt and a fatal error naming the proxy', async () => {
     const h = await proxied(isolation);
     try {
