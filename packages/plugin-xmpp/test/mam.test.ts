@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { harness, rawXmpp, waitFor, xml, type Harness, type RawXmpp } from './helpers.js';
@@ -21,6 +22,8 @@ describe.each(['none', 'worker'] as const)('XEP-0313 message archive against a r
   let h: Harness;
   let bob: RawXmpp;
   let alice: string;
+  /** Homes a restarted Parley reused: the harness removes only its own. */
+  const homes: string[] = [];
   beforeAll(async () => {
     server = await startTestProsody({ mam: true, users: { alice: 'alice-pw', bob: 'bob-pw' } });
     h = await harness(server, isolation === 'worker' ? { history: true, isolation, plugins: [], pluginModules: [builtPlugin] } : { history: true, isolation });
@@ -31,6 +34,7 @@ describe.each(['none', 'worker'] as const)('XEP-0313 message archive against a r
   afterAll(async () => {
     await bob?.stop();
     await h?.close();
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
     await server?.stop();
   });
 
@@ -96,6 +100,20 @@ describe.each(['none', 'worker'] as const)('XEP-0313 message archive against a r
     } finally {
       await desk.close();
     }
+  });
+
+  it('keeps the last seen archive id across a restart of Parley', async () => {
+    await h.parley.accounts.disconnect(alice);
+    await h.parley.shutdown();
+    await bob.send(chat('alice@localhost', 'r1: while Parley was not running'));
+    // The same home: configuration, secrets and the account's plugin state.
+    const old = h;
+    homes.push(old.home);
+    h = await harness(server, { ...(isolation === 'worker' ? { isolation, plugins: [], pluginModules: [builtPlugin] } : { isolation }), history: true, home: old.home });
+    await h.parley.accounts.connect(alice);
+    await barrier('r2: after the restart');
+    expect(texts()).toEqual(['incoming:r1: while Parley was not running', 'incoming:r2: after the restart']);
+    expect(h.logs.filter((r) => r.message === 'Fetched the message archive').map((r) => r.data?.messages)).toEqual([1]);
   });
 
   it('trusts a <stanza-id> only from the account\'s own server, and refuses archive results from anyone else', async () => {
