@@ -67,19 +67,21 @@ export class TmuxTerminal {
     return previous;
   }
 
-  /** Moves the focus (Down, then Up) one row at a time, waiting for each move to show, until `label` is focused. */
+  /**
+   * Moves the focus one row at a time towards `label`, waiting for each move
+   * to show, until it is focused. The direction comes from where the row is
+   * on screen, so a slow terminal can never be taken for the end of the list.
+   */
   async focus(label: string): Promise<void> {
-    for (const key of ['Down', 'Up']) {
-      for (let i = 0; i < 30; i++) {
-        const before = this.focusedRow(await this.settle());
-        if (before?.includes(`> ${label}`)) return;
-        this.press(key);
-        const moved = await this.waitFor((s) => this.focusedRow(s) !== before, 'the focus to move', 1_000).then(
-          () => true,
-          () => false,
-        );
-        if (!moved) break; // The last row in this direction.
-      }
+    for (let step = 0; step < 60; step++) {
+      const lines = (await this.settle()).split('\n');
+      const focused = lines.findIndex((l) => /(^|[│ ])> /.test(l));
+      if (focused !== -1 && lines[focused]!.includes(`> ${label}`)) return;
+      const target = lines.findIndex((l, i) => i !== focused && l.includes(label));
+      if (focused === -1 || target === -1) break;
+      const before = lines[focused];
+      this.press(target > focused ? 'Down' : 'Up');
+      await this.waitFor((s) => this.focusedRow(s) !== before, `the focus to move towards "${label}"`);
     }
     throw new Error(`could not reach "${label}"; the terminal shows:\n${this.screen()}`);
   }
