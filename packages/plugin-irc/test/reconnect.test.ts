@@ -7,8 +7,9 @@ let h: Harness;
 
 beforeAll(async () => {
   server = await startNgircd();
-  // Long retry delays: the test starts the retry itself once the receiving side is back, so nothing races.
-  h = await harness({ reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+  // Long retry delays, the quick first one after a drop included: the test starts the retry itself once the
+  // receiving side is back, so Parley cannot rejoin the channel before the receiver has set its key again.
+  h = await harness({ reconnect: { afterDropDelayMs: 60_000, initialDelayMs: 60_000, maxDelayMs: 60_000 } });
 });
 
 afterAll(async () => {
