@@ -2,7 +2,8 @@
  * Property-based fuzzing of every document the OCS plugin reads from the
  * server or a peer: roaming contacts (full and delta), presence categories,
  * RLMI in multipart/related, PIDF, provisioning, roaming-self, typing
- * documents, HTML message bodies and SIP messages themselves. Inputs are
+ * documents, HTML message bodies, conference documents (C3P responses,
+ * conference-info rosters, invitations) and SIP messages themselves. Inputs are
  * structure-aware mutations of valid documents plus damaged text and
  * garbage. Each reader must give its result or its own typed error, never
  * anything else (a TypeError is a bug), and what it hands the core must be
@@ -12,7 +13,27 @@ import { describe, expect, it } from 'vitest';
 import type { Presence, RosterEntry } from '@parley/core';
 import { fc, fuzzName, hostileString, runFuzz } from '../../../test/helpers/fuzz.js';
 import { serialize } from '../../../test/helpers/fuzz-xml.js';
-import { anyDocument, categories, contactDelta, contactList, isComposing, keyboard, multipart, pidf, provisioning, rlmi, roamingSelf } from '../test/fuzz-documents.js';
+import {
+  anyDocument,
+  c3pFailure,
+  c3pResponse,
+  categories,
+  conferenceInfo,
+  conferenceInfoPartial,
+  conferenceInvite,
+  contactDelta,
+  contactList,
+  isComposing,
+  keyboard,
+  multipart,
+  pidf,
+  provisioning,
+  rlmi,
+  roamingSelf,
+} from '../test/fuzz-documents.js';
+import { parseC3pResponse, parseConferenceInvite } from './conference/c3p.js';
+import { ConferenceRoster } from './conference/conference-info.js';
+import { isSafeSipUri } from './conference/uri.js';
 import { fromHtml } from './html.js';
 import { fromPidf } from './pidf.js';
 import { selfCategories } from './presence-publish.js';
@@ -175,6 +196,47 @@ describe('fuzzing the documents an OCS server sends', () => {
     );
   });
 
+  it(fuzzName('C3P responses and conference invitations: a typed error, or only URIs safe to put in a header'), async () => {
+    await runFuzz(
+      'ocs c3p and invitations',
+      fc.property(anyDocument(c3pResponse, c3pFailure, conferenceInvite), (body) => {
+        onlyTyped(() => {
+          const response = parseC3pResponse(body);
+          if (response.focusUri !== undefined) expect(isSafeSipUri(response.focusUri)).toBe(true);
+          if (response.reason !== undefined) expect(response.reason).not.toMatch(/[\r\n]/);
+        }, XmlError, DocumentError);
+        onlyTyped(() => {
+          const invitation = parseConferenceInvite(body);
+          expect(isSafeSipUri(invitation.focusUri)).toBe(true);
+          expect(invitation.subject ?? '').not.toMatch(/[\r\n]/);
+        }, XmlError, DocumentError);
+      }),
+      { runs: 2000, timeLimitMs: 3_000 },
+    );
+  });
+
+  it(fuzzName('conference-info rosters (full, then partial): a typed error or participants the core can show'), async () => {
+    await runFuzz(
+      'ocs conference-info',
+      fc.property(fc.array(anyDocument(conferenceInfo, conferenceInfoPartial), { minLength: 1, maxLength: 4 }), (documents) => {
+        const roster = new ConferenceRoster();
+        for (const body of documents) {
+          onlyTyped(() => {
+            const change = roster.apply(body);
+            for (const p of [...change.joined, ...change.changed]) expect(p.address).toMatch(/^[^@\s<>"]+@[^@\s<>"]+$/);
+            if (change.subject !== undefined) expect(change.subject).not.toMatch(/[\r\n]/);
+            if (change.chatUri !== undefined) expect(isSafeSipUri(change.chatUri)).toBe(true);
+          }, XmlError, DocumentError);
+        }
+        for (const p of roster.participants()) {
+          expect(p.displayName ?? '').not.toMatch(/[\x00-\x1f]/);
+          expect((p.displayName ?? '').length).toBeLessThanOrEqual(256);
+        }
+      }),
+      { runs: 2000, timeLimitMs: 3_000 },
+    );
+  });
+
   it('the samples are valid documents the readers accept', () => {
     // Guards the fuzzers above: a sample the readers refuse would make every mutation of it pointless.
     const { seen, buddies } = recordingBuddies();
@@ -189,5 +251,11 @@ describe('fuzzing the documents an OCS server sends', () => {
     expect(parseProvisioning(serialize(provisioning)).policy.MaxContacts).toBe('250');
     expect(selfCategories(serialize(roamingSelf), log)).toEqual([{ name: 'state', instance: '0', container: '2', version: 3 }]);
     expect(parseTyping('application/im-iscomposing+xml', serialize(isComposing))).toBe('typing');
+    expect(parseC3pResponse(serialize(c3pResponse)).focusUri).toBe('sip:alice@example.test;gruu;opaque=app:conf:focus:id:0123ABCD');
+    expect(parseC3pResponse(serialize(c3pFailure))).toMatchObject({ code: 'failure', reason: 'conferenceLocked' });
+    expect(parseConferenceInvite(serialize(conferenceInvite)).subject).toBe('Plans');
+    const roster = new ConferenceRoster();
+    expect(roster.apply(serialize(conferenceInfo)).joined.map((p) => p.address)).toEqual(['alice@example.test', 'bob@example.test']);
+    expect(roster.apply(serialize(conferenceInfoPartial))).toMatchObject({ joined: [{ address: 'carol@example.test' }], left: ['bob@example.test'] });
   });
 });

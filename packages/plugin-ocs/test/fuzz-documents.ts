@@ -87,3 +87,40 @@ export const multipart = fc
     if (mangle !== undefined) body = body.slice(0, mangle % (body.length + 1));
     return { contentType: `multipart/related; type="application/rlmi+xml"; start="<rlmi@x>"; boundary=${boundary}`, body };
   });
+
+// ---- conferences ([MS-CONFPRO] C3P, RFC 4575 conference-info, [MS-CONFIM] invitations) ----
+const CCCP_NS = 'urn:ietf:params:xml:ns:cccp';
+const CI_NS = 'urn:ietf:params:xml:ns:conference-info';
+const FOCUS = 'sip:alice@example.test;gruu;opaque=app:conf:focus:id:0123ABCD';
+export const c3pResponse = el(
+  'response',
+  { xmlns: CCCP_NS, requestId: '7', C3PVersion: '1', code: 'success', from: 'sip:alice@example.test;gruu;opaque=app:conf:focusfactory', to: 'sip:alice@example.test' },
+  el('addConference', {}, el('conference-info', { xmlns: CI_NS, entity: FOCUS })),
+);
+export const c3pFailure = el('response', { xmlns: CCCP_NS, requestId: '8', C3PVersion: '1', code: 'failure', reason: 'conferenceLocked' }, el('addUser', {}, el('conferenceKeys', { confEntity: FOCUS })));
+const ciUser = (address: string, name: string, role: string, chat: string) =>
+  el(
+    'user',
+    { entity: `sip:${address}`, state: 'full' },
+    el('display-text', {}, name),
+    el('roles', {}, el('entry', {}, role)),
+    el('endpoint', { entity: '{0AF3-11}', 'session-type': 'focus' }, el('status', {}, 'connected')),
+    el('endpoint', { entity: `sip:${address};gruu`, 'session-type': 'chat' }, el('status', {}, chat)),
+  );
+export const conferenceInfo = el(
+  'conference-info',
+  { xmlns: CI_NS, entity: FOCUS, state: 'full', version: '1' },
+  el(
+    'conference-description',
+    {},
+    el('subject', {}, 'Plans'),
+    el('conf-uris', {}, el('entry', {}, el('uri', {}, 'sip:alice@example.test;gruu;opaque=app:conf:chat:id:0123ABCD'), el('purpose', {}, 'chat'))),
+  ),
+  el('users', {}, ciUser('alice@example.test', 'Alice', 'presenter', 'connected'), ciUser('bob@example.test', 'Bob', 'attendee', 'connected')),
+);
+export const conferenceInfoPartial = el(
+  'conference-info',
+  { xmlns: CI_NS, entity: FOCUS, state: 'partial', version: '2' },
+  el('users', {}, ciUser('carol@example.test', 'Carol', 'attendee', 'connected'), el('user', { entity: 'sip:bob@example.test', state: 'deleted' })),
+);
+export const conferenceInvite = el('Conferencing', { version: '2.0' }, el('focus-uri', {}, FOCUS), el('subject', {}, 'Plans'), el('im', { available: 'true' }, el('first-im')));

@@ -27,6 +27,7 @@ import { parseAuthHeader } from '../../src/auth/params.js';
 import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
 import { SipFramer } from '../../src/transport/framer.js';
 import { OcsServices, type Body, type Peer, type ServiceOptions } from './services.js';
+import type { ConferenceServices } from './conference.js';
 
 export type { ServiceOptions } from './services.js';
 
@@ -179,6 +180,8 @@ export interface OcsServer {
   releaseContactList(address: string): number;
   /** The roaming contact list the server keeps for `address`: what a client's changes did on the server's side. */
   contactList(address: string): Array<{ uri: string; name: string; groups: string[] }>;
+  /** The conferencing services: conferences created, their members, the MCU's relayed messages, hostile NOTIFYs, an MCU that drops. */
+  readonly conferences: ConferenceServices;
   /** Sends a deregistration NOTIFY to every client signed in as `address`. */
   deregister(address: string, event: 'unregistered' | 'rejected' | 'deactivated'): Promise<number>;
   close(): Promise<void>;
@@ -229,12 +232,13 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     return `${text.slice(0, end)}\r\n${header}${text.slice(end)}`;
   };
 
-  const respond = (client: Client, request: RawMessage, status: number, reason: string, extra: string[] = [], body?: Body, toTag = true) => {
+  /** `toTag`: true adds the connection's tag when the To has none; a string is the tag of a dialog the server holds. */
+  const respond = (client: Client, request: RawMessage, status: number, reason: string, extra: string[] = [], body?: Body, toTag: boolean | string = true) => {
     const lines = [`SIP/2.0 ${status} ${reason}`];
     for (const via of headerValues(request, 'Via')) lines.push(`Via: ${via}`);
     lines.push(`From: ${headerValue(request, 'From') ?? ''}`);
     const to = headerValue(request, 'To') ?? '';
-    lines.push(`To: ${to}${toTag && !/;tag=/.test(to) ? `;tag=${client.opaque}0A` : ''}`);
+    lines.push(`To: ${to}${toTag !== false && !/;tag=/.test(to) ? `;tag=${typeof toTag === 'string' ? toTag : `${client.opaque}0A`}` : ''}`);
     lines.push(`Call-ID: ${headerValue(request, 'Call-ID') ?? ''}`);
     lines.push(`CSeq: ${headerValue(request, 'CSeq') ?? ''}`);
     lines.push(...extra, 'Server: RTC/3.5');
@@ -479,7 +483,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       },
       users: () => options.users,
       peers: () => clients,
-      respond: (peer, request, status, reason, extra, body) => respond(peer as Client, request, status, reason, extra, body),
+      respond: (peer, request, status, reason, extra, body, toTag) => respond(peer as Client, request, status, reason, extra, body, toTag ?? true),
       event: (kind, detail) => events.push({ kind, detail }),
     },
     options.services,
@@ -586,6 +590,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     dropConnections() {
       for (const s of sockets) s.destroy();
     },
+    conferences: services.conferences,
     bumpPublications: (address) => services.bumpPublications(address),
     releaseContactList: (address) => services.releaseContactList(address),
     contactList: (address) => services.contactListOf(address),

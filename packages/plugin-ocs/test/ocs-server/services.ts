@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { child, children, escapeXml, parseXml, textAt, type XmlElement } from '../../src/xml.js';
 import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
+import { ConferenceServices, type ConferenceOptions } from './conference.js';
 
 export interface ServiceUser {
   address: string;
@@ -36,7 +37,8 @@ export interface ServiceCore {
   port: number;
   users(): readonly ServiceUser[];
   peers(): Iterable<Peer>;
-  respond(peer: Peer, request: RawMessage, status: number, reason: string, extra?: string[], body?: Body): void;
+  /** `toTag`: the tag of a dialog the server holds (the focus's, the MCU's), for a To without one. */
+  respond(peer: Peer, request: RawMessage, status: number, reason: string, extra?: string[], body?: Body, toTag?: string): void;
   event(kind: string, detail: string): void;
 }
 
@@ -56,6 +58,10 @@ export interface ServiceOptions {
   maxSubscriptionExpires?: number;
   /** Answer roaming-contacts SUBSCRIBEs but hold the first NOTIFY until `releaseContactList` (a slow server). */
   holdContactLists?: boolean;
+  /** Ad-hoc conferences (focus factory, focus, IM MCU). */
+  conferences?: ConferenceOptions;
+  /** Leave the focus factory out of provisioning (a server without conferencing: clients fall back to multiparty IM). */
+  noFocusFactory?: boolean;
 }
 
 interface Publication {
@@ -119,10 +125,14 @@ export class OcsServices {
   /** Forwarded requests by the branch we put on them. */
   private readonly pending = new Map<string, { origin: Peer; method: string }>();
 
+  readonly conferences: ConferenceServices;
+
   constructor(
     private readonly core: ServiceCore,
     private readonly options: ServiceOptions = {},
-  ) {}
+  ) {
+    this.conferences = new ConferenceServices(core, options.conferences);
+  }
 
   private userState(address: string): UserState {
     const key = address.toLowerCase();
@@ -161,6 +171,7 @@ export class OcsServices {
     const method = methodOf(request);
     const self = peer.user!.address.toLowerCase();
     const target = bare(request.startLine.split(' ')[1] ?? '');
+    if (this.conferences.owns(request)) return this.conferences.handle(peer, request);
     if (method === 'SUBSCRIBE') return this.subscribe(peer, request);
     if (method === 'SERVICE' && target === self) return this.service(peer, request);
     if (['INVITE', 'MESSAGE', 'INFO', 'BYE', 'ACK', 'CANCEL', 'NOTIFY', 'UPDATE'].includes(method) && target !== self) return this.route(peer, request, text);
@@ -317,7 +328,7 @@ export class OcsServices {
         this.notify(sub, { type: 'application/vnd-microsoft-roaming-self+xml', content: this.roamingSelf(self) }, false);
         break;
       case 'vnd-microsoft-provisioning-v2':
-        this.notify(sub, { type: 'application/vnd-microsoft-roaming-provisioning-v2+xml', content: this.provisioning() }, false, expires === 0);
+        this.notify(sub, { type: 'application/vnd-microsoft-roaming-provisioning-v2+xml', content: this.provisioning(self) }, false, expires === 0);
         break;
       case 'presence':
         this.notifyPresence(sub, resources, false);
@@ -609,6 +620,7 @@ export class OcsServices {
 
   /** A peer signed off or dropped. */
   peerGone(peer: Peer): void {
+    this.conferences.peerGone(peer);
     for (const sub of [...this.subscriptions]) if (sub.peer === peer) this.subscriptions.delete(sub);
     for (const [branch, entry] of this.pending) if (entry.origin === peer) this.pending.delete(branch);
     if (peer.user) {
@@ -712,13 +724,14 @@ export class OcsServices {
     );
   }
 
-  private provisioning(): string {
+  /** [MS-SIP] provisioning v2: the focus factory is the user's own GRUU with the focus factory opaque ([MS-CONFBAS] 3.1.5.1). */
+  private provisioning(self: string): string {
     const props = Object.entries({ EnableTypingIndicator: 'true', MaxContacts: '250', ...(this.options.provisioning ?? {}) })
       .map(([k, v]) => `<property name="${escapeXml(k)}">${escapeXml(v)}</property>`)
       .join('');
     return (
       `<provisionGroupList xmlns="http://schemas.microsoft.com/2006/09/sip/provisiongrouplist-notification">` +
-      `<provisionGroup name="ServerConfiguration"><focusFactoryUri>sip:focus@${this.core.host}</focusFactoryUri><maxMeetingSize>250</maxMeetingSize></provisionGroup>` +
+      `<provisionGroup name="ServerConfiguration">${this.options.noFocusFactory ? '' : `<focusFactoryUri>sip:${escapeXml(self)};gruu;opaque=app:conf:focusfactory</focusFactoryUri>`}<maxMeetingSize>250</maxMeetingSize></provisionGroup>` +
       `<provisionGroup name="ucPolicy"><propertyEntryList>${props}</propertyEntryList></provisionGroup>` +
       `</provisionGroupList>`
     );
