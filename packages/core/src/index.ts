@@ -107,6 +107,7 @@ export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
 
 export { describePeerCertificate, describeCertificate, certificateError, isCertificateErrorCode, fingerprint256 } from './net/tls.js';
 export { createNet, type Net, type NetConfig, type NetCallbacks, type ConnectOptions as NetConnectOptions, type StartTlsOptions, type SrvRecord } from './net/net.js';
+export type { Listener as NetListener, ListenOptions as NetListenOptions, AcceptOptions as NetAcceptOptions } from './net/listen.js';
 export {
   parseProxyUrl,
   formatProxyUrl,

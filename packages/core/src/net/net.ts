@@ -11,6 +11,7 @@ import type { PeerCertificate } from '../plugins/contract.js';
 import { describeProxy, formatProxyUrl, proxyFromEnvironment, type ProxyChoice, type ProxyServer } from './proxy.js';
 import { certificateError, describePeerCertificate } from './tls.js';
 import { openTunnel } from './tunnel.js';
+import { openListener, type Listener, type ListenOptions } from './listen.js';
 
 /**
  * What a connection's network layer is built from. Plain data: the core
@@ -100,6 +101,14 @@ export interface Net {
    * the destination to local DNS: use the configured server or the domain.
    */
   resolveSrv(name: string): Promise<SrvRecord[]>;
+  /**
+   * Since core API 1.4: a listener for a connection the peer opens to us (a
+   * DCC transfer, a SOCKS5 bytestream), on `host` (the local address the peer
+   * is told). Rejects with a fatal `other` ConnectionError while a proxy is
+   * set, since a direct inbound connection would bypass it and reveal the
+   * address: use a way where Parley connects out instead.
+   */
+  listen(options: ListenOptions): Promise<Listener>;
   /** Whether names are resolved by the proxy (socks5h), so plugins skip lookups of their own. */
   readonly remoteDns: boolean;
   /** The proxy in use, for messages (no password), or undefined for direct connections. */
@@ -336,6 +345,13 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
       }
       // A "." target (the service is decidedly not available, RFC 2782) is kept: the plugin decides what it means.
       return records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    },
+
+    listen(options) {
+      const choice = config.proxy;
+      // Any proxy variable in the environment means the user hides behind it (`no_proxy` alone does not).
+      const proxied = choice.mode === 'server' || (choice.mode === 'env' && Object.keys(choice.env).some((name) => name.toLowerCase() !== 'no_proxy'));
+      return openListener(options, proxied, timeoutOf(undefined));
     },
 
     remoteDns,

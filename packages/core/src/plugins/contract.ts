@@ -11,7 +11,7 @@ import type { AccountInfo } from '../accounts/account.js';
 import type { Net } from '../net/net.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.3.0';
+export const CORE_API_VERSION = '1.4.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
