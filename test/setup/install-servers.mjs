@@ -33,6 +33,9 @@ const PACKAGES = [
   'krb5-kdc',
   'krb5-admin-server',
   'krb5-user',
+  // WeeChat, headless, as the independent IRC client in the DCC file transfer tests (fifo and logger are in the plugins package).
+  'weechat-headless',
+  'weechat-plugins',
 ];
 
 function installed(name) {

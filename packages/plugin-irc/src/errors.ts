@@ -1,6 +1,6 @@
 import { ConnectionError, defineErrorCodes, ParleyError } from '@parley/core';
 
-export type IrcErrorCode = 'irc-invalid-input' | 'irc-not-connected' | 'irc-timeout' | 'irc-server-refused';
+export type IrcErrorCode = 'irc-invalid-input' | 'irc-not-connected' | 'irc-timeout' | 'irc-server-refused' | 'irc-dcc-malformed';
 
 /** Every code the IRC plugin raises besides the core's connection codes. */
 export const IRC_ERROR_CODES = defineErrorCodes<IrcErrorCode>({
@@ -8,6 +8,7 @@ export const IRC_ERROR_CODES = defineErrorCodes<IrcErrorCode>({
   'irc-not-connected': { class: 'IrcError', fatal: false, when: 'A request while the account is not connected to the IRC server.', action: 'Wait for the account to connect, then try again.' },
   'irc-timeout': { class: 'IrcError', fatal: false, when: 'The server did not answer a JOIN or WHOIS in time.', action: 'Try again; check the server if it keeps happening.' },
   'irc-server-refused': { class: 'IrcError', fatal: true, when: 'The server answered with an error numeric (a channel that is invite-only or full, a nick that does not exist); numeric holds it.', action: "Read the server's reason; change the request (a key, an invitation, another nick)." },
+  'irc-dcc-malformed': { class: 'IrcError', fatal: true, when: "A peer's DCC request (SEND, RESUME, ACCEPT) could not be read: bad quoting, address, port, size or token; it was ignored.", action: 'Nothing: ask the sender to send the file again; report it if it comes from a known client.' },
 });
 
 /** A request this plugin refuses or the server answered with an error (not a connection failure). */
