@@ -210,6 +210,31 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     cleanup.push(() => next.claim.release());
   });
 
+  it('lets a script in another process attach with no JSON-RPC library and no database loaded', async () => {
+    const { home, alice } = await ownedHome();
+    const remote = fileURLToPath(new URL('../packages/core/dist/remote/index.js', import.meta.url));
+    const script = join(home, 'script.mjs');
+    writeFileSync(
+      script,
+      `import { createRequire } from 'node:module';
+       const { elect } = await import(${JSON.stringify(remote)});
+       const e = await elect({ home: process.argv[2] });
+       if (e.role !== 'client') throw new Error('expected to attach');
+       const accounts = await e.client.accounts.list();
+       await e.client.close();
+       console.log(JSON.stringify({ accounts: accounts.map((a) => a.id), loaded: Object.keys(createRequire(import.meta.url).cache) }));`,
+    );
+    const child = spawn(process.execPath, [script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const [code] = (await new Promise((resolve) => child.on('exit', (...args) => resolve(args)))) as [number];
+    expect(code).toBe(0);
+    const { accounts, loaded } = JSON.parse(out) as { accounts: string[]; loaded: string[] };
+    expect(accounts).toEqual([alice.id]);
+    // What such a script pays for at start: a JSON-RPC library or SQLite would be most of it.
+    expect(loaded.filter((path) => /vscode-jsonrpc|better-sqlite3/.test(path))).toEqual([]);
+  });
+
   it('takes a socket that accepts and closes before the handshake (an owner being killed) as no owner, and becomes the owner', async () => {
     const home = tempHome('parley-rpc-');
     const files = runFiles(resolvePaths({}, home));

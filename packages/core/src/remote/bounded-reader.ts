@@ -1,31 +1,11 @@
 import type { Socket } from 'node:net';
 import { AbstractMessageReader, Disposable, type DataCallback, type Message, type MessageReader } from 'vscode-jsonrpc/node.js';
-import { RPC_ERRORS } from './protocol.js';
+import { FrameReader, type Rejection } from './frame-reader.js';
 
-const HEADER_END = Buffer.from('\r\n\r\n');
-const MAX_HEADER_BYTES = 8 * 1024;
+export type { Rejection } from './frame-reader.js';
 
-export interface Rejection {
-  /** The request's id when it could be read, else null (JSON-RPC 2.0 §5). */
-  id: string | number | null;
-  code: number;
-  message: string;
-  /** The stream cannot be followed any further: the connection is closed after the answer. */
-  fatal: boolean;
-}
-
-/**
- * Reads LSP-framed JSON-RPC messages from a socket, refusing what the
- * library would take blindly: a message larger than `maxBytes` (the library
- * would buffer it whole), a body that is not JSON, or JSON that is not a
- * JSON-RPC 2.0 message. Each refusal is handed to `reject` so the peer gets an
- * error answer; only an unreadable frame ends the connection.
- */
+/** The owner's side: the framing reader, as the JSON-RPC library's message reader. */
 export class BoundedMessageReader extends AbstractMessageReader implements MessageReader {
-  private buffer: Buffer = Buffer.alloc(0);
-  private bodyLength = -1;
-  private stopped = false;
-
   constructor(
     private readonly socket: Socket,
     private readonly maxBytes: number,
@@ -35,7 +15,8 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
   }
 
   listen(callback: DataCallback): Disposable {
-    const onData = (chunk: Buffer) => this.onData(chunk, callback);
+    const frames = new FrameReader(this.maxBytes, (message) => callback(message as unknown as Message), this.reject);
+    const onData = (chunk: Buffer) => frames.push(chunk);
     const onError = (error: Error) => this.fireError(error);
     const onClose = () => this.fireClose();
     this.socket.on('data', onData);
@@ -47,75 +28,4 @@ export class BoundedMessageReader extends AbstractMessageReader implements Messa
       this.socket.off('close', onClose);
     });
   }
-
-  private fail(code: number, message: string): void {
-    this.stopped = true;
-    this.buffer = Buffer.alloc(0);
-    this.reject({ id: null, code, message, fatal: true });
-  }
-
-  private onData(chunk: Buffer, callback: DataCallback): void {
-    if (this.stopped) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      if (this.bodyLength < 0) {
-        const end = this.buffer.indexOf(HEADER_END);
-        if (end < 0) {
-          if (this.buffer.length > MAX_HEADER_BYTES) this.fail(RPC_ERRORS.invalidRequest, 'Header too long');
-          return;
-        }
-        const length = contentLength(this.buffer.subarray(0, end).toString('ascii'));
-        if (length === undefined) return this.fail(RPC_ERRORS.invalidRequest, 'Every message needs a Content-Length header');
-        if (length > this.maxBytes) return this.fail(RPC_ERRORS.messageTooLarge, `Message of ${length} bytes is over the limit of ${this.maxBytes}`);
-        this.bodyLength = length;
-        this.buffer = this.buffer.subarray(end + HEADER_END.length);
-      }
-      if (this.buffer.length < this.bodyLength) return;
-      const body = this.buffer.subarray(0, this.bodyLength);
-      this.buffer = this.buffer.subarray(this.bodyLength);
-      this.bodyLength = -1;
-      const message = this.parse(body);
-      if (message !== undefined) callback(message);
-      if (this.stopped) return;
-    }
-  }
-
-  private parse(body: Buffer): Message | undefined {
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString('utf8'));
-    } catch {
-      this.reject({ id: null, code: RPC_ERRORS.parseError, message: 'Parse error: the body is not JSON', fatal: false });
-      return undefined;
-    }
-    const record = value as Record<string, unknown> | null;
-    const id = typeof record?.id === 'string' || typeof record?.id === 'number' ? record.id : null;
-    if (typeof record !== 'object' || record === null || Array.isArray(record) || record.jsonrpc !== '2.0') {
-      this.reject({ id, code: RPC_ERRORS.invalidRequest, message: 'Invalid request: expected one JSON-RPC 2.0 object (batches are not supported)', fatal: false });
-      return undefined;
-    }
-    const isRequestOrNotification = typeof record.method === 'string';
-    const isResponse = 'result' in record || 'error' in record;
-    if (!isRequestOrNotification && !isResponse) {
-      this.reject({ id, code: RPC_ERRORS.invalidRequest, message: 'Invalid request: no method', fatal: false });
-      return undefined;
-    }
-    if (record.params !== undefined && (typeof record.params !== 'object' || record.params === null)) {
-      this.reject({ id, code: RPC_ERRORS.invalidRequest, message: 'Invalid request: params must be an array or an object', fatal: false });
-      return undefined;
-    }
-    return record as unknown as Message;
-  }
-}
-
-function contentLength(headers: string): number | undefined {
-  for (const line of headers.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
-    const value = line.slice(colon + 1).trim();
-    if (!/^\d{1,12}$/.test(value)) return undefined;
-    return Number(value);
-  }
-  return undefined;
 }

@@ -1,23 +1,14 @@
 import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import {
-  CancellationToken,
-  ErrorCodes,
-  createMessageConnection,
-  ParameterStructures,
-  ResponseError,
-  SocketMessageWriter,
-  type MessageConnection,
-} from 'vscode-jsonrpc/node.js';
 import type { ParleyEventMap, ParleyEventsListenOnly } from '../events/events.js';
 import { resolvePaths } from '../storage/paths.js';
 import type { NotificationLevel, UiOps, UiRequest, UiRequestPurpose } from '../ui/ui-ops.js';
-import { BoundedMessageReader } from './bounded-reader.js';
 import type { ParleyClient } from './client-api.js';
 import { RemoteError } from './errors.js';
 import { CONTROL_METHODS, EVENT_NAMES, NOTIFICATIONS, REMOTE_METHODS, REMOTE_PROTOCOL_VERSION, RPC_ERRORS, UI_REQUEST_METHOD, type OwnerInfo, type OwnerStatus } from './protocol.js';
 import { checkSocketOwner, runFiles } from './run-directory.js';
+import { RpcErrorAnswer, RpcPeer } from './rpc-peer.js';
 import { errorFromWire, fromWire, RemoteParleyError, type WireError } from './wire.js';
 
 /** Answers from the owner can be large (a long history search); requests to it cannot. */
@@ -66,11 +57,7 @@ function openSocket(path: string): Promise<Socket> {
 
 /** Turns an error answer back into the error the owner raised. */
 function errorFromResponse(error: unknown): Error {
-  // The library's own codes for a connection that is closed or broken.
-  if (error instanceof ResponseError && (error.code === ErrorCodes.MessageWriteError || error.code === ErrorCodes.ConnectionInactive || error.code === ErrorCodes.PendingResponseRejected)) {
-    return new RemoteError('core-stopped', 'The Parley core stopped', { cause: error });
-  }
-  if (error instanceof ResponseError) {
+  if (error instanceof RpcErrorAnswer) {
     const data = error.data as Partial<WireError> | undefined;
     if (error.code === RPC_ERRORS.handshake) return new RemoteError('protocol-mismatch', error.message);
     if (data !== undefined && typeof data.code === 'string' && typeof data.message === 'string') return errorFromWire({ name: String(data.name ?? 'ParleyError'), ...data } as WireError);
@@ -98,11 +85,7 @@ export async function connectToParley(options: ConnectOptions = {}): Promise<Rem
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET') throw new RemoteError('owner-not-running', 'No Parley core is running for this home (its socket is stale)', { cause: error });
     throw error;
   }
-  const reader = new BoundedMessageReader(socket, MAX_ANSWER_BYTES, (rejection) => {
-    if (rejection.fatal) socket.destroy();
-  });
-  const connection = createMessageConnection(reader, new SocketMessageWriter(socket));
-  return RemoteParleyClient.open(connection, socket, options);
+  return RemoteParleyClient.open(socket, options);
 }
 
 class RemoteParleyClient {
@@ -113,32 +96,33 @@ class RemoteParleyClient {
   private gone = false;
   readonly disconnected: Promise<Disconnection>;
 
+  private readonly peer: RpcPeer;
+
   private constructor(
-    private readonly connection: MessageConnection,
     private readonly socket: Socket,
+    ui: UiOps | undefined,
   ) {
+    this.peer = new RpcPeer(socket, MAX_ANSWER_BYTES, {
+      notification: (method, params) => this.notified(method, params, ui),
+      request: async (method, [request, context], signal) => {
+        if (method !== UI_REQUEST_METHOD) throw new RpcErrorAnswer(RPC_ERRORS.methodNotFound, `Unknown method ${method}`, undefined);
+        if (ui === undefined || typeof request !== 'object' || request === null || typeof context !== 'object' || context === null) return null;
+        const { purpose, accountId } = context as { purpose: UiRequestPurpose; accountId?: string };
+        const answer = await ui.request(request as UiRequest, { purpose, ...(accountId === undefined ? {} : { accountId }), signal });
+        return answer ?? null;
+      },
+    });
     this.disconnected = new Promise((resolve) => {
       socket.once('close', () => {
         this.gone = true;
-        this.connection.dispose();
         resolve({ byClient: this.closedByClient, ownerStopping: this.ownerStopping });
       });
     });
     socket.on('error', () => socket.destroy());
   }
 
-  static async open(connection: MessageConnection, socket: Socket, options: ConnectOptions): Promise<RemoteParley> {
-    const client = new RemoteParleyClient(connection, socket);
-    connection.onNotification((method, params) => client.notified(method, params, options.ui));
-    // Positional params arrive spread, the cancellation token last.
-    connection.onRequest(UI_REQUEST_METHOD, async (request: UiRequest, context: { purpose: UiRequestPurpose; accountId?: string }, token: CancellationToken) => {
-      if (options.ui === undefined || typeof request !== 'object' || request === null || typeof context !== 'object' || context === null) return null;
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      const answer = await options.ui.request(request, { purpose: context.purpose, ...(context.accountId === undefined ? {} : { accountId: context.accountId }), signal: abort.signal });
-      return answer ?? null;
-    });
-    connection.listen();
+  static async open(socket: Socket, options: ConnectOptions): Promise<RemoteParley> {
+    const client = new RemoteParleyClient(socket, options.ui);
     let owner: OwnerInfo;
     try {
       owner = (await client.call(CONTROL_METHODS.hello, [{ protocolVersion: REMOTE_PROTOCOL_VERSION, client: options.clientName ?? 'client' }])) as OwnerInfo;
@@ -177,7 +161,7 @@ class RemoteParleyClient {
     let end = args.length;
     while (end > 0 && args[end - 1] === undefined) end--;
     try {
-      const result: unknown = await this.connection.sendRequest(method, ParameterStructures.byPosition, ...args.slice(0, end));
+      const result: unknown = await this.peer.request(method, args.slice(0, end));
       // JSON-RPC answers "nothing" with null; the in-process API says undefined.
       return result === null ? undefined : fromWire(result);
     } catch (error) {

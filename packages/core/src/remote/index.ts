@@ -13,6 +13,6 @@ export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerI
 export { runFiles, type RunFiles } from './run-directory.js';
 export { ParleyError, isParleyError, ConfigError } from '../errors/ParleyError.js';
 export { ConnectionError, CONNECTION_ERROR_CODES } from '../errors/ConnectionError.js';
-export { CORE_ERROR_CODES } from '../errors/codes.js';
+export { CORE_ERROR_CODES, defineErrorCodes, type ErrorCodeInfo, type ErrorCodeList } from '../errors/codes.js';
 export { STATUS_PRIMITIVES, isStatusPrimitive } from '../presence/presence.js';
 export { resolvePaths } from '../storage/paths.js';

@@ -7,7 +7,7 @@ import { RemoteError } from './errors.js';
 import { OwnerLock } from './owner-lock.js';
 import { REMOTE_PROTOCOL_VERSION } from './protocol.js';
 import { prepareRunDirectory, runFiles, type RunFiles } from './run-directory.js';
-import { ParleyServer } from './server.js';
+import type { ParleyServer } from './server.js';
 import type { UiRelay } from './ui-relay.js';
 
 function coreVersion(): string {
@@ -41,6 +41,8 @@ export class OwnerClaim {
   ) {}
 
   async serve(parley: Parley, options: ServeOwnerOptions): Promise<ParleyServer> {
+    // Loaded here, not with the module: a client that only attaches never needs the server side.
+    const { ParleyServer } = await import('./server.js');
     const server = new ParleyServer(parley, {
       files: this.files,
       info: { protocolVersion: REMOTE_PROTOCOL_VERSION, coreVersion: coreVersion(), pid: process.pid, startedAt: Date.now(), kind: options.kind },

@@ -1,4 +1,5 @@
-import { defineErrorCodes, ParleyError } from '@parley/core';
+// The light entry point: `parley --help` and every client of a running owner load no core.
+import { defineErrorCodes, ParleyError } from '@parley/core/remote';
 
 /** The command line itself is wrong; the message says how. */
 export class UsageError extends ParleyError {
