@@ -8,6 +8,8 @@
 import type { ConnectionContext, OutgoingMessage, Presence, RosterEntry, TypingState } from '@parley/core';
 import type { Flavour } from './flavour.js';
 import { ImSessions } from './im-session.js';
+import { isMultipartyInvite } from './multiparty-headers.js';
+import { MultipartyIm } from './multiparty-im.js';
 import { fromPidf, toPidf } from './pidf.js';
 import { PresencePublisher } from './presence-publish.js';
 import { PresenceWatcher } from './presence-subscription.js';
@@ -39,6 +41,8 @@ const bare = (uri: string) => uri.trim().replace(/^sips?:/i, '').toLowerCase();
 export class AccountSession {
   readonly subscriptions: Subscriptions;
   readonly im: ImSessions;
+  /** Group conversations without an MCU (OCS only). */
+  readonly multiparty: MultipartyIm | undefined;
   readonly contacts: RoamingContacts | undefined;
   readonly publisher: PresencePublisher | undefined;
   readonly watcher: PresenceWatcher | undefined;
@@ -52,6 +56,18 @@ export class AccountSession {
     const log = o.ctx.log;
     this.subscriptions = new Subscriptions(o.endpoint, o.contact, log);
     this.im = new ImSessions({ endpoint: o.endpoint, ctx: o.ctx, selfUri: o.selfUri, contact: o.contact, local: o.local, mode: o.flavour === 'ocs' ? 'dialog' : 'page' });
+    this.multiparty =
+      o.flavour === 'ocs'
+        ? new MultipartyIm({
+            endpoint: o.endpoint,
+            ctx: o.ctx,
+            self: bare(o.selfUri),
+            contact: o.contact,
+            local: o.local,
+            adoptIm: (callId) => this.im.adopt(callId),
+            adoptImWith: (peer) => this.im.adoptWith(peer),
+          })
+        : undefined;
     if (o.flavour === 'ocs') {
       this.watcher = new PresenceWatcher({ subscriptions: this.subscriptions, ctx: o.ctx, selfUri: o.selfUri, batched: o.batched });
       this.contacts = new RoamingContacts({
@@ -141,7 +157,7 @@ export class AccountSession {
   }
 
   async stop(): Promise<void> {
-    await this.im.closeAll();
+    await Promise.all([this.im.closeAll(), this.multiparty?.leaveAll()]);
     if (this.o.flavour === 'simple') {
       // A standard presence server keeps our last PUBLISH until it expires: remove it
       // (RFC 3903 4.5), and end our watches, so that contacts see us go offline now.
@@ -172,6 +188,11 @@ export class AccountSession {
       this.o.ctx.log.warn(`${method} for a subscription we do not have (${headerValue(request.raw, 'Event') ?? 'no event'}); refused`);
       if (method === 'NOTIFY') await this.o.endpoint.respond(request, 481, 'Subscription Does Not Exist');
       return true;
+    }
+    if (this.multiparty) {
+      // A group INVITE, or anything in a group's dialogs, goes to the group conversations.
+      const groupInvite = method === 'INVITE' && isMultipartyInvite(request.raw);
+      if ((groupInvite || this.multiparty.holds(request.raw)) && (await this.multiparty.handle(request, groupInvite))) return true;
     }
     return this.im.handle(request);
   }

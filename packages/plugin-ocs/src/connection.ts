@@ -16,6 +16,7 @@ import {
   type TypingState,
 } from '@parley/core';
 import { AccountSession } from './account-session.js';
+import { isMultipartyRoom } from './multiparty-im.js';
 import { isPeerAddress, nameText, OcsInputError, peerAddress } from './address.js';
 import { detectFlavour, type Flavour } from './flavour.js';
 import { Grammar } from 'sip.js';
@@ -318,6 +319,7 @@ export class OcsConnection implements ProtocolConnection {
   // go into a SIP header or the contact list's XML as it is gets refused, and nothing is sent.
 
   async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
+    if (target.kind === 'chat' && isMultipartyRoom(target.room) && this.session?.multiparty) return this.requireSession().multiparty!.send(target.room, message);
     if (target.kind !== 'im') throw new MessageError('not-supported', 'Group chats are not supported on this server');
     let peer: string;
     try {
@@ -353,6 +355,24 @@ export class OcsConnection implements ProtocolConnection {
   /** The user closed the conversation: end its IM dialog (BYE). */
   async closeConversation(target: Target): Promise<void> {
     if (target.kind === 'im') await this.session?.im.close(target.peer);
+  }
+
+  /**
+   * A group conversation without an MCU cannot be joined by its name: it
+   * lives in the dialogs, which end with the connection. After a reconnect
+   * the core asks again, and hears that it is over.
+   */
+  async joinChat(room: string): Promise<void> {
+    if (isMultipartyRoom(room) && this.session?.multiparty?.rooms().some((r) => r.toLowerCase() === room.toLowerCase())) return;
+    if (isMultipartyRoom(room)) {
+      this.ctx.chats.left(room, 'The group conversation ended when the connection was lost; start a new one');
+      return;
+    }
+    throw new MessageError('not-supported', 'Only group conversations others start can be joined on this server');
+  }
+
+  async leaveChat(room: string): Promise<void> {
+    if (isMultipartyRoom(room)) await this.session?.multiparty?.leave(room);
   }
 
   /** For tests and diagnostics: the signed-in session's features. */

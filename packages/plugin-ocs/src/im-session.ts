@@ -118,9 +118,10 @@ export class ImSessions {
     throw new MessageError('send-failed', `Not sent: ${failureText(peer, response.status, response.reason)}`);
   }
 
-  private sdp(): string {
+  /** Our session description; `x-ms-message` answers an OCS 2005 client's offer in its own words. */
+  private sdp(media: 'message' | 'x-ms-message' = 'message'): string {
     const { address, port } = this.options.local();
-    return ['v=0', `o=- 0 0 IN IP4 ${address}`, 's=session', `c=IN IP4 ${address}`, 't=0 0', `m=message ${port} sip null`, 'a=accept-types:text/plain text/html application/im-iscomposing+xml', ''].join('\r\n');
+    return ['v=0', `o=- 0 0 IN IP4 ${address}`, 's=session', `c=IN IP4 ${address}`, 't=0 0', `m=${media} ${port} sip null`, 'a=accept-types:text/plain text/html application/im-iscomposing+xml', ''].join('\r\n');
   }
 
   private async invite(peer: string, body: { contentType: string; content: string }): Promise<void> {
@@ -203,6 +204,28 @@ export class ImSessions {
     this.typingTimers.clear();
   }
 
+  /**
+   * Hands the open dialog with this Call-ID over to a group conversation (a
+   * third person was added to it); the IM sessions forget it.
+   */
+  adopt(callId: string): { peer: string; localTag: string; remoteTag: string; remoteTarget: string; cseq: number } | undefined {
+    for (const [peer, session] of this.sessions) {
+      if (session.open && session.callId === callId) return this.release(peer, session);
+    }
+    return undefined;
+  }
+
+  /** Hands the open dialog with a peer over to a group conversation. */
+  adoptWith(peer: string): { peer: string; callId: string; localTag: string; remoteTag: string; remoteTarget: string; cseq: number } | undefined {
+    const session = this.sessions.get(bare(peer));
+    return session?.open ? { ...this.release(bare(peer), session), callId: session.callId } : undefined;
+  }
+
+  private release(peer: string, session: Session) {
+    this.sessions.delete(peer);
+    return { peer, localTag: session.localTag, remoteTag: session.remoteTag, remoteTarget: session.remoteTarget, cseq: session.cseq };
+  }
+
   /** Whether a dialog with this peer is open (for tests and diagnostics). */
   isOpen(peer: string): boolean {
     return this.sessions.get(bare(peer))?.open ?? false;
@@ -252,7 +275,8 @@ export class ImSessions {
     const raw = request.raw;
     const type = (headerValue(raw, 'Content-Type') ?? '').toLowerCase();
     // Only the IM session offer; audio, video and anything else are turned down clearly.
-    if (!type.startsWith('application/sdp') || !/^m=message \d+ sip /m.test(raw.body)) {
+    const offered = /^m=(x-ms-message|message) \d+ sip /m.exec(raw.body)?.[1] as 'message' | 'x-ms-message' | undefined;
+    if (!type.startsWith('application/sdp') || !offered) {
       const media = /^m=(\w+)/m.exec(raw.body)?.[1] ?? 'unknown';
       this.options.ctx.log.warn(`Declining an INVITE from ${peer} with an unsupported session offer (${media})`);
       await this.options.endpoint.respond(request, 488, 'Not Acceptable Here', ['Warning: 304 parley "Only instant messaging sessions are supported"']);
@@ -272,7 +296,7 @@ export class ImSessions {
     this.sessions.set(peer, session);
     await this.options.endpoint.respond(request, 200, 'OK', [this.options.contact(), 'Supported: ms-text-format'], {
       toTag: localTag,
-      body: { contentType: 'application/sdp', content: this.sdp() },
+      body: { contentType: 'application/sdp', content: this.sdp(offered) },
     });
     const first = this.textFormat(headerValue(raw, 'ms-text-format'));
     if (first) this.deliver(peer, first.type, first.body, `${headerValue(raw, 'Call-ID')}/${request.message.cseq}`);

@@ -67,6 +67,11 @@ export interface OcsServerOptions {
   stallOnAuthenticate?: boolean;
   /** Contacts, presence and IM routing behaviour. */
   services?: ServiceOptions;
+  /**
+   * Answer REGISTER as OCS 2005 did: without `Supported: msrtc-event-categories`. pidgin-sipe
+   * then holds group conversations without an MCU (multiparty IM) instead of conferences.
+   */
+  ocs2005?: boolean;
   /** Announce `Supported: adhoclist` (batched presence subscriptions); default true. */
   batchedPresence?: boolean;
   /**
@@ -292,7 +297,7 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
       'presence-state: register-action="added"',
       'Allow-Events: vnd-microsoft-provisioning,vnd-microsoft-roaming-contacts,vnd-microsoft-roaming-ACL,presence,presence.wpending,vnd-microsoft-roaming-self,vnd-microsoft-provisioning-v2',
       ...(options.batchedPresence === false ? [] : ['Supported: adhoclist']),
-      'Supported: msrtc-event-categories',
+      ...(options.ocs2005 ? [] : ['Supported: msrtc-event-categories']),
     ]);
     const first = !client.registered;
     client.registered = true;

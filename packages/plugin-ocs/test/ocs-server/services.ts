@@ -174,7 +174,8 @@ export class OcsServices {
     if (this.conferences.owns(request)) return this.conferences.handle(peer, request);
     if (method === 'SUBSCRIBE') return this.subscribe(peer, request);
     if (method === 'SERVICE' && target === self) return this.service(peer, request);
-    if (['INVITE', 'MESSAGE', 'INFO', 'BYE', 'ACK', 'CANCEL', 'NOTIFY', 'UPDATE'].includes(method) && target !== self) return this.route(peer, request, text);
+    // REFER: a party of a group conversation without an MCU asks the roster manager to invite someone.
+    if (['INVITE', 'MESSAGE', 'INFO', 'BYE', 'ACK', 'CANCEL', 'NOTIFY', 'UPDATE', 'REFER'].includes(method) && target !== self) return this.route(peer, request, text);
     if (method === 'ACK') return;
     this.core.respond(peer, request, 200, 'OK');
   }

@@ -1,0 +1,175 @@
+/**
+ * Group conversations without an MCU (Office Communicator 2005's multiparty
+ * IM, which pidgin-sipe speaks) between Parley accounts on the test OCS
+ * server: a third person added to a running IM (the newcomer's triggered
+ * INVITE turns the other party's IM into the group), messages from each
+ * party in order, the roster, a party leaving with BYE; and INVITEs with
+ * hostile multiparty headers injected by the server.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatParticipant, ConversationInfo, Message, Parley } from '@parley/core';
+import { startOcsServer, type OcsServer } from './ocs-server/server.js';
+import { startParley, type TestParley, testCertificates } from './helpers.js';
+import type { OcsConnection } from '../src/connection.js';
+
+const users = ['alice', 'bob', 'carol', 'mallory'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
+
+let server: OcsServer;
+const running: TestParley[] = [];
+
+beforeAll(async () => {
+  const { key, cert } = testCertificates();
+  server = await startOcsServer({ users, tls: { key, cert } });
+});
+afterEach(async () => {
+  while (running.length) await running.pop()!.cleanup();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+interface Party {
+  t: TestParley;
+  id: string;
+  connection: OcsConnection;
+  messages: Array<{ room: string; sender: string; text: string }>;
+  rosters: Map<string, string[]>;
+  system: string[];
+}
+
+async function signIn(name: string): Promise<Party> {
+  const connections: OcsConnection[] = [];
+  const t = await startParley({}, undefined, { connections });
+  running.push(t);
+  const account = await t.parley.accounts.add({
+    protocol: 'ocs',
+    username: `${name}@example.test`,
+    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
+    secrets: { password: `${name}-pw` },
+  });
+  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map(), system: [] };
+  t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
+    if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
+  });
+  t.parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => party.rosters.set(c.name, list.map((p) => p.nick).sort()));
+  await t.parley.accounts.connect(account.id);
+  party.connection = connections[connections.length - 1]!;
+  return party;
+}
+
+const chatRooms = (parley: Parley, accountId: string) =>
+  parley.conversations
+    .list()
+    .filter((c) => c.accountId === accountId && c.kind === 'chat' && c.joined)
+    .map((c) => c.name);
+
+const conversationId = (p: Party, room: string) => p.t.parley.conversations.find(p.id, 'chat', room)!.id;
+
+describe('group conversations without an MCU between Parley accounts', () => {
+  it('a third person added to a running IM: all three in one group, messages in order, a party leaving is seen', async () => {
+    const [alice, bob, carol] = [await signIn('alice'), await signIn('bob'), await signIn('carol')];
+    await bob.t.parley.conversations.sendIm(bob.id, 'alice@example.test', 'Hi Alice, just us so far');
+    await expect.poll(() => alice.connection.features?.im.isOpen('bob@example.test'), { timeout: 15_000 }).toBe(true);
+
+    // Bob adds Carol: his IM with Alice keeps its Call-ID and becomes the group.
+    const room = await bob.connection.features!.multiparty!.start(['alice@example.test', 'carol@example.test']);
+    expect(room).toMatch(/^multiparty:/);
+    for (const p of [alice, bob, carol]) {
+      await expect.poll(() => chatRooms(p.t.parley, p.id), { timeout: 20_000 }).toEqual([room]);
+      await expect.poll(() => p.rosters.get(room), { timeout: 20_000 }).toEqual(['alice@example.test', 'bob@example.test', 'carol@example.test']);
+    }
+    // Carol's triggered INVITE reached Alice, with the IM's Call-ID; Alice's IM became the group.
+    expect(server.events.some((e) => e.kind === 'routed' && e.detail === 'INVITE carol@example.test -> alice@example.test')).toBe(true);
+    expect(alice.connection.features?.im.isOpen('bob@example.test')).toBe(false);
+
+    // Each party's messages reach the two others, in the order sent.
+    for (const [from, texts] of [
+      [carol, ['carol 1', 'carol 2']],
+      [alice, ['alice 1', 'alice 2 — ünïcödé']],
+      [bob, ['bob 1']],
+    ] as const) {
+      for (const text of texts) await from.t.parley.conversations.send(conversationId(from, room), text);
+    }
+    const names = new Map([[alice, 'alice@example.test'], [bob, 'bob@example.test'], [carol, 'carol@example.test']]);
+    const expected = (p: Party) =>
+      [
+        ['carol@example.test', 'carol 1'],
+        ['carol@example.test', 'carol 2'],
+        ['alice@example.test', 'alice 1'],
+        ['alice@example.test', 'alice 2 — ünïcödé'],
+        ['bob@example.test', 'bob 1'],
+      ].filter(([sender]) => sender !== names.get(p));
+    for (const p of [alice, bob, carol]) {
+      await expect.poll(() => p.messages.filter((m) => m.room === room).map((m) => [m.sender, m.text]), { timeout: 20_000 }).toEqual(expected(p));
+    }
+
+    // Carol leaves: a BYE in each of her dialogs; Alice and Bob see her go and go on together.
+    await carol.t.parley.chats.leave(conversationId(carol, room));
+    for (const p of [alice, bob]) await expect.poll(() => p.rosters.get(room), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test']);
+    await alice.t.parley.conversations.send(conversationId(alice, room), 'still here');
+    await expect.poll(() => bob.messages.map((m) => m.text), { timeout: 15_000 }).toContain('still here');
+    expect(carol.messages.map((m) => m.text)).not.toContain('still here');
+    expect(server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
+  });
+});
+
+describe('hostile multiparty INVITEs', () => {
+  /** An INVITE from mallory (signed in nowhere) that the server signs for bob's association. */
+  const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=session\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=x-ms-message 5060 sip null\r\n';
+  const hostileInvite = (callId: string, headers: string[]) =>
+    [
+      `INVITE sip:bob@example.test SIP/2.0`,
+      `Via: SIP/2.0/TLS 127.0.0.1:${server.port};branch=z9hG4bK${callId.replace(/\W/g, '')}`,
+      'From: <sip:mallory@example.test>;tag=m1;epid=0123456789',
+      'To: <sip:bob@example.test>',
+      `Call-ID: ${callId}`,
+      'CSeq: 1 INVITE',
+      'Contact: <sip:mallory@example.test>',
+      ...headers,
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(SDP)}`,
+      '',
+      SDP,
+    ].join('\r\n');
+  const answered = (callId: string) => server.events.find((e) => e.kind === 'response' && e.detail.endsWith(`INVITE ${callId}`))?.detail.split(' ')[0];
+
+  it('EndPoints entries with line breaks, other schemes or no address are dropped; the group works without a roster manager', async () => {
+    const bob = await signIn('bob');
+    const alice = await signIn('alice');
+    const before = server.events.length;
+    // Folded across lines (legal), one entry with a bare LF inside, one tel: URI, one nonsense; no Roster-Manager.
+    expect(
+      server.sendRaw('bob@example.test', hostileInvite('hostile-lf', ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>,', ' <sip:evil@example.test\nVia: SIP/2.0/TLS evil>, <tel:+1555>, <sip:alice@example.test>, junk', 'TriggeredInvite: TRUE']), { sign: true }),
+    ).toBe(1);
+    await expect.poll(() => answered('hostile-lf'), { timeout: 15_000 }).toBe('200');
+    await expect.poll(() => chatRooms(bob.t.parley, bob.id), { timeout: 15_000 }).toEqual(['multiparty:hostile-lf']);
+    // Bob connects to Alice (a triggered INVITE, the same Call-ID), and to nobody else.
+    await expect.poll(() => bob.rosters.get('multiparty:hostile-lf'), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test', 'mallory@example.test']);
+    await expect.poll(() => alice.rosters.get('multiparty:hostile-lf'), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test']);
+    const invites = server.events.slice(before).filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE bob@example.test')).map((e) => e.detail);
+    expect(invites).toEqual(['INVITE bob@example.test -> alice@example.test']);
+    expect(server.events.filter((e) => e.kind === 'unparseable')).toEqual([]);
+  });
+
+  it('an INVITE naming hundreds of parties is declined with a reason, and nobody is invited', async () => {
+    const bob = await signIn('bob');
+    const notices: string[] = [];
+    bob.t.parley.events.on('messageWritten', (m, c) => {
+      if (c.kind === 'im' && c.name === 'mallory@example.test') notices.push(m.text);
+    });
+    const many = Array.from({ length: 400 }, (_, i) => `<sip:user${i}@example.test>`).join(', ');
+    const before = server.events.length;
+    server.sendRaw('bob@example.test', hostileInvite('hostile-many', ['Roster-Manager: sip:mallory@example.test', `EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>, ${many}`, 'Require: com.microsoft.rtc-multiparty']), { sign: true });
+    await expect.poll(() => answered('hostile-many'), { timeout: 15_000 }).toBe('486');
+    expect(chatRooms(bob.t.parley, bob.id)).toEqual([]);
+    expect(server.events.slice(before).filter((e) => e.kind === 'request' && e.detail === 'INVITE')).toEqual([]);
+    await expect.poll(() => notices, { timeout: 15_000 }).toEqual(['mallory@example.test invited you to a group conversation with more than 32 parties; it was declined']);
+  });
+
+  it('an INVITE with a Call-ID that cannot name a conversation, or from no address, is refused', async () => {
+    const bob = await signIn('bob');
+    server.sendRaw('bob@example.test', hostileInvite('x'.repeat(300), ['Require: com.microsoft.rtc-multiparty', 'EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>']), { sign: true });
+    await expect.poll(() => answered('x'.repeat(300)), { timeout: 15_000 }).toBe('400');
+    expect(chatRooms(bob.t.parley, bob.id)).toEqual([]);
+  });
+});
