@@ -164,6 +164,14 @@ export class LoopbackServer {
           case 'room-msg':
             for (const m of this.rooms.get(msg.room) ?? []) this.deliver(m, { op: 'room-msg', room: msg.room, from: user, text: msg.text, ts: Date.now() });
             break;
+          case 'file-offer':
+          case 'file-decline':
+          case 'file-cancel': {
+            // File transfer signalling is relayed as is; the bytes go peer to peer.
+            const { to, ...rest } = msg;
+            this.deliver(to, { ...rest, from: user });
+            break;
+          }
           default:
             this.send(socket, { op: 'error', text: `unknown op ${msg.op}` });
         }

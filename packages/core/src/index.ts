@@ -7,6 +7,7 @@ export type { BuddyService } from './services/buddy-service.js';
 export type { ChatService } from './services/chat-service.js';
 export type { ConversationService } from './services/conversation-service.js';
 export type { PresenceService } from './services/presence-service.js';
+export type { TransferService } from './services/transfer-service.js';
 export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
 
 export {
@@ -36,7 +37,25 @@ export {
   type MessageErrorCode,
   type CommandErrorCode,
   type ConversationErrorCode,
+  type TransferErrorCode,
 } from './errors/codes.js';
+export { TransferError } from './transfers/errors.js';
+export type {
+  FileTransferCapability,
+  FileChecksum,
+  OutgoingFile,
+  IncomingFileOffer,
+  FileTarget,
+  TransferCompletion,
+  TransferReporter,
+  TransferState,
+  TransferInfo,
+  TransferProgress,
+} from './transfers/types.js';
+export { openTransferSink, type TransferSink } from './transfers/sink.js';
+export { safeFileName } from './transfers/safe-name.js';
+export { formatBytes, formatRate, formatDuration } from './transfers/format.js';
+export { DEFAULT_MAX_INCOMING_SIZE, type TransferSettings } from './transfers/transfer-manager.js';
 export { ConversationError, ConversationManagerError } from './conversations/errors.js';
 export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type CommandHandler, type RegisteredCommand } from './commands/registry.js';
 

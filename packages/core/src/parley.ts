@@ -29,6 +29,8 @@ import { PresenceService } from './services/presence-service.js';
 import { ProtocolHost, type Isolation } from './services/protocol-host.js';
 import { DEFAULT_WORKER_LIMITS } from './isolation/plugin-worker-pool.js';
 import { SessionLifecycle } from './services/session-lifecycle.js';
+import { TransferManager } from './transfers/transfer-manager.js';
+import { TransferService } from './services/transfer-service.js';
 
 export type { ParleyOptions } from './bootstrap/options.js';
 
@@ -61,6 +63,8 @@ export class Parley {
   readonly chats: ChatService;
   readonly buddies: BuddyService;
   readonly presence: PresenceService;
+  /** File transfers: send a file, answer offers, cancel, watch progress (events transferAdded, transferChanged, transferProgress). */
+  readonly transfers: TransferService;
   readonly plugins: {
     list(): PluginInfo[];
     protocols(): ProtocolDescriptor[];
@@ -78,6 +82,7 @@ export class Parley {
   private readonly state: StateStore;
   private readonly history: HistoryStore | undefined;
   private readonly protocols: ProtocolHost;
+  private readonly transferManager: TransferManager;
   private closed = false;
 
   /** @internal Use createParley(). */
@@ -138,6 +143,9 @@ export class Parley {
       log.child('conversations'),
       { queueTimeoutMs: options.sendQueueTimeoutMs ?? 5 * 60_000 },
     ));
+    const settings = new CoreSettings(options, config);
+    const transfers = (this.transferManager = new TransferManager({ accounts, registry, buddies, conversations, events, ui, log: log.child('transfers'), settings: settings.transfers() }));
+    this.transfers = new TransferService(transfers, accounts);
     const protocols: ProtocolHost = (this.protocols = new ProtocolHost({
       accounts,
       conversations,
@@ -147,15 +155,16 @@ export class Parley {
       state,
       ui,
       log,
-      settings: new CoreSettings(options, config),
+      settings,
       commands,
       registry,
       isolation: isolationFrom(options),
       workerLimits: { ...DEFAULT_WORKER_LIMITS, ...options.workerLimits },
+      transfers,
     }));
     this.presence = new PresenceService({ accounts, events, log });
     this.chats = new ChatService({ accounts, conversations, buddies, log });
-    const lifecycle = new SessionLifecycle({ presence: this.presence, chats: this.chats, conversations, buddies, protocols, ui });
+    const lifecycle = new SessionLifecycle({ presence: this.presence, chats: this.chats, conversations, buddies, protocols, ui, transfers });
     this.accounts = new AccountService({ accounts, buddies, conversations });
     this.conversations = new ConversationService({ accounts, conversations, buddies });
     this.buddies = new BuddyService({ accounts, buddies, log });
@@ -211,6 +220,7 @@ export class Parley {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.transferManager.shutdown();
     await this.accountManager.shutdown();
     await this.protocols.shutdown();
     this.features.shutdown();

@@ -62,6 +62,8 @@ export class Lab {
       discover: false,
       ...extra,
       home,
+      // Received files stay in the client's home, removed with it.
+      transfers: { downloadDir: join(home, 'Downloads'), ...extra.transfers },
       ...(this.module === undefined
         ? { plugins: [this.plugin, ...(extra.plugins ?? [])] }
         : { plugins: [...(extra.plugins ?? [])], pluginModules: [this.module, ...(extra.pluginModules ?? [])], isolation: 'worker' as const }),

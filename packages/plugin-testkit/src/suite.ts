@@ -12,6 +12,7 @@ import { buddyChecks } from './checks/buddies.js';
 import { presenceChecks } from './checks/presence.js';
 import { hostileInputChecks } from './checks/hostile-input.js';
 import { secretChecks } from './checks/secrets.js';
+import { fileTransferChecks } from './checks/file-transfer.js';
 
 export interface ConformanceOptions {
   /** The plugin's package.json (parsed): its `parley` manifest is checked against the plugin object. */
@@ -49,6 +50,7 @@ export function runConformanceSuite(plugin: ProtocolPlugin, harness: Conformance
     if (capabilities.groupChat === true) groupChatChecks(lab);
     if (capabilities.buddyManagement === true) buddyChecks(lab);
     presenceChecks(lab);
+    if (capabilities.fileTransfer?.send === true && capabilities.fileTransfer.receive === true) fileTransferChecks(lab);
     if (harness.injectBadInput !== undefined) hostileInputChecks(lab);
     // Last: it also reads the logs of every test before it.
     secretChecks(lab);

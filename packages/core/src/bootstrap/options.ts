@@ -6,6 +6,7 @@ import type { UiOps } from '../ui/ui-ops.js';
 import type { LogSink } from '../util/logger.js';
 import type { Isolation } from '../services/protocol-host.js';
 import type { WorkerLimits } from '../isolation/plugin-worker-pool.js';
+import type { TransferSettings } from '../transfers/transfer-manager.js';
 
 export interface ParleyOptions {
   /** One directory for config and data (like PARLEY_HOME); default: XDG directories. */
@@ -53,6 +54,13 @@ export interface ParleyOptions {
    * but loadable in a worker thread.
    */
   pluginModules?: readonly string[];
+  /**
+   * File transfer settings: the download folder (default: the config file's
+   * `transfers.downloadDir`, else the XDG download folder), the largest
+   * incoming file (default 4 GiB) and whether files from buddies are accepted
+   * without asking (default false).
+   */
+  transfers?: Partial<TransferSettings>;
   /** Heartbeat, memory limit and crash budget of plugin workers. */
   workerLimits?: Partial<WorkerLimits>;
   /** Register replacements for core services (see TOKENS) before they are resolved. */

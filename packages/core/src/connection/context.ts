@@ -15,6 +15,7 @@ import type { UiOps } from '../ui/ui-ops.js';
 import type { Logger } from '../util/logger.js';
 import type { AccountRuntime } from './account-runtime.js';
 import { createNet, type NetConfig } from '../net/net.js';
+import type { TransferManager } from '../transfers/transfer-manager.js';
 
 
 /** The answers to an authorization request, as a choice the UI shows. */
@@ -44,6 +45,7 @@ export interface ContextDeps {
   net: NetConfig;
   /** The proxy password from the secret store (the account's, or the global one for the global proxy). */
   proxyPassword(): Promise<string | undefined>;
+  transfers: TransferManager;
   /** Bad input from the plugin at the context boundary. */
   reportFault(where: string, error: unknown): void;
 }
@@ -271,6 +273,7 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
       void conversations.systemFor(accountId, where, String(text), error === true ? { error: true } : { notice: true });
     }),
     accountInfo: guarded('accountInfo', (info: Record<string, string>) => events.emit('accountInfoReceived', accountInfo(record), { ...info })),
+    transfers: deps.transfers.reporterFor(accountId, live, deps.reportFault),
   };
   return context;
 }

@@ -18,6 +18,7 @@ import type {
   PluginErrorCode,
   RemoteErrorCode,
   SecretStoreErrorCode,
+  TransferErrorCode,
 } from './codes.js';
 
 const PARLEY_ERROR = Symbol.for('parley.error');
@@ -122,6 +123,7 @@ interface CoreErrorClasses {
   command: [CommandErrorCode, import('../commands/registry.js').CommandError];
   conversation: [ConversationErrorCode, import('../conversations/errors.js').ConversationError];
   remote: [RemoteErrorCode, import('../remote/errors.js').RemoteError];
+  transfer: [TransferErrorCode, import('../transfers/errors.js').TransferError];
 }
 
 /** The error type `isParleyError(value, code)` narrows to. */

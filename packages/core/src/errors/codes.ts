@@ -58,6 +58,22 @@ export type RemoteErrorCode =
   /** The home's path is too long for a Unix socket path. */
   | 'socket-path-too-long';
 
+export type TransferErrorCode =
+  | 'transfer-not-supported'
+  | 'transfer-unknown'
+  | 'transfer-offline'
+  | 'transfer-invalid-state'
+  | 'transfer-file-unreadable'
+  | 'transfer-too-large'
+  | 'transfer-bad-offer'
+  | 'transfer-oversize'
+  | 'transfer-incomplete'
+  | 'transfer-checksum-mismatch'
+  | 'transfer-write-failed'
+  | 'transfer-interrupted'
+  | 'transfer-refused-address'
+  | 'transfer-failed';
+
 /** Every code the core itself raises. */
 export type CoreErrorCode =
   | ConnectionErrorCode
@@ -69,6 +85,7 @@ export type CoreErrorCode =
   | CommandErrorCode
   | ConversationErrorCode
   | RemoteErrorCode
+  | TransferErrorCode
   | 'internal-error';
 
 const CONNECTION_TEXT: Record<ConnectionErrorReason, Pick<ErrorCodeInfo, 'when' | 'action'>> = {
@@ -149,5 +166,19 @@ export const CORE_ERROR_CODES = defineErrorCodes<CoreErrorCode>({
   'protocol-mismatch': { class: 'RemoteError', fatal: true, when: 'The owning Parley speaks another major version of the remote protocol.', action: 'Run the same Parley version on both sides.' },
   'socket-insecure': { class: 'RemoteError', fatal: true, when: "The socket's directory belongs to someone else or is open to others.", action: 'Fix the permissions of the run directory the message names.' },
   'socket-path-too-long': { class: 'RemoteError', fatal: true, when: "The home's path is too long for a Unix socket.", action: 'Use a shorter home path or set XDG_RUNTIME_DIR.' },
+  'transfer-not-supported': { class: 'TransferError', fatal: true, when: "The account's protocol cannot send or receive files, or not to this peer.", action: 'Use another account or protocol to send the file.' },
+  'transfer-unknown': { class: 'TransferError', fatal: true, when: 'No transfer has the given id (it ended, or never existed).', action: 'List the transfers and use an existing id.' },
+  'transfer-offline': { class: 'TransferError', fatal: false, when: 'The account is not online: files are sent and received only while it is (they are not queued).', action: 'Connect the account, then send the file again.' },
+  'transfer-invalid-state': { class: 'TransferError', fatal: true, when: 'The transfer is not in a state that allows this (accepting a file that is already moving, cancelling one that ended).', action: 'List the transfers to see where it is.' },
+  'transfer-file-unreadable': { class: 'TransferError', fatal: true, when: 'The file to send does not exist, is not a regular file, or cannot be read.', action: 'Check the path and its permissions.' },
+  'transfer-too-large': { class: 'TransferError', fatal: true, when: 'The file is larger than the size limit (an offer announcing more than the limit is declined), or than the protocol can send.', action: 'Raise the transfer size limit in the settings if you trust the sender, or send a smaller file.' },
+  'transfer-bad-offer': { class: 'TransferError', fatal: true, when: 'A peer offered a file with no usable name or an impossible size; it was declined.', action: "Nothing: ask the sender to send the file again; report it if it comes from a known peer's client." },
+  'transfer-oversize': { class: 'TransferError', fatal: true, when: 'The peer sent more bytes than it announced; the transfer was stopped and the partial file removed.', action: 'Nothing: ask the sender to send the file again.' },
+  'transfer-incomplete': { class: 'TransferError', fatal: false, when: 'The transfer ended before every announced byte arrived (the peer stopped or the connection closed); the partial file was removed.', action: 'Ask the sender to send the file again.' },
+  'transfer-checksum-mismatch': { class: 'TransferError', fatal: false, when: "The received file's checksum differs from the one the protocol gave; the file was removed.", action: 'Ask the sender to send the file again.' },
+  'transfer-write-failed': { class: 'TransferError', fatal: false, when: 'The received file could not be written (disk full, no permission on the download folder).', action: 'Free disk space or choose another download folder, then receive the file again.' },
+  'transfer-interrupted': { class: 'TransferError', fatal: false, when: 'The account went offline (or Parley stopped) during the transfer.', action: 'Send or ask for the file again once the account is online.' },
+  'transfer-refused-address': { class: 'TransferError', fatal: true, when: 'An offer asked Parley to connect to an address other than the one it came from, and the user did not allow it.', action: 'Nothing, unless you know the sender: then accept when asked.' },
+  'transfer-failed': { class: 'TransferError', fatal: false, when: 'The protocol could not move the file; the message says why.', action: 'Read the message; try again.' },
   'internal-error': { class: 'RemoteParleyError', fatal: false, when: 'The owning Parley failed with an error that has no code.', action: 'Report the bug; the owner logs the details.' },
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { CommandError } from '../commands/registry.js';
 import { ConversationError, ConversationManagerError } from '../conversations/errors.js';
 import { RemoteError } from '../remote/errors.js';
+import { TransferError } from '../transfers/errors.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from './codes.js';
 import { CONNECTION_ERROR_CODES, CONNECTION_REASONS, ConnectionError } from './ConnectionError.js';
 import { ConfigError, HistoryError, isParleyError, MessageError, ParleyError, PluginError, SecretStoreError } from './ParleyError.js';
@@ -24,6 +25,7 @@ function everyCoreError(): ParleyError[] {
         case 'CommandError': errors.push(new CommandError(c, 'm')); break;
         case 'ConversationError': errors.push(new ConversationError(c, 'm')); break;
         case 'RemoteError': errors.push(new RemoteError(c, 'm')); break;
+        case 'TransferError': errors.push(new TransferError(c, 'm')); break;
         case 'RemoteParleyError': break; // built only from the wire (remote/wire.test.ts)
         default: throw new Error(`no case for ${cls}`);
       }

@@ -9,6 +9,7 @@
 import { CommandError } from '../commands/registry.js';
 import { ConversationError } from '../conversations/errors.js';
 import { RemoteError } from '../remote/errors.js';
+import { TransferError } from '../transfers/errors.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from './codes.js';
 import { CONNECTION_REASONS, ConnectionError, type ConnectionErrorReason } from './ConnectionError.js';
 import { ConfigError, HistoryError, MessageError, ParleyError, PluginError, SecretStoreError, type ErrorFieldValue } from './ParleyError.js';
@@ -32,6 +33,7 @@ const BUILDERS: Record<string, (code: never, message: string, fields: Fields, op
   // The class's name before it was renamed, as an older worker or owner may still send it.
   ConversationManagerError: (code, message, _fields, options) => new ConversationError(code, message, options),
   RemoteError: (code, message, _fields, options) => new RemoteError(code, message, options),
+  TransferError: (code, message, _fields, options) => new TransferError(code, message, options),
 };
 
 function classOwnsCode(name: string, code: string): boolean {

@@ -38,4 +38,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   pluginFault: 'A plugin threw in a hook or an event listener; the error names the plugin.',
   pluginDisabled: 'A plugin was disabled after repeated faults or crashes.',
   historyError: 'The history could not be written or read; messages keep flowing.',
+  transferAdded: 'A file transfer was created: a peer offered a file (state offered, or failed when the offer was refused at once) or the user sent one (state waiting).',
+  transferChanged: "A transfer's state changed: waiting, transferring, done (path or url set), failed (error with a TransferError code) or cancelled (cancelledBy says who).",
+  transferProgress: 'Bytes moved on a transfer, with the rate and the time left; at most four times a second per transfer, and once at the end.',
 });

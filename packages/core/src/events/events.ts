@@ -6,6 +6,7 @@ import type { Presence } from '../presence/presence.js';
 import type { ConnectionError } from '../errors/ConnectionError.js';
 import type { ParleyError } from '../errors/ParleyError.js';
 import type { ChatParticipant } from '../plugins/contract.js';
+import type { TransferInfo, TransferProgress } from '../transfers/types.js';
 
 /**
  * Past-tense facts a UI observes. Every event Parley emits is in this map,
@@ -50,6 +51,12 @@ export interface ParleyEventMap {
   pluginFault: [error: ParleyError];
   pluginDisabled: [name: string, error: ParleyError];
   historyError: [error: ParleyError];
+
+  /** A file transfer was created: an offer arrived, or the user sent a file. */
+  transferAdded: [transfer: TransferInfo];
+  /** A transfer's state changed (waiting, transferring, done, failed, cancelled). */
+  transferChanged: [transfer: TransferInfo];
+  transferProgress: [transfer: TransferInfo, progress: TransferProgress];
 }
 
 export type ParleyEvents = EventEmitter<ParleyEventMap>;

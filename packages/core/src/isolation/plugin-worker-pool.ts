@@ -430,6 +430,24 @@ export class RemoteConnection implements ProtocolConnection {
       case 'accountInfo':
         context.accountInfo(...message.args);
         return;
+      case 'transfers.offered':
+        context.transfers?.offered(...message.args);
+        return;
+      case 'transfers.accepted':
+        context.transfers?.accepted(...message.args);
+        return;
+      case 'transfers.progress':
+        context.transfers?.progress(...message.args);
+        return;
+      case 'transfers.completed':
+        context.transfers?.completed(...message.args);
+        return;
+      case 'transfers.failed':
+        context.transfers?.failed(message.args[0], fromWireError(message.args[1]));
+        return;
+      case 'transfers.cancelled':
+        context.transfers?.cancelled(...message.args);
+        return;
       default: {
         // buddies.* and chats.*: same names on the context, arguments checked there.
         const [group, name] = message.method.split('.') as ['buddies' | 'chats', string];

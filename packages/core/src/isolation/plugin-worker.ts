@@ -126,6 +126,53 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     },
     notice: (text, where, error) => n({ method: 'notice', args: [text, where, error] }),
     accountInfo: (info) => n({ method: 'accountInfo', args: [info] }),
+    transfers: transferReporter(n),
+  };
+}
+
+/** How often, at most, a transfer's progress crosses to the core. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * The transfer calls of one connection. A plugin may report progress per
+ * chunk; only the latest count crosses, about ten times a second, and it is
+ * sent before any later call about the same transfer, so the order holds.
+ */
+function transferReporter(n: (call: ContextNotice) => void): NonNullable<ConnectionContext['transfers']> {
+  const latest = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (id?: string) => {
+    for (const [key, bytes] of latest) {
+      if (id !== undefined && key !== id) continue;
+      latest.delete(key);
+      n({ method: 'transfers.progress', args: [key, bytes] });
+    }
+  };
+  return {
+    offered: (offer) => n({ method: 'transfers.offered', args: [plain(offer) as typeof offer] }),
+    accepted: (id) => {
+      flush(id);
+      n({ method: 'transfers.accepted', args: [String(id)] });
+    },
+    progress: (id, bytes) => {
+      latest.set(String(id), Number(bytes));
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        flush();
+      }, PROGRESS_INTERVAL_MS);
+    },
+    completed: (id, result) => {
+      flush(String(id));
+      n({ method: 'transfers.completed', args: result === undefined ? [String(id)] : [String(id), plain(result) as typeof result] });
+    },
+    failed: (id, error) => {
+      flush(String(id));
+      n({ method: 'transfers.failed', args: [String(id), toWireError(error)] });
+    },
+    cancelled: (id, reason) => {
+      flush(String(id));
+      n({ method: 'transfers.cancelled', args: reason === undefined ? [String(id)] : [String(id), String(reason)] });
+    },
   };
 }
 

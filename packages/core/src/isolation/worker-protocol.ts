@@ -16,9 +16,10 @@ import type { Settings } from '../options/schema.js';
 import type { LogLevel } from '../util/logger.js';
 import type { WireError } from './wire-error.js';
 import type { NetConfig } from '../net/net.js';
+import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 2;
+export const WORKER_PROTOCOL_VERSION = 3;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -55,6 +56,10 @@ export const CONNECTION_METHODS = [
   'removeBuddy',
   'updateBuddy',
   'getBuddyInfo',
+  'sendFile',
+  'acceptFile',
+  'declineFile',
+  'cancelFile',
 ] as const;
 export type ConnectionMethod = (typeof CONNECTION_METHODS)[number];
 
@@ -90,7 +95,13 @@ export type ContextNotice =
   | { method: 'chats.topic'; args: [room: string, topic: string, setBy?: string] }
   | { method: 'chats.system'; args: [room: string, text: string, error?: boolean] }
   | { method: 'notice'; args: [text: string, where?: Target, error?: boolean] }
-  | { method: 'accountInfo'; args: [info: Record<string, string>] };
+  | { method: 'accountInfo'; args: [info: Record<string, string>] }
+  | { method: 'transfers.offered'; args: [offer: IncomingFileOffer] }
+  | { method: 'transfers.accepted'; args: [id: string] }
+  | { method: 'transfers.progress'; args: [id: string, bytes: number] }
+  | { method: 'transfers.completed'; args: [id: string, result?: TransferCompletion] }
+  | { method: 'transfers.failed'; args: [id: string, error: WireError] }
+  | { method: 'transfers.cancelled'; args: [id: string, reason?: string] };
 
 /** Core → worker. */
 export type ToWorker =

@@ -9,9 +9,10 @@ import type { ParleyHooksTapOnly } from '../hooks/hooks.js';
 import type { ParleyEventsListenOnly } from '../events/events.js';
 import type { AccountInfo } from '../accounts/account.js';
 import type { Net } from '../net/net.js';
+import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.4.0';
+export const CORE_API_VERSION = '1.5.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -22,6 +23,13 @@ export interface ProtocolCapabilities {
   buddyInfo?: boolean;
   /** Statuses the protocol can publish. */
   statuses?: readonly StatusPrimitive[];
+  /**
+   * Since core API 1.5: the protocol sends and/or receives files. The
+   * connection then implements `sendFile` (send) and `acceptFile`,
+   * `declineFile` (receive), and `cancelFile`, and reports through
+   * `ConnectionContext.transfers`.
+   */
+  fileTransfer?: FileTransferCapability;
 }
 
 /** Where an outgoing message goes. */
@@ -165,6 +173,12 @@ export interface ConnectionContext {
   notice(text: string, where?: Target, error?: boolean): void;
   /** The account's own info (profile, display name) as the server reports it. */
   accountInfo(info: Record<string, string>): void;
+
+  /**
+   * Since core API 1.5: file transfers, incoming offers and the progress of
+   * every transfer (see `FileTransferCapability`). Absent on a core before 1.5.
+   */
+  readonly transfers?: TransferReporter;
 }
 
 /** One account's connection, created by a protocol plugin's factory. */
@@ -190,6 +204,30 @@ export interface ProtocolConnection {
   removeBuddy?(name: string): Promise<void>;
   updateBuddy?(entry: RosterEntry): Promise<void>;
   getBuddyInfo?(name: string): Promise<Record<string, string>>;
+
+  /**
+   * Since core API 1.5 (capability `fileTransfer.send`): offers `file` to its
+   * peer. Resolves once the offer is made (or the upload has begun); what
+   * follows is reported through `context.transfers` under `file.id`:
+   * `accepted`, `progress`, then `completed`, `failed` or `cancelled`.
+   * Rejects (a TransferError) when the offer cannot be made at all.
+   */
+  sendFile?(file: OutgoingFile): Promise<void>;
+  /**
+   * Capability `fileTransfer.receive`: the user accepted the offer `id`.
+   * Write the bytes to `target.path` from `target.offset`, never more than
+   * `target.maxBytes` in all (`openTransferSink` does both), and report
+   * `progress`, then `completed` or `failed`. Resolves once the transfer has begun.
+   */
+  acceptFile?(id: string, target: FileTarget): Promise<void>;
+  /** The user declined the offer `id`: tell the peer if the protocol can. */
+  declineFile?(id: string): Promise<void>;
+  /**
+   * The user cancelled transfer `id` (either direction, any state): stop
+   * moving bytes, tell the peer if the protocol can, and close the file. The
+   * core removes an incoming file's temporary file once this settles.
+   */
+  cancelFile?(id: string): Promise<void>;
 }
 
 export interface ProtocolPlugin {

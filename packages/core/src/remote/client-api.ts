@@ -20,6 +20,8 @@ export interface ParleyClient {
   readonly buddies: AsyncMethods<Parley['buddies'], MethodsOf<'buddies'>>;
   readonly presence: AsyncMethods<Parley['presence'], MethodsOf<'presence'>>;
   readonly plugins: AsyncMethods<Parley['plugins'], MethodsOf<'plugins'>>;
+  /** Since remote protocol 1.3. */
+  readonly transfers: AsyncMethods<Parley['transfers'], MethodsOf<'transfers'>>;
   readonly events: ParleyEventsListenOnly;
   searchHistory: Async<Parley['searchHistory']>;
   flushHistory: Async<Parley['flushHistory']>;
@@ -49,6 +51,7 @@ export function inProcessClient(parley: Parley): ParleyClient {
     buddies: ns('buddies') as unknown as ParleyClient['buddies'],
     presence: ns('presence') as unknown as ParleyClient['presence'],
     plugins: ns('plugins') as unknown as ParleyClient['plugins'],
+    transfers: ns('transfers') as unknown as ParleyClient['transfers'],
     events: parley.events,
     searchHistory: async (query) => parley.searchHistory(query),
     flushHistory: async () => parley.flushHistory(),

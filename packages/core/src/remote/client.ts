@@ -202,6 +202,7 @@ class RemoteParleyClient {
       buddies: namespace('buddies'),
       presence: namespace('presence'),
       plugins: namespace('plugins'),
+      transfers: namespace('transfers'),
       events,
       searchHistory: (query: unknown) => this.call('history.search', [query]),
       flushHistory: async () => {

@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.2';
+export const REMOTE_PROTOCOL_VERSION = '1.3';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -85,6 +85,18 @@ export const REMOTE_API = {
   },
   commands: {
     run: ['string', 'object?'],
+  },
+  /** Since 1.3: file transfers (`parley.transfers`); a path is the owner's, so give it absolute. */
+  transfers: {
+    list: [],
+    get: ['string'],
+    send: ['string', 'string', 'string', 'object?'],
+    accept: ['string', 'object?'],
+    decline: ['string'],
+    cancel: ['string'],
+    settled: ['string'],
+    capability: ['string'],
+    settings: [],
   },
   /** Since 1.1: what a UI draws, at one instant (CoreSnapshot). */
   state: {
@@ -206,6 +218,9 @@ export const EVENT_NAMES = [
   'pluginFault',
   'pluginDisabled',
   'historyError',
+  'transferAdded',
+  'transferChanged',
+  'transferProgress',
 ] as const satisfies ReadonlyArray<keyof ParleyEventMap>;
 
 // A compile-time check that no event of the core is left out of the list above.

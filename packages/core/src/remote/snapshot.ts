@@ -4,6 +4,7 @@ import type { ConversationView } from '../conversations/conversation.js';
 import type { Parley } from '../parley.js';
 import type { ProtocolDescriptor } from '../plugins/registry.js';
 import type { Presence } from '../presence/presence.js';
+import type { TransferInfo } from '../transfers/types.js';
 
 /** A slash command as a UI lists it (for /help and completion); running one is `commands.run`. */
 export interface CommandInfo {
@@ -31,6 +32,8 @@ export interface CoreSnapshot {
   conversations: ConversationView[];
   protocols: ProtocolDescriptor[];
   commands: CommandInfo[];
+  /** Since remote protocol 1.3: file transfers going on and recently ended. */
+  transfers?: TransferInfo[];
 }
 
 export function snapshotOf(parley: Parley): CoreSnapshot {
@@ -48,5 +51,6 @@ export function snapshotOf(parley: Parley): CoreSnapshot {
       ...(c.usage === undefined ? {} : { usage: c.usage }),
       ...(c.protocol === undefined ? {} : { protocol: c.protocol }),
     })),
+    transfers: parley.transfers.list(),
   };
 }

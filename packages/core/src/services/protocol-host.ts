@@ -20,6 +20,7 @@ import { CrashBudget } from '../isolation/crash-budget.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import { PluginError } from '../errors/ParleyError.js';
 import type { NetConfig } from '../net/net.js';
+import type { TransferManager } from '../transfers/transfer-manager.js';
 
 /** Where secrets of the core itself (the global proxy's password) are kept in the secret store. */
 export const GLOBAL_SECRETS = 'parley-core';
@@ -49,6 +50,7 @@ export interface ProtocolHostDeps {
   registry: PluginRegistry;
   isolation: Isolation;
   workerLimits: WorkerLimits;
+  transfers: TransferManager;
 }
 
 /**
@@ -111,6 +113,7 @@ export class ProtocolHost {
       dnsServers: deps.settings.dnsServers(),
       net,
       proxyPassword,
+      transfers: deps.transfers,
       reportFault: (where, error) => deps.log.warn(`plugin ${plugin.name} gave bad input to ${where}`, { error: error instanceof Error ? error.message : String(error) }),
     });
     this.contexts.set(record.id, context);

@@ -7,6 +7,7 @@ import type { UiOps } from '../ui/ui-ops.js';
 import type { ChatService } from './chat-service.js';
 import type { PresenceService } from './presence-service.js';
 import type { ProtocolHost } from './protocol-host.js';
+import type { TransferManager } from '../transfers/transfer-manager.js';
 
 export interface SessionLifecycleDeps {
   presence: PresenceService;
@@ -15,6 +16,7 @@ export interface SessionLifecycleDeps {
   buddies: BuddyList;
   protocols: ProtocolHost;
   ui: UiOps;
+  transfers: TransferManager;
 }
 
 /** What happens across services when an account comes online or goes offline. */
@@ -32,6 +34,7 @@ export class SessionLifecycle {
   offline(account: AccountInfo, error: ConnectionError | undefined, willRetry: boolean): void {
     if (!willRetry) this.deps.protocols.forget(account.id);
     this.deps.buddies.markAccountOffline(account.id);
+    this.deps.transfers.accountOffline(account.id);
     this.deps.conversations.accountOffline(account.id);
     if (error !== undefined && !willRetry) {
       this.deps.conversations.failQueue(account.id, error);

@@ -25,6 +25,8 @@ export type UiRequestPurpose =
   | 'passphrase'
   | 'authorization'
   | 'plugin'
+  /** A peer offers a file: accept (to the download folder) or decline. */
+  | 'file-transfer'
   | 'other';
 
 export interface UiRequestContext {

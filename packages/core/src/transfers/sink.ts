@@ -1,0 +1,61 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { TransferError } from './errors.js';
+import type { FileTarget } from './types.js';
+
+/** A stream into an accepted file's temporary path; `bytes` counts what is in the file, the offset included. */
+export interface TransferSink extends Writable {
+  readonly bytes: number;
+}
+
+/**
+ * Where a plugin writes a received file: a Writable onto `target.path` from
+ * `target.offset` that refuses to go past `target.maxBytes` (it fails with a
+ * `transfer-oversize` TransferError and writes nothing of the chunk that
+ * would cross it). Pipe the protocol's data stream into it, or write chunks
+ * and honour backpressure; `onProgress` sees the running total. Usable in a
+ * worker thread: it touches only the file it is given.
+ */
+export function openTransferSink(target: FileTarget, onProgress?: (bytes: number) => void): TransferSink {
+  let handle: FileHandle | undefined;
+  let bytes = target.offset;
+  const write = async (chunk: Buffer): Promise<void> => {
+    if (bytes + chunk.length > target.maxBytes) {
+      throw new TransferError('transfer-oversize', `The peer sent more than the ${target.maxBytes} bytes it announced`);
+    }
+    let done = 0;
+    while (done < chunk.length) {
+      const { bytesWritten } = await handle!.write(chunk, done, chunk.length - done, bytes + done);
+      done += bytesWritten;
+    }
+    bytes += chunk.length;
+    onProgress?.(bytes);
+  };
+  const sink = new Writable({
+    construct(callback) {
+      // The core created the file; opening it for writing without truncating keeps a resumed part.
+      open(target.path, 'r+').then(
+        (opened) => {
+          handle = opened;
+          callback();
+        },
+        (error: Error) => callback(new TransferError('transfer-write-failed', `Cannot open the file to receive into: ${error.message}`, { cause: error })),
+      );
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      write(chunk).then(() => callback(), (error: Error) => callback(error instanceof TransferError ? error : new TransferError('transfer-write-failed', `Cannot write the received file: ${error.message}`, { cause: error })));
+    },
+    final(callback) {
+      const h = handle;
+      handle = undefined;
+      (h === undefined ? Promise.resolve() : h.close()).then(() => callback(), (error: Error) => callback(error));
+    },
+    destroy(error, callback) {
+      const h = handle;
+      handle = undefined;
+      (h === undefined ? Promise.resolve() : h.close()).then(() => callback(error), () => callback(error));
+    },
+  });
+  Object.defineProperty(sink, 'bytes', { get: () => bytes, enumerable: true });
+  return sink as TransferSink;
+}
