@@ -4,12 +4,11 @@
  * 127.0.0.3), so a destination server that sees a client from there knows
  * the connection came through the proxy; a direct one comes from 127.0.0.1.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { accepts, freePort, sleep, stopAndRelease } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 
 /** The address the proxies connect onward from. */
 export const PROXY_EGRESS = '127.0.0.3';
@@ -33,72 +32,76 @@ export interface DanteServer {
   close(): Promise<void>;
 }
 
-/** Dante checks `username` logins against the system's accounts: one for the tests, with a fresh password per start. */
-const PROXY_ACCOUNT = 'parleyproxy';
+/**
+ * Dante checks `username` logins against the system's accounts: each proxy
+ * started with `auth` gets its own throwaway account with a fresh password,
+ * so proxies of test files running at the same time never share one (a
+ * second start would otherwise change the first one's password under it).
+ */
+function createAccount(): { username: string; password: string } {
+  const username = `parleyp${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(9).toString('base64url');
+  // useradd and chpasswd lock /etc/passwd and /etc/shadow; another start may hold the lock a moment.
+  runWithLockRetry('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', username], undefined, 'create the proxy test account');
+  runWithLockRetry('chpasswd', [], `${username}:${password}\n`, "set the proxy test account's password");
+  return { username, password };
+}
 
-function ensureAccount(password: string): void {
-  if (spawnSync('id', [PROXY_ACCOUNT], { stdio: 'ignore' }).status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', PROXY_ACCOUNT], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`cannot create the proxy test account: ${made.stderr}`);
+function removeAccount(username: string): void {
+  runWithLockRetry('userdel', [username], undefined, 'remove the proxy test account');
+}
+
+function runWithLockRetry(command: string, args: string[], input: string | undefined, what: string): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const done = spawnSync(command, args, { input, encoding: 'utf8' });
+    if (done.status === 0) return;
+    if (!/lock/i.test(done.stderr) || Date.now() > deadline) throw new Error(`cannot ${what}: ${done.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
-  const set = spawnSync('chpasswd', [], { input: `${PROXY_ACCOUNT}:${password}\n`, encoding: 'utf8' });
-  if (set.status !== 0) throw new Error(`cannot set the proxy test account's password: ${set.stderr}`);
 }
 
 export async function startDante(options: DanteOptions = {}): Promise<DanteServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-dante-'));
-  const port = await freePort();
-  const password = options.auth === true ? randomBytes(9).toString('base64url') : undefined;
-  if (password !== undefined) ensureAccount(password);
-  const conf = join(dir, 'danted.conf');
-  writeFileSync(
-    conf,
-    [
-      'logoutput: stderr',
-      `internal: 127.0.0.1 port = ${port}`,
-      `external: ${PROXY_EGRESS}`,
-      `socksmethod: ${options.auth === true ? 'username' : 'none'}`,
-      'clientmethod: none',
-      'user.privileged: root',
-      'user.unprivileged: nobody',
-      'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
-      'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
-      '',
-    ].join('\n'),
-  );
-  let output = '';
-  const child: ChildProcess = spawn('danted', ['-f', conf, '-N', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  let running = true;
-  child.once('exit', () => (running = false));
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (!running) throw new Error(`danted exited during start:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`danted did not listen on ${port} in time:\n${output}`);
+  return inTempDir('parley-dante-', async (dir) => {
+    const account = options.auth === true ? createAccount() : undefined;
+    try {
+      return await withFreePorts(1, async ([port]) => {
+        const conf = join(dir, 'danted.conf');
+        writeFileSync(
+          conf,
+          [
+            'logoutput: stderr',
+            `internal: 127.0.0.1 port = ${port}`,
+            `external: ${PROXY_EGRESS}`,
+            `socksmethod: ${account === undefined ? 'none' : 'username'}`,
+            'clientmethod: none',
+            'user.privileged: root',
+            'user.unprivileged: nobody',
+            'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
+            'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
+            '',
+          ].join('\n'),
+        );
+        const server = await spawnDaemon({ name: 'danted', command: 'danted', args: ['-f', conf, '-N', '1'], ports: [port] });
+        const { output, stop, close } = daemonControls(server, dir, () => account !== undefined && removeAccount(account.username));
+        return {
+          host: '127.0.0.1' as const,
+          port,
+          username: account?.username,
+          password: account?.password,
+          url(scheme: 'socks5' | 'socks5h' | 'socks4' = 'socks5', credentials?: { username: string; password: string }) {
+            const user = credentials ?? account;
+            const auth = user === undefined ? '' : `${encodeURIComponent(user.username)}:${encodeURIComponent(user.password)}@`;
+            return `${scheme}://${auth}127.0.0.1:${port}`;
+          },
+          log: output,
+          stop,
+          close,
+        };
+      });
+    } catch (error) {
+      if (account !== undefined) removeAccount(account.username);
+      throw error;
     }
-    await sleep(50);
-  }
-  const stop = async () => {
-    if (running) await stopAndRelease(child, [port]);
-  };
-  return {
-    host: '127.0.0.1',
-    port,
-    username: password === undefined ? undefined : PROXY_ACCOUNT,
-    password,
-    url(scheme = 'socks5', credentials) {
-      const user = credentials ?? (password === undefined ? undefined : { username: PROXY_ACCOUNT, password });
-      const auth = user === undefined ? '' : `${encodeURIComponent(user.username)}:${encodeURIComponent(user.password)}@`;
-      return `${scheme}://${auth}127.0.0.1:${port}`;
-    },
-    log: () => output,
-    stop,
-    close: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
 }

@@ -2,9 +2,8 @@
  * dnsmasq as a real DNS server on a free loopback port, serving only the
  * records a test gives it (SRV and A), for service-discovery tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import { promises as dns } from 'node:dns';
+import { spawnDaemon, withFreePorts } from './process.js';
 
 export interface SrvRecord {
   /** e.g. "_sipinternaltls._tcp.example.test" */
@@ -29,24 +28,9 @@ export interface Dnsmasq {
   stop(): Promise<void>;
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const port = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
+/** dnsmasq binds TCP and UDP on its port; withFreePorts tries again when either was taken. */
 export async function startDnsmasq(records: DnsRecords): Promise<Dnsmasq> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freeUdpPort();
-    try {
-      return await launch(port, records);
-    } catch (error) {
-      // Another process may have taken the port between the probe and the start.
-      if (attempt >= 3) throw error;
-    }
-  }
+  return withFreePorts(1, ([port]) => launch(port, records));
 }
 
 async function launch(port: number, records: DnsRecords): Promise<Dnsmasq> {
@@ -67,39 +51,19 @@ async function launch(port: number, records: DnsRecords): Promise<Dnsmasq> {
   for (const srv of records.srv ?? []) args.push(`--srv-host=${srv.name},${srv.target},${srv.port},${srv.priority ?? 0},${srv.weight ?? 0}`);
   for (const [name, address] of Object.entries(records.a ?? {})) args.push(`--host-record=${name},${address}`);
 
-  let output = '';
-  const child: ChildProcess = spawn('dnsmasq', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-
   // Ready when it answers a query (any answer, even "not found").
   const resolver = new dns.Resolver({ timeout: 200, tries: 1 });
   resolver.setServers([`127.0.0.1:${port}`]);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${output.slice(-1000)}`);
-    const answered = await resolver.resolve4('ready.invalid').then(
+  const answers = (): Promise<boolean> =>
+    resolver.resolve4('ready.invalid').then(
       () => true,
       (error: NodeJS.ErrnoException) => error.code !== 'ETIMEOUT' && error.code !== 'ECONNREFUSED',
     );
-    if (answered) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`dnsmasq did not answer on port ${port}: ${output.slice(-1000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-
+  const server = await spawnDaemon({ name: 'dnsmasq', command: 'dnsmasq', args, ports: [port], probe: answers, killAfterMs: 2_000 });
   return {
     port,
     server: `127.0.0.1:${port}`,
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
+    log: server.output,
+    stop: server.stop,
   };
 }

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { accepts, freePort, sleep, stopAndRelease } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export interface InspircdOptions {
@@ -45,15 +43,6 @@ export interface InspircdServer {
 }
 
 
-async function distinctPorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  return ports;
-}
-
 /**
  * Starts Debian's InspIRCd 3 in the foreground on free loopback ports: a
  * plain and a TLS client listener (GnuTLS, certificate from a throwaway test
@@ -65,114 +54,64 @@ async function distinctPorts(count: number): Promise<number[]> {
  * ident and fake lag are off so registration and floods are not slowed.
  */
 export async function startInspircd(options: InspircdOptions = {}): Promise<InspircdServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-inspircd-'));
-  chmodSync(dir, 0o755);
-  const certificates = createTestCertificates(join(dir, 'tls'));
-  const name = options.name ?? 'irc.parley.test';
-  const services = { name: options.servicesName ?? 'services.parley.test', password: randomBytes(12).toString('hex') };
-  const [port, tlsPort, linkPort] = (await distinctPorts(3)) as [number, number, number];
-  const motd = join(dir, 'motd');
-  writeFileSync(motd, 'Parley test server\n');
-  const logFile = join(dir, 'ircd.log');
+  return inTempDir('parley-inspircd-', async (dir) => {
+    chmodSync(dir, 0o755);
+    const certificates = createTestCertificates(join(dir, 'tls'));
+    const name = options.name ?? 'irc.parley.test';
+    const services = { name: options.servicesName ?? 'services.parley.test', password: randomBytes(12).toString('hex') };
+    const motd = join(dir, 'motd');
+    writeFileSync(motd, 'Parley test server\n');
+    const logFile = join(dir, 'ircd.log');
 
-  const conf = join(dir, 'inspircd.conf');
-  writeFileSync(
-    conf,
-    [
-      `<server name="${name}" description="Parley test server" id="0PT" network="ParleyTest">`,
-      '<admin name="Parley" nick="parley" email="parley@parley.test">',
-      `<bind address="127.0.0.1" port="${port}" type="clients">`,
-      `<bind address="127.0.0.1" port="${tlsPort}" type="clients" sslprofile="test">`,
-      `<bind address="127.0.0.1" port="${linkPort}" type="servers">`,
-      '<module name="ssl_gnutls">',
-      `<sslprofile name="test" provider="gnutls" certfile="${certificates.certPath}" keyfile="${certificates.keyPath}" hash="sha256" requestclientcert="no">`,
-      '<module name="cap">',
-      ...(options.sasl === false ? [] : ['<module name="sasl">', `<sasl target="${services.name}" requiressl="no">`]),
-      '<module name="services_account">',
-      '<module name="spanningtree">',
-      '<module name="monitor">',
-      `<monitor maxentries="${options.monitorLimit ?? 100}">`,
-      '<module name="svshold">',
-      '<module name="chghost">',
-      '<module name="cban">',
-      `<link name="${services.name}" ipaddr="127.0.0.1" port="${linkPort}" allowmask="127.0.0.0/8" sendpass="${services.password}" recvpass="${services.password}">`,
-      `<uline server="${services.name}" silent="yes">`,
-      // Generous limits: the tests and benchmarks send floods from one address.
-      '<connect allow="*" timeout="60" threshold="1000" pingfreq="120" hardsendq="16777216" softsendq="1048576" recvq="65536" localmax="1000" globalmax="1000" maxconnwarn="no" resolvehostnames="no" useident="no" fakelag="no" commandrate="1000000" maxchans="100">',
-      `<files motd="${motd}">`,
-      `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${logFile}">`,
-      '<security hideserver="" userstats="Pu" flatlinks="no" hidesplits="no" hideulines="no" maxtargets="20">',
-      '<performance softlimit="1024" somaxconn="128" netbuffersize="65536" clonesonconnect="no">',
-      '<dns server="127.0.0.1" timeout="1">',
-      ...(options.extraConfig ?? []),
-      '',
-    ].join('\n'),
-  );
-
-  let child: ChildProcess | undefined;
-  let consoleText = '';
-  const output = (): string => {
-    let file = '';
-    try {
-      file = readFileSync(logFile, 'utf8');
-    } catch {
-      // Not written yet.
-    }
-    return `${consoleText}\n--- ${logFile} ---\n${file}`;
-  };
-
-  const start = async (): Promise<void> => {
-    if (child !== undefined) return;
+    const logFileText = (): string => {
+      let file = '';
+      try {
+        file = readFileSync(logFile, 'utf8');
+      } catch {
+        // Not written yet.
+      }
+      return `\n--- ${logFile} ---\n${file}`;
+    };
+    const conf = join(dir, 'inspircd.conf');
     const args = ['--config', conf, '--nofork', '--nopid'];
     // InspIRCd refuses to run as root unless told to; the tests may run as root in a container.
     if (process.getuid?.() === 0) args.push('--runasroot');
-    const proc = spawn('/usr/sbin/inspircd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stdout?.on('data', (d: Buffer) => (consoleText += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (consoleText += d.toString()));
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      if (child === proc) child = undefined;
+
+    return withFreePorts(3, async ([port, tlsPort, linkPort]) => {
+      writeFileSync(
+        conf,
+        [
+          `<server name="${name}" description="Parley test server" id="0PT" network="ParleyTest">`,
+          '<admin name="Parley" nick="parley" email="parley@parley.test">',
+          `<bind address="127.0.0.1" port="${port}" type="clients">`,
+          `<bind address="127.0.0.1" port="${tlsPort}" type="clients" sslprofile="test">`,
+          `<bind address="127.0.0.1" port="${linkPort}" type="servers">`,
+          '<module name="ssl_gnutls">',
+          `<sslprofile name="test" provider="gnutls" certfile="${certificates.certPath}" keyfile="${certificates.keyPath}" hash="sha256" requestclientcert="no">`,
+          '<module name="cap">',
+          ...(options.sasl === false ? [] : ['<module name="sasl">', `<sasl target="${services.name}" requiressl="no">`]),
+          '<module name="services_account">',
+          '<module name="spanningtree">',
+          '<module name="monitor">',
+          `<monitor maxentries="${options.monitorLimit ?? 100}">`,
+          '<module name="svshold">',
+          '<module name="chghost">',
+          '<module name="cban">',
+          `<link name="${services.name}" ipaddr="127.0.0.1" port="${linkPort}" allowmask="127.0.0.0/8" sendpass="${services.password}" recvpass="${services.password}">`,
+          `<uline server="${services.name}" silent="yes">`,
+          // Generous limits: the tests and benchmarks send floods from one address.
+          '<connect allow="*" timeout="60" threshold="1000" pingfreq="120" hardsendq="16777216" softsendq="1048576" recvq="65536" localmax="1000" globalmax="1000" maxconnwarn="no" resolvehostnames="no" useident="no" fakelag="no" commandrate="1000000" maxchans="100">',
+          `<files motd="${motd}">`,
+          `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="${logFile}">`,
+          '<security hideserver="" userstats="Pu" flatlinks="no" hidesplits="no" hideulines="no" maxtargets="20">',
+          '<performance softlimit="1024" somaxconn="128" netbuffersize="65536" clonesonconnect="no">',
+          '<dns server="127.0.0.1" timeout="1">',
+          ...(options.extraConfig ?? []),
+          '',
+        ].join('\n'),
+      );
+      const server = await spawnDaemon({ name: 'inspircd', command: '/usr/sbin/inspircd', args, ports: [port, tlsPort, linkPort], extraOutput: logFileText });
+      return { host: '127.0.0.1' as const, name, port, tlsPort, linkPort, services, certificates, dir, ...daemonControls(server, dir) };
     });
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`inspircd exited during start:\n${output()}`);
-      if ((await accepts(port)) && (await accepts(tlsPort)) && (await accepts(linkPort))) return;
-      await sleep(50);
-    }
-    proc.kill('SIGKILL');
-    throw new Error(`inspircd did not listen on ${port}/${tlsPort}/${linkPort} in time:\n${output()}`);
-  };
-
-  const stop = async (): Promise<void> => {
-    const proc = child;
-    if (proc === undefined) return;
-    await stopAndRelease(proc, [port, tlsPort]);
-    child = undefined;
-  };
-
-  await start();
-
-  return {
-    host: '127.0.0.1',
-    name,
-    port,
-    tlsPort,
-    linkPort,
-    services,
-    certificates,
-    dir,
-    output,
-    stop,
-    start,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    close: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
 }

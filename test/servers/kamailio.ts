@@ -13,11 +13,9 @@
  * too, as a proxy does (407 Proxy-Authenticate, RFC 3261 22.3), against the
  * same passwords; the log says `challenge <method>` and `authenticated <method>`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 
 export interface KamailioOptions {
   /** user → password */
@@ -46,15 +44,6 @@ export interface Kamailio {
 
 const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
 const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
-
-/** A loopback TCP port nobody listens on right now. */
-export async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const quoteCfg = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
@@ -177,88 +166,29 @@ ${passwords}
 }
 
 export async function startKamailio(options: KamailioOptions): Promise<Kamailio> {
-  const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
-  const port = await freeTcpPort();
-  const cfg = join(dir, 'kamailio.cfg');
-  const dbDir = join(dir, 'db');
-  // Fresh tables at every start: Kamailio 5.6's db_text writes presentity rows on exit that it
-  // refuses to read back ("null value not allowed"), so a restart begins with no publications;
-  // clients publish again when they register again.
-  const freshTables = () => {
-    if (!options.presence) return;
-    mkdirSync(dbDir, { recursive: true });
-    for (const table of readdirSync(DBTEXT_TABLES)) copyFileSync(join(DBTEXT_TABLES, table), join(dbDir, table));
-  };
-  writeFileSync(cfg, config(port, options, dbDir));
-  let output = '';
-  const launch = async (): Promise<ChildProcess> => {
-    freshTables();
-    const child = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitForListening(child, port, 'kamailio', () => output);
-    return child;
-  };
-  let child = await launch();
-  return {
-    port,
-    log: () => output,
-    restart: async () => {
-      const old = child;
-      const exited = new Promise((r) => (old.exitCode !== null || old.signalCode !== null ? r(undefined) : old.once('exit', r)));
-      await stopChild(old);
-      await exited;
-      await waitForPortFree(port);
-      child = await launch();
-    },
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Resolves once nothing accepts TCP connections on `port` (a stopped server's children may linger a moment). */
-async function waitForPortFree(port: number): Promise<void> {
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
+  return inTempDir('kamailio-', (dir) => {
+    const cfg = join(dir, 'kamailio.cfg');
+    const dbDir = join(dir, 'db');
+    // Fresh tables at every start: Kamailio 5.6's db_text writes presentity rows on exit that it
+    // refuses to read back ("null value not allowed"), so a restart begins with no publications;
+    // clients publish again when they register again.
+    const freshTables = () => {
+      if (!options.presence) return;
+      mkdirSync(dbDir, { recursive: true });
+      for (const table of readdirSync(DBTEXT_TABLES)) copyFileSync(join(DBTEXT_TABLES, table), join(dbDir, table));
+    };
+    return withFreePorts(1, async ([port]) => {
+      writeFileSync(cfg, config(port, options, dbDir));
+      const server = await spawnDaemon({
+        name: 'kamailio',
+        command: 'kamailio',
+        args: ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir],
+        ports: [port],
+        beforeStart: freshTables,
+        killAfterMs: 3_000,
       });
-      s.on('error', () => resolve(false));
+      const { output, restart, close } = daemonControls(server, dir);
+      return { port, log: output, restart, stop: close };
     });
-    if (!up) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Resolves once `port` accepts TCP connections; throws with the process output if it exits or takes over 10 s. */
-export async function waitForListening(child: ChildProcess, port: number, name: string, output: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${output().slice(-2000)}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${name} did not listen on ${port}: ${output().slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** SIGTERM, then SIGKILL after 3 s. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  });
 }

@@ -4,12 +4,12 @@
  * Nothing of the machine's Kerberos set-up is read or changed; whoever uses
  * the realm points KRB5_CONFIG at `krb5Conf` (see `env`).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { accepts, freePort, sleep } from './process.js';
+import { spawnDaemon, withFreePorts, type Daemon } from './process.js';
 
 const run = promisify(execFile);
 
@@ -52,14 +52,7 @@ export interface KerberosRealm {
 }
 
 export async function startKerberosRealm(options: KerberosRealmOptions): Promise<KerberosRealm> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await launch(options, await freePort());
-    } catch (error) {
-      // Another process may have taken the port between the probe and the start.
-      if (attempt >= 2) throw error;
-    }
-  }
+  return withFreePorts(1, ([port]) => launch(options, port));
 }
 
 async function launch(options: KerberosRealmOptions, port: number): Promise<KerberosRealm> {
@@ -116,8 +109,7 @@ async function launch(options: KerberosRealmOptions, port: number): Promise<Kerb
   const env = { ...process.env, KRB5_CONFIG: krb5Conf, KRB5_KDC_PROFILE: kdcConf, KRB5CCNAME: `FILE:${join(dir, 'unused-ccache')}` };
   const admin = (query: string) => run('kadmin.local', ['-r', realm, '-q', query], { env });
 
-  let child: ChildProcess | undefined;
-  let output = '';
+  let kdc: Daemon;
   try {
     await run('kdb5_util', ['create', '-s', '-r', realm, '-P', 'test-master-key'], { env });
     for (const user of options.users) await admin(`addprinc -pw ${user.password} ${user.name}@${realm}`);
@@ -125,21 +117,18 @@ async function launch(options: KerberosRealmOptions, port: number): Promise<Kerb
       await admin(`addprinc -randkey ${service}@${realm}`);
       await admin(`ktadd -k ${keytab} ${service}@${realm}`);
     }
-    child = spawn('krb5kdc', ['-n', '-r', realm, '-P', join(dir, 'kdc.pid')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
-      if (child.exitCode !== null) throw new Error(`krb5kdc exited (${child.exitCode}): ${output.slice(-1000)}`);
-      if (Date.now() > deadline) throw new Error(`krb5kdc did not listen on port ${port}: ${output.slice(-1000)}`);
-      await sleep(20);
-    }
+    kdc = await spawnDaemon({
+      name: 'krb5kdc',
+      command: 'krb5kdc',
+      args: ['-n', '-r', realm, '-P', join(dir, 'kdc.pid')],
+      spawnOptions: { env },
+      ports: [port],
+      extraOutput: () => (existsSync(join(dir, 'kdc.log')) ? `\n${readFileSync(join(dir, 'kdc.log'), 'utf8')}` : ''),
+    });
   } catch (error) {
-    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const kdc = child;
 
   return {
     realm,
@@ -169,15 +158,9 @@ async function launch(options: KerberosRealmOptions, port: number): Promise<Kerb
     async deletePrincipal(name) {
       await admin(`delprinc -force ${name}@${realm}`);
     },
-    log: () => output + (existsSync(join(dir, 'kdc.log')) ? `\n${readFileSync(join(dir, 'kdc.log'), 'utf8')}` : ''),
+    log: kdc.output,
     async stop() {
-      if (kdc.exitCode === null) {
-        const exited = new Promise<void>((resolve) => kdc.once('exit', () => resolve()));
-        kdc.kill('SIGTERM');
-        const timer = setTimeout(() => kdc.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await kdc.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

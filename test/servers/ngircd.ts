@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { accepts, freePort, sleep, stopAndRelease } from './process.js';
+import { daemonControls, freePort, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export { freePort };
@@ -42,103 +41,67 @@ export interface NgircdServer {
  * ngircd switches to `nobody`: every file it reads is world-readable.
  */
 export async function startNgircd(options: NgircdOptions = {}): Promise<NgircdServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-ngircd-'));
-  chmodSync(dir, 0o755);
-  const certificates = createTestCertificates(join(dir, 'tls'));
-  chmodSync(certificates.dir, 0o755);
-  chmodSync(certificates.keyPath, 0o644);
-  chmodSync(certificates.certPath, 0o644);
-  const includeDir = join(dir, 'conf.d');
-  mkdirSync(includeDir, { mode: 0o755 });
-  const motd = join(dir, 'motd');
-  writeFileSync(motd, 'Parley test server\n', { mode: 0o644 });
+  return inTempDir('parley-ngircd-', async (dir) => {
+    chmodSync(dir, 0o755);
+    const certificates = createTestCertificates(join(dir, 'tls'));
+    chmodSync(certificates.dir, 0o755);
+    chmodSync(certificates.keyPath, 0o644);
+    chmodSync(certificates.certPath, 0o644);
+    const includeDir = join(dir, 'conf.d');
+    mkdirSync(includeDir, { mode: 0o755 });
+    const motd = join(dir, 'motd');
+    writeFileSync(motd, 'Parley test server\n', { mode: 0o644 });
+    // Without a DHFile ngircd generates 2048-bit DH parameters at every start: seconds of CPU.
+    // The standard RFC 7919 group instead, written by openssl at once.
+    const dhFile = join(dir, 'dhparams.pem');
+    execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dhFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    chmodSync(dhFile, 0o644);
 
-  const port = await freePort();
-  let tlsPort = await freePort();
-  while (tlsPort === port) tlsPort = await freePort();
-
-  const conf = join(dir, 'ngircd.conf');
-  writeFileSync(
-    conf,
-    [
-      '[Global]',
-      `  Name = ${options.name ?? 'irc.parley.test'}`,
-      '  Info = Parley test server',
-      '  Listen = 127.0.0.1',
-      `  Ports = ${port}`,
-      `  MotdFile = ${motd}`,
-      '[Limits]',
-      '  MaxConnectionsIP = 0',
-      '  MaxJoins = 0',
-      `  MaxNickLength = ${options.maxNickLength ?? 30}`,
-      '  MaxPenaltyTime = 0',
-      '  PingTimeout = 120',
-      '  PongTimeout = 20',
-      '[Options]',
-      '  PAM = no',
-      '  Ident = no',
-      '  DNS = no',
-      '  RequireAuthPing = no',
-      `  IncludeDir = ${includeDir}`,
-      ...(options.extraOptions ?? []).map((l) => `  ${l}`),
-      '[SSL]',
-      `  CertFile = ${certificates.certPath}`,
-      `  KeyFile = ${certificates.keyPath}`,
-      `  Ports = ${tlsPort}`,
-      '',
-    ].join('\n'),
-    { mode: 0o644 },
-  );
-
-  let child: ChildProcess | undefined;
-  let log = '';
-
-  const start = async (): Promise<void> => {
-    if (child !== undefined) return;
-    const proc = spawn('ngircd', ['-n', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      if (child === proc) child = undefined;
+    return withFreePorts(2, async ([port, tlsPort]) => {
+      const conf = join(dir, 'ngircd.conf');
+      writeFileSync(conf, ngircdConfig(options, { port, tlsPort, motd, includeDir, certificates, dhFile }), { mode: 0o644 });
+      const server = await spawnDaemon({ name: 'ngircd', command: 'ngircd', args: ['-n', '-f', conf], ports: [port, tlsPort] });
+      return { host: '127.0.0.1' as const, port, tlsPort, certificates, dir, ...daemonControls(server, dir) };
     });
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`ngircd exited during start:\n${log}`);
-      if ((await accepts(port)) && (await accepts(tlsPort))) return;
-      await sleep(50);
-    }
-    proc.kill('SIGKILL');
-    throw new Error(`ngircd did not listen on ${port}/${tlsPort} in time:\n${log}`);
-  };
+  });
+}
 
-  const stop = async (): Promise<void> => {
-    const proc = child;
-    if (proc === undefined) return;
-    await stopAndRelease(proc, [port, tlsPort]);
-    child = undefined;
-  };
+interface NgircdPaths {
+  port: number;
+  tlsPort: number;
+  motd: string;
+  includeDir: string;
+  certificates: TestCertificates;
+  dhFile: string;
+}
 
-  await start();
-
-  return {
-    host: '127.0.0.1',
-    port,
-    tlsPort,
-    certificates,
-    dir,
-    output: () => log,
-    stop,
-    start,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    close: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function ngircdConfig(options: NgircdOptions, { port, tlsPort, motd, includeDir, certificates, dhFile }: NgircdPaths): string {
+  return [
+    '[Global]',
+    `  Name = ${options.name ?? 'irc.parley.test'}`,
+    '  Info = Parley test server',
+    '  Listen = 127.0.0.1',
+    `  Ports = ${port}`,
+    `  MotdFile = ${motd}`,
+    '[Limits]',
+    '  MaxConnectionsIP = 0',
+    '  MaxJoins = 0',
+    `  MaxNickLength = ${options.maxNickLength ?? 30}`,
+    '  MaxPenaltyTime = 0',
+    '  PingTimeout = 120',
+    '  PongTimeout = 20',
+    '[Options]',
+    '  PAM = no',
+    '  Ident = no',
+    '  DNS = no',
+    '  RequireAuthPing = no',
+    `  IncludeDir = ${includeDir}`,
+    ...(options.extraOptions ?? []).map((l) => `  ${l}`),
+    '[SSL]',
+    `  CertFile = ${certificates.certPath}`,
+    `  KeyFile = ${certificates.keyPath}`,
+    `  DHFile = ${dhFile}`,
+    `  Ports = ${tlsPort}`,
+    '',
+  ].join('\n');
 }

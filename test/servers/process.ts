@@ -1,49 +1,38 @@
-import type { ChildProcess } from 'node:child_process';
-import { createServer, connect as netConnect } from 'node:net';
+// The TypeScript launchers' entry to the shared process helpers (daemon.mjs,
+// plain JavaScript so that prosody.mjs and the benchmarks use them too).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Daemon } from './daemon.mjs';
+export { accepts, daemon, freePort, freePorts, listenerBelongsTo, PortTakenError, sleep, spawnDaemon, withFreePorts } from './daemon.mjs';
+export type { Daemon, DaemonSpec } from './daemon.mjs';
 
-/** A port nobody listens on right now, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts TCP connections on `port` of 127.0.0.1. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
- * Stops a server process (SIGTERM, then SIGKILL after 5 s) and waits until
- * its ports are free again, so a restart can bind them.
+ * Runs `launch` with a fresh folder under the system's temporary directory
+ * (named `prefix…`), removed again if the launch fails.
  */
-export async function stopAndRelease(proc: ChildProcess, ports: readonly number[]): Promise<void> {
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-  for (;;) {
-    const busy = await Promise.all(ports.map(accepts));
-    if (!busy.some(Boolean)) return;
-    await sleep(20);
+export async function inTempDir<T>(prefix: string, launch: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return await launch(dir);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
+}
+
+/** What a launcher's server object offers of its daemon; `close` stops it, runs `cleanUp`, and removes `dir`. */
+export function daemonControls(server: Daemon, dir: string, cleanUp?: () => void) {
+  return {
+    output: server.output,
+    stop: server.stop,
+    start: server.start,
+    restart: server.restart,
+    close: async (): Promise<void> => {
+      await server.stop();
+      cleanUp?.();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,13 +4,11 @@
  * PROXY_EGRESS (127.0.0.3), so the destination can tell a proxied client
  * from a direct one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROXY_EGRESS } from './dante.js';
-import { accepts, freePort, sleep, stopAndRelease } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 
 export interface TinyproxyOptions {
   /** Destination ports CONNECT may reach (tinyproxy refuses others with 403). */
@@ -33,59 +31,42 @@ export interface TinyproxyServer {
 }
 
 export async function startTinyproxy(options: TinyproxyOptions): Promise<TinyproxyServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-tinyproxy-'));
-  const port = await freePort();
   const username = options.auth === true ? 'parley' : undefined;
   const password = options.auth === true ? randomBytes(9).toString('base64url') : undefined;
-  const conf = join(dir, 'tinyproxy.conf');
-  writeFileSync(
-    conf,
-    [
-      `Port ${port}`,
-      'Listen 127.0.0.1',
-      `Bind ${PROXY_EGRESS}`,
-      'Timeout 600',
-      'MaxClients 50',
-      'Allow 127.0.0.1',
-      'LogLevel Connect',
-      ...options.connectPorts.map((p) => `ConnectPort ${p}`),
-      ...(username === undefined ? [] : [`BasicAuth ${username} ${password}`]),
-      '',
-    ].join('\n'),
+  return inTempDir('parley-tinyproxy-', (dir) =>
+    withFreePorts(1, async ([port]) => {
+      const conf = join(dir, 'tinyproxy.conf');
+      writeFileSync(
+        conf,
+        [
+          `Port ${port}`,
+          'Listen 127.0.0.1',
+          `Bind ${PROXY_EGRESS}`,
+          'Timeout 600',
+          'MaxClients 50',
+          'Allow 127.0.0.1',
+          'LogLevel Connect',
+          ...options.connectPorts.map((p) => `ConnectPort ${p}`),
+          ...(username === undefined ? [] : [`BasicAuth ${username} ${password}`]),
+          '',
+        ].join('\n'),
+      );
+      const server = await spawnDaemon({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', conf], ports: [port] });
+      const { output, stop, close } = daemonControls(server, dir);
+      return {
+        host: '127.0.0.1' as const,
+        port,
+        username,
+        password,
+        url(credentials?: { username: string; password: string }) {
+          const user = credentials ?? (username === undefined ? undefined : { username, password: password! });
+          const auth = user === undefined ? '' : `${encodeURIComponent(user.username)}:${encodeURIComponent(user.password)}@`;
+          return `http://${auth}127.0.0.1:${port}`;
+        },
+        log: output,
+        stop,
+        close,
+      };
+    }),
   );
-  let output = '';
-  const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  let running = true;
-  child.once('exit', () => (running = false));
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (!running) throw new Error(`tinyproxy exited during start:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`tinyproxy did not listen on ${port} in time:\n${output}`);
-    }
-    await sleep(50);
-  }
-  const stop = async () => {
-    if (running) await stopAndRelease(child, [port]);
-  };
-  return {
-    host: '127.0.0.1',
-    port,
-    username,
-    password,
-    url(credentials) {
-      const user = credentials ?? (username === undefined ? undefined : { username, password: password! });
-      const auth = user === undefined ? '' : `${encodeURIComponent(user.username)}:${encodeURIComponent(user.password)}@`;
-      return `http://${auth}127.0.0.1:${port}`;
-    },
-    log: () => output,
-    stop,
-    close: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -2,13 +2,12 @@
  * BitlBee (with libpurple and pidgin-sipe) as a headless SIPE client: an IRC
  * server on a free loopback port that we drive with a few IRC lines.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort, stopChild, waitForListening } from '../../../test/servers/kamailio.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from '../../../test/servers/process.js';
 
 
 export interface BitlBee {
@@ -34,29 +33,24 @@ function buildSaxShim(dir: string): string {
 }
 
 export async function startBitlBee(): Promise<BitlBee> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bitlbee-'));
-  const shim = buildSaxShim(stateDir);
-  const port = await freeTcpPort();
-  const conf = join(stateDir, 'bitlbee.conf');
-  writeFileSync(conf, `[settings]\nRunMode = ForkDaemon\nDaemonInterface = 127.0.0.1\nDaemonPort = ${port}\nAuthMode = Open\nConfigDir = ${stateDir}\n`);
-  let output = '';
-  // Line-buffered output, so the log is complete when a test reads it.
-  const child: ChildProcess = spawn('stdbuf', ['-oL', '-eL', 'bitlbee', '-F', '-n', '-v', '-c', conf, '-d', stateDir], {
-    env: { ...process.env, BITLBEE_DEBUG: '1', PURPLE_VERBOSE_DEBUG: '1', HOME: stateDir, LD_PRELOAD: shim },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return inTempDir('ocs-bitlbee-', (stateDir) => {
+    const shim = buildSaxShim(stateDir);
+    const conf = join(stateDir, 'bitlbee.conf');
+    return withFreePorts(1, async ([port]) => {
+      writeFileSync(conf, `[settings]\nRunMode = ForkDaemon\nDaemonInterface = 127.0.0.1\nDaemonPort = ${port}\nAuthMode = Open\nConfigDir = ${stateDir}\n`);
+      // Line-buffered output, so the log is complete when a test reads it.
+      const bee = await spawnDaemon({
+        name: 'BitlBee',
+        command: 'stdbuf',
+        args: ['-oL', '-eL', 'bitlbee', '-F', '-n', '-v', '-c', conf, '-d', stateDir],
+        spawnOptions: { env: { ...process.env, BITLBEE_DEBUG: '1', PURPLE_VERBOSE_DEBUG: '1', HOME: stateDir, LD_PRELOAD: shim } },
+        ports: [port],
+        killAfterMs: 3_000,
+      });
+      const { output, close } = daemonControls(bee, stateDir);
+      return { port, stateDir, log: output, stop: close };
+    });
   });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  await waitForListening(child, port, 'BitlBee', () => output);
-  return {
-    port,
-    stateDir,
-    log: () => output,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Trusts a server certificate for libpurple the way Pidgin remembers an accepted one. */
