@@ -14,7 +14,7 @@ import { until } from '../helpers/wait.js';
 
 export interface WeechatPeer {
   readonly nick: string;
-  /** Where it saves received files (under their offered names: no nick prefix, spaces kept). */
+  /** Where it saves received files (under their offered names: no nick prefix, spaces kept; "NAME.part" until complete). */
   readonly downloadDir: string;
   /** Runs a command in the IRC server's buffer (`/dcc send nick path`, `/msg …`). */
   command(line: string): void;

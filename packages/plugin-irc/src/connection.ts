@@ -27,6 +27,9 @@ import { rawLine, word } from './sanitize.js';
 import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
 import { createTransportClass } from './transport.js';
 import { whois } from './whois.js';
+import { dccHost, dccLine } from './dcc/wiring.js';
+import { DccTransfers } from './dcc/manager.js';
+import type { FileTarget, OutgoingFile, TransferReporter } from './dcc/contract.js';
 
 /** Numerics that end registration for good (see errors.ts). */
 const FATAL_BEFORE_WELCOME = new Set(['463', '464', '465']);
@@ -66,6 +69,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   private source = '';
   private pendingConnect: { resolve(): void; reject(e: ConnectionError): void } | undefined;
   private closed: Promise<void> = Promise.resolve();
+  /** DCC file transfers; undefined on a core without file transfer. */
+  private dcc: DccTransfers | undefined;
 
   /** The link this object drove has closed: nothing more is written or confirmed through it. */
   private linkClosed = false;
@@ -127,6 +132,9 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     });
     this.history = history;
     handleCtcpRequests(client, ctx.log);
+    const reporter = (ctx as { transfers?: TransferReporter }).transfers;
+    const dcc = reporter === undefined ? undefined : new DccTransfers(dccHost(client, ctx, reporter));
+    this.dcc = dcc;
 
     const nicks = [...s.alternativeNicks];
 
@@ -148,6 +156,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
         // Plain messages, the bulk of the traffic, are delivered here and never reach the library's dispatch.
         if (command === 'PRIVMSG' || command === 'NOTICE') {
           try {
+            if (dcc !== undefined && dccLine(dcc, client, message as ParsedLine & { hostname?: string })) return;
             if (directMessages.parsed(message as ParsedLine)) return;
           } catch (error) {
             ctx.log.warn('Skipped a server line that could not be handled', { command, error: error instanceof Error ? error.message : String(error) });
@@ -410,6 +419,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     this.labels.closed();
     this.batches.reset();
     this.history?.closed();
+    this.dcc?.closeAll();
     this.linkClosed = true;
     this.outgoing.detach(this);
     // Signed off, or refused for good: what waits to be sent will not go out on a later link.
@@ -538,6 +548,32 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     const info = await whois(this.requireClient(), name);
     this.ctx.buddies.info(name, info);
     return info;
+  }
+
+  /** DCC SEND to a nick (from our listener, or passive behind a proxy). */
+  async sendFile(file: OutgoingFile): Promise<void> {
+    this.requireClient();
+    word(file.peer, 'nick');
+    if (this.isChannel(file.peer)) throw new IrcError('irc-invalid-input', 'Files go to a nick, not to a channel');
+    await this.requireDcc().send(file);
+  }
+
+  async acceptFile(id: string, target: FileTarget): Promise<void> {
+    await this.requireDcc().accept(id, target);
+  }
+
+  async declineFile(id: string): Promise<void> {
+    this.dcc?.decline(id);
+  }
+
+  async cancelFile(id: string): Promise<void> {
+    this.dcc?.cancel(id);
+  }
+
+  private requireDcc(): DccTransfers {
+    const dcc = this.dcc;
+    if (dcc === undefined) throw new IrcError('irc-not-connected', 'Not connected to the IRC server');
+    return dcc;
   }
 
   /** /nick */

@@ -55,6 +55,11 @@ export function createTransportClass(setup: TransportSetup): IrcTransportClass {
       return this.state === 'connected';
     }
 
+    /** The local address of the link to the server: the one a DCC peer is told to connect to. */
+    localAddress(): string | undefined {
+      return this.state === 'connected' ? this.socket?.localAddress : undefined;
+    }
+
     setEncoding(): boolean {
       // The encoding is this transport's business (see TransportSetup); the library's utf8 default is ignored.
       return true;
