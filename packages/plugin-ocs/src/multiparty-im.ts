@@ -355,7 +355,10 @@ export class MultipartyIm {
       await this.o.endpoint.respond(request, 481, 'Call Leg/Transaction Does Not Exist');
       return;
     }
-    party.dialogs.splice(index, 1);
+    // A party that ends a dialog leaves the conversation. After both sides invited each other at
+    // once it may hold a second dialog with us that it no longer uses (pidgin-sipe keeps one per
+    // party): that one goes too.
+    party.dialogs = [];
     await this.o.endpoint.respond(request, 200, 'OK');
     this.depart(group, party);
   }

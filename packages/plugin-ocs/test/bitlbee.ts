@@ -18,23 +18,29 @@ export interface BitlBee {
 }
 
 /**
- * Builds test/sipe-sax-shim.c (see there why pidgin-sipe needs it on Debian 12's
- * libxml2) into `dir`; returns the library to preload.
+ * Builds the test harness's preloaded shims into `dir` and returns them for
+ * LD_PRELOAD: test/sipe-sax-shim.c (see there why pidgin-sipe needs it on
+ * Debian 12's libxml2) and test/sipe-menu-shim.c (lets BitlBee's `chat with`
+ * run pidgin-sipe's "New chat").
  */
-function buildSaxShim(dir: string): string {
-  const out = join(dir, 'sipe-sax-shim.so');
-  const source = fileURLToPath(new URL('./sipe-sax-shim.c', import.meta.url));
-  try {
-    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl'], { stdio: 'pipe' });
-  } catch (error) {
-    throw new Error(`Could not build the SAX shim pidgin-sipe needs (is a C compiler installed?): ${(error as Error).message}`);
-  }
-  return out;
+function buildShims(dir: string): string {
+  return ['sipe-sax-shim', 'sipe-menu-shim']
+    .map((name) => {
+      const out = join(dir, `${name}.so`);
+      const source = fileURLToPath(new URL(`./${name}.c`, import.meta.url));
+      try {
+        execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl'], { stdio: 'pipe' });
+      } catch (error) {
+        throw new Error(`Could not build ${name}.c, which the pidgin-sipe tests preload (is a C compiler installed?): ${(error as Error).message}`);
+      }
+      return out;
+    })
+    .join(' ');
 }
 
 export async function startBitlBee(): Promise<BitlBee> {
   return inTempDir('ocs-bitlbee-', (stateDir) => {
-    const shim = buildSaxShim(stateDir);
+    const shim = buildShims(stateDir);
     const conf = join(stateDir, 'bitlbee.conf');
     return withFreePorts(1, async ([port]) => {
       writeFileSync(conf, `[settings]\nRunMode = ForkDaemon\nDaemonInterface = 127.0.0.1\nDaemonPort = ${port}\nAuthMode = Open\nConfigDir = ${stateDir}\n`);
@@ -102,9 +108,10 @@ export class IrcControl {
     this.socket.write(`PRIVMSG &bitlbee :${text}\r\n`);
   }
 
-  async waitFor(pattern: RegExp, timeoutMs: number): Promise<string> {
+  /** The first line from `from` on (default: from the start) that matches. */
+  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    let seen = 0;
+    let seen = from;
     for (;;) {
       for (; seen < this.lines.length; seen++) if (pattern.test(this.lines[seen]!)) return this.lines[seen]!;
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${pattern}; got:\n${this.lines.slice(-30).join('\n')}`);
