@@ -35,6 +35,8 @@ export interface StartProsodyOptions {
   authentication?: 'internal_plain' | 'internal_hashed';
   /** For "internal_hashed": the SCRAM hash the stored keys serve (default SHA-1). */
   passwordHash?: 'SHA-1' | 'SHA-256';
+  /** More modules to enable (e.g. "pep", "bookmarks", "private", "vcard_legacy"). */
+  modules?: string[];
   /** Enable mod_mam (XEP-0313), archiving every one-to-one message. */
   mam?: boolean;
   /** Lowest level written to `prosody.log` in the server's directory (default "warn"; "debug" names each connection's peer address). */

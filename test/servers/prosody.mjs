@@ -67,6 +67,7 @@ function luaValue(value, indent = '') {
  * @param {string} [options.extraConfig] appended to the global section
  * @param {'internal_plain' | 'internal_hashed'} [options.authentication] default "internal_plain"
  * @param {boolean} [options.mam] enable mod_mam (XEP-0313), archiving every one-to-one message
+ * @param {string[]} [options.modules] more modules to enable (e.g. "pep", "bookmarks", "private", "vcard_legacy")
  * @param {'SHA-1' | 'SHA-256'} [options.passwordHash] for "internal_hashed": which SCRAM the stored keys serve (default SHA-1)
  */
 export async function startProsody(options = {}) {
@@ -98,7 +99,7 @@ c2s_ports = { ${ports.c2s} }
 ${ports.directTls === undefined ? '' : `c2s_direct_tls_ports = { ${ports.directTls} }`}
 s2s_ports = { }
 admin_socket = ${lua(join(dir, 'admin.sock'))}
-modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version"${options.mam === true ? '; "mam"' : ''} }
+modules_enabled = { "roster"; "saslauth"; ${options.tls === undefined ? '' : '"tls"; '}"disco"; "carbons"; "ping"; "smacks"; "offline"; "time"; "version"${options.mam === true ? '; "mam"' : ''}${(options.modules ?? []).map((m) => `; ${lua(m)}`).join('')} }
 modules_disabled = { "s2s"; "posix"${options.tls === undefined ? '; "tls"' : ''} }
 -- Plain storage lets Prosody offer SCRAM-SHA-256 next to SCRAM-SHA-1 and PLAIN, with a
 -- fresh salt each time; hashed storage (Prosody's default) keeps one salt per user and

@@ -73,6 +73,7 @@ export {
   type PluginApi,
   type Target,
   type RosterEntry,
+  type ServerChat,
   type ChatParticipant,
   type PeerCertificate,
 } from './plugins/contract.js';

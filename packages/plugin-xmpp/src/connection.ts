@@ -5,6 +5,7 @@ import {
   type Presence,
   type ProtocolConnection,
   type RosterEntry,
+  type ServerChat,
   type Target,
   type TypingState,
 } from '@parley/core';
@@ -12,6 +13,7 @@ import { client, jid, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { requestAcksWhileBusy } from './ack-requests.js';
 import { parseAddress, type Address } from './address.js';
+import { Bookmarks } from './bookmarks.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
 import { toConnectionError } from './errors.js';
@@ -22,6 +24,7 @@ import { Muc } from './muc.js';
 import { readSettings, type XmppSettings } from './options.js';
 import { startKeepalive } from './ping.js';
 import { PresenceTracker, presenceElement } from './presence.js';
+import { NS_PUBSUB_EVENT, readEvent } from './pubsub.js';
 import { CARRY_OVER_KEY, captureSession, messagesToResend, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
 import { NS_ROSTER, Roster, type RosterItem } from './roster.js';
 import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
@@ -80,6 +83,7 @@ export class XmppConnection implements ProtocolConnection {
   readonly messages: Messages;
   readonly muc: Muc;
   readonly disco: Disco;
+  readonly bookmarks: Bookmarks;
   private mucService: Promise<string | undefined> | undefined;
 
   constructor(private readonly ctx: ConnectionContext) {
@@ -101,6 +105,14 @@ export class XmppConnection implements ProtocolConnection {
     this.disco = new Disco(this.session);
     this.muc = new Muc(this.session, () => (this.mucService ??= this.disco.findMucService(this.own.domain)), () => this.settings.nick || this.own.local || 'parley');
     this.messages = new Messages(this.session, (bare) => this.muc.isRoom(bare));
+    this.bookmarks = new Bookmarks(
+      this.session,
+      (name) => this.muc.roomJid(name),
+      (jid) => {
+        if (this.state !== 'online' || this.muc.isRoom(jid)) return;
+        this.joinChat(jid).catch((error: unknown) => this.ctx.log.info('Could not join a bookmarked room', { room: jid, error: error instanceof Error ? error.message : String(error) }));
+      },
+    );
     ctx.signal.addEventListener('abort', () => void this.disconnect(), { once: true });
   }
 
@@ -207,7 +219,7 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.on('stanza', (stanza: Element) => this.route(stanza));
     xmpp.on('disconnect', () => this.onDisconnect());
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
-    xmpp.iqCallee.get(NS_DISCO_INFO, 'query', () => ownInfo());
+    xmpp.iqCallee.get(NS_DISCO_INFO, 'query', (context: { stanza: Element }) => ownInfo(context.stanza.getChild('query', NS_DISCO_INFO)?.attrs.node));
 
     // The roster is asked for at bind time, ahead of stream management (see
     // stream-order.ts), and the server's and account's features in the same
@@ -245,6 +257,8 @@ export class XmppConnection implements ProtocolConnection {
         this.ctx.progress('Fetching new messages', 4, steps);
         await this.messages.archive.catchUp(this.settings.archiveDays);
       }
+      // The saved chats before connect() resolves: the core joins the autojoin ones at this sign-in.
+      await this.bookmarks.load((await this.disco.info(this.own.bare)).features);
       await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
       // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
       this.ctx.log.debug('Initial presence sent');
@@ -288,6 +302,10 @@ export class XmppConnection implements ProtocolConnection {
       const from = parseAddress(stanza.attrs.from as string | undefined);
       const fromRoom = from !== undefined && this.muc.isRoom(from.bare);
       if (stanza.is('message')) {
+        if (stanza.getChild('event', NS_PUBSUB_EVENT) !== undefined) {
+          this.pubsubEvent(stanza);
+          return;
+        }
         if (stanza.attrs.type === 'groupchat' || (fromRoom && from.resource === '')) this.muc.handleMessage(stanza);
         else this.messages.handle(stanza);
       } else if (stanza.is('presence')) {
@@ -298,6 +316,17 @@ export class XmppConnection implements ProtocolConnection {
       // Bad input from the network is skipped with a log line, never a crash.
       this.ctx.log.warn('Skipped a stanza that could not be handled', { name: stanza.name, error: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** XEP-0163: a PEP notification; only our own account's for our nodes. */
+  private pubsubEvent(stanza: Element): void {
+    const own = this.session.ownJid().bare;
+    const event = readEvent(stanza, (from) => from === own);
+    if (event === undefined) {
+      this.ctx.log.debug('Ignored a PEP notification', { from: String(stanza.attrs.from) });
+      return;
+    }
+    if (!this.bookmarks.handleEvent(event)) this.ctx.log.debug('Ignored a PEP notification for another node', { node: event.node });
   }
 
   private onDisconnect(): void {
@@ -393,8 +422,20 @@ export class XmppConnection implements ProtocolConnection {
     await this.messages.typing(peer, state);
   }
 
-  async joinChat(room: string, options?: { password?: string; nick?: string }): Promise<void> {
-    await this.muc.join(room, options);
+  async joinChat(room: string, options: { password?: string; nick?: string } = {}): Promise<void> {
+    // A bookmarked room is joined with the nick and password saved with it (XEP-0402 §3).
+    const jid = await this.muc.roomJid(room).catch(() => undefined);
+    const nick = options.nick ?? (jid === undefined ? undefined : this.bookmarks.nickFor(jid));
+    const password = options.password ?? (jid === undefined ? undefined : this.bookmarks.passwordFor(jid));
+    await this.muc.join(room, { ...options, ...(nick === undefined ? {} : { nick }), ...(password === undefined ? {} : { password }) });
+  }
+
+  async saveChat(chat: ServerChat): Promise<void> {
+    await this.bookmarks.save(chat);
+  }
+
+  async unsaveChat(room: string): Promise<void> {
+    await this.bookmarks.remove(room);
   }
 
   async leaveChat(room: string): Promise<void> {

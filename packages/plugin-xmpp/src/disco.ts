@@ -1,5 +1,7 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { NS_BOOKMARKS } from './bookmarks.js';
+import { CAPS_NODE, capsElement, capsVersion } from './caps.js';
 import { NS_CARBONS } from './carbons.js';
 import { NS_CHATSTATES } from './chat-states.js';
 import { NS_RECEIPTS } from './receipts.js';
@@ -10,7 +12,25 @@ export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 
 /** What we tell peers we support (§3.1). */
-export const OWN_FEATURES = [NS_DISCO_INFO, NS_CHATSTATES, NS_RECEIPTS, 'urn:xmpp:ping', 'http://jabber.org/protocol/muc', NS_CARBONS, 'urn:xmpp:delay'];
+export const OWN_FEATURES = [
+  NS_DISCO_INFO,
+  NS_CHATSTATES,
+  NS_RECEIPTS,
+  'urn:xmpp:ping',
+  'http://jabber.org/protocol/muc',
+  NS_CARBONS,
+  'urn:xmpp:delay',
+  'http://jabber.org/protocol/caps',
+  // XEP-0163 §4: the PEP nodes whose changes we want pushed.
+  `${NS_BOOKMARKS}+notify`,
+];
+const OWN_IDENTITY = { category: 'client', type: 'pc', name: 'Parley' };
+const OWN_VERSION = capsVersion([OWN_IDENTITY], OWN_FEATURES);
+
+/** Our XEP-0115 capabilities, for every available presence. */
+export function ownCaps(): Element {
+  return capsElement(OWN_VERSION);
+}
 
 export interface DiscoInfo {
   identities: Array<{ category: string; type: string; name?: string }>;
@@ -30,11 +50,13 @@ export function readInfo(query: Element | undefined): DiscoInfo {
   return { identities, features };
 }
 
-export function ownInfo(): Element {
+/** Our answer to disco#info; a query for our caps node (XEP-0115 §6.2) names it back. */
+export function ownInfo(node?: unknown): Element {
+  const known = typeof node === 'string' && node === `${CAPS_NODE}#${OWN_VERSION}`;
   return xml(
     'query',
-    { xmlns: NS_DISCO_INFO },
-    xml('identity', { category: 'client', type: 'pc', name: 'Parley' }),
+    known ? { xmlns: NS_DISCO_INFO, node } : { xmlns: NS_DISCO_INFO },
+    xml('identity', OWN_IDENTITY),
     ...OWN_FEATURES.map((f) => xml('feature', { var: f })),
   );
 }

@@ -3,6 +3,7 @@ import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { parseAddress } from './address.js';
 import { parseStamp } from './delay.js';
+import { ownCaps } from './disco.js';
 import type { Session } from './session.js';
 
 export const NS_IDLE = 'urn:xmpp:idle:1';
@@ -41,6 +42,7 @@ export function presenceElement(presence: Presence, priority: number): Element {
   if (presence.message !== undefined && presence.message !== '') children.push(xml('status', {}, presence.message));
   children.push(xml('priority', {}, String(priority)));
   if (presence.idleSince !== undefined) children.push(xml('idle', { xmlns: NS_IDLE, since: new Date(presence.idleSince).toISOString() }));
+  children.push(ownCaps());
   return xml('presence', {}, ...children);
 }
 

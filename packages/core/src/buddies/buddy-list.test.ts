@@ -19,6 +19,38 @@ describe('BuddyList', () => {
     expect(reloaded.find('a1', 'bob')?.buddy.presence.status).toBe('offline');
   });
 
+  it('takes a server\'s saved chats for an account, keeping their groups, chats saved offline and other accounts\' chats', async () => {
+    const home = dir();
+    const list = new BuddyList(home);
+    let changes = 0;
+    list.setChangeListener(() => changes++);
+    list.saveChat({ accountId: 'irc', room: '#parley', group: 'Chats', autojoin: true });
+    list.saveChat({ accountId: 'x', room: 'kept@muc', group: 'Work', autojoin: false });
+    list.saveChat({ accountId: 'x', room: 'gone@muc', group: 'Chats', autojoin: false });
+    list.saveChat({ accountId: 'x', room: 'offline@muc', group: 'Chats', autojoin: false, pending: true });
+    changes = 0;
+    list.syncChats('x', [
+      { room: 'KEPT@muc', alias: 'Kept', autojoin: true },
+      { room: 'new@muc', autojoin: false },
+      { room: 'offline@muc', autojoin: true },
+    ]);
+    expect(list.savedChats().map((c) => [c.accountId, c.room, c.group, c.autojoin, c.alias, c.pending])).toEqual([
+      ['irc', '#parley', 'Chats', true, undefined, undefined],
+      ['x', 'KEPT@muc', 'Work', true, 'Kept', undefined],
+      ['x', 'new@muc', 'Chats', false, undefined, undefined],
+      ['x', 'offline@muc', 'Chats', false, undefined, true],
+    ]);
+    expect(changes).toBe(1);
+    // The same list again changes nothing (a PEP echo of our own save).
+    list.syncChats('x', [
+      { room: 'KEPT@muc', alias: 'Kept', autojoin: true },
+      { room: 'new@muc', autojoin: false },
+    ]);
+    expect(changes).toBe(1);
+    await list.save();
+    expect(new BuddyList(home).savedChats()).toHaveLength(4);
+  });
+
   it('merges buddies of two accounts into one person showing the most available presence', () => {
     const list = new BuddyList(undefined);
     list.upsert('xmpp', { name: 'bob@example.com' });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors/ParleyError.js';
 import { OFFLINE, availabilityRank, mostAvailable, type Presence } from '../presence/presence.js';
 import { CoalescedJsonFile, readJsonFile } from '../storage/json-file.js';
-import type { RosterEntry } from '../plugins/contract.js';
+import type { RosterEntry, ServerChat } from '../plugins/contract.js';
 import { newId } from '../util/ids.js';
 
 export const DEFAULT_GROUP = 'Buddies';
@@ -30,6 +30,8 @@ export interface SavedChat {
   alias?: string;
   group: string;
   autojoin: boolean;
+  /** Since core API 1.6: saved while the account was offline; sent to the server at its next sign-in. */
+  pending?: boolean;
 }
 
 export interface ContactView extends Contact {
@@ -333,6 +335,29 @@ export class BuddyList {
   saveChat(chat: SavedChat): void {
     this.chats = [...this.chats.filter((c) => !(c.accountId === chat.accountId && sameName(c.room, chat.room))), chat];
     this.ensureGroup(chat.group);
+    this.changed();
+  }
+
+  /**
+   * The server's list of an account's chats replaces the saved ones: a chat
+   * keeps the group the user put it in, and one saved while offline
+   * (`pending`) stays until it has been sent.
+   */
+  syncChats(accountId: string, chats: readonly ServerChat[]): void {
+    const mine = this.chats.filter((c) => c.accountId === accountId);
+    const next: SavedChat[] = [];
+    for (const chat of chats) {
+      const known = mine.find((c) => sameName(c.room, chat.room));
+      if (known?.pending === true) continue;
+      const saved: SavedChat = { accountId, room: chat.room, group: known?.group ?? 'Chats', autojoin: chat.autojoin === true };
+      if (chat.alias !== undefined && chat.alias !== '') saved.alias = chat.alias;
+      next.push(saved);
+    }
+    for (const chat of mine) if (chat.pending === true) next.push(chat);
+    const same = next.length === mine.length && next.every((c) => mine.some((m) => sameName(m.room, c.room) && m.alias === c.alias && m.autojoin === c.autojoin && m.group === c.group && m.pending === c.pending));
+    if (same) return;
+    for (const chat of next) this.ensureGroup(chat.group);
+    this.chats = [...this.chats.filter((c) => c.accountId !== accountId), ...next];
     this.changed();
   }
 

@@ -8,7 +8,7 @@ import { ConnectionError } from '../errors/ConnectionError.js';
 import { SecretStoreError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
-import type { ChatParticipant, ConnectionContext, PeerCertificate, RosterEntry, Target } from '../plugins/contract.js';
+import type { ChatParticipant, ConnectionContext, PeerCertificate, RosterEntry, ServerChat, Target } from '../plugins/contract.js';
 import { isStatusPrimitive, type Presence } from '../presence/presence.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { UiOps } from '../ui/ui-ops.js';
@@ -261,6 +261,13 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
       topic: guarded('chats.topic', (room: string, topic: string, setBy?: string) => conversations.setTopic(accountId, room, String(topic), setBy)),
       system: guarded('chats.system', (room: string, text: string, error?: boolean) => {
         void conversations.systemFor(accountId, { kind: 'chat', room }, String(text), error === true ? { error: true } : {});
+      }),
+      saved: guarded('chats.saved', (chats: readonly ServerChat[]) => {
+        if (!Array.isArray(chats)) throw new Error('saved chats must be a list');
+        buddies.syncChats(
+          accountId,
+          chats.filter((c) => isName(c?.room)).map((c) => ({ room: c.room, autojoin: c.autojoin === true, ...(typeof c.alias === 'string' ? { alias: c.alias } : {}) })),
+        );
       }),
     },
 

@@ -10,7 +10,7 @@
  */
 import type { AccountInfo } from '../accounts/account.js';
 import type { IncomingMessage, OutgoingMessage, TypingState } from '../conversations/message.js';
-import type { RosterEntry, Target } from '../plugins/contract.js';
+import type { RosterEntry, ServerChat, Target } from '../plugins/contract.js';
 import type { Presence } from '../presence/presence.js';
 import type { Settings } from '../options/schema.js';
 import type { LogLevel } from '../util/logger.js';
@@ -52,6 +52,8 @@ export const CONNECTION_METHODS = [
   'joinChat',
   'leaveChat',
   'setTopic',
+  'saveChat',
+  'unsaveChat',
   'addBuddy',
   'removeBuddy',
   'updateBuddy',
@@ -94,6 +96,7 @@ export type ContextNotice =
   | { method: 'chats.participantRenamed'; args: [room: string, oldNick: string, newNick: string] }
   | { method: 'chats.topic'; args: [room: string, topic: string, setBy?: string] }
   | { method: 'chats.system'; args: [room: string, text: string, error?: boolean] }
+  | { method: 'chats.saved'; args: [chats: ServerChat[]] }
   | { method: 'notice'; args: [text: string, where?: Target, error?: boolean] }
   | { method: 'accountInfo'; args: [info: Record<string, string>] }
   | { method: 'transfers.offered'; args: [offer: IncomingFileOffer] }

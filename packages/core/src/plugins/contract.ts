@@ -12,7 +12,7 @@ import type { Net } from '../net/net.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.5.0';
+export const CORE_API_VERSION = '1.6.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -39,6 +39,15 @@ export interface RosterEntry {
   name: string;
   alias?: string;
   groups?: readonly string[];
+}
+
+/** Since core API 1.6: a group chat the account's server keeps for it (XMPP bookmarks). */
+export interface ServerChat {
+  room: string;
+  /** The name the user gave it. */
+  alias?: string;
+  /** Joined at sign-in. */
+  autojoin: boolean;
 }
 
 export interface ChatParticipant {
@@ -167,6 +176,14 @@ export interface ConnectionContext {
     topic(room: string, topic: string, setBy?: string): void;
     /** A line about the room that is not a message (mode change, error). */
     system(room: string, text: string, error?: boolean): void;
+    /**
+     * Since core API 1.6: the group chats the server keeps for this account
+     * replace its saved chats (a chat saved while the account was offline
+     * stays, to be sent to the server at the next sign-in). Said before
+     * `connect()` resolves, the autojoin ones are joined at that sign-in; said
+     * later (another client changed them), the list changes live.
+     */
+    saved(chats: readonly ServerChat[]): void;
   };
 
   /** A system line in an IM conversation or the account's status window. */
@@ -200,6 +217,10 @@ export interface ProtocolConnection {
   joinChat?(room: string, options?: { password?: string; nick?: string }): Promise<void>;
   leaveChat?(room: string): Promise<void>;
   setTopic?(room: string, topic: string): Promise<void>;
+  /** Since core API 1.6: the user saved a chat (or changed it); the server keeps it for every client of the account. */
+  saveChat?(chat: ServerChat): Promise<void>;
+  /** Since core API 1.6: the user removed a saved chat. */
+  unsaveChat?(room: string): Promise<void>;
   addBuddy?(entry: RosterEntry): Promise<void>;
   removeBuddy?(name: string): Promise<void>;
   updateBuddy?(entry: RosterEntry): Promise<void>;

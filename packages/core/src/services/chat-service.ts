@@ -3,6 +3,7 @@ import type { BuddyList, SavedChat } from '../buddies/buddy-list.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { ConversationView } from '../conversations/conversation.js';
 import { ConversationError } from '../conversations/errors.js';
+import type { ServerChat } from '../plugins/contract.js';
 import type { Logger } from '../util/logger.js';
 import { requireOnline } from './online.js';
 
@@ -49,13 +50,51 @@ export class ChatService {
 
   readonly saved = (): readonly SavedChat[] => this.deps.buddies.savedChats();
 
-  readonly save = (accountRef: string, room: string, options: { alias?: string; group?: string; autojoin?: boolean } = {}): void => {
-    const chat: SavedChat = { accountId: this.deps.accounts.resolve(accountRef).id, room, group: options.group ?? 'Chats', autojoin: options.autojoin ?? false };
+  /**
+   * Saves a chat; with the account online and a protocol that keeps chats on
+   * the server (XMPP bookmarks), the server too, and resolves once it has.
+   * Offline, the chat is marked pending and sent at the next sign-in.
+   */
+  readonly save = async (accountRef: string, room: string, options: { alias?: string; group?: string; autojoin?: boolean } = {}): Promise<void> => {
+    const accountId = this.deps.accounts.resolve(accountRef).id;
+    const chat: SavedChat = { accountId, room, group: options.group ?? 'Chats', autojoin: options.autojoin ?? false };
     if (options.alias !== undefined) chat.alias = options.alias;
+    const connection = this.deps.accounts.connection(accountId);
+    if (connection === undefined) chat.pending = true;
     this.deps.buddies.saveChat(chat);
+    if (connection?.saveChat === undefined) return;
+    try {
+      await connection.saveChat(serverChat(chat));
+    } catch (error) {
+      // Kept, and tried again at the next sign-in: the server's list would otherwise drop it then.
+      this.deps.buddies.saveChat({ ...chat, pending: true });
+      throw error;
+    }
   };
 
-  readonly unsave = (accountRef: string, room: string): void => this.deps.buddies.removeChat(this.deps.accounts.resolve(accountRef).id, room);
+  /** Removes a saved chat, from the server too when the account is online. */
+  readonly unsave = async (accountRef: string, room: string): Promise<void> => {
+    const accountId = this.deps.accounts.resolve(accountRef).id;
+    this.deps.buddies.removeChat(accountId, room);
+    const connection = this.deps.accounts.connection(accountId);
+    if (connection?.unsaveChat !== undefined) await connection.unsaveChat(room);
+  };
+
+  /** After a sign-in: chats saved while offline go to the server (or stay local, for a protocol that keeps none). */
+  async sendPending(accountId: string): Promise<void> {
+    const { accounts, buddies, log } = this.deps;
+    const connection = accounts.connection(accountId);
+    if (connection === undefined) return;
+    for (const chat of buddies.savedChats().filter((c) => c.accountId === accountId && c.pending === true)) {
+      try {
+        if (connection.saveChat !== undefined) await connection.saveChat(serverChat(chat));
+        const { pending: _sent, ...rest } = chat;
+        buddies.saveChat(rest);
+      } catch (error) {
+        log.warn('saving a chat on the server failed', { room: chat.room, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
 
   /** After a (re)connect: joins again what was joined, and the saved chats marked autojoin. */
   async rejoin(accountId: string): Promise<void> {
@@ -79,6 +118,10 @@ export class ChatService {
     if (conversation === undefined || conversation.kind !== 'chat') throw new ConversationError('not-a-chat', `${conversationId} is not a group chat`);
     return conversation;
   }
+}
+
+function serverChat(chat: SavedChat): ServerChat {
+  return { room: chat.room, autojoin: chat.autojoin, ...(chat.alias === undefined ? {} : { alias: chat.alias }) };
 }
 
 function key(accountId: string, room: string): string {

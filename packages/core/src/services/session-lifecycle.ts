@@ -26,6 +26,7 @@ export class SessionLifecycle {
   /** Signed in: restore the user's status, rejoin chats, then send what waited in the queue. */
   async online(account: AccountInfo, connection: ProtocolConnection): Promise<void> {
     await this.deps.presence.restore(account.id, connection);
+    await this.deps.chats.sendPending(account.id);
     await this.deps.chats.rejoin(account.id);
     await this.deps.conversations.flushQueue(account.id);
   }
