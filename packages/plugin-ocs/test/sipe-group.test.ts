@@ -43,6 +43,7 @@ const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicat
 const ALICE = 'alice@example.test';
 const BOB = 'bob@example.test';
 const CAROL = 'carol@example.test';
+const DAVE = 'dave@example.test';
 /** BitlBee names a contact after its handle, `sip:bob@example.test`. */
 const nick = (address: string) => `sip${address.split('@')[0]}`;
 
@@ -81,6 +82,7 @@ async function signIn(name: string): Promise<Party> {
 
 let bob: Party;
 let carol: Party;
+let dave: Party;
 
 beforeAll(async () => {
   const { key, cert } = testCertificates();
@@ -89,12 +91,13 @@ beforeAll(async () => {
       { address: ALICE, login: 'EXAMPLE\\alice', password: 'Passw0rd', displayName: 'Alice (SIPE)' },
       { address: BOB, login: 'bob', password: 'bob-pw', displayName: 'Bob (Parley)' },
       { address: CAROL, login: 'carol', password: 'carol-pw', displayName: 'Carol (Parley)' },
+      { address: DAVE, login: 'dave', password: 'dave-pw', displayName: 'Dave (Parley)' },
     ],
     tls: { key, cert },
     ocs2005: true,
     services: {
       contactLists: {
-        [ALICE]: { groups: [{ id: 1, name: '~' }], contacts: [{ uri: BOB, name: 'Bob', groups: [1] }, { uri: CAROL, name: 'Carol', groups: [1] }] },
+        [ALICE]: { groups: [{ id: 1, name: '~' }], contacts: [{ uri: BOB, name: 'Bob', groups: [1] }, { uri: CAROL, name: 'Carol', groups: [1] }, { uri: DAVE, name: 'Dave', groups: [1] }] },
         [BOB]: { groups: [{ id: 1, name: '~' }], contacts: [{ uri: ALICE, name: 'Alice', groups: [1] }] },
       },
     },
@@ -102,6 +105,7 @@ beforeAll(async () => {
   bee = await startBitlBee();
   bob = await signIn('bob');
   carol = await signIn('carol');
+  dave = await signIn('dave');
   trustForPurple(bee, 'sipeuser', '127.0.0.1', cert);
   irc = await IrcControl.connect(bee.port, 'sipeuser');
   irc.say('account add sipe alice@example.test,EXAMPLE\\\\alice Passw0rd');
@@ -120,7 +124,7 @@ beforeAll(async () => {
     irc.say('blist all');
     await irc.waitFor(/buddies \(/, 10_000, from);
     const lines = irc.lines.slice(from);
-    if ([BOB, CAROL].every((a) => lines.some((l) => l.includes(nick(a))))) break;
+    if ([BOB, CAROL, DAVE].every((a) => lines.some((l) => l.includes(nick(a))))) break;
     if (tries > 60) throw new Error(`SIPE never listed bob and carol:\n${lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -219,5 +223,41 @@ describe('pidgin-sipe and two Parley accounts in one group conversation', () => 
     await irc.waitFor(channelMessage(channel, nick(BOB), 'bob in the group'), 20_000, seen);
     await expect.poll(() => bySender(carol, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['SIPE now in the group'], [BOB]: ['bob in the group'] });
     await expect.poll(() => bySender(bob, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['SIPE now in the group'] });
+  });
+
+  it('SIPE invites a fourth person into a group bob leads: it asks bob, the roster manager, with a REFER', async () => {
+    const seen = irc.lines.length;
+    const room = await bob.connection.features!.multiparty!.start([ALICE, CAROL]);
+    const channel = await newChannel(seen);
+    for (const p of [bob, carol]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL]);
+    const before = server.events.length;
+    irc.raw(`INVITE ${nick(DAVE)} ${channel}`);
+    for (const p of [bob, carol, dave]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL, DAVE]);
+    await irc.waitFor(new RegExp(`^:${nick(DAVE)}![^ ]+ JOIN :?${escape(channel)}`), 20_000, seen);
+    const routed = server.events.slice(before).filter((e) => e.kind === 'routed').map((e) => e.detail);
+    expect(routed).toContain('REFER alice@example.test -> bob@example.test');
+    expect(routed).toContain('INVITE bob@example.test -> dave@example.test');
+    await dave.t.parley.conversations.send(conversationId(dave, room), 'dave says hello');
+    await irc.waitFor(channelMessage(channel, nick(DAVE), 'dave says hello'), 20_000, seen);
+    await expect.poll(() => bySender(bob, room)[DAVE], { timeout: 20_000 }).toEqual(['dave says hello']);
+    for (const p of [bob, carol, dave]) await p.t.parley.chats.leave(conversationId(p, room));
+  });
+
+  it('in a group without a known roster manager SIPE wins the election (RequestRM, SetRM) and invites itself', async () => {
+    await bob.t.parley.conversations.sendIm(bob.id, ALICE, 'another IM');
+    await irc.waitFor(new RegExp(`^:${nick(BOB)}![^ ]+ PRIVMSG sipeuser :another IM`), 20_000);
+    const seen = irc.lines.length;
+    // Carol's triggered INVITE turns SIPE's IM into the chat; it names no roster manager.
+    const room = await bob.connection.features!.multiparty!.start([ALICE, CAROL]);
+    const channel = await newChannel(seen);
+    for (const p of [bob, carol]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL]);
+    const before = server.events.length;
+    irc.raw(`INVITE ${nick(DAVE)} ${channel}`);
+    for (const p of [bob, carol, dave]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL, DAVE]);
+    const routed = server.events.slice(before).filter((e) => e.kind === 'routed').map((e) => e.detail);
+    expect(routed).toEqual(expect.arrayContaining(['INFO alice@example.test -> bob@example.test', 'INFO alice@example.test -> carol@example.test', 'INVITE alice@example.test -> dave@example.test']));
+    expect(routed).not.toContain('REFER alice@example.test -> bob@example.test');
+    irc.raw(`PRIVMSG ${channel} :SIPE leads now`);
+    for (const p of [bob, carol, dave]) await expect.poll(() => bySender(p, room)[ALICE], { timeout: 20_000 }).toEqual(['SIPE leads now']);
   });
 });
