@@ -7,6 +7,7 @@
  */
 import type { ConnectionContext, OutgoingMessage, Presence, RosterEntry, TypingState } from '@parley/core';
 import type { Flavour } from './flavour.js';
+import { Conferences } from './conference/conferences.js';
 import { ImSessions } from './im-session.js';
 import { isMultipartyInvite } from './multiparty-headers.js';
 import { MultipartyIm } from './multiparty-im.js';
@@ -43,6 +44,8 @@ export class AccountSession {
   readonly im: ImSessions;
   /** Group conversations without an MCU (OCS only). */
   readonly multiparty: MultipartyIm | undefined;
+  /** Group conversations (OCS / Lync conferences); standard SIP servers have none. */
+  readonly conferences: Conferences | undefined;
   readonly contacts: RoamingContacts | undefined;
   readonly publisher: PresencePublisher | undefined;
   readonly watcher: PresenceWatcher | undefined;
@@ -80,6 +83,7 @@ export class AccountSession {
           for (const r of removed) void this.watcher!.unwatch(r);
         },
       });
+      this.conferences = new Conferences({ endpoint: o.endpoint, subscriptions: this.subscriptions, ctx: o.ctx, selfUri: o.selfUri, contact: o.contact, local: o.local, im: this.im });
       this.publisher = new PresencePublisher(o.endpoint, o.selfUri, o.contact, log);
       this.roamingSelf = new RoamingSelf(this.publisher, log, () => {
         this.publishReady = true;
@@ -157,6 +161,7 @@ export class AccountSession {
   }
 
   async stop(): Promise<void> {
+    await this.conferences?.closeAll();
     await Promise.all([this.im.closeAll(), this.multiparty?.leaveAll()]);
     if (this.o.flavour === 'simple') {
       // A standard presence server keeps our last PUBLISH until it expires: remove it
@@ -189,6 +194,7 @@ export class AccountSession {
       if (method === 'NOTIFY') await this.o.endpoint.respond(request, 481, 'Subscription Does Not Exist');
       return true;
     }
+    if (this.conferences && (await this.conferences.handle(request))) return true;
     if (this.multiparty) {
       // A group INVITE, or anything in a group's dialogs, goes to the group conversations.
       const groupInvite = method === 'INVITE' && isMultipartyInvite(request.raw);

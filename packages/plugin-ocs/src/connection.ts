@@ -17,6 +17,8 @@ import {
 } from '@parley/core';
 import { AccountSession } from './account-session.js';
 import { isMultipartyRoom } from './multiparty-im.js';
+import { ConferenceError } from './conference/conference-error.js';
+import type { Conferences } from './conference/conferences.js';
 import { isPeerAddress, nameText, OcsInputError, peerAddress } from './address.js';
 import { detectFlavour, type Flavour } from './flavour.js';
 import { Grammar } from 'sip.js';
@@ -320,7 +322,12 @@ export class OcsConnection implements ProtocolConnection {
 
   async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
     if (target.kind === 'chat' && isMultipartyRoom(target.room) && this.session?.multiparty) return this.requireSession().multiparty!.send(target.room, message);
-    if (target.kind !== 'im') throw new MessageError('not-supported', 'Group chats are not supported on this server');
+    if (target.kind === 'chat') {
+      const conferences = this.requireSession().conferences;
+      if (!conferences) throw new MessageError('not-supported', 'Group chats are not supported on this server');
+      await conferences.send(target.room, message);
+      return;
+    }
     let peer: string;
     try {
       peer = peerAddress(target.peer);
@@ -352,27 +359,60 @@ export class OcsConnection implements ProtocolConnection {
     await this.requireSession().updateBuddy(checkedEntry(entry));
   }
 
-  /** The user closed the conversation: end its IM dialog (BYE). */
-  async closeConversation(target: Target): Promise<void> {
-    if (target.kind === 'im') await this.session?.im.close(target.peer);
+  private requireConferences(): Conferences {
+    const conferences = this.requireSession().conferences;
+    if (!conferences) throw new ConferenceError('This server has no group conversations (it is not an OCS / Lync server)');
+    return conferences;
   }
 
   /**
-   * A group conversation without an MCU cannot be joined by its name: it
-   * lives in the dialogs, which end with the connection. After a reconnect
-   * the core asks again, and hears that it is over.
+   * Joins a conference by its address (`conf:sip:…;gruu;opaque=app:conf:focus:id:…`, or the
+   * focus URI itself). A group conversation without an MCU cannot be joined by its name: it
+   * lives in the dialogs, which end with the connection. After a reconnect the core asks
+   * again, and hears that it is over.
    */
   async joinChat(room: string): Promise<void> {
-    if (isMultipartyRoom(room) && this.session?.multiparty?.rooms().some((r) => r.toLowerCase() === room.toLowerCase())) return;
     if (isMultipartyRoom(room)) {
+      if (this.session?.multiparty?.rooms().some((r) => r.toLowerCase() === room.toLowerCase())) return;
       this.ctx.chats.left(room, 'The group conversation ended when the connection was lost; start a new one');
       return;
     }
-    throw new MessageError('not-supported', 'Only group conversations others start can be joined on this server');
+    await this.requireConferences().join(room);
   }
 
   async leaveChat(room: string): Promise<void> {
     if (isMultipartyRoom(room)) await this.session?.multiparty?.leave(room);
+    else await this.session?.conferences?.leave(room);
+  }
+
+  async setTopic(room: string, topic: string): Promise<void> {
+    await this.requireConferences().setSubject(room, nameText(topic, 'subject'));
+  }
+
+  /** Starts a new group conversation (an ad-hoc conference); resolves with its room name. */
+  async createConference(subject = '', invitees: readonly string[] = []): Promise<string> {
+    const checked = invitees.map((who) => peerAddress(who));
+    return this.requireConferences().create(nameText(subject, 'subject'), checked);
+  }
+
+  /**
+   * Adds `who` to a conversation: in a group conversation they are invited;
+   * a one-to-one conversation becomes a group conversation with both.
+   * Resolves with the group conversation's room name.
+   */
+  async inviteToConversation(target: Target, who: string): Promise<string> {
+    const address = peerAddress(who);
+    const conferences = this.requireConferences();
+    if (target.kind === 'chat') {
+      await conferences.invite(target.room, address);
+      return target.room;
+    }
+    return conferences.escalate(peerAddress(target.peer), [address]);
+  }
+
+  /** The user closed the conversation: end its IM dialog (BYE). */
+  async closeConversation(target: Target): Promise<void> {
+    if (target.kind === 'im') await this.session?.im.close(target.peer);
   }
 
   /** For tests and diagnostics: the signed-in session's features. */

@@ -16,6 +16,7 @@ import { FramingError, SipFramer } from './transport/framer.js';
 import { SignatureError } from './signing.js';
 import { OcsInputError } from './address.js';
 import { KerberosError } from './auth/gssapi.js';
+import { ConferenceError } from './conference/conference-error.js';
 
 const codes = Object.keys(OCS_ERROR_CODES) as OcsErrorCode[];
 
@@ -79,6 +80,7 @@ describe('OCS errors carry codes from the plugin list', () => {
       [new SettingsError('x', 'username'), 'ocs-invalid-sign-in-address'],
       [new OcsInputError('ocs-invalid-address', 'x'), 'ocs-invalid-address'],
       [new OcsInputError('ocs-invalid-input', 'x'), 'ocs-invalid-input'],
+      [new ConferenceError('x', 503), 'ocs-conference-failed'],
     ];
     for (const [error, code] of all) expectListed(error, code);
     expect(new Set(all.map(([, code]) => code))).toEqual(new Set(codes));

@@ -27,7 +27,8 @@ export type OcsErrorCode =
   | 'ocs-publish-failed'
   | 'ocs-contact-list-invalid'
   | 'ocs-invalid-address'
-  | 'ocs-invalid-input';
+  | 'ocs-invalid-input'
+  | 'ocs-conference-failed';
 
 export const OCS_ERROR_CODES = defineErrorCodes<OcsErrorCode>({
   'ocs-invalid-settings': { class: 'SettingsError', fatal: true, when: 'An account setting cannot be used (a server that is not host[:port], a port out of range, a login or User Agent with line breaks); field names it.', action: 'Edit the account setting the message names.' },
@@ -50,5 +51,6 @@ export const OCS_ERROR_CODES = defineErrorCodes<OcsErrorCode>({
   'ocs-publish-failed': { class: 'PublishError', fatal: false, when: 'The server refused to publish our presence; status holds the SIP status.', action: 'Set the status again; others may see the old one meanwhile.' },
   'ocs-contact-list-invalid': { class: 'ContactListError', fatal: false, when: 'A contact-list change was refused or the roaming contact list cannot be read.', action: 'Try the change again after the list refreshes.' },
   'ocs-invalid-address': { class: 'OcsInputError', fatal: true, when: "A peer's address given for typing or a buddy change is not user@host (a line break or a character that would end a SIP header): nothing was sent. A send fails with the core's invalid-address instead.", action: 'Correct the address: user@company.com or sip:user@company.com.' },
+  'ocs-conference-failed': { class: 'ConferenceError', fatal: false, when: "Creating, joining or speaking in a group conversation failed: the focus factory, the conference's focus or its IM service refused, did not answer, or answered with something unusable; the message says which and the server's reason.", action: 'Try again; if the server keeps refusing, the account may not be allowed to hold conferences (ask the administrator).' },
   'ocs-invalid-input': { class: 'OcsInputError', fatal: true, when: 'A display name or group name holds a line break or another control character, or is longer than 256 characters: nothing was sent.', action: 'Correct the name to one line of text.' },
 });

@@ -2,7 +2,7 @@
  * Parley's Microsoft Office Communications Server / Lync / Skype for
  * Business plugin (SIP/SIMPLE with Microsoft's extensions), on sip.js.
  */
-import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
+import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
 import { OcsConnection, type OcsEnvironment } from './connection.js';
 import { descriptor } from './descriptor.js';
 import { validateSignInAddress } from './options.js';
@@ -17,6 +17,19 @@ export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugi
   return defineProtocolPlugin({
     ...descriptor,
     validateUsername: validateSignInAddress,
+    commands: withCommandHandlers(descriptor.commands, {
+      async invite(args, { connection, target }) {
+        const who = args.trim();
+        if (who === '') return 'Usage: /invite <address>';
+        if (target === undefined) throw new CommandError('command-not-applicable', 'Use /invite in a conversation');
+        const room = await (connection as OcsConnection).inviteToConversation(target, who);
+        return target.kind === 'im' ? `The conversation continues as a group conversation: ${room}` : `Invited ${who}`;
+      },
+      async conference(args, { connection }) {
+        const room = await (connection as OcsConnection).createConference(args.trim());
+        return `Started a group conversation: ${room}`;
+      },
+    }),
     createConnection: (context) => new OcsConnection(context, environment),
   });
 }

@@ -74,6 +74,8 @@ runConformanceSuite(
       if (role === 'wrongPassword') return account(users[0]!, 'not-the-password');
       return account(role === 'main' ? users[0]! : users[1]!);
     },
+    // A conference that exists on the server: both accounts join it by its address.
+    room: () => `conf:${server.conferences.create('alice@example.test', 'Conformance').focusUri}`,
     async interrupt() {
       server.dropConnections();
     },

@@ -206,7 +206,8 @@ export class ConferenceRoster {
       return change;
     }
     const full = info.state === 'full';
-    if (info.version !== undefined && this.version !== undefined && info.version <= this.version && !(full && info.version === this.version)) {
+    // A full document is always taken: after a new SUBSCRIBE the focus may number its documents afresh.
+    if (!full && info.version !== undefined && this.version !== undefined && info.version <= this.version) {
       change.stale = true;
       return change;
     }

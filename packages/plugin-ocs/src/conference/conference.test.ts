@@ -110,6 +110,8 @@ describe('conference-info and the roster', () => {
     expect(roster.apply(info('partial', 4, `<users><user entity="sip:bob@example.test" state="deleted"/></users>`)).stale).toBe(true);
     expect(roster.participants()).toHaveLength(1);
     expect(roster.apply(info('partial', 9, '<users/>')).resync).toBe(true);
+    // The full state a new subscription brings starts its own numbering.
+    expect(roster.apply(info('full', 1, '<users/>'))).toMatchObject({ stale: false, left: ['bob@example.test'] });
   });
 
   it('survives hostile rosters: unknown elements, a CR/LF display name, users without addresses', () => {

@@ -63,6 +63,8 @@ export interface TestConference {
 export interface ConferenceOptions {
   /** Refuse addConference with this C3P failure (e.g. a server without conferencing). */
   refuseCreate?: string;
+  /** Rewrites the focus factory's C3P answer before it is sent (a server that cuts it short). */
+  createAnswer?: (body: string) => string;
   /** The MCU answers INVITEs with this status (e.g. 503 after it dropped). */
   mcuAnswer?: { status: number; reason: string };
 }
@@ -153,11 +155,10 @@ export class ConferenceServices {
     }
     const requestId = doc.attrs.requestId ?? '0';
     const self = peer.user!.address.toLowerCase();
-    const answer = (code: string, inner: string, reason?: string) =>
-      this.core.respond(peer, request, 200, 'OK', [], {
-        type: 'application/cccp+xml',
-        content: `<?xml version="1.0"?><response xmlns="${CCCP_NS}" xmlns:msci="${MSCI_NS}" requestId="${escapeXml(requestId)}" C3PVersion="1" from="${escapeXml(doc.attrs.to ?? '')}" to="${escapeXml(doc.attrs.from ?? '')}" code="${code}"${reason ? ` reason="${escapeXml(reason)}"` : ''}>${inner}</response>`,
-      });
+    const answer = (code: string, inner: string, reason?: string) => {
+      const content = `<?xml version="1.0"?><response xmlns="${CCCP_NS}" xmlns:msci="${MSCI_NS}" requestId="${escapeXml(requestId)}" C3PVersion="1" from="${escapeXml(doc.attrs.to ?? '')}" to="${escapeXml(doc.attrs.from ?? '')}" code="${code}"${reason ? ` reason="${escapeXml(reason)}"` : ''}>${inner}</response>`;
+      this.core.respond(peer, request, 200, 'OK', [], { type: 'application/cccp+xml', content: this.options.createAnswer ? this.options.createAnswer(content) : content });
+    };
     const add = child(doc, 'addConference');
     if (doc.name !== 'request' || !add) {
       answer('failure', '', 'unsupportedRequest');
@@ -167,13 +168,20 @@ export class ConferenceServices {
       answer('failure', '<addConference/>', this.options.refuseCreate);
       return;
     }
-    const id = (textAt(add, 'conference-info/conference-description/conference-id') ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || randomBytes(16).toString('hex').toUpperCase();
+    const conference = this.create(self, textAt(add, 'conference-info/conference-description/subject') ?? '', textAt(add, 'conference-info/conference-description/conference-id'));
+    answer('success', `<addConference><conference-info xmlns="${CI_NS}" entity="${escapeXml(conference.focusUri)}"/></addConference>`);
+  }
+
+  /** A new conference organized by `organizer` (also what a test uses for a room that already exists). */
+  create(organizer: string, subject = '', wantedId?: string): TestConference {
+    const self = organizer.toLowerCase();
+    const id = (wantedId ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || randomBytes(16).toString('hex').toUpperCase();
     const conference: TestConference = {
       id,
       focusUri: `sip:${self};gruu;opaque=app:conf:focus:id:${id}`,
       chatUri: `sip:${self};gruu;opaque=app:conf:chat:id:${id}`,
       organizer: self,
-      subject: textAt(add, 'conference-info/conference-description/subject') ?? '',
+      subject,
       version: 0,
       members: new Map(),
       subscriptions: new Set(),
@@ -181,7 +189,7 @@ export class ConferenceServices {
     };
     this.conferences.set(id, conference);
     this.core.event('conference-created', `${self} ${conference.focusUri}`);
-    answer('success', `<addConference><conference-info xmlns="${CI_NS}" entity="${escapeXml(conference.focusUri)}"/></addConference>`);
+    return conference;
   }
 
   // ---- the focus -------------------------------------------------------------

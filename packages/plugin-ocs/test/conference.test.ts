@@ -1,0 +1,235 @@
+/**
+ * Group conversations through the test OCS server's focus factory, focus,
+ * conference event package and IM MCU ([MS-CONFBAS], [MS-CONFPRO],
+ * [MS-CONFIM]): two and three Parley accounts in one conference (created,
+ * invited, roster with names and roles, messages in order, a leave seen by
+ * the others, rejoined after the connection drops), a one-to-one
+ * conversation turned into a group one, invitations declined, and hostile
+ * servers (a roster NOTIFY with unknown elements and a CR/LF display name,
+ * a truncated C3P answer, an MCU that drops mid-conference).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConversationView, Message, UiRequest } from '@parley/core';
+import { RecordingUi } from '../../../test/helpers/recording-ui.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import type { OcsConnection } from '../src/connection.js';
+import { startOcsServer, type OcsServer } from './ocs-server/server.js';
+import { startParley, testCertificates, type TestParley } from './helpers.js';
+
+const users = [
+  { address: 'alice@example.test', login: 'alice', password: 'alice-pw', displayName: 'Alice Liddell' },
+  { address: 'bob@example.test', login: 'bob', password: 'bob-pw', displayName: 'Bob Builder' },
+  { address: 'carol@example.test', login: 'carol', password: 'carol-pw', displayName: 'Carol' },
+];
+
+let server: OcsServer;
+const running: TestParley[] = [];
+
+beforeAll(async () => {
+  const { key, cert } = testCertificates();
+  server = await startOcsServer({ users, tls: { key, cert } });
+});
+afterEach(async () => {
+  server.conferences.options = {};
+  while (running.length) await running.pop()!.cleanup();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+interface Account {
+  t: TestParley;
+  id: string;
+  address: string;
+  ui: RecordingUi;
+  received: Message[];
+  connection(): OcsConnection;
+  chat(room: string): ConversationView | undefined;
+}
+
+const accepting = (request: UiRequest) => (request.kind === 'confirm' ? true : undefined);
+
+async function signIn(name: 'alice' | 'bob' | 'carol', answer: (request: UiRequest) => unknown = accepting): Promise<Account> {
+  const user = users.find((u) => u.login === name)!;
+  const connections: OcsConnection[] = [];
+  const ui = new RecordingUi(answer);
+  const t = await startParley({}, undefined, { connections, ui });
+  running.push(t);
+  const account = await t.parley.accounts.add({
+    protocol: 'ocs',
+    username: user.address,
+    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
+    secrets: { password: user.password },
+  });
+  const received: Message[] = [];
+  t.parley.events.on('messageReceived', (m) => received.push(m));
+  await t.parley.accounts.connect(account.id);
+  return {
+    t,
+    id: account.id,
+    address: user.address,
+    ui,
+    received,
+    connection: () => connections[connections.length - 1]!,
+    chat: (room) => t.parley.conversations.find(account.id, 'chat', room),
+  };
+}
+
+const nicks = (c: ConversationView | undefined) => [...(c?.participants.keys() ?? [])].sort();
+const systemLines = (c: ConversationView | undefined) => (c?.messages ?? []).filter((m) => m.flags.system).map((m) => m.text);
+const textsIn = (a: Account, room: string) => a.received.filter((m) => m.conversationId === a.chat(room)?.id).map((m) => `${m.sender}: ${m.text}`);
+
+async function inRoom(a: Account, room: string, members: string[]): Promise<ConversationView> {
+  return waitFor(() => {
+    const c = a.chat(room);
+    return c?.joined && nicks(c).join() === [...members].sort().join() ? c : undefined;
+  }, `${a.address} to see ${members.join(', ')} in the conversation`);
+}
+
+describe('group conversations on the test OCS server', () => {
+  it('three accounts in one conference: invited, roster with names and roles, messages in order, a leave seen by the others', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    const carol = await signIn('carol');
+    const room = await alice.connection().createConference('Quarterly plans', ['bob@example.test']);
+    expect(room).toMatch(/^sip:alice@example\.test;gruu;opaque=app:conf:focus:id:[0-9A-F]{32}$/);
+    // Bob was asked, and accepted; Carol joins by the address, as typed after /join.
+    expect(bob.ui.requests.map((r) => r.request.title)).toEqual(['alice@example.test invites you to a group conversation']);
+    await bob.t.parley.chats.join(bob.id, room);
+    const typed = `conf:${room}`;
+    await carol.t.parley.chats.join(carol.id, typed);
+    const everyone = ['alice@example.test', 'bob@example.test', 'carol@example.test'];
+    const inAlice = await inRoom(alice, room, everyone);
+    await inRoom(bob, room, everyone);
+    await inRoom(carol, typed, everyone);
+    expect(inAlice.participants.get('alice@example.test')).toEqual({ nick: 'alice@example.test', realName: 'Alice Liddell', role: 'owner', roleLabel: 'organizer' });
+    expect(inAlice.participants.get('carol@example.test')).toEqual({ nick: 'carol@example.test', realName: 'Carol', role: 'member', roleLabel: 'attendee' });
+    expect(inAlice.topic).toBe('Quarterly plans');
+    expect(inAlice.title).toBe('Quarterly plans');
+    expect(systemLines(inAlice)).toEqual(expect.arrayContaining(['bob@example.test joined', 'carol@example.test joined']));
+
+    // Messages in order, each with its author, from all three.
+    for (let i = 1; i <= 5; i++) await alice.t.parley.conversations.send(inAlice.id, `alice ${i}`);
+    await bob.t.parley.conversations.send(bob.chat(room)!.id, 'bob here');
+    await carol.t.parley.conversations.send(carol.chat(typed)!.id, 'carol here');
+    const fromAlice = ['alice@example.test: alice 1', 'alice@example.test: alice 2', 'alice@example.test: alice 3', 'alice@example.test: alice 4', 'alice@example.test: alice 5'];
+    await waitFor(() => textsIn(bob, room).length === 6 && textsIn(carol, typed).length === 6, 'bob and carol to read six messages');
+    expect(textsIn(bob, room)).toEqual([...fromAlice, 'carol@example.test: carol here']);
+    expect(textsIn(carol, typed)).toEqual([...fromAlice, 'bob@example.test: bob here']);
+    await waitFor(() => textsIn(alice, room).length === 2, 'alice to read two messages');
+    expect(textsIn(alice, room)).toEqual(['bob@example.test: bob here', 'carol@example.test: carol here']);
+    expect(server.conferences.conferences.get(room.split(':id:')[1]!)!.messages).toHaveLength(7);
+
+    // Carol leaves: the others see it; she is out of the focus too (BYE to the MCU and the focus).
+    await carol.t.parley.chats.leave(carol.chat(typed)!.id);
+    expect(carol.chat(typed)?.joined).toBe(false);
+    await inRoom(alice, room, ['alice@example.test', 'bob@example.test']);
+    await inRoom(bob, room, ['alice@example.test', 'bob@example.test']);
+    expect(systemLines(bob.chat(room))).toContain('carol@example.test left');
+    await waitFor(() => server.conferences.membersOf(room).every((m) => m.address !== 'carol@example.test'), 'carol to be out of the focus');
+    expect(server.events.some((e) => e.kind === 'conference-unsubscribed' && e.detail.startsWith('carol@example.test'))).toBe(true);
+
+    // The subject changes through the focus and reaches everyone.
+    await alice.t.parley.chats.setTopic(inAlice.id, 'Plans, revised');
+    await waitFor(() => bob.chat(room)?.topic === 'Plans, revised', 'bob to see the new subject');
+  });
+
+  it('a dropped connection: each account rejoins the conference and the conversation goes on', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    const room = await alice.connection().createConference('', ['bob@example.test']);
+    await bob.t.parley.chats.join(bob.id, room);
+    const both = ['alice@example.test', 'bob@example.test'];
+    await inRoom(alice, room, both);
+    await inRoom(bob, room, both);
+    const before = server.events.filter((e) => e.kind === 'mcu-joined').length;
+    server.dropConnections();
+    // Both sign in again and the core rejoins the chat: two new MCU sessions.
+    await waitFor(() => server.events.filter((e) => e.kind === 'mcu-joined').length >= before + 2, 'both to rejoin the MCU');
+    await inRoom(alice, room, both);
+    await inRoom(bob, room, both);
+    await alice.t.parley.conversations.send(alice.chat(room)!.id, 'after the drop');
+    await waitFor(() => textsIn(bob, room).includes('alice@example.test: after the drop'), 'bob to read the message sent after the drop');
+  });
+
+  it('a one-to-one conversation becomes a group conversation when a third person is added', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    const carol = await signIn('carol');
+    await alice.t.parley.conversations.sendIm(alice.id, 'bob@example.test', 'just us so far');
+    await waitFor(() => bob.received.find((m) => m.text === 'just us so far'), 'bob to read the first message');
+    // Bob is in a conversation with Alice: her invitation moves it, without asking him.
+    const room = await alice.connection().inviteToConversation({ kind: 'im', peer: 'bob@example.test' }, 'carol@example.test');
+    const everyone = ['alice@example.test', 'bob@example.test', 'carol@example.test'];
+    await inRoom(alice, room, everyone);
+    await inRoom(bob, room, everyone);
+    await inRoom(carol, room, everyone);
+    expect(bob.ui.requests).toEqual([]);
+    expect(carol.ui.requests).toHaveLength(1);
+    expect(systemLines(alice.t.parley.conversations.find(alice.id, 'im', 'bob@example.test'))).toEqual(expect.arrayContaining([expect.stringContaining('continues as a group conversation')]));
+    expect(systemLines(bob.chat(room))).toContain('Continued from the conversation with alice@example.test');
+    await waitFor(() => !alice.connection().features!.im.isOpen('bob@example.test') && !bob.connection().features!.im.isOpen('alice@example.test'), 'the two-party session to be closed');
+    await bob.t.parley.conversations.send(bob.chat(room)!.id, 'now with carol');
+    await waitFor(() => textsIn(carol, room).includes('bob@example.test: now with carol') && textsIn(alice, room).includes('bob@example.test: now with carol'), 'alice and carol to read bob');
+  });
+
+  it('a declined invitation: the inviter is told, the invitee is not in the conference', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob', () => false);
+    const room = await alice.connection().createConference('Declined');
+    await expect(alice.connection().inviteToConversation({ kind: 'chat', room }, 'bob@example.test')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('declined') });
+    expect(bob.ui.requests).toHaveLength(1);
+    expect(server.conferences.membersOf(room).map((m) => m.address)).toEqual(['alice@example.test']);
+    await expect(bob.t.parley.chats.join(bob.id, 'conf:sip:bob@example.test')).rejects.toMatchObject({ code: 'ocs-invalid-address' });
+  });
+
+  it('hostile rosters: unknown elements, a CR/LF display name and a truncated document change nothing they should not', async () => {
+    const alice = await signIn('alice');
+    const room = await alice.connection().createConference('Hostile');
+    await inRoom(alice, room, ['alice@example.test']);
+    // Versions that follow the server's own, so that none of these asks for the full state again.
+    const next = server.conferences.conferences.get(room.split(':id:')[1]!)!.version + 1;
+    const ci = (inner: string, version: number) =>
+      `<conference-info xmlns="urn:ietf:params:xml:ns:conference-info" xmlns:x="urn:example:x" entity="${room}" state="partial" version="${version}">${inner}</conference-info>`;
+    const hostile = ci(
+      `<x:surprise><x:deeper a="1"/></x:surprise><users><user entity="sip:mallory@example.test" state="full"><display-text>Mallory&#13;&#10;Via: SIP/2.0/TLS evil</display-text><x:shoe/>` +
+        `<roles><entry>presenter</entry></roles><endpoint entity="sip:mallory@example.test;gruu" session-type="chat"><status>connected</status><x:extra/></endpoint></user></users>`,
+      next,
+    );
+    expect(server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: hostile })).toBe(1);
+    const c = await inRoom(alice, room, ['alice@example.test', 'mallory@example.test']);
+    expect(c.participants.get('mallory@example.test')?.realName).toBe('Mallory Via: SIP/2.0/TLS evil');
+    server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/>', next + 1).slice(0, -25) });
+    server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/></users>', next + 1) });
+    await inRoom(alice, room, ['alice@example.test']);
+    expect(alice.t.parley.accounts.status(alice.id).state).toBe('online');
+  });
+
+  it('a truncated C3P answer from the focus factory is a clear error, and nothing is joined', async () => {
+    const alice = await signIn('alice');
+    server.conferences.options = { createAnswer: (body) => body.slice(0, body.length - 30) };
+    await expect(alice.connection().createConference('Cut short')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('cannot be read') });
+    server.conferences.options = { refuseCreate: 'conferencingDisabled' };
+    await expect(alice.connection().createConference('Refused')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('conferencingDisabled') });
+    expect(alice.t.parley.conversations.list().filter((c) => c.kind === 'chat')).toEqual([]);
+  });
+
+  it('an MCU that drops mid-conference: Parley gets back in; one that then refuses ends the conversation with a reason', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    const room = await alice.connection().createConference('Fragile', ['bob@example.test']);
+    await bob.t.parley.chats.join(bob.id, room);
+    const both = ['alice@example.test', 'bob@example.test'];
+    await inRoom(alice, room, both);
+    await inRoom(bob, room, both);
+    expect(server.conferences.dropMcu(room)).toBe(2);
+    await waitFor(() => systemLines(alice.chat(room)).includes('Back in the conversation') && systemLines(bob.chat(room)).includes('Back in the conversation'), 'both to be back');
+    await inRoom(alice, room, both);
+    await alice.t.parley.conversations.send(alice.chat(room)!.id, 'still here');
+    await waitFor(() => textsIn(bob, room).includes('alice@example.test: still here'), 'bob to read alice after the MCU came back');
+    server.conferences.dropMcu(room, true);
+    await waitFor(() => alice.chat(room)?.joined === false && bob.chat(room)?.joined === false, 'both to be out');
+    expect(systemLines(alice.chat(room)).some((t) => t.startsWith('You are no longer in this conversation: its service dropped us'))).toBe(true);
+    await waitFor(() => server.conferences.membersOf(room).length === 0, 'both to have left the focus');
+  });
+});
