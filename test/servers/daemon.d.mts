@@ -44,6 +44,11 @@ export interface DaemonSpec {
   startTimeoutMs?: number;
   /** How long after SIGTERM before SIGKILL (default 5 s). */
   killAfterMs?: number;
+  /**
+   * Run it in a process group of its own and stop the whole group: for a daemon
+   * that serves each client from a child that outlives the main process (Dante).
+   */
+  processGroup?: boolean;
 }
 
 export interface Daemon {

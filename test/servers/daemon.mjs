@@ -174,7 +174,7 @@ export function daemon(spec) {
     const extraFrom = spec.extraOutput?.().length ?? 0;
     /** What it said since this start, its output and any log file it writes. */
     const saidSinceStart = () => text.slice(from) + (spec.extraOutput?.().slice(extraFrom) ?? '');
-    const proc = spawn(spec.command, [...spec.args], { ...spec.spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(spec.command, [...spec.args], { ...spec.spawnOptions, ...(spec.processGroup ? { detached: true } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stdout?.on('data', (d) => (text += d.toString()));
     proc.stderr?.on('data', (d) => (text += d.toString()));
@@ -220,8 +220,16 @@ export function daemon(spec) {
     if (proc === undefined) return;
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), spec.killAfterMs ?? 5_000);
+      const signal = (name) => {
+        if (spec.processGroup !== true) return void proc.kill(name);
+        try {
+          process.kill(-proc.pid, name);
+        } catch {
+          // The group is gone already.
+        }
+      };
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), spec.killAfterMs ?? 5_000);
       await exited;
       clearTimeout(timer);
     }

@@ -82,7 +82,9 @@ export async function startDante(options: DanteOptions = {}): Promise<DanteServe
             '',
           ].join('\n'),
         );
-        const server = await spawnDaemon({ name: 'danted', command: 'danted', args: ['-f', conf, '-N', '1'], ports: [port] });
+        // Dante serves each client from a child that outlives the main process: stopping the proxy
+        // stops the group, so no tunnel stays up after stop().
+        const server = await spawnDaemon({ name: 'danted', command: 'danted', args: ['-f', conf, '-N', '1'], ports: [port], processGroup: true });
         const { output, stop, close } = daemonControls(server, dir, () => account !== undefined && removeAccount(account.username));
         return {
           host: '127.0.0.1' as const,

@@ -8,6 +8,7 @@ export type { ChatService } from './services/chat-service.js';
 export type { ConversationService } from './services/conversation-service.js';
 export type { PresenceService } from './services/presence-service.js';
 export type { TransferService } from './services/transfer-service.js';
+export type { SettingsService, GlobalProxyView } from './services/settings-service.js';
 export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
 
 export {

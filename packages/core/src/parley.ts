@@ -18,6 +18,7 @@ import type { ParleyPaths } from './storage/paths.js';
 import { StateStore } from './storage/state-store.js';
 import type { UiOps } from './ui/ui-ops.js';
 import { Redactor, SinkLogger, type LogSink, type Logger } from './util/logger.js';
+import { SettingsService } from './services/settings-service.js';
 import { CoreSettings, type CoreConfig } from './bootstrap/core-config.js';
 import type { ParleyOptions } from './bootstrap/options.js';
 import { AccountService } from './services/account-service.js';
@@ -65,6 +66,8 @@ export class Parley {
   readonly presence: PresenceService;
   /** File transfers: send a file, answer offers, cancel, watch progress (events transferAdded, transferChanged, transferProgress). */
   readonly transfers: TransferService;
+  /** The core's global settings: the proxy. */
+  readonly settings: SettingsService;
   readonly plugins: {
     list(): PluginInfo[];
     protocols(): ProtocolDescriptor[];
@@ -163,6 +166,7 @@ export class Parley {
       transfers,
     }));
     this.presence = new PresenceService({ accounts, events, log });
+    this.settings = new SettingsService({ config, configDir: this.paths.config, embedderProxy: options.proxy, secrets });
     this.chats = new ChatService({ accounts, conversations, buddies, log });
     const lifecycle = new SessionLifecycle({ presence: this.presence, chats: this.chats, conversations, buddies, protocols, ui, transfers });
     this.accounts = new AccountService({ accounts, buddies, conversations });

@@ -103,6 +103,27 @@ describe('parley scripting commands', () => {
     expect(JSON.parse((await runParley(home, ['accounts', 'list', '--json'])).stdout)).toEqual([]);
   });
 
+  it('config set proxy keeps the proxy password out of config.json and out of every answer; a bad value exits 3', async () => {
+    const home = homeWithLoopback();
+    const set = await runParley(home, ['config', 'set', 'proxy', 'http://carol@127.0.0.1:3128', '--password-stdin'], { input: 'proxy-pw-123\n' });
+    expect(set).toMatchObject({ code: 0, stdout: 'proxy: http://carol@127.0.0.1:3128 (password in the secret store)\n' });
+    const got = await runParley(home, ['config', 'get', 'proxy', '--json']);
+    expect(JSON.parse(got.stdout)).toEqual({ proxy: { value: 'http://carol@127.0.0.1:3128', source: 'config', passwordStored: true } });
+    // Written into the URL, it is moved to the secret store the same way.
+    const inline = await runParley(home, ['config', 'set', 'proxy', 'socks5h://dave:inline-pw-456@127.0.0.1:1080']);
+    expect(inline.stdout).toBe('proxy: socks5h://dave@127.0.0.1:1080 (password in the secret store)\n');
+    expect(filesContaining(home, 'proxy-pw-123')).toEqual([]);
+    expect(filesContaining(home, 'inline-pw-456')).toEqual([]);
+
+    const bad = await runParley(home, ['config', 'set', 'proxy', 'gopher://127.0.0.1:70']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('Unsupported proxy kind "gopher"');
+    expect((await runParley(home, ['config', 'get', 'proxy'])).stdout).toBe('proxy: socks5h://dave@127.0.0.1:1080 (password in the secret store)\n');
+    const unknown = await runParley(home, ['config', 'set', 'colour', 'blue']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown setting "colour"');
+  });
+
   it('refuses bad account input with exit codes that tell the cases apart', async () => {
     const home = homeWithLoopback();
     await addAlice(home);

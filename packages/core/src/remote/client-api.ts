@@ -22,6 +22,7 @@ export interface ParleyClient {
   readonly plugins: AsyncMethods<Parley['plugins'], MethodsOf<'plugins'>>;
   /** Since remote protocol 1.3. */
   readonly transfers: AsyncMethods<Parley['transfers'], MethodsOf<'transfers'>>;
+  readonly settings: AsyncMethods<Parley['settings'], MethodsOf<'settings'>>;
   readonly events: ParleyEventsListenOnly;
   searchHistory: Async<Parley['searchHistory']>;
   flushHistory: Async<Parley['flushHistory']>;
@@ -35,8 +36,9 @@ export interface ParleyClient {
 function asyncNamespace(target: Record<string, unknown>, names: readonly string[]): Record<string, (...args: unknown[]) => Promise<unknown>> {
   const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of names) {
-    const fn = target[name] as (...args: unknown[]) => unknown;
-    out[name] = async (...args) => fn(...args);
+    const fn = target[name] as (this: unknown, ...args: unknown[]) => unknown;
+    // Called on its service: a class method needs its `this`.
+    out[name] = async (...args) => fn.apply(target, args);
   }
   return out;
 }
@@ -52,6 +54,7 @@ export function inProcessClient(parley: Parley): ParleyClient {
     presence: ns('presence') as unknown as ParleyClient['presence'],
     plugins: ns('plugins') as unknown as ParleyClient['plugins'],
     transfers: ns('transfers') as unknown as ParleyClient['transfers'],
+    settings: ns('settings') as unknown as ParleyClient['settings'],
     events: parley.events,
     searchHistory: async (query) => parley.searchHistory(query),
     flushHistory: async () => parley.flushHistory(),

@@ -8,7 +8,7 @@ import type { ParleyClient } from './client-api.js';
 import { RemoteError } from './errors.js';
 import { CONTROL_METHODS, EVENT_NAMES, NOTIFICATIONS, REMOTE_METHODS, REMOTE_PROTOCOL_VERSION, RPC_ERRORS, UI_REQUEST_METHOD, type OwnerInfo, type OwnerStatus } from './protocol.js';
 import { checkSocketOwner, runFiles } from './run-directory.js';
-import { RpcErrorAnswer, RpcPeer } from './rpc-peer.js';
+import { RpcPeer } from './rpc-peer.js';
 import { errorFromWire, fromWire, RemoteParleyError, type WireError } from './wire.js';
 
 /** Answers from the owner can be large (a long history search); requests to it cannot. */
@@ -56,14 +56,11 @@ function openSocket(path: string): Promise<Socket> {
 }
 
 /** Turns an error answer back into the error the owner raised. */
-function errorFromResponse(error: unknown): Error {
-  if (error instanceof RpcErrorAnswer) {
-    const data = error.data as Partial<WireError> | undefined;
-    if (error.code === RPC_ERRORS.handshake) return new RemoteError('protocol-mismatch', error.message);
-    if (data !== undefined && typeof data.code === 'string' && typeof data.message === 'string') return errorFromWire({ name: String(data.name ?? 'ParleyError'), ...data } as WireError);
-    return new RemoteParleyError({ name: 'ResponseError', code: `rpc-${error.code}`, message: error.message });
-  }
-  return new RemoteError('core-stopped', 'The Parley core stopped', { cause: error });
+function errorFromAnswer(code: number, message: string, data: unknown): Error {
+  if (code === RPC_ERRORS.handshake) return new RemoteError('protocol-mismatch', message);
+  const fields = data as Partial<WireError> | undefined;
+  if (fields !== undefined && fields !== null && typeof fields.code === 'string' && typeof fields.message === 'string') return errorFromWire({ name: String(fields.name ?? 'ParleyError'), ...fields } as WireError);
+  return new RemoteParleyError({ name: 'ResponseError', code: `rpc-${code}`, message });
 }
 
 /**
@@ -104,12 +101,15 @@ class RemoteParleyClient {
   ) {
     this.peer = new RpcPeer(socket, MAX_ANSWER_BYTES, {
       notification: (method, params) => this.notified(method, params, ui),
-      request: async (method, [request, context], signal) => {
-        if (method !== UI_REQUEST_METHOD) throw new RpcErrorAnswer(RPC_ERRORS.methodNotFound, `Unknown method ${method}`, undefined);
-        if (ui === undefined || typeof request !== 'object' || request === null || typeof context !== 'object' || context === null) return null;
-        const { purpose, accountId } = context as { purpose: UiRequestPurpose; accountId?: string };
-        const answer = await ui.request(request as UiRequest, { purpose, ...(accountId === undefined ? {} : { accountId }), signal });
-        return answer ?? null;
+      answerError: errorFromAnswer,
+      closedError: () => new RemoteError('core-stopped', 'The Parley core stopped'),
+      requests: {
+        [UI_REQUEST_METHOD]: async ([request, context], signal) => {
+          if (ui === undefined || typeof request !== 'object' || request === null || typeof context !== 'object' || context === null) return null;
+          const { purpose, accountId } = context as { purpose: UiRequestPurpose; accountId?: string };
+          const answer = await ui.request(request as UiRequest, { purpose, ...(accountId === undefined ? {} : { accountId }), signal });
+          return answer ?? null;
+        },
       },
     });
     this.disconnected = new Promise((resolve) => {
@@ -160,13 +160,10 @@ class RemoteParleyClient {
     if (this.gone) throw new RemoteError('core-stopped', 'The Parley core stopped');
     let end = args.length;
     while (end > 0 && args[end - 1] === undefined) end--;
-    try {
-      const result: unknown = await this.peer.request(method, args.slice(0, end));
-      // JSON-RPC answers "nothing" with null; the in-process API says undefined.
-      return result === null ? undefined : fromWire(result);
-    } catch (error) {
-      throw errorFromResponse(error);
-    }
+    // The peer fails with the owner's own error (errorFromAnswer) or `core-stopped`.
+    const result: unknown = await this.peer.request(method, args.slice(0, end));
+    // JSON-RPC answers "nothing" with null; the in-process API says undefined.
+    return result === null ? undefined : fromWire(result);
   }
 
   /** Asks the owner for an event the first time someone listens to it. */
@@ -203,6 +200,7 @@ class RemoteParleyClient {
       presence: namespace('presence'),
       plugins: namespace('plugins'),
       transfers: namespace('transfers'),
+      settings: namespace('settings'),
       events,
       searchHistory: (query: unknown) => this.call('history.search', [query]),
       flushHistory: async () => {

@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.3';
+export const REMOTE_PROTOCOL_VERSION = '1.4';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -101,6 +101,11 @@ export const REMOTE_API = {
   /** Since 1.1: what a UI draws, at one instant (CoreSnapshot). */
   state: {
     snapshot: [],
+  },
+  /** Since 1.4: the core's global settings (the proxy accounts set to "default" use). */
+  settings: {
+    proxy: [],
+    setProxy: ['string', 'string?'],
   },
 } as const satisfies Record<string, Record<string, readonly ParamKind[]>>;
 

@@ -2,7 +2,18 @@ import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frame, FrameReader, type JsonRpcMessage } from './frame-reader.js';
-import { RpcConnectionClosed, RpcErrorAnswer, RpcPeer, type RpcPeerHandlers } from './rpc-peer.js';
+import { RpcPeer, type RpcPeerHandlers } from './rpc-peer.js';
+
+class AnswerError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: unknown,
+  ) {
+    super(message);
+  }
+}
+class Closed extends Error {}
 
 /** The owner's end, played by hand: what it receives, and a way to write raw bytes. */
 interface FakeOwner {
@@ -20,7 +31,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function pair(handlers: Partial<RpcPeerHandlers> = {}, maxAnswerBytes = 1024 * 1024): Promise<{ peer: RpcPeer; owner: FakeOwner; client: Socket }> {
+async function pair(handlers: Partial<Pick<RpcPeerHandlers, 'notification' | 'requests'>> = {}, maxAnswerBytes = 1024 * 1024): Promise<{ peer: RpcPeer; owner: FakeOwner; client: Socket }> {
   server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -40,7 +51,9 @@ async function pair(handlers: Partial<RpcPeerHandlers> = {}, maxAnswerBytes = 10
   };
   const peer = new RpcPeer(client, maxAnswerBytes, {
     notification: handlers.notification ?? (() => {}),
-    request: handlers.request ?? (async () => null),
+    requests: handlers.requests ?? {},
+    answerError: (code, message, data) => new AnswerError(code, message, data),
+    closedError: () => new Closed('closed'),
   });
   return { peer, owner, client };
 }
@@ -66,21 +79,20 @@ describe('the client end of the remote protocol', () => {
     const request = await owner.next();
     owner.socket.write(frame({ jsonrpc: '2.0', id: request.id, error: { code: -32000, message: 'No such account', data: { code: 'unknown-account' } } }));
     const error = await call.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RpcErrorAnswer);
+    expect(error).toBeInstanceOf(AnswerError);
     expect(error).toMatchObject({ code: -32000, message: 'No such account', data: { code: 'unknown-account' } });
   });
 
   it("answers the owner's requests, cancels one when the owner cancels it, and refuses what it does not know", async () => {
     let cancelled: AbortSignal | undefined;
     const { owner } = await pair({
-      request: async (method, params, signal) => {
-        if (method === 'ui.request' && params[0] === 'slow') {
+      requests: {
+        'ui.request': async (params, signal) => {
+          if (params[0] !== 'slow') return { answer: params };
           cancelled = signal;
           await once(signal, 'abort');
           throw new Error('cancelled');
-        }
-        if (method === 'ui.request') return { answer: params };
-        throw new RpcErrorAnswer(-32601, `Unknown method ${method}`, undefined);
+        },
       },
     });
     owner.socket.write(frame({ jsonrpc: '2.0', id: 7, method: 'ui.request', params: ['quick', { purpose: 'x' }] }));
@@ -112,9 +124,9 @@ describe('the client end of the remote protocol', () => {
     const call = peer.request('history.search', [{ text: 'x' }]);
     await owner.next();
     owner.socket.write(Buffer.from(`Content-Length: ${1024 * 1024}\r\n\r\n`));
-    await expect(call).rejects.toBeInstanceOf(RpcConnectionClosed);
+    await expect(call).rejects.toBeInstanceOf(Closed);
     expect(client.destroyed).toBe(true);
-    await expect(peer.request('status', [])).rejects.toBeInstanceOf(RpcConnectionClosed);
+    await expect(peer.request('status', [])).rejects.toBeInstanceOf(Closed);
   });
 
   it('fails every waiting request when the owner goes away', async () => {
@@ -122,6 +134,6 @@ describe('the client end of the remote protocol', () => {
     const calls = [peer.request('a', []), peer.request('b', [])];
     await owner.next();
     owner.socket.destroy();
-    for (const call of calls) await expect(call).rejects.toBeInstanceOf(RpcConnectionClosed);
+    for (const call of calls) await expect(call).rejects.toBeInstanceOf(Closed);
   });
 });

@@ -2,30 +2,18 @@ import type { Socket } from 'node:net';
 import { frame, FrameReader, type JsonRpcMessage } from './frame-reader.js';
 import { RPC_ERRORS } from './protocol.js';
 
-/** An error answer from the other side (JSON-RPC 2.0 §5.1). */
-export class RpcErrorAnswer extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data: unknown,
-  ) {
-    super(message);
-    this.name = 'RpcErrorAnswer';
-  }
-}
-
-/** The connection closed, or broke, before the answer came. */
-export class RpcConnectionClosed extends Error {
-  constructor() {
-    super('The connection closed before the answer came');
-    this.name = 'RpcConnectionClosed';
-  }
-}
-
 export interface RpcPeerHandlers {
   notification(method: string, params: unknown): void;
-  /** Answers a request from the other side; `signal` aborts when it cancels the request. */
-  request(method: string, params: unknown[], signal: AbortSignal): Promise<unknown>;
+  /**
+   * The requests from the other side this end answers, by method; `signal`
+   * aborts when the other side cancels. Any other method is answered
+   * "method not found".
+   */
+  requests: Readonly<Record<string, (params: unknown[], signal: AbortSignal) => Promise<unknown>>>;
+  /** What a request fails with when the other side answers it with an error (JSON-RPC 2.0 §5.1). */
+  answerError(code: number, message: string, data: unknown): Error;
+  /** What waiting requests fail with when the connection closes or breaks. */
+  closedError(): Error;
 }
 
 type Id = string | number;
@@ -63,7 +51,7 @@ export class RpcPeer {
   }
 
   request(method: string, params: readonly unknown[]): Promise<unknown> {
-    if (this.closed) return Promise.reject(new RpcConnectionClosed());
+    if (this.closed) return Promise.reject(this.handlers.closedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -89,7 +77,7 @@ export class RpcPeer {
     this.pending.delete(id);
     const error = message.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
     if (error !== undefined && error !== null) {
-      waiting.reject(new RpcErrorAnswer(typeof error.code === 'number' ? error.code : RPC_ERRORS.internalError, typeof error.message === 'string' ? error.message : 'Error', error.data));
+      waiting.reject(this.handlers.answerError(typeof error.code === 'number' ? error.code : RPC_ERRORS.internalError, typeof error.message === 'string' ? error.message : 'Error', error.data));
     } else {
       waiting.resolve(message.result);
     }
@@ -105,14 +93,18 @@ export class RpcPeer {
   }
 
   private async answer(id: Id, method: string, params: unknown): Promise<void> {
+    const handler = Object.hasOwn(this.handlers.requests, method) ? this.handlers.requests[method] : undefined;
+    if (handler === undefined) {
+      this.write({ jsonrpc: '2.0', id, error: { code: RPC_ERRORS.methodNotFound, message: `Unknown method ${method}` } });
+      return;
+    }
     const abort = new AbortController();
     this.incoming.set(id, abort);
     try {
-      const result = await this.handlers.request(method, Array.isArray(params) ? params : params === undefined ? [] : [params], abort.signal);
+      const result = await handler(Array.isArray(params) ? params : params === undefined ? [] : [params], abort.signal);
       this.write({ jsonrpc: '2.0', id, result: result === undefined ? null : result });
     } catch (error) {
-      const code = error instanceof RpcErrorAnswer ? error.code : RPC_ERRORS.internalError;
-      this.write({ jsonrpc: '2.0', id, error: { code, message: error instanceof Error ? error.message : String(error) } });
+      this.write({ jsonrpc: '2.0', id, error: { code: RPC_ERRORS.internalError, message: error instanceof Error ? error.message : String(error) } });
     } finally {
       this.incoming.delete(id);
     }
@@ -124,6 +116,6 @@ export class RpcPeer {
     this.incoming.clear();
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const { reject } of waiting) reject(new RpcConnectionClosed());
+    for (const { reject } of waiting) reject(this.handlers.closedError());
   }
 }

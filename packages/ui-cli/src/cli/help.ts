@@ -22,6 +22,7 @@ Commands:
   log search <words> [--peer P] [--account A] [--since S] [--until U]
   watch [<account>...]            sign on and print what happens
   buddies list|add|remove|move|alias ...   manage the buddy list
+  config get|set proxy [<value>]  the global proxy accounts set to "default" use
   daemon [--json]                 run the core with no screen; other commands use it
   daemon status | daemon stop     the running core: pid, uptime, accounts; stop it
 
@@ -88,6 +89,17 @@ Shows and changes the buddy list. Changes reach the server where the protocol ke
 there (an XMPP roster with its subscription request, an OCS contact list), so the account is
 signed in for them: by the running core when one owns the home, else for the command.`;
 for (const sub of ['list', 'add', 'remove', 'move', 'alias']) HELP[`buddies ${sub}`] = HELP.buddies;
+
+HELP.config = `Usage: parley config get proxy [--json]
+       parley config set proxy <none|env|URL> [--password-stdin] [--json]
+The global proxy, used by every account whose proxy setting is "default" (the default), from its
+next connection on. URL: socks5://[user@]host:port, socks5h://... (the proxy resolves host names,
+so nothing about the server reaches local DNS), socks4://host:port, http://[user@]host:port
+(HTTP CONNECT). The password goes to the secret store, never to config.json: give it with
+--password-stdin (a password written into the URL is moved there too). "env" reads ALL_PROXY,
+HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does. An account's own proxy setting wins.`;
+HELP['config get'] = HELP.config;
+HELP['config set'] = HELP.config;
 
 HELP.daemon = `Usage: parley daemon [--json]
        parley daemon status [--json]

@@ -24,12 +24,14 @@ const COMMANDS: Record<string, () => Promise<CommandRun>> = {
   'buddies remove': async () => (await import('../commands/buddies.js')).remove,
   'buddies move': async () => (await import('../commands/buddies.js')).move,
   'buddies alias': async () => (await import('../commands/buddies.js')).alias,
+  'config get': async () => (await import('../commands/config.js')).get,
+  'config set': async () => (await import('../commands/config.js')).set,
   daemon: async () => (await import('../commands/daemon.js')).daemon,
   'daemon status': async () => (await import('../commands/daemon.js')).status,
   'daemon stop': async () => (await import('../commands/daemon.js')).stop,
 };
 
-const GROUPS = new Set(['accounts', 'plugins', 'log', 'buddies']);
+const GROUPS = new Set(['accounts', 'plugins', 'log', 'buddies', 'config']);
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
