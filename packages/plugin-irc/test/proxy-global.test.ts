@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isParleyError, type ConnectionError } from '@parley/core';
 import { PROXY_EGRESS, startDante } from '../../../test/servers/dante.js';
+import { startDnsmasq } from '../../../test/servers/dnsmasq.js';
 import { startNgircd, type NgircdServer } from '../../../test/servers/ngircd.js';
 import { startTinyproxy, type TinyproxyServer } from '../../../test/servers/tinyproxy.js';
 import { harness, rawClient, waitFor } from './helpers.js';
@@ -122,6 +123,36 @@ describe('a proxy that goes away mid-session', () => {
     } finally {
       await h.close();
       await dante.close();
+    }
+  });
+});
+
+describe('socks5h: the proxy resolves the server name', () => {
+  it('no DNS query for the server leaves Parley (the DNS server it is given logs none), while plain socks5 does look it up', async () => {
+    const dns = await startDnsmasq({});
+    const dante = await startDante();
+    const h = await harness({ dnsServers: [dns.server] });
+    const queriesFor = (name: string) => dns.log().split('\n').filter((line) => new RegExp(`query\\[\\w+\\] ${name.replace(/\./g, '\\.')} `).test(line));
+    try {
+      // The control: with socks5, Parley resolves the name itself, and the DNS server sees it.
+      const local = await h.account('dnslocal', { server: 'localhost', port: irc.port, tls: false, proxy: dante.url('socks5') });
+      await h.parley.accounts.connect(local);
+      expect(await addressOf('dnslocal')).toBe(PROXY_EGRESS);
+      await waitFor(() => queriesFor('localhost').length > 0, 'the lookup of the server name by Parley');
+      await h.parley.accounts.disconnect(local);
+      const before = queriesFor('localhost').length;
+
+      const remote = await h.account('dnsremote', { server: 'localhost', port: irc.port, tls: false, proxy: dante.url('socks5h') });
+      await h.parley.accounts.connect(remote);
+      expect(await addressOf('dnsremote')).toBe(PROXY_EGRESS);
+      // Dante resolved the name and connected onward itself.
+      expect(dante.log()).toMatch(new RegExp(`127\\.0\\.0\\.1\\.${irc.port}\\b`));
+      await h.parley.accounts.disconnect(remote);
+      expect(queriesFor('localhost').length).toBe(before);
+    } finally {
+      await h.close();
+      await dante.close();
+      await dns.stop();
     }
   });
 });
