@@ -5,7 +5,9 @@
  * categories and RLMI, roaming-self), signed SIP requests with mutated
  * headers and bodies, and junk on the stream between messages. After each
  * batch the account must still be online, nothing may have escaped to the
- * process, and an IM from a peer must still arrive.
+ * process, and an IM from a peer must still arrive. In a conference: hostile
+ * conference-info NOTIFYs on the roster subscription and hostile
+ * invitations, after which a message through the MCU must still arrive.
  * Seed and replay: test/helpers/fuzz.ts.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord, Message } from '@parley/core';
 import { fc, fuzzName, hostileString, runFuzz, watchEscapes } from '../../../test/helpers/fuzz.js';
 import { waitForEvent } from '../../../test/helpers/wait.js';
-import { anyDocument, categories, contactDelta, contactList, multipart, pidf, rlmi, roamingSelf } from './fuzz-documents.js';
+import { anyDocument, categories, conferenceInfo, conferenceInfoPartial, conferenceInvite, contactDelta, contactList, multipart, pidf, rlmi, roamingSelf } from './fuzz-documents.js';
+import type { OcsConnection } from '../src/connection.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { startParley, testCertificates, type TestParley } from './helpers.js';
 
@@ -115,8 +118,8 @@ const batch = fc.array(fc.oneof({ weight: 3, arbitrary: notify }, { weight: 2, a
 let server: OcsServer;
 const running: TestParley[] = [];
 
-async function signIn(address: string, logs: LogRecord[] = []) {
-  const t = await startParley({}, undefined, { log: (record) => logs.push(record) });
+async function signIn(address: string, logs: LogRecord[] = [], connections: OcsConnection[] = []) {
+  const t = await startParley({}, undefined, { log: (record) => logs.push(record), connections });
   running.push(t);
   const user = users.find((u) => u.address === address)!;
   const account = await t.parley.accounts.add({
@@ -139,6 +142,61 @@ afterAll(async () => {
 });
 
 describe('fuzzing what an OCS server sends', () => {
+  it(fuzzName('in a conference, survives hostile rosters and invitations: still in, the next message through the MCU arrives'), async () => {
+    const logs: LogRecord[] = [];
+    const connections: OcsConnection[] = [];
+    const alice = await signIn('alice@example.test', logs, connections);
+    const bob = await signIn('bob@example.test');
+    const room = await connections[0]!.createConference('Fuzzed');
+    const inBob = await bob.t.parley.chats.join(bob.id, room);
+    const rosterStep = fc.oneof(
+      anyDocument(conferenceInfo, conferenceInfoPartial).map((content) => ({ kind: 'roster' as const, type: 'application/conference-info+xml', content })),
+      fc.tuple(hostileString(60), anyDocument(conferenceInfo)).map(([type, content]) => ({ kind: 'roster' as const, type: type.replace(/[\r\n]/g, ' '), content })),
+      fc.tuple(fc.constantFrom('bob@example.test', 'nobody@example.test', '@'), anyDocument(conferenceInvite)).map(([from, body]) => ({
+        kind: 'invite' as const,
+        text: [
+          'INVITE sip:alice@example.test SIP/2.0',
+          `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK${randomBytes(6).toString('hex')}`,
+          `From: <sip:${from}>;tag=${randomBytes(4).toString('hex')}`,
+          'To: <sip:alice@example.test>',
+          `Call-ID: ${randomBytes(8).toString('hex')}`,
+          'CSeq: 1 INVITE',
+          'Content-Type: application/ms-conf-invite+xml',
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          '',
+          body,
+        ].join('\r\n'),
+      })),
+    );
+    const escapes = watchEscapes();
+    let serial = 0;
+    await runFuzz(
+      'ocs conference input',
+      fc.asyncProperty(fc.array(rosterStep, { minLength: 1, maxLength: 8 }), async (steps) => {
+        // A document that says the conference is gone rightly takes Alice out: she joins again.
+        if (!alice.t.parley.conversations.find(alice.id, 'chat', room)?.joined) await alice.t.parley.chats.join(alice.id, room);
+        for (const step of steps) {
+          if (step.kind === 'roster') server.conferences.notifyRaw(room, { type: step.type, content: step.content });
+          else server.sendRaw('alice@example.test', step.text, { sign: true });
+        }
+        const marker = `through the conference ${++serial}`;
+        const arrived = waitForEvent(alice.t.parley.events, 'messageReceived', (m: Message) => m.text === marker, 15_000);
+        await bob.t.parley.conversations.send(inBob.id, marker);
+        await arrived;
+        expect(alice.t.parley.accounts.status(alice.id).state).toBe('online');
+        for (const p of alice.t.parley.conversations.find(alice.id, 'chat', room)?.participants.values() ?? []) {
+          expect(p.nick).toMatch(/^[^@\s<>"]+@[^@\s<>"]+$/);
+          expect(p.realName ?? '').not.toMatch(/[\r\n]/);
+        }
+      }),
+      { runs: 100, timeLimitMs: 8_000 },
+    );
+    expect(escapes()).toEqual([]);
+    expect(server.events.filter((e) => e.kind === 'unparseable')).toEqual([]);
+    expect(logs.some((r) => r.level === 'warn' && /conference roster that cannot be read/.test(r.message))).toBe(true);
+    while (running.length) await running.pop()!.cleanup();
+  });
+
   it(fuzzName('survives any batch of documents, requests and junk: still online, the next IM arrives'), async () => {
     const logs: LogRecord[] = [];
     const alice = await signIn('alice@example.test', logs);

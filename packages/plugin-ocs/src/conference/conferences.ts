@@ -7,6 +7,7 @@
  * one as Communicator does (the peer is invited into a new conference and
  * the two-party session is closed), and leaving cleanly.
  */
+import { randomBytes } from 'node:crypto';
 import type { ConnectionContext, OutgoingMessage, TypingState } from '@parley/core';
 import { printable } from '../address.js';
 import { failureText, type ImSessions } from '../im-session.js';
@@ -366,7 +367,7 @@ export class Conferences {
       await endpoint.respond(request, 400, 'Bad Request');
       return;
     }
-    const toTag = Math.random().toString(16).slice(2, 12);
+    const toTag = randomBytes(5).toString('hex');
     const existing = this.conferences.get(key(invitation.focusUri));
     if (existing && !existing.gone) {
       await endpoint.respond(request, 200, 'OK', [this.o.contact()], { toTag });
