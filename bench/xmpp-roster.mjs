@@ -8,9 +8,11 @@
 // libpurple (Debian's bitlbee-libpurple) signing in to the same server with the
 // same roster until it reports the account logged in, with the resident-set
 // growth of its process (RESULT xmpp-roster-vs-libpurple, -memory-vs-libpurple).
+// The same sign-in through a real SOCKS5 proxy (Dante, without authentication, on loopback) against
+// direct, same run (RESULT xmpp-roster-socks5; aim: at most 1.15x the direct time).
 // Run after `npm run build` (imports packages/*/dist); BENCH_VERBOSE=1 prints each round.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -18,6 +20,8 @@ import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { describe, main, median, result, rounds, size, timeIt, verify } from './lib.mjs';
 import { startProsody } from '../test/servers/prosody.mjs';
+import { danteConfig, danteDaemon } from '../test/servers/dante-config.mjs';
+import { freePort, spawnDaemon } from '../test/servers/daemon.mjs';
 import { libpurpleSignIn, startBitlBee } from './probes/bitlbee.mjs';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? size(5000, 50));
@@ -59,7 +63,7 @@ const XMPP_MODULE = new URL('../packages/plugin-xmpp/dist/index.js', import.meta
 let runNumber = 0;
 let server;
 
-async function parleyRun(isolation = 'none') {
+async function parleyRun(isolation = 'none', proxy = 'none') {
   const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   // In a worker the plugin is loaded from its module (the worker starts at the first connect, inside the timed part).
   const plugin = isolation === 'worker' ? { pluginModules: [XMPP_MODULE], isolation } : { plugins: [xmppPlugin], isolation };
@@ -71,7 +75,7 @@ async function parleyRun(isolation = 'none') {
     if (process.env.BENCH_TRACE) console.error(r.scope, r.message, JSON.stringify(r.data ?? {}));
   };
   let parley = await createParley({ home, ...plugin, discover: false, passphrase: 'bench', secretStore: 'file', history: false, log });
-  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
+  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}`, proxy }, secrets: { password: 'owner-pw' } })).id;
   let changedAt = 0;
   parley.events.on('buddyListChanged', () => {
     changedAt = performance.now();
@@ -133,6 +137,7 @@ async function rawRun() {
 }
 
 let bee;
+let dante;
 async function libpurpleRun() {
   const run = await libpurpleSignIn(bee, { nick: `bench${++runNumber}`, server: '127.0.0.1', port: server.port, username: 'owner@localhost', password: 'owner-pw' });
   verify(run.buddies === CONTACTS, `libpurple's buddy list has ${run.buddies} of ${CONTACTS} contacts`);
@@ -163,8 +168,12 @@ await main(async () => {
     server.writeRoster('owner', items);
     await server.start();
     bee = await startBitlBee(join(dir, 'bitlbee'));
+    const proxyPort = await freePort();
+    const proxyConf = join(dir, 'danted.conf');
+    writeFileSync(proxyConf, danteConfig({ port: proxyPort }));
+    dante = await spawnDaemon(danteDaemon(proxyConf, proxyPort));
     const runs = await rounds(
-      { parley: () => parleyRun(), raw: rawRun, worker: () => parleyRun('worker'), libpurple: libpurpleRun },
+      { parley: () => parleyRun(), raw: rawRun, worker: () => parleyRun('worker'), libpurple: libpurpleRun, socks5: () => parleyRun('none', `socks5://127.0.0.1:${proxyPort}`) },
       {
         rounds: ROUNDS,
         onRound: (i, got) => process.env.BENCH_VERBOSE && console.log(`round ${i}: parley ${got.parley.ms.toFixed(1)} ms (online ${got.parley.online.toFixed(1)} ms), raw ${got.raw.ms.toFixed(1)} ms, worker ${got.worker.ms.toFixed(1)} ms, libpurple ${got.libpurple.ms.toFixed(1)} ms`),
@@ -195,8 +204,13 @@ await main(async () => {
     result('xmpp-roster-memory', parleyRss, Number((growth('raw', 'rss') / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { parleyAtMost: 15 } });
     // libpurple side by side: Parley faster, and growing less.
     result('xmpp-roster-vs-libpurple', p, purple, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
+    verify(new RegExp(`127\\.0\\.0\\.1\\.${server.port}\\b`).test(dante.output()), 'the proxied sign-ins do not show in the proxy\'s log');
+    const proxied = median(ms('socks5'));
+    console.log(`the same sign-in through a SOCKS5 proxy (Dante on loopback): ${describe(ms('socks5'), 'ms')} (${(proxied / p).toFixed(2)}x direct)`);
+    result('xmpp-roster-socks5', proxied, p, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 0.87 } }); // at most 1.15x the direct time
     result('xmpp-roster-memory-vs-libpurple', parleyRss, Number((purpleRss / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
   } finally {
+    await dante?.stop();
     await bee?.stop();
     await server.stop();
     if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { danteConfig, danteDaemon, PROXY_EGRESS } from './dante-config.mjs';
 import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
 
-/** The address the proxies connect onward from. */
-export const PROXY_EGRESS = '127.0.0.3';
+export { PROXY_EGRESS };
 
 export interface DanteOptions {
   /** Require SOCKS5 username/password authentication (RFC 1929), checked by Dante against a system account. */
@@ -67,24 +67,8 @@ export async function startDante(options: DanteOptions = {}): Promise<DanteServe
     try {
       return await withFreePorts(1, async ([port]) => {
         const conf = join(dir, 'danted.conf');
-        writeFileSync(
-          conf,
-          [
-            'logoutput: stderr',
-            `internal: 127.0.0.1 port = ${port}`,
-            `external: ${PROXY_EGRESS}`,
-            `socksmethod: ${account === undefined ? 'none' : 'username'}`,
-            'clientmethod: none',
-            'user.privileged: root',
-            'user.unprivileged: nobody',
-            'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
-            'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect error }',
-            '',
-          ].join('\n'),
-        );
-        // Dante serves each client from a child that outlives the main process: stopping the proxy
-        // stops the group, so no tunnel stays up after stop().
-        const server = await spawnDaemon({ name: 'danted', command: 'danted', args: ['-f', conf, '-N', '1'], ports: [port], processGroup: true });
+        writeFileSync(conf, danteConfig({ port, auth: account !== undefined }));
+        const server = await spawnDaemon(danteDaemon(conf, port));
         const { output, stop, close } = daemonControls(server, dir, () => account !== undefined && removeAccount(account.username));
         return {
           host: '127.0.0.1' as const,
