@@ -3,6 +3,7 @@ import { createParley, type Parley, type ParleyOptions, type LogRecord } from '@
 import { LoopbackServer } from '../loopback/server.mjs';
 // @ts-expect-error plain JS test plugin
 import loopbackPlugin from '../fixtures/parley-plugin-loopback/index.js';
+import { join } from 'node:path';
 import { tempHome } from './temp.js';
 
 export { LoopbackServer, loopbackPlugin };
@@ -45,6 +46,8 @@ export async function loopbackParley(options: ParleyOptions = {}): Promise<TestP
     passphrase: 'correct horse battery staple',
     reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 },
     log: (record) => logs.push(record),
+    // Never the user's own download folder: received files stay in the test's home.
+    transfers: { downloadDir: join(home, 'Downloads') },
     ...options,
   });
   return { parley, home, logs };

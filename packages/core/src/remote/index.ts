@@ -16,3 +16,5 @@ export { ConnectionError, CONNECTION_ERROR_CODES } from '../errors/ConnectionErr
 export { CORE_ERROR_CODES, defineErrorCodes, type ErrorCodeInfo, type ErrorCodeList } from '../errors/codes.js';
 export { STATUS_PRIMITIVES, isStatusPrimitive } from '../presence/presence.js';
 export { resolvePaths } from '../storage/paths.js';
+export { formatBytes, formatRate, formatDuration } from '../transfers/format.js';
+export type { TransferInfo, TransferProgress, TransferState } from '../transfers/types.js';

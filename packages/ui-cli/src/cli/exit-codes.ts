@@ -12,7 +12,7 @@ export const EXIT = {
   config: 3,
   /** An account could not sign in. */
   signInFailed: 4,
-  /** A message was not sent. */
+  /** A message or a file was not sent. */
   sendFailed: 5,
   /** `watch --count` did not see enough events before `--timeout`. */
   timeout: 6,
@@ -31,7 +31,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_HELP = `Exit codes:
   0  success            1  nothing found (log search)
   2  usage error        3  configuration error (unknown account, protocol or setting)
-  4  sign-in failed     5  message not sent
+  4  sign-in failed     5  message or file not sent
   6  watch timed out before --count events
   7  secret store locked (passphrase missing or wrong)
   8  the Parley core stopped before the command finished (its owner was killed or stopped)

@@ -18,6 +18,7 @@ Commands:
   accounts check <account>        sign in once and report the outcome
   plugins list                    installed plugins and their state
   send <account> <to> <text>      send one message
+  send-file <account> <peer> <path>   send a file, with progress
   status [<status> [message]]     show or set your status
   log search <words> [--peer P] [--account A] [--since S] [--until U]
   watch [<account>...]            sign on and print what happens
@@ -63,6 +64,13 @@ With --json, each protocol's option schema is included.`,
 Sends through the running core when one owns this home (signing the account in there if
 needed); otherwise signs the account on, sends one message and signs off. Exits 0 when the message was sent,
 5 when it was not, 4 when the account could not sign in. Put "--" before text that starts with "-".`,
+  'send-file': `Usage: parley send-file <account> <peer> <path> [--description D] [--json]
+Offers the file to the peer and waits until it is received, declined or fails, drawing a
+progress bar on a terminal; the last line gives the size and the rate. Interrupting cancels
+the transfer. Sends through the running core when one owns this home, otherwise signs the
+account on for it. Exits 0 when the peer received the file, 5 when it was not sent (declined,
+cancelled, failed, a file that cannot be read, a protocol without file transfer), 4 when the
+account could not sign in.`,
   status: `Usage: parley status [<status> [message]] [--json]
 Without arguments, shows the saved status. With one of available, away, busy, extended-away,
 invisible, sets the status (and message) that parley uses whenever it signs on.`,
@@ -75,7 +83,8 @@ nothing matched.`,
 Signs on the given accounts (default: every enabled one) and prints what happens: messages,
 presence, typing, chat events, connection changes and errors, one line each; with --json, one
 JSON object per line with a "type" field (message, system, presence, typing, account, chat,
-error, authorization). Runs until interrupted, until N events were printed (--count), or for
+error, authorization, transfer: "event" is added, changed or progress, "transfer" the file
+transfer with its state, and "progress" its bytes, rate and time left). Runs until interrupted, until N events were printed (--count), or for
 S seconds (--timeout). --only limits the types printed (--only message,presence).
 Exits 0; 6 when --timeout passed before --count events; 4 when no account could sign in.`,
 };

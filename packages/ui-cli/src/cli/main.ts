@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandRun>> = {
   'accounts check': async () => (await import('../commands/accounts.js')).check,
   'plugins list': async () => (await import('../commands/plugins.js')).list,
   send: async () => (await import('../commands/send.js')).send,
+  'send-file': async () => (await import('../commands/send-file.js')).sendFile,
   status: async () => (await import('../commands/status.js')).status,
   'log search': async () => (await import('../commands/log.js')).search,
   watch: async () => (await import('../commands/watch.js')).watch,
@@ -68,7 +69,7 @@ export function exitCodeFor(error: unknown): number {
   if (code.startsWith('connection-')) return EXIT.signInFailed;
   if (code === 'core-stopped') return EXIT.coreStopped;
   if (code === 'owner-exists') return EXIT.ownerExists;
-  if (['send-failed', 'send-timeout', 'no-route', 'not-supported'].includes(code)) return EXIT.sendFailed;
+  if (['send-failed', 'send-timeout', 'no-route', 'not-supported'].includes(code) || code.startsWith('transfer-')) return EXIT.sendFailed;
   // A name or address the protocol refused is a wrong argument: nothing was sent.
   if (code === 'invalid-address' || code.endsWith('-invalid-address')) return EXIT.usage;
   return EXIT.failure;

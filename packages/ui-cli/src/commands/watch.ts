@@ -1,4 +1,5 @@
-import type { AccountInfo, ConversationInfo, Message, ParleyClient } from '@parley/core';
+import type { AccountInfo, ConversationInfo, Message, ParleyClient, TransferInfo, TransferProgress } from '@parley/core';
+import { formatBytes, formatRate } from '@parley/core/remote';
 import { openCore } from '../cli/core.js';
 import { TerminalUi } from '../cli/terminal-ui.js';
 import { flag, listOption, parseCommandArgs, positiveInteger, seconds } from '../cli/args.js';
@@ -8,7 +9,7 @@ import { UsageError } from '../cli/usage-error.js';
 import { untilOwnerStops, type CommandContext } from './context.js';
 import { applySavedStatus } from './saved-status.js';
 
-export const WATCH_TYPES = ['message', 'system', 'presence', 'typing', 'account', 'chat', 'error', 'authorization'] as const;
+export const WATCH_TYPES = ['message', 'system', 'presence', 'typing', 'account', 'chat', 'error', 'authorization', 'transfer'] as const;
 export type WatchType = (typeof WATCH_TYPES)[number];
 
 export interface WatchEvent {
@@ -91,7 +92,35 @@ export function followEvents(parley: Pick<ParleyClient, 'events'>, accounts: rea
   on('authorizationRequested', (accountId: string, from: string) => {
     if (watched.has(accountId)) emit({ ...base('authorization', accountId), from }, `[${clock(Date.now())}] ${label(accountId)} ${from} asks to add you to their buddy list`);
   });
+  const transfer = (event: 'added' | 'changed' | 'progress', t: TransferInfo, progress?: TransferProgress): void => {
+    if (!watched.has(t.accountId)) return;
+    const json: WatchEvent = { ...base('transfer', t.accountId), event, transfer: t };
+    if (progress !== undefined) json.progress = progress;
+    // Progress is for programs (--json); as text it would flood the terminal.
+    emit(json, event === 'progress' ? '' : `[${clock(Date.now())}] ${label(t.accountId)} ${transferText(event, t, progress)}`);
+  };
+  on('transferAdded', (t: TransferInfo) => transfer('added', t));
+  on('transferChanged', (t: TransferInfo) => transfer('changed', t));
+  on('transferProgress', (t: TransferInfo, p: TransferProgress) => transfer('progress', t, p));
   return () => listeners.forEach((off) => off());
+}
+
+/** A transfer event as one line of text. */
+function transferText(event: 'added' | 'changed' | 'progress', t: TransferInfo, progress: TransferProgress | undefined): string {
+  const size = t.size === undefined ? '' : ` (${formatBytes(t.size)})`;
+  const way = t.direction === 'incoming' ? `${t.name} from ${t.peer}` : `${t.name} to ${t.peer}`;
+  if (event === 'progress' && progress !== undefined) return `${way}: ${formatBytes(progress.bytes)}${progress.size === undefined ? '' : ` of ${formatBytes(progress.size)}`}, ${formatRate(progress.rate)}`;
+  if (event === 'added') return t.direction === 'incoming' ? `${t.peer} offers ${t.name}${size}${t.state === 'failed' ? `: refused, ${t.error?.message ?? ''}` : ''}` : `sending ${way}${size}`;
+  switch (t.state) {
+    case 'done':
+      return `${way}: done${t.path === undefined || t.direction === 'outgoing' ? '' : `, saved as ${t.path}`}`;
+    case 'failed':
+      return `${way}: failed, ${t.error?.message ?? 'unknown error'}`;
+    case 'cancelled':
+      return `${way}: ${t.reason === 'declined' ? 'declined' : 'cancelled'} by ${t.cancelledBy === 'peer' ? t.peer : 'you'}`;
+    default:
+      return `${way}: ${t.state}`;
+  }
 }
 
 export async function watch(context: CommandContext): Promise<number> {
@@ -162,7 +191,7 @@ async function watchWith(context: CommandContext, parley: ParleyClient, refs: re
   onStop(() => finish(EXIT.ok));
 
   const show = (event: WatchEvent, text: string) => {
-    if (done || (only.size > 0 && !only.has(event.type))) return;
+    if (done || (only.size > 0 && !only.has(event.type)) || (!json && text === '')) return;
     context.io.stdout.write(`${json ? JSON.stringify(event) : text}\n`);
     printed++;
     if (count !== undefined && printed >= count) finish(EXIT.ok);

@@ -3,12 +3,16 @@ import { render } from 'ink-testing-library';
 import { connectToParley, elect, inProcessClient, UiRelay, type Parley, type ParleyClient } from '@parley/core';
 import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi } from '../../../../test/helpers/loopback.js';
 import { tempHome } from '../../../../test/helpers/temp.js';
+import { RecordingUi } from '../../../../test/helpers/recording-ui.js';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from './app.js';
 import { CoreMirror } from './core-mirror.js';
 import { ClientModel } from './model.js';
 import { PromptQueue } from './prompts.js';
 
-const KEYS = { enter: '\r', up: '\u001b[A', down: '\u001b[B', tab: '\t', escape: '\u001b', ctrlN: '\u000e', ctrlP: '\u0010', ctrlB: '\u0002', ctrlS: '\u0013', backspace: '\u007f' };
+const KEYS = { ctrlT: '\u0014', enter: '\r', up: '\u001b[A', down: '\u001b[B', tab: '\t', escape: '\u001b', ctrlN: '\u000e', ctrlP: '\u0010', ctrlB: '\u0002', ctrlS: '\u0013', backspace: '\u007f' };
 
 let server: LoopbackServerApi;
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -85,6 +89,17 @@ async function peer(user: string, password: string) {
   await parley.accounts.connect(account.id);
   cleanup.push(() => parley.shutdown());
   return { parley, account };
+}
+
+/** A peer that answers file offers with `answer`, and keeps what it receives in `downloads`. */
+async function filePeer(user: string, password: string, answer: string | undefined) {
+  const downloads = join(tempHome('parley-tui-peer-'), 'Downloads');
+  const ui = new RecordingUi((_request, context) => (context.purpose === 'file-transfer' ? answer : undefined));
+  const { parley } = await loopbackParley({ ui, transfers: { downloadDir: downloads } });
+  const account = await addLoopbackAccount(parley, server.port, user, password);
+  await parley.accounts.connect(account.id);
+  cleanup.push(() => parley.shutdown());
+  return { parley, account, downloads };
 }
 
 describe.each<Placement>(['in this process', 'in the home\'s owner'])('the interactive client, its core %s', (where) => {
@@ -210,6 +225,70 @@ describe.each<Placement>(['in this process', 'in the home\'s owner'])('the inter
     expect(c.frame()).toContain('server said: Wrong password');
     expect(c.frame()).toContain('(authentication-failed)');
     await c.see('error: Wrong password');
+  });
+
+  it('/file sends a file in the conversation; the transfers window (Ctrl-T) shows it done', async () => {
+    const c = await client(async (parley) => {
+      const account = await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');
+      await parley.accounts.connect(account.id);
+    });
+    const bob = await filePeer('bob', 'bob-pw', 'accept');
+    const path = join(tempHome('parley-tui-file-'), 'slides.pdf');
+    writeFileSync(path, randomBytes(300_000));
+    await c.press('/query bob', KEYS.enter);
+    await c.see('[Bob]');
+    await c.press(`/file ${path}`, KEYS.enter);
+    await c.see('Offering slides.pdf (293 KiB) to bob');
+    await c.see('Sent slides.pdf (293 KiB) to bob');
+    // The sender is done when its last byte left; the receiver, once it checked and named the file.
+    await until(() => bob.parley.transfers.list().some((t) => t.state === 'done'), 'bob to have the file', c.frame);
+    expect(readFileSync(join(bob.downloads, 'slides.pdf'))).toEqual(readFileSync(path));
+    await c.press(KEYS.ctrlT);
+    await c.see('File transfers');
+    await c.see(/↑ slides\.pdf to bob done, 293 KiB/);
+    await c.press(KEYS.escape);
+    await c.see('[Bob]');
+    await c.press('/file /nonexistent/x.bin', KEYS.enter);
+    await c.see('Cannot send /nonexistent/x.bin');
+  });
+
+  it('asks about an offered file; Escape leaves it for the transfers window, where d declines and Enter accepts', async () => {
+    const c = await client(async (parley) => {
+      const account = await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');
+      await parley.accounts.connect(account.id);
+    });
+    const bob = await filePeer('bob', 'bob-pw', undefined);
+    const send = async (name: string, content: string) => {
+      const path = join(tempHome('parley-tui-offer-'), name);
+      writeFileSync(path, content);
+      return bob.parley.transfers.send(bob.account.id, 'alice', path);
+    };
+    const first = await send('notes.txt', 'first notes');
+    await c.see('File offered');
+    expect(c.frame()).toContain('bob wants to send you notes.txt (11 B)');
+    await c.press(KEYS.enter);
+    expect((await bob.parley.transfers.settled(first.id)).state).toBe('done');
+    await until(() => c.parley.transfers.list().some((t) => t.state === 'done'), 'the file to be saved', c.frame);
+    const received = c.parley.transfers.list().find((t) => t.direction === 'incoming' && t.state === 'done')!;
+    expect(readFileSync(received.path!, 'utf8')).toBe('first notes');
+
+    const second = await send('later.txt', 'not now');
+    await c.see('bob wants to send you later.txt');
+    await c.press(KEYS.escape);
+    await until(() => !c.frame().includes('File offered'), 'the prompt to go', c.frame);
+    await c.press(KEYS.ctrlT);
+    await c.see(/↓ later\.txt from bob offered, 7 B: Enter accepts, d declines/);
+    await c.press('d');
+    expect(await bob.parley.transfers.settled(second.id)).toMatchObject({ state: 'cancelled', reason: 'declined' });
+    await c.see(/↓ later\.txt from bob declined by you/);
+
+    const third = await send('accepted.txt', 'from the window');
+    await c.see('bob wants to send you accepted.txt');
+    await c.press(KEYS.escape);
+    await c.see(/↓ accepted\.txt from bob offered/);
+    await c.press(KEYS.enter);
+    expect((await bob.parley.transfers.settled(third.id)).state).toBe('done');
+    await c.see(/↓ accepted\.txt from bob done, 15 B: /);
   });
 
   it('edits an account from the same form: the stored password stays unless replaced', async () => {

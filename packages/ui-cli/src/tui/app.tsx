@@ -7,6 +7,7 @@ import { FirstRun } from './first-run.js';
 import { InputLine } from './input-line.js';
 import type { ClientModel } from './model.js';
 import { PromptView } from './prompt-view.js';
+import { TransfersView } from './transfers-view.js';
 
 const BUDDY_LIST_WIDTH = 28;
 
@@ -33,7 +34,17 @@ export function App({ model }: { model: ClientModel }) {
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return model.quit();
+    if (screen.kind === 'transfers' && prompt === undefined) {
+      if (key.upArrow) model.moveTransferCursor(-1);
+      else if (key.downArrow) model.moveTransferCursor(1);
+      else if (key.return) void model.actOnTransfer('accept');
+      else if (input === 'd') void model.actOnTransfer('decline');
+      else if (input === 'c') void model.actOnTransfer('cancel');
+      else if (key.escape || (key.ctrl && input === 't')) model.showMain();
+      return;
+    }
     if (!main) return;
+    if (key.ctrl && input === 't') return model.showTransfers();
     if (key.ctrl && input === 'n') return model.next(1);
     if (key.ctrl && input === 'p') return model.next(-1);
     if (key.ctrl && input === 'b') return model.setFocus(model.focus === 'buddies' ? 'input' : 'buddies');
@@ -62,6 +73,7 @@ export function App({ model }: { model: ClientModel }) {
           {prompt !== undefined ? <PromptView prompts={model.prompts} prompt={prompt} accountName={(id) => model.accountName(id)} /> : null}
           {prompt === undefined && screen.kind === 'first-run' ? <FirstRun model={model} /> : null}
           {prompt === undefined && screen.kind === 'account-form' && protocol !== undefined ? <AccountForm key={`${screen.protocol}:${screen.account?.info.id ?? ''}`} model={model} protocol={protocol} account={screen.account} /> : null}
+          {prompt === undefined && screen.kind === 'transfers' ? <TransfersView model={model} height={messageHeight} /> : null}
           {prompt === undefined && screen.kind === 'main' ? (
             <>
               <TabBar model={model} />
@@ -76,7 +88,7 @@ export function App({ model }: { model: ClientModel }) {
         </Box>
       ) : null}
       <Text dimColor wrap="truncate-end">
-        {` ${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`} · /help · Ctrl-N/P windows · Ctrl-B buddies · Ctrl-C quit`}
+        {` ${presence.status}${presence.message === undefined ? '' : `: ${presence.message}`} · /help · Ctrl-N/P windows · Ctrl-B buddies · Ctrl-T transfers · Ctrl-C quit`}
       </Text>
     </Box>
   );

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AccountInfo, AccountStatus, Buddy, CommandInfo, ContactView, ConversationKind, ConversationView, CoreSnapshot, ParleyClient, ParleyEventMap, Presence, ProtocolDescriptor } from '@parley/core';
+import type { AccountInfo, AccountStatus, Buddy, CommandInfo, ContactView, ConversationKind, ConversationView, CoreSnapshot, ParleyClient, ParleyEventMap, Presence, ProtocolDescriptor, TransferInfo } from '@parley/core';
 
 /** The core's events the client draws from; each one may change what the snapshot holds. */
 const FOLLOWED = [
@@ -25,6 +25,8 @@ const FOLLOWED = [
   'authorizationRequested',
   'presenceChanged',
   'pluginFault',
+  'transferAdded',
+  'transferChanged',
 ] as const satisfies ReadonlyArray<keyof ParleyEventMap>;
 
 export type FollowedEvent = (typeof FOLLOWED)[number];
@@ -64,6 +66,10 @@ export class CoreMirror {
     const snapshot = await client.snapshot();
     mirror = new CoreMirror(client, snapshot);
     mirror.unfollow.push(...listeners);
+    // Progress changes one transfer's numbers only: applied as it comes, without reading the whole snapshot again.
+    const progress = (transfer: TransferInfo) => mirror?.progressed(transfer);
+    client.events.on('transferProgress', progress);
+    mirror.unfollow.push(() => client.events.off('transferProgress', progress));
     for (const event of early) mirror.received(event.name, event.args);
     return mirror;
   }
@@ -84,6 +90,15 @@ export class CoreMirror {
     this.closed = true;
     for (const off of this.unfollow.splice(0)) off();
     this.emitter.removeAllListeners();
+  }
+
+  /** Latest progress of transfers, by id, newer than the snapshot's. */
+  private readonly progress = new Map<string, TransferInfo>();
+
+  private progressed(transfer: TransferInfo): void {
+    if (this.closed) return;
+    this.progress.set(transfer.id, transfer);
+    this.emitter.emit('changed');
   }
 
   private received(name: FollowedEvent, args: unknown[]): void {
@@ -111,6 +126,7 @@ export class CoreMirror {
         }
         if (this.closed) return;
         this.state = snapshot;
+        this.progress.clear();
         for (const event of events) this.emitter.emit(event.name, ...event.args);
         this.emitter.emit('changed');
       } while (this.again || this.pending.length > 0);
@@ -173,6 +189,16 @@ export class CoreMirror {
       if (buddy !== undefined) return { contact, buddy };
     }
     return undefined;
+  }
+
+  /** File transfers going on and recently ended, oldest first, with their latest progress. */
+  transfers(): TransferInfo[] {
+    const known = (this.state.transfers ?? []).map((t) => {
+      const newer = this.progress.get(t.id);
+      return newer !== undefined && newer.state === t.state ? newer : t;
+    });
+    const ids = new Set(known.map((t) => t.id));
+    return [...known, ...[...this.progress.values()].filter((t) => !ids.has(t.id))];
   }
 
   protocols(): readonly ProtocolDescriptor[] {

@@ -1,4 +1,6 @@
-import { CommandError, CommandRegistry, ConnectionError, type AccountInfo, type Buddy, type ContactView, type ConversationView, type Message, type NotificationLevel, type ParleyClient, type ProtocolDescriptor, type SettingValue } from '@parley/core';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { CommandError, CommandRegistry, ConnectionError, formatBytes, type AccountInfo, type Buddy, type ContactView, type ConversationView, type Message, type NotificationLevel, type ParleyClient, type ProtocolDescriptor, type SettingValue, type TransferInfo } from '@parley/core';
 import { accountLabel, connectionErrorLines, historyLine } from '../cli/format.js';
 import type { CoreMirror, FollowedEvent } from './core-mirror.js';
 import { completerFor, type Completer } from './line-editor.js';
@@ -14,6 +16,8 @@ export interface LocalLine {
 export type Screen =
   | { kind: 'main' }
   | { kind: 'first-run' }
+  /** The file transfers, with progress; Enter accepts an offer, d declines, c cancels. */
+  | { kind: 'transfers' }
   | { kind: 'account-form'; protocol: string; account?: { info: AccountInfo; settings: Readonly<Record<string, SettingValue>> } };
 
 export interface ClientModelOptions {
@@ -49,6 +53,7 @@ export class ClientModel {
   screen: Screen;
   focus: 'input' | 'buddies' = 'input';
   buddyCursor = 0;
+  transferCursor = 0;
   private readonly local = new Map<string, LocalLine[]>();
   private readonly listeners = new Set<() => void>();
   private readonly disposers: Array<() => void> = [];
@@ -364,6 +369,38 @@ export class ClientModel {
     this.changed();
   }
 
+  // ---- file transfers ----------------------------------------------------
+
+  /** Transfers as the window lists them: the newest first. */
+  transferList(): TransferInfo[] {
+    return this.core.transfers().reverse();
+  }
+
+  showTransfers(): void {
+    this.screen = { kind: 'transfers' };
+    this.transferCursor = 0;
+    this.changed();
+  }
+
+  moveTransferCursor(step: number): void {
+    const n = this.transferList().length;
+    this.transferCursor = n === 0 ? 0 : Math.max(0, Math.min(n - 1, this.transferCursor + step));
+    this.changed();
+  }
+
+  /** Accepts (into the download folder), declines or cancels the transfer under the cursor. */
+  async actOnTransfer(action: 'accept' | 'decline' | 'cancel'): Promise<void> {
+    const transfer = this.transferList()[this.transferCursor];
+    if (transfer === undefined) return;
+    try {
+      if (action === 'accept') await this.client.transfers.accept(transfer.id);
+      else if (action === 'decline') await this.client.transfers.decline(transfer.id);
+      else await this.client.transfers.cancel(transfer.id);
+    } catch (error) {
+      this.addLocal(STATUS_WINDOW, 'error', errorText(error));
+    }
+  }
+
   showMain(): void {
     this.screen = { kind: 'main' };
     this.changed();
@@ -507,6 +544,17 @@ export class ClientModel {
           return 'Usage: /account add|edit|remove|connect|disconnect';
       }
     });
+    register('file', 'Send a file to the peer of this conversation: /file <path>', '<path>', async (args) => {
+      const conversation = this.currentConversation();
+      const path = args.trim();
+      if (path === '') return 'Usage: /file <path>';
+      if (conversation === undefined || conversation.kind !== 'im') return 'Files go to one person: use /file in a one-to-one conversation';
+      // The core may run in another process with another working directory.
+      const full = resolve(path.replace(/^~(?=\/|$)/, homedir()));
+      const transfer = await this.client.transfers.send(conversation.accountId, conversation.name, full);
+      return `Offering ${transfer.name} (${formatBytes(transfer.size ?? 0)}) to ${conversation.name}: /transfers (Ctrl-T) shows its progress`;
+    });
+    register('transfers', 'Show file transfers with their progress (also Ctrl-T); Enter accepts an offer, d declines, c cancels', undefined, () => this.showTransfers());
     register('quit', 'Sign off and leave parley', undefined, () => this.quit());
   }
 

@@ -12,6 +12,7 @@ const PURPOSE_TITLE: Record<string, string> = {
   password: 'Password needed',
   passphrase: 'Secret store',
   authorization: 'Authorization request',
+  'file-transfer': 'File offered',
 };
 
 /**
