@@ -1,6 +1,7 @@
 import type { Client, KickEvent, ModeEvent, UserlistEvent } from 'irc-framework';
 import type { ChatParticipant, ConnectionContext } from '@parley/core';
 import { IrcError } from './errors.js';
+import { accountName, realName as cleanRealName, type IdentityChange } from './identity.js';
 import { singleLine, word } from './sanitize.js';
 
 /** Channel membership prefixes (RFC 2811 section 4.1 and the common PREFIX extensions) as the core's roles. */
@@ -12,21 +13,38 @@ const ROLES: Record<string, { role: NonNullable<ChatParticipant['role']>; label:
   v: { role: 'voice', label: 'voice', rank: 1 },
 };
 
-export function participantFor(nick: string, modes: Iterable<string>): ChatParticipant {
+export function participantFor(nick: string, modes: Iterable<string>, who?: Who): ChatParticipant {
   let best: (typeof ROLES)[string] | undefined;
   for (const mode of modes) {
     const r = ROLES[mode];
     if (r !== undefined && (best === undefined || r.rank > best.rank)) best = r;
   }
-  return best === undefined ? { nick, role: 'member' } : { nick, role: best.role, roleLabel: best.label };
+  const participant: ChatParticipant = best === undefined ? { nick, role: 'member' } : { nick, role: best.role, roleLabel: best.label };
+  if (who?.account) participant.account = who.account;
+  if (who?.realName !== undefined) participant.realName = who.realName;
+  return participant;
 }
+
+/** What the server told us about a member: its account (null: none) and real name. */
+export interface Who {
+  account?: string | null;
+  realName?: string;
+}
+
+/** WHOX token of our WHO queries (https://ircv3.net/specs/extensions/whox), told apart from the user's own. */
+const WHOX_TOKEN = '152';
 
 /** Numerics that refuse a JOIN (RFC 2812 section 3.2.1). */
 const JOIN_ERRORS = new Set(['403', '405', '437', '471', '473', '474', '475', '476', '477', '489']);
 
+interface Member extends Who {
+  nick: string;
+  modes: Set<string>;
+}
+
 interface Channel {
   name: string;
-  members: Map<string, { nick: string; modes: Set<string> }>;
+  members: Map<string, Member>;
   /** NAMES replies are collected before the list is complete. */
   joined: boolean;
 }
@@ -34,7 +52,7 @@ interface Channel {
 interface PendingJoin {
   resolve(): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -50,9 +68,11 @@ export class Channels {
     private readonly ctx: ConnectionContext,
     /** Keys of keyed channels, kept for the rejoin after a reconnect. */
     private readonly keys: Map<string, string>,
+    /** Writes a line through flood control (flood.ts): joins, parts and WHOs are paced like messages. */
+    private readonly write: (line: string, options?: { written?: () => void; ahead?: boolean }) => void,
     private readonly joinTimeoutMs = 15_000,
   ) {
-    client.on('join', (e) => this.onJoin(e.channel, e.nick, e.gecos));
+    client.on('join', (e) => this.onJoin(e.channel, e.nick, e.gecos, e.account));
     client.on('part', (e) => this.onLeave(e.channel, e.nick, e.message, 'part'));
     client.on('kick', (e) => this.onKick(e));
     client.on('quit', (e) => this.onQuit(e.nick, e.message));
@@ -94,28 +114,83 @@ export class Channels {
     if (this.isJoined(room)) return Promise.resolve();
     const storedKey = key !== undefined && key !== '' ? key : this.keys.get(k);
     return new Promise<void>((resolve, reject) => {
-      const entry: PendingJoin = {
-        resolve,
-        reject,
-        timer: setTimeout(() => this.settle(k, new IrcError('irc-timeout', `The server did not answer the JOIN for ${room}`)), this.joinTimeoutMs),
-      };
+      const entry: PendingJoin = { resolve, reject, timer: undefined };
       const list = this.pending.get(k) ?? [];
       list.push(entry);
       this.pending.set(k, list);
-      this.client.join(room, storedKey);
+      // The wait for the answer starts when flood control lets the JOIN out, not while it queues.
+      // A JOIN goes ahead of waiting messages: after a reconnect they are for the channel it rejoins.
+      this.write(storedKey === undefined ? `JOIN ${room}` : `JOIN ${room} ${storedKey}`, {
+        ahead: true,
+        written: () => {
+          if (!this.pending.get(k)?.includes(entry)) return;
+          entry.timer = setTimeout(() => this.settle(k, new IrcError('irc-timeout', `The server did not answer the JOIN for ${room}`)), this.joinTimeoutMs);
+        },
+      });
     });
   }
 
   part(room: string, reason?: string): void {
     word(room, 'channel');
     this.keys.delete(this.key(room));
-    if (reason !== undefined && reason !== '') this.client.part(room, singleLine(reason, 'part message'));
-    else this.client.part(room);
+    if (reason !== undefined && reason !== '') this.write(`PART ${room} :${singleLine(reason, 'part message')}`);
+    else this.write(`PART ${room}`);
   }
 
   setTopic(room: string, topic: string): void {
     word(room, 'channel');
-    this.client.setTopic(room, singleLine(topic, 'topic'));
+    this.write(`TOPIC ${room} :${singleLine(topic, 'topic')}`);
+  }
+
+  /**
+   * Someone's account, user@host or real name changed (identity.ts): the
+   * participant lists that hold them are updated quietly, without a line in
+   * the conversation (chghost exists so that this is no fake quit and rejoin).
+   */
+  identityChanged(change: IdentityChange): void {
+    const lower = this.client.caseLower(change.nick);
+    for (const channel of this.channels.values()) {
+      const member = channel.members.get(lower);
+      if (member === undefined) continue;
+      let changed = false;
+      if (change.account !== undefined && member.account !== change.account) {
+        member.account = change.account;
+        changed = true;
+      }
+      if (change.realName !== undefined && member.realName !== change.realName) {
+        member.realName = change.realName;
+        changed = true;
+      }
+      if (changed && channel.joined) this.ctx.chats.participantJoined(channel.name, participantFor(member.nick, member.modes, member), true);
+    }
+  }
+
+  /**
+   * RPL_WHOSPCRPL (354) to our WHOX query `%tcnfar`: token, channel, nick,
+   * flags, account and real name of each member (fields come in the spec's
+   * fixed order). Accounts of those already in the channel at our join,
+   * which extended-join only gives for later joiners.
+   */
+  onWhox(params: readonly string[]): boolean {
+    const [, token, channelName, nick, , account, gecos] = params;
+    if (token !== WHOX_TOKEN || params.length !== 7 || channelName === undefined || nick === undefined) return false;
+    const channel = this.channels.get(this.key(channelName));
+    const member = channel?.members.get(this.client.caseLower(nick));
+    if (channel === undefined || member === undefined) return true;
+    // WHOX gives 0 for no account.
+    const acct = account === '0' ? null : accountName(account);
+    const name = cleanRealName(gecos);
+    let changed = false;
+    if (acct !== undefined && member.account !== acct) {
+      member.account = acct;
+      changed = true;
+    }
+    if (name !== undefined && member.realName !== name) {
+      member.realName = name;
+      changed = true;
+    }
+    if (changed && channel.joined) this.ctx.chats.participantJoined(channel.name, participantFor(member.nick, member.modes, member), true);
+    return true;
   }
 
   /** A numeric the server sent; JOIN refusals reject the waiting join. */
@@ -147,21 +222,27 @@ export class Channels {
     this.channels.clear();
   }
 
-  private onJoin(name: string | undefined, nick: string, realName?: string): void {
+  private onJoin(name: string | undefined, nick: string, gecos?: string, account?: string | false): void {
     if (name === undefined) return;
     const k = this.key(name);
     if (this.isSelf(nick)) {
       this.channels.set(k, { name, members: new Map([[this.client.caseLower(nick), { nick, modes: new Set() }]]), joined: true });
       this.ctx.chats.joined(name, { nick });
       this.settle(k);
+      // Who is behind each nick already there (WHOX: https://ircv3.net/specs/extensions/whox).
+      if (this.client.network.supports('WHOX') !== false && this.client.network.supports('WHOX') !== undefined) this.write(`WHO ${name} %tcnfar,${WHOX_TOKEN}`, { ahead: true });
       return;
     }
     const channel = this.channels.get(k);
     if (channel === undefined) return;
-    channel.members.set(this.client.caseLower(nick), { nick, modes: new Set() });
-    const participant: ChatParticipant = { nick, role: 'member' };
-    if (realName) participant.realName = realName;
-    this.ctx.chats.participantJoined(name, participant);
+    // extended-join: the account (false for none, which the library turns `*` into) and the real name.
+    const member: Member = { nick, modes: new Set() };
+    const acct = account === false ? null : accountName(account);
+    if (acct !== undefined) member.account = acct;
+    const fullName = cleanRealName(gecos);
+    if (fullName !== undefined) member.realName = fullName;
+    channel.members.set(this.client.caseLower(nick), member);
+    this.ctx.chats.participantJoined(name, participantFor(nick, member.modes, member));
   }
 
   private onLeave(name: string, nick: string, reason: string, kind: 'part' | 'kick'): void {
@@ -205,7 +286,7 @@ export class Channels {
       const member = channel.members.get(lower);
       if (member === undefined) continue;
       channel.members.delete(lower);
-      channel.members.set(this.client.caseLower(newNick), { nick: newNick, modes: member.modes });
+      channel.members.set(this.client.caseLower(newNick), { ...member, nick: newNick });
       this.ctx.chats.participantRenamed(channel.name, oldNick, newNick);
     }
   }
@@ -213,12 +294,24 @@ export class Channels {
   private onNames(e: UserlistEvent): void {
     const channel = this.channels.get(this.key(e.channel));
     if (channel === undefined) return;
-    channel.members = new Map(e.users.filter((u) => u.nick).map((u) => [this.client.caseLower(u.nick), { nick: u.nick, modes: new Set(u.modes) }]));
+    const before = channel.members;
+    channel.members = new Map(
+      e.users
+        .filter((u) => u.nick)
+        .map((u) => {
+          const lower = this.client.caseLower(u.nick);
+          const known = before.get(lower);
+          const member: Member = { nick: u.nick, modes: new Set(u.modes) };
+          if (known?.account !== undefined) member.account = known.account;
+          if (known?.realName !== undefined) member.realName = known.realName;
+          return [lower, member];
+        }),
+    );
     this.ctx.chats.participants(channel.name, this.participants(channel));
   }
 
   private participants(channel: Channel): ChatParticipant[] {
-    return [...channel.members.values()].map((m) => participantFor(m.nick, m.modes));
+    return [...channel.members.values()].map((m) => participantFor(m.nick, m.modes, m));
   }
 
   private onTopic(name: string, topic: string, setBy?: string): void {

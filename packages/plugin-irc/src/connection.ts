@@ -16,6 +16,7 @@ import { ChatHistory } from './chathistory.js';
 import { SendConfirmations } from './confirmations.js';
 import { actionBody, handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
+import { identityChange, invite } from './identity.js';
 import { messageId, routeIncoming, serverTime, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
 import { OutgoingQueue, type LineSink, type SendTicket } from './flood.js';
 import { LabeledSends } from './labels.js';
@@ -104,13 +105,14 @@ export class IrcConnection implements ProtocolConnection, LineSink {
 
     const client = new irc.Client();
     this.client = client;
-    const channels = new Channels(client, ctx, this.keys);
+    const channels = new Channels(client, ctx, this.keys, (line, options) => this.pace(line, options));
     this.channels = channels;
     this.confirmations = new SendConfirmations(
       (token) => client.raw(`PING :${token}`),
       (a, b) => client.caseCompare(a, b),
     );
-    const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs);
+    // MONITOR goes ahead of waiting messages; ISON polls, which come back every few seconds, wait their turn.
+    const buddyWatch = new BuddyWatch(client, ctx, s.isonIntervalMs, (line, options) => this.pace(line, options));
     this.buddyWatch = buddyWatch;
     const directMessages = routeIncoming(client, ctx, {
       isChannel: (n) => channels.isChannel(n),
@@ -119,7 +121,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     client.requestCap([...WANTED_CAPABILITIES]);
     const history = new ChatHistory({
       ctx,
-      write: (line) => client.raw(line),
+      write: (line) => this.pace(line, { ahead: true }),
       available: () => client.network.cap.isEnabled('draft/chathistory') || client.network.cap.isEnabled('chathistory'),
       serverLimit: () => {
         const limit = Number(client.network.supports('CHATHISTORY'));
@@ -261,6 +263,9 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       ping_timeout: 0,
       // Our messages come back as the server relayed them: with labeled-response, the confirmation of each line (see labels.ts).
       enable_echomessage: true,
+      // A new host or real name arrives as one line, applied quietly (identity.ts), not as a quit and rejoin.
+      enable_chghost: true,
+      enable_setname: true,
       transport: createTransportClass({
         log: ctx.log,
         encoding: s.encoding,
@@ -291,6 +296,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       }
       return true;
     }
+    // Our own WHOX queries (channels.ts): the library would take them for a WHO it never sent.
+    if (command === '354' && this.channels?.onWhox(line.params) === true) return true;
     if (tags.batch !== undefined) {
       // Played-back history is delivered by ChatHistory, never as live messages.
       if (this.history?.line(this.batches.of(tags), command, line) === true) return true;
@@ -335,7 +342,46 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     } else if (command === 'AWAY' && line.nick && !client.caseCompare(line.nick, client.user.nick)) {
       // away-notify: someone we share a channel with went away or came back; a buddy's presence follows.
       this.buddyWatch?.awayChanged(line.nick, line.params[0]);
+    } else if (command === 'INVITE') {
+      this.onInvite(line);
     }
+    // account-notify, account-tag, chghost, setname: who is behind a nick, applied live.
+    const change = identityChange(command, line);
+    if (change !== undefined && !client.caseCompare(change.nick, client.user.nick)) {
+      this.channels?.identityChanged(change);
+      this.buddyWatch?.identityChanged(change);
+    }
+  }
+
+  /**
+   * An INVITE: to us, a notice with the channel to join; to someone else
+   * (invite-notify, sent to a channel's operators), a line in that channel.
+   */
+  private onInvite(line: ParsedLine): void {
+    const client = this.client;
+    const parsed = invite(line);
+    if (client === undefined || parsed === undefined) return;
+    if (client.caseCompare(parsed.invited, client.user.nick)) {
+      this.ctx.notice(`${parsed.by} invites you to join ${parsed.channel} (/join ${parsed.channel})`);
+    } else if (this.channels?.isJoined(parsed.channel) === true) {
+      this.ctx.chats.system(parsed.channel, `${parsed.by} invited ${parsed.invited} to join`);
+    }
+  }
+
+  /**
+   * A line that is not a message (JOIN, PART, WHO, MONITOR, CHATHISTORY)
+   * goes out through flood control (flood.ts says which go ahead of waiting
+   * messages); `written` runs once it is on the wire. A link that closed
+   * writes nothing more.
+   */
+  private pace(line: string, options: { written?: () => void; ahead?: boolean } = {}): void {
+    if (this.linkClosed) return;
+    this.outgoing.enqueueLine(line, options);
+  }
+
+  /** LineSink (flood.ts): a paced line that is not a message goes out now. */
+  writeLine(line: string): void {
+    if (!this.linkClosed) this.client?.raw(line);
   }
 
   /**

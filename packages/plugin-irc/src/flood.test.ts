@@ -13,6 +13,9 @@ class Sink implements LineSink {
       finish: async () => ({ msgid: lines.join('|'), time: undefined }),
     };
   }
+  writeLine(line: string): void {
+    this.lines.push(line);
+  }
 }
 
 const outcome = (p: Promise<SendReceipt>) => p.then((r) => r.msgid, (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
@@ -107,5 +110,57 @@ describe('IRC outgoing flood control', () => {
     queue.attach(sink);
     void queue.enqueue('#c', ['a', 'b']);
     expect(sink.lines).toEqual(['a', 'b']);
+  });
+});
+
+describe('IRC flood control of lines that are not messages', () => {
+  it('JOIN, WHO and MODE lines are paced in order with messages, and say when they are written', async () => {
+    const queue = new OutgoingQueue<Sink>({ burst: 2, intervalMs: 1000 }, () => Date.now());
+    const sink = new Sink();
+    const written: string[] = [];
+    queue.attach(sink);
+    void queue.enqueue('#c', ['m1', 'm2', 'm3']);
+    for (const line of ['JOIN #a', 'WHO #a', 'MODE #a']) queue.enqueueLine(line, { written: () => written.push(line) });
+    expect(sink.lines).toEqual(['m1', 'm2']);
+    expect(queue.queuedLines).toBe(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.lines).toEqual(['m1', 'm2', 'm3']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.lines).toEqual(['m1', 'm2', 'm3', 'JOIN #a']);
+    expect(written).toEqual(['JOIN #a']);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sink.lines.slice(3)).toEqual(['JOIN #a', 'WHO #a', 'MODE #a']);
+    expect(written).toEqual(['JOIN #a', 'WHO #a', 'MODE #a']);
+  });
+
+  it('JOINs and queries go ahead of messages not started yet; PART keeps its place', async () => {
+    const queue = new OutgoingQueue<Sink>({ burst: 1, intervalMs: 1000 }, () => Date.now());
+    const sink = new Sink();
+    queue.attach(sink);
+    void queue.enqueue('#a', ['a1', 'a2']);
+    void queue.enqueue('#a', ['b1']);
+    queue.enqueueLine('PART #a');
+    queue.enqueueLine('JOIN #b', { ahead: true });
+    queue.enqueueLine('WHO #b', { ahead: true });
+    await vi.advanceTimersByTimeAsync(10_000);
+    // a1 had started: its second line is not cut off by the JOIN.
+    expect(sink.lines).toEqual(['a1', 'a2', 'JOIN #b', 'WHO #b', 'b1', 'PART #a']);
+  });
+
+  it('lines that are not messages die with their link; messages wait for the next', async () => {
+    const queue = new OutgoingQueue<Sink>({ burst: 1, intervalMs: 1000 }, () => Date.now());
+    const first = new Sink();
+    queue.attach(first);
+    queue.enqueueLine('JOIN #a');
+    queue.enqueueLine('WHO #a');
+    const message = outcome(queue.enqueue('#a', ['hello']));
+    queue.enqueueLine('MONITOR + bob');
+    expect(first.lines).toEqual(['JOIN #a']);
+    queue.detach(first);
+    const second = new Sink();
+    queue.attach(second);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(second.lines).toEqual(['hello']);
+    expect(await message).toBe('hello');
   });
 });

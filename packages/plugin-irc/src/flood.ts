@@ -37,16 +37,22 @@ export interface SendTicket {
 export interface LineSink {
   /** A message's first line is about to go out on this link: from now on, answers to its lines count. */
   start(target: string, lines: readonly string[]): SendTicket;
+  /** Writes a paced line that is not a message (JOIN, MODE, WHO, MONITOR, CHATHISTORY). */
+  writeLine(line: string): void;
 }
 
 interface Job {
+  /** A line that is not a message: it belongs to the link it was queued for and dies with it. */
+  control?: true;
+  /** A control line that goes ahead of messages not started yet (a JOIN, a query). */
+  ahead?: true;
   target: string;
   lines: readonly string[];
   written: number;
   ticket: SendTicket | undefined;
   resolve(receipt: Promise<SendReceipt>): void;
   reject(error: MessageError): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** How long a message may wait to start (the link may be down meanwhile). */
@@ -94,6 +100,34 @@ export class OutgoingQueue<S extends LineSink> {
       clearTimeout(current.timer);
       current.reject(new MessageError('send-failed', 'The connection closed while the message was being sent: part of it may not have arrived'));
     }
+    // JOIN, WHO, MONITOR and the like were about that link's state; the next link sends its own.
+    for (const job of this.jobs.filter((j) => j.control === true)) {
+      this.remove(job);
+      clearTimeout(job.timer);
+    }
+  }
+
+  /**
+   * Queues a line that is not a message, paced with the messages so a burst
+   * of JOINs, WHOs or MODEs at sign-in cannot flood the account off. It is
+   * only ever written on the link attached now (or the next one, if none
+   * is): when that link drops it is dropped too. `ahead` lines (JOIN,
+   * queries) pass messages that have not started: after a reconnect the
+   * rejoins go out before the messages that waited for them, which the
+   * server would otherwise refuse. Others (PART, TOPIC) keep their place
+   * after what the user sent before them.
+   */
+  enqueueLine(line: string, options: { written?: () => void; ahead?: boolean } = {}): void {
+    const job: Job = { control: true, target: '', lines: [line], written: 0, ticket: undefined, resolve: options.written ?? (() => {}), reject: () => {}, timer: undefined };
+    if (options.ahead === true) {
+      job.ahead = true;
+      const index = this.jobs.findIndex((j) => j.ahead !== true && j.written === 0);
+      if (index >= 0) this.jobs.splice(index, 0, job);
+      else this.jobs.push(job);
+    } else {
+      this.jobs.push(job);
+    }
+    this.drain();
   }
 
   /** Queues a message's lines to `target`; settles as the server answers them, once all are written on one link. */
@@ -112,7 +146,7 @@ export class OutgoingQueue<S extends LineSink> {
           reject(new MessageError('send-timeout', 'Not sent: the account was not back online in time'));
         }, this.maxWaitMs),
       };
-      job.timer.unref?.();
+      job.timer?.unref();
       this.jobs.push(job);
       this.drain();
     });
@@ -165,6 +199,14 @@ export class OutgoingQueue<S extends LineSink> {
     this.refill();
     while (this.jobs.length > 0 && (this.settings.intervalMs === 0 || this.tokens >= 1)) {
       const job = this.jobs[0]!;
+      if (job.control === true) {
+        this.jobs.shift();
+        if (this.settings.intervalMs !== 0) this.tokens -= 1;
+        sink.writeLine(job.lines[0]!);
+        if (this.sink !== sink) return;
+        job.resolve(Promise.resolve({ msgid: undefined, time: undefined }));
+        continue;
+      }
       job.ticket ??= sink.start(job.target, job.lines);
       job.ticket.write(job.written++);
       if (this.settings.intervalMs !== 0) this.tokens -= 1;

@@ -1,6 +1,7 @@
 import type { Client } from 'irc-framework';
 import type { ConnectionContext, Presence, RosterEntry } from '@parley/core';
 import { OFFLINE } from '@parley/core';
+import type { IdentityChange } from './identity.js';
 
 const ONLINE = Object.freeze({ status: 'available' as const });
 /** ISON takes nicks up to the line limit (RFC 2812 section 4.9); keep each query well inside it. */
@@ -16,6 +17,8 @@ export class BuddyWatch {
   private readonly online = new Set<string>();
   /** Away messages of watched buddies, from away-notify. */
   private readonly away = new Map<string, string>();
+  /** Details last reported for each buddy, so an account tag on every message is reported once. */
+  private readonly info = new Map<string, Record<string, string>>();
   private timer: NodeJS.Timeout | undefined;
   private useMonitor = false;
   private running = false;
@@ -26,6 +29,8 @@ export class BuddyWatch {
     private readonly client: Client,
     private readonly ctx: ConnectionContext,
     private readonly isonIntervalMs: number,
+    /** Writes a line through flood control (flood.ts): a long buddy list is watched without flooding. */
+    private readonly write: (line: string, options?: { ahead?: boolean }) => void = (line) => client.raw(line),
   ) {
     // IRC has no server-side list: the core's list is the one to watch (it holds buddies added
     // while offline too); the list saved by earlier versions of this plugin is merged in.
@@ -57,11 +62,11 @@ export class BuddyWatch {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.pendingIson = [];
-    for (const batch of this.batches(this.entries().map((e) => e.name), ',')) this.client.raw(`MONITOR + ${batch}`);
+    for (const batch of this.batches(this.entries().map((e) => e.name), ',')) this.write(`MONITOR + ${batch}`, { ahead: true });
   }
 
   private useIsonNow(): void {
-    if (this.useMonitor) this.client.raw('MONITOR C');
+    if (this.useMonitor) this.write('MONITOR C', { ahead: true });
     this.useMonitor = false;
     this.poll();
     if (this.timer !== undefined) clearInterval(this.timer);
@@ -100,7 +105,7 @@ export class BuddyWatch {
     this.ctx.buddies.upsert(entry);
     if (!this.running) return;
     if (!this.useMonitor) this.poll();
-    else if (this.monitorFits()) this.client.raw(`MONITOR + ${entry.name}`);
+    else if (this.monitorFits()) this.write(`MONITOR + ${entry.name}`, { ahead: true });
     else this.useIsonNow();
   }
 
@@ -109,7 +114,7 @@ export class BuddyWatch {
     this.online.delete(this.key(name));
     this.save();
     this.ctx.buddies.remove(name);
-    if (this.running && this.useMonitor) this.client.raw(`MONITOR - ${name}`);
+    if (this.running && this.useMonitor) this.write(`MONITOR - ${name}`, { ahead: true });
   }
 
   private save(): void {
@@ -133,9 +138,11 @@ export class BuddyWatch {
 
   private poll(): void {
     if (!this.client.connected) return;
+    // A poll still queued behind flood control or unanswered: another would only pile up behind it.
+    if (this.pendingIson.length > 0) return;
     for (const batch of this.batches(this.entries().map((e) => e.name), ' ')) {
       this.pendingIson.push(batch.split(' '));
-      this.client.raw(`ISON ${batch}`);
+      this.write(`ISON ${batch}`);
     }
   }
 
@@ -173,6 +180,25 @@ export class BuddyWatch {
     else this.away.set(k, text);
     this.online.add(k);
     this.ctx.buddies.presence(entry.name, this.presenceOf(k));
+  }
+
+  /**
+   * A buddy's account (account-notify, account-tag, extended-join), user and
+   * host (chghost) or real name (setname) changed: its details follow, with
+   * the labels of the WHOIS details (whois.ts).
+   */
+  identityChanged(change: IdentityChange): void {
+    const entry = this.watched.get(this.key(change.nick));
+    if (entry === undefined) return;
+    const info: Record<string, string> = {};
+    if (change.account !== undefined) info.Account = change.account ?? 'not logged in';
+    if (change.user !== undefined) info.User = change.user;
+    if (change.host !== undefined) info.Host = change.host;
+    if (change.realName !== undefined) info['Real name'] = change.realName;
+    const known = this.info.get(this.key(change.nick)) ?? {};
+    if (Object.entries(info).every(([label, value]) => known[label] === value)) return;
+    this.info.set(this.key(change.nick), { ...known, ...info });
+    this.ctx.buddies.info(entry.name, info);
   }
 
   private presenceOf(k: string): Presence {

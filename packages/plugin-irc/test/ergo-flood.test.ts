@@ -83,4 +83,18 @@ describe('flood control on ergo', () => {
     expect(seen).toEqual([...new Set(seen)]);
     expect(seen.filter((t) => sentTexts.includes(t))).toEqual(sentTexts);
   });
+
+  it('a burst of JOINs and WHOs at sign-in goes through flood control: every channel joined once, still online', { timeout: 120_000 }, async () => {
+    const rooms = Array.from({ length: 12 }, (_, i) => `#burst${i + 1}`);
+    const carol = await h.account('carol', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: rooms, floodBurst: 2, floodInterval: 250 });
+    await h.parley.accounts.connect(carol);
+    await waitFor(() => rooms.every((room) => h.parley.conversations.find(carol, 'chat', room) !== undefined), 'every channel joined', 60_000);
+    await waitFor(() => rooms.every((room) => tap.toServer.includes(`WHO ${room} %tcnfar,152`)), 'a WHOX query for each', 60_000);
+    for (const room of rooms) expect(tap.toServer.filter((l) => l === `JOIN ${room}`)).toHaveLength(1);
+    // Each JOIN went out before its channel's query, in the order asked.
+    const joins = tap.toServer.filter((l) => /^JOIN #burst\d+$/.test(l)).map((l) => l.slice(5));
+    expect(joins).toEqual(rooms);
+    for (const room of rooms) expect(tap.toServer.indexOf(`JOIN ${room}`)).toBeLessThan(tap.toServer.indexOf(`WHO ${room} %tcnfar,152`));
+    expect(h.parley.accounts.status(carol).state).toBe('online');
+  });
 });

@@ -12,7 +12,7 @@ import type { Net } from '../net/net.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.6.0';
+export const CORE_API_VERSION = '1.7.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -57,6 +57,11 @@ export interface ChatParticipant {
   roleLabel?: string;
   /** The real identity behind a nick, where the room reveals it. */
   realName?: string;
+  /**
+   * Since core API 1.7: the services account the participant is signed in
+   * to, where the network says (IRC account-notify, extended-join, WHOX).
+   */
+  account?: string;
 }
 
 /** A peer's certificate as a plugin saw it, for the user's trust decision. */

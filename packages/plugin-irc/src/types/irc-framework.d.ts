@@ -37,6 +37,9 @@ declare module 'irc-framework' {
     ping_timeout?: number;
     message_max_length?: number;
     enable_echomessage?: boolean;
+    /** Ask for chghost / setname (https://ircv3.net/specs/extensions/chghost, .../setname). */
+    enable_chghost?: boolean;
+    enable_setname?: boolean;
     transport?: IrcTransportClass;
     [extra: string]: unknown;
   }
@@ -57,7 +60,7 @@ declare module 'irc-framework' {
     type: string | null;
     message: string;
   }
-  export interface JoinEvent { nick: string; ident?: string; hostname?: string; channel: string; gecos?: string }
+  export interface JoinEvent { nick: string; ident?: string; hostname?: string; channel: string; gecos?: string; account?: string | false }
   export interface PartEvent { nick: string; channel: string; message: string }
   export interface KickEvent { kicked: string; nick: string; channel: string; message: string }
   export interface QuitEvent { nick: string; message: string }
