@@ -20,6 +20,8 @@ export interface WeechatPeer {
   command(line: string): void;
   /** Offers `path` to `nick` (DCC SEND from its own listener on 127.0.0.1). */
   sendFile(nick: string, path: string): void;
+  /** Sets a WeeChat option and waits until WeeChat says it changed (`xfer.network.speed_limit_recv`, in KiB/s). */
+  set(option: string, value: string): Promise<void>;
   /** Lines of its core buffer log so far. */
   log(): string[];
   /** Waits until a core log line matches, after `from` lines (so earlier transfers do not count). */
@@ -92,19 +94,28 @@ export async function startWeechat(options: { port: number; nick: string }): Pro
     writeFileSync(fifo, `irc.server.${SERVER} *${line}\n`);
   };
 
+  const waitForLog = async (pattern: RegExp, what: string, from = 0, ms = 60_000): Promise<string> => {
+    let found: string | undefined;
+    await until(() => {
+      found = read(coreLog).slice(from).find((line) => pattern.test(line));
+      return found !== undefined;
+    }, ms, `weechat: ${what}\n${read(coreLog).slice(from).join('\n')}`);
+    return found!;
+  };
+
   return {
     nick: options.nick,
     downloadDir,
     command,
     sendFile: (nick, path) => command(`/dcc send ${nick} ${path}`),
     log: () => read(coreLog),
-    async waitForLog(pattern, what, from = 0, ms = 60_000) {
-      let found: string | undefined;
-      await until(() => {
-        found = read(coreLog).slice(from).find((line) => pattern.test(line));
-        return found !== undefined;
-      }, ms, `weechat: ${what}\n${read(coreLog).slice(from).join('\n')}`);
-      return found!;
+    waitForLog,
+    async set(option, value) {
+      if (!/^[a-z_.]+$/.test(option) || /[\s;]/.test(value)) throw new Error('a plain option and value');
+      const from = read(coreLog).length;
+      command(`/set ${option} ${value}`);
+      const escaped = option.replace(/\./g, '\\.');
+      await waitForLog(new RegExp(`Option changed: ${escaped} = ${value}\\b`), `${option} to change`, from);
     },
     close,
   };

@@ -3,6 +3,8 @@ import {
   ConnectionError,
   MessageError,
   type ConnectionContext,
+  type FileTarget,
+  type OutgoingFile,
   type OutgoingMessage,
   type Presence,
   type ProtocolConnection,
@@ -30,7 +32,6 @@ import { createTransportClass } from './transport.js';
 import { whois } from './whois.js';
 import { dccHost, dccLine } from './dcc/wiring.js';
 import { DccTransfers } from './dcc/manager.js';
-import type { FileTarget, OutgoingFile, TransferReporter } from './dcc/contract.js';
 
 /** Numerics that end registration for good (see errors.ts). */
 const FATAL_BEFORE_WELCOME = new Set(['463', '464', '465']);
@@ -134,7 +135,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     });
     this.history = history;
     handleCtcpRequests(client, ctx.log);
-    const reporter = (ctx as { transfers?: TransferReporter }).transfers;
+    const reporter = ctx.transfers;
     const dcc = reporter === undefined ? undefined : new DccTransfers(dccHost(client, ctx, reporter));
     this.dcc = dcc;
 

@@ -5,7 +5,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'irc',
   name: 'IRC',
-  coreApi: '^1.3.0',
+  coreApi: '^1.5.0',
   entry: './dist/index.js',
   usernameLabel: 'Nick@server',
   options: {
@@ -70,6 +70,8 @@ export const descriptor = definePluginDescriptor({
     offlineMessages: false,
     buddyInfo: true,
     statuses: ['available', 'away', 'offline'],
+    // DCC SEND both ways, passive when Parley cannot listen, and DCC RESUME.
+    fileTransfer: { send: true, receive: true, resume: true, methods: ['dcc'] },
   },
   commands: [
     { name: 'join', help: 'Join a channel', usage: '<#channel> [key]' },

@@ -5,7 +5,7 @@
  * the tests through Parley's core are in dcc.test.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { startNgircd, type NgircdServer } from '../../../test/servers/ngircd.js'
 import { startWeechat, type WeechatPeer } from '../../../test/peers/weechat.js';
 import { until } from '../../../test/helpers/wait.js';
 import { DccTransfers, type DccHost } from '../src/dcc/manager.js';
-import type { IncomingFileOffer, TransferReporter } from '../src/dcc/contract.js';
+import type { IncomingFileOffer, TransferReporter } from '@parley/core';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet } as unknown as Logger;
 
@@ -159,6 +159,7 @@ describe('DCC engine against WeeChat on ngircd', () => {
       const next = weechat.log().length;
       await parley.dcc.send({ id: 'two', peer: 'wee', path: source, name: 'sent file.bin', size: SIZE });
       await weechat.waitForLog(/xfer: file sent file\.bin received from send1 .*OK/, 'the resumed transfer', next);
+      await until(() => existsSync(saved), 20_000, 'WeeChat to rename its temporary file');
       await until(() => parley.reports.completed.includes('two'), 30_000, 'Parley to see it done');
       expect(sha(saved)).toBe(sha(source));
       // WeeChat asked to resume, and Parley agreed.
@@ -206,8 +207,9 @@ describe('DCC engine against WeeChat on ngircd', () => {
       await until(() => refusing.reports.offers.length === 1, 20_000, 'the offer');
       const target = join(dir, 'note.part');
       writeFileSync(target, '');
-      const error = await refusing.dcc.accept(refusing.reports.offers[0]!.id, { path: target, offset: 0, maxBytes: 10 }).catch((e: unknown) => e);
-      expect(isParleyError(error, 'transfer-refused-address')).toBe(true);
+      const id = refusing.reports.offers[0]!.id;
+      await refusing.dcc.accept(id, { path: target, offset: 0, maxBytes: 10 });
+      expect(isParleyError(refusing.reports.failed.get(id), 'transfer-refused-address')).toBe(true);
       expect(asked).toEqual([`127.0.0.2:${port}`]);
       expect(connections).toBe(0);
       refusing.close();

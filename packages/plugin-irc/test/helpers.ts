@@ -120,6 +120,8 @@ export interface WireTap {
   toClient: string[];
   /** Cuts the current connections (both sides see them close); new ones are still relayed. */
   drop(): void;
+  /** Writes a line to the client as if the server had sent it (a server that relays what ngircd would refuse). */
+  inject(line: string): void;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export async function wireTap(serverPort: number): Promise<WireTap> {
   const toServer: string[] = [];
   const toClient: string[] = [];
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   const splitter = (into: string[]) => {
     let pending = '';
     return (d: Buffer) => {
@@ -140,6 +143,8 @@ export async function wireTap(serverPort: number): Promise<WireTap> {
   const server = createServer((client) => {
     const upstream = netConnect({ host: '127.0.0.1', port: serverPort });
     sockets.add(client).add(upstream);
+    clients.add(client);
+    client.once('close', () => clients.delete(client));
     const recordUp = splitter(toServer);
     const recordDown = splitter(toClient);
     client.on('data', (d: Buffer) => {
@@ -166,6 +171,9 @@ export async function wireTap(serverPort: number): Promise<WireTap> {
     drop: () => {
       for (const s of sockets) s.destroy();
       sockets.clear();
+    },
+    inject: (line) => {
+      for (const c of clients) c.write(`${line}\r\n`);
     },
     close: async () => {
       for (const s of sockets) s.destroy();

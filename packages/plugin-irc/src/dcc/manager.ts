@@ -9,14 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { isParleyError, type Logger, type Net, type NetListener } from '@parley/core';
+import { isParleyError, type FileTarget, type IncomingFileOffer, type Logger, type Net, type NetListener, type OutgoingFile, type TransferReporter } from '@parley/core';
 import { printable } from '../sanitize.js';
 import { canonicalAddress } from './ip.js';
 import { dccFailure } from './errors.js';
 import { buildDcc, parseDcc, type DccResume, type DccSend } from './offer.js';
 import { receiveFile } from './receive.js';
 import { sendFile } from './send.js';
-import type { FileTarget, IncomingFileOffer, OutgoingFile, TransferReporter } from './contract.js';
 
 /** What the transfers need of their connection; `connection.ts` provides it. */
 export interface DccHost {
@@ -153,7 +152,11 @@ export class DccTransfers {
     this.host.report.offered(offer);
   }
 
-  /** The user accepted an incoming offer: check the address, resume if asked, connect (or listen), receive. */
+  /**
+   * The user accepted an incoming offer: check the address, resume if asked,
+   * connect (or listen), receive. Resolves once the transfer has begun (or was
+   * refused); the end is reported.
+   */
   async accept(id: string, target: FileTarget): Promise<void> {
     const t = this.transfers.get(id);
     if (t === undefined || t.kind !== 'incoming' || t.started) throw dccFailure('transfer-failed', `No DCC offer ${id} waits for an answer`);
@@ -162,8 +165,9 @@ export class DccTransfers {
     if (!passive && !(await this.fromSender(t.send.address, t.host))) {
       const allowed = await this.host.allowAddress({ peer: t.peer, name: t.send.name, address: t.send.address, port: t.send.port, host: t.host }, t.abort.signal).catch(() => false);
       if (!allowed) {
-        this.transfers.delete(id);
-        throw dccFailure('transfer-refused-address', `${t.peer}'s offer asks Parley to connect to ${t.send.address}:${t.send.port}, not to the address ${t.peer} connects from (${t.host}); it was refused`);
+        // Reported rather than thrown: the core then removes the file it created for the transfer.
+        this.ended(t, dccFailure('transfer-refused-address', `${t.peer}'s offer asks Parley to connect to ${t.send.address}:${t.send.port}, not to the address ${t.peer} connects from (${t.host}); it was refused`));
+        return;
       }
     }
     void this.receive(t, target).catch((error: unknown) => this.ended(t, error));

@@ -40,7 +40,6 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   let position = offset;
   let written = offset;
-  let complete = false;
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
@@ -76,12 +75,18 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
       frame.writeUInt32BE(value % 2 ** 32);
       if (!socket.destroyed) socket.write(frame);
     };
+    let sinkEnded = false;
+    let peerClosed = false;
     const finish = () => {
       // Every byte is written; the sender closes once it reads the last acknowledgement.
-      complete = true;
       clearTimeout(idle);
       sink.end(() => {
+        sinkEnded = true;
         if (settled) return;
+        if (peerClosed) {
+          succeed();
+          return;
+        }
         closeWait = setTimeout(succeed, options.closeWaitMs ?? DEFAULT_CLOSE_WAIT_MS);
         closeWait.unref();
       });
@@ -108,10 +113,11 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
       }
     };
     const onClose = () => {
-      if (complete && written === size) {
-        // The sink may still be flushing; succeed once it has (finish arms closeWait after it).
-        if (closeWait !== undefined) succeed();
-        else sink.once('finish', succeed);
+      // Every byte arrived and the sender closed (some close without waiting for the last
+      // acknowledgement): done once the sink has written them.
+      if (position === size) {
+        peerClosed = true;
+        if (sinkEnded) succeed();
         return;
       }
       fail(dccFailure('transfer-incomplete', `The connection closed after ${position} of ${size} bytes`));

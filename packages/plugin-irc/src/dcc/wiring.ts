@@ -1,10 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { Client } from 'irc-framework';
-import type { ConnectionContext } from '@parley/core';
+import { openTransferSink, type ConnectionContext, type TransferReporter } from '@parley/core';
 import type { ParsedLine } from '../incoming.js';
 import type { DccHost, DccTransfers } from './manager.js';
-import type { FileTarget, TransferReporter } from './contract.js';
 
 const CTCP = '\x01';
 
@@ -29,7 +26,7 @@ export function dccHost(client: Client, ctx: ConnectionContext, report: Transfer
       return transport?.localAddress?.();
     },
     sameNick: (a, b) => client.caseCompare(a, b),
-    openSink: (target, onProgress) => fileSink(target, onProgress),
+    openSink: (target, onProgress) => openTransferSink(target, onProgress),
     allowAddress: (q, signal) =>
       ctx.ui.request(
         {
@@ -39,22 +36,9 @@ export function dccHost(client: Client, ctx: ConnectionContext, report: Transfer
           default: false,
           details: { peer: q.peer, file: q.name, address: `${q.address}:${q.port}`, 'peer host': q.host },
         },
-        { purpose: 'other', accountId: ctx.account.id, signal },
+        { purpose: 'file-transfer', accountId: ctx.account.id, signal },
       ),
   };
-}
-
-/** Writes an accepted file from its offset, counting what is written. */
-function fileSink(target: FileTarget, onProgress: (bytes: number) => void): Writable {
-  const stream = createWriteStream(target.path, { flags: 'r+', start: target.offset });
-  let bytes = target.offset;
-  const write = stream.write.bind(stream);
-  stream.write = ((chunk: Buffer, ...rest: unknown[]) => {
-    bytes += chunk.length;
-    onProgress(bytes);
-    return (write as (c: Buffer, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof stream.write;
-  return stream;
 }
 
 /**
