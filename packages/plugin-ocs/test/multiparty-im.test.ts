@@ -172,4 +172,55 @@ describe('hostile multiparty INVITEs', () => {
     await expect.poll(() => answered('x'.repeat(300)), { timeout: 15_000 }).toBe('400');
     expect(chatRooms(bob.t.parley, bob.id)).toEqual([]);
   });
+
+  it('in-dialog requests from a party: malformed election XML, a SetRM for someone else, REFERs when not roster manager or with a bad target, a stranger, a BYE with wrong tags', async () => {
+    const bob = await signIn('bob');
+    const carol = await signIn('carol');
+    const callId = 'hostile-dialog';
+    server.sendRaw('bob@example.test', hostileInvite(callId, ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>', 'Require: com.microsoft.rtc-multiparty']), { sign: true });
+    await expect.poll(() => answered(callId), { timeout: 15_000 }).toBe('200');
+    const room = `multiparty:${callId}`;
+    await expect.poll(() => bob.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'mallory@example.test']);
+    let cseq = 1;
+    const inDialog = (method: string, from: string, headers: string[], body = '', type?: string) =>
+      [
+        `${method} sip:bob@example.test SIP/2.0`,
+        `Via: SIP/2.0/TLS 127.0.0.1:${server.port};branch=z9hG4bK${method}${++cseq}x`,
+        `From: <sip:${from}>;tag=m1`,
+        'To: <sip:bob@example.test>;tag=unknown',
+        `Call-ID: ${callId}`,
+        `CSeq: ${cseq} ${method}`,
+        ...headers,
+        ...(type ? [`Content-Type: ${type}`] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+    // Bob's answers to what we send him (carol's answers to bob's INVITE are left out).
+    const responses = () => server.events.filter((e) => e.kind === 'response' && e.detail.endsWith(` ${callId}`) && !e.detail.includes(' INVITE ')).map((e) => e.detail.split(' ').slice(0, 2).join(' '));
+    const send = async (text: string, expected: string) => {
+      const count = responses().length;
+      server.sendRaw('bob@example.test', text, { sign: true });
+      await expect.poll(() => responses().slice(count), { timeout: 15_000 }).toEqual([expected]);
+    };
+    const mim = (inner: string) => `<?xml version="1.0"?><action xmlns="http://schemas.microsoft.com/sip/multiparty/">${inner}</action>`;
+    await send(inDialog('INFO', 'mallory@example.test', [], '<!DOCTYPE a [<!ENTITY x "y">]><action/>', 'application/x-ms-mim'), '400 INFO');
+    await send(inDialog('INFO', 'mallory@example.test', [], mim('<RequestRM uri="sip:mallory@example.test" bid="5"/>'), 'application/x-ms-mim'), '200 INFO');
+    // Mallory names eve roster manager: ignored. Bob is not it either, so a REFER is refused.
+    await send(inDialog('INFO', 'mallory@example.test', [], mim('<SetRM uri="sip:eve@example.test"/>'), 'application/x-ms-mim'), '200 INFO');
+    await send(inDialog('REFER', 'mallory@example.test', ['Refer-To: <sip:carol@example.test>']), '403 REFER');
+    // A stranger's MESSAGE in the conversation: 481, nothing shown.
+    await send(inDialog('MESSAGE', 'carol@example.test', [], 'I was never invited', 'text/plain'), '481 MESSAGE');
+    // Mallory makes bob the roster manager: a REFER naming bob himself is refused, a good one invites.
+    // (One whose Refer-To is no SIP URI at all never gets past sip.js's parser.)
+    await send(inDialog('INFO', 'mallory@example.test', [], mim('<SetRM uri="sip:bob@example.test"/>'), 'application/x-ms-mim'), '200 INFO');
+    await send(inDialog('REFER', 'mallory@example.test', ['Refer-To: <sip:bob@example.test>']), '400 REFER');
+    await send(inDialog('REFER', 'mallory@example.test', ['Refer-To: <sip:carol@example.test>', 'Referred-By: <sip:mallory@example.test>']), '202 REFER');
+    await expect.poll(() => carol.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'carol@example.test']);
+    await expect.poll(() => bob.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'carol@example.test', 'mallory@example.test']);
+    // A BYE whose tags match no dialog ends nothing.
+    await send(inDialog('BYE', 'mallory@example.test', []), '481 BYE');
+    expect(bob.rosters.get(room)).toEqual(['bob@example.test', 'carol@example.test', 'mallory@example.test']);
+    expect(bob.messages).toEqual([]);
+  });
 });
