@@ -51,6 +51,8 @@ export class OcsConnection implements ProtocolConnection {
   private session: AccountSession | undefined;
   /** Digest for the account's password, when the settings allow it: answers challenges on plain SIP servers. */
   private digest: DigestAuthenticator | undefined;
+  /** The server answered REGISTER as OCS 2007 or later (`Supported: msrtc-event-categories`): it has conferencing. */
+  private conferencing = true;
   /** Which kind of server this account signed in to. */
   flavour: Flavour | undefined;
   private readonly epid = randomBytes(5).toString('hex');
@@ -204,6 +206,7 @@ export class OcsConnection implements ProtocolConnection {
     transport.startKeepAlive(Math.max(5, keepAlive) * 1000);
     registrar.scheduleRefresh(result.expires);
     this.usedScheme = authenticator?.scheme;
+    this.conferencing = result.supported.some((v) => v.toLowerCase() === 'msrtc-event-categories');
     const flavour = detectFlavour(settings.flavour, result, authenticator?.scheme ?? '');
     this.flavour = flavour;
     // A standard proxy may challenge PUBLISH, SUBSCRIBE and MESSAGE too (RFC 3261 22.3); OCS sessions are signed instead.
@@ -402,6 +405,15 @@ export class OcsConnection implements ProtocolConnection {
    */
   async inviteToConversation(target: Target, who: string): Promise<string> {
     const address = peerAddress(who);
+    // A group conversation without an MCU grows by its own INVITEs; on a server that answered as
+    // OCS 2005 (no msrtc-event-categories, so no conferencing), a one-to-one one becomes such a
+    // group, as pidgin-sipe and Communicator 2005 do it.
+    const multiparty = this.session?.multiparty;
+    if (multiparty && (target.kind === 'chat' ? isMultipartyRoom(target.room) : !this.conferencing)) {
+      if (target.kind === 'im') return multiparty.start([peerAddress(target.peer), address]);
+      await multiparty.invite(target.room, address);
+      return target.room;
+    }
     const conferences = this.requireConferences();
     if (target.kind === 'chat') {
       await conferences.invite(target.room, address);

@@ -211,7 +211,10 @@ describe('pidgin-sipe and two Parley accounts in one group conversation', () => 
     await bob.t.parley.conversations.sendIm(bob.id, ALICE, 'just the two of us');
     await irc.waitFor(new RegExp(`^:${nick(BOB)}![^ ]+ PRIVMSG sipeuser :just the two of us`), 20_000);
     const seen = irc.lines.length;
-    const room = await bob.connection.features!.multiparty!.start([ALICE, CAROL]);
+    // Bob types /invite in the IM: on an OCS 2005 server the IM becomes a group without an MCU.
+    const answer = await bob.t.parley.runCommand(`/invite ${CAROL}`, { conversationId: bob.t.parley.conversations.find(bob.id, 'im', ALICE)!.id });
+    const room = /: (multiparty:\S+)$/.exec(String(answer))?.[1] ?? '';
+    expect(room).toMatch(/^multiparty:/);
     const channel = await newChannel(seen);
     for (const p of [bob, carol]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL]);
     // Bob's IM became the group (its Call-ID kept): SIPE's chat shows bob, its IM peer, and carol.
