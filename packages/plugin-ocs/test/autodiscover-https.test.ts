@@ -12,6 +12,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionError } from '@parley/core';
+import { PROXY_EGRESS, startDante } from '../../../test/servers/dante.js';
 import { startDnsmasq, type Dnsmasq } from '../../../test/servers/dnsmasq.js';
 import { createNet } from '@parley/core';
 import { discoverServers, type ServerCandidate } from '../src/discovery.js';
@@ -26,6 +27,8 @@ let httpsPort: number;
 let httpPort: number;
 /** Every request the web services saw: scheme, Host and path. */
 const seen: string[] = [];
+/** The address each request to the HTTPS service came from. */
+const webPeers: string[] = [];
 let t: TestParley | undefined;
 
 /** What the HTTPS autodiscover service answers, by host and path. */
@@ -89,6 +92,7 @@ beforeAll(async () => {
   secure = https.createServer({ key, cert }, (request, response) => {
     const host = (request.headers.host ?? '').split(':')[0]!.toLowerCase();
     seen.push(`https ${host} ${request.url}`);
+    webPeers.push(request.socket.remoteAddress ?? '');
     answer(host, request.url ?? '/', response);
   });
   plain = http.createServer((request, response) => {
@@ -107,6 +111,7 @@ afterEach(async () => {
   await t?.cleanup();
   t = undefined;
   seen.length = 0;
+  webPeers.length = 0;
 });
 afterAll(async () => {
   await dnsmasq?.stop();
@@ -159,6 +164,26 @@ describe('Lync autodiscover over HTTPS', () => {
     expect(t.parley.accounts.status(account.id).state).toBe('online');
     expect(ocs.events).toContainEqual({ kind: 'registered', detail: 'alice@secure.test' });
     expect(seen.every((s) => s.startsWith('https '))).toBe(true);
+  });
+
+  it('through a SOCKS5 proxy with a password: the autodiscover requests and the SIP connection all come from the proxy, names resolved by the DNS servers Parley was given', async () => {
+    // The password given in the URL goes to the secret store; each request has to fetch it from there.
+    const dante = await startDante({ auth: true });
+    try {
+      t = await startParley(environment(), [dnsmasq.server]);
+      const peersBefore = ocs.peers.length;
+      const account = await t.parley.accounts.add({ protocol: 'ocs', username: 'alice@secure.test', settings: { login: 'alice1', proxy: dante.url('socks5') }, secrets: { password: 'pw-one' } });
+      await t.parley.accounts.connect(account.id);
+      expect(t.parley.accounts.status(account.id).state).toBe('online');
+      expect(seen.map((s) => s.split('?')[0])).toEqual(['https lyncdiscoverinternal.secure.test /', 'https lyncdiscoverinternal.secure.test /autodiscover/autodiscoverservice.svc/root/oauth/user']);
+      expect(new Set(webPeers)).toEqual(new Set([PROXY_EGRESS]));
+      expect(new Set(ocs.peers.slice(peersBefore))).toEqual(new Set([PROXY_EGRESS]));
+      await expect.poll(() => new RegExp(`127\\.0\\.0\\.1\\.${httpsPort}\\b`).test(dante.log())).toBe(true);
+    } finally {
+      await t?.cleanup();
+      t = undefined;
+      await dante.close();
+    }
   });
 
   it('follows a chain of HTTP redirects and a redirect link to another domain, then signs in', async () => {

@@ -1,14 +1,12 @@
 import { lookup as systemLookup, Resolver } from 'node:dns/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import { connect as tcpConnect, isIP, type LookupFunction, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import { SocksProxyAgent } from 'socks-proxy-agent';
 import type { Duplex } from 'node:stream';
 import { ConnectionError } from '../errors/ConnectionError.js';
 import type { PeerCertificate } from '../plugins/contract.js';
-import { describeProxy, formatProxyUrl, proxyFromEnvironment, type ProxyChoice, type ProxyServer } from './proxy.js';
+import { describeProxy, proxyFromEnvironment, type ProxyChoice, type ProxyServer } from './proxy.js';
 import { certificateError, describePeerCertificate } from './tls.js';
 import { openTunnel } from './tunnel.js';
 import { openListener, type Listener, type ListenOptions } from './listen.js';
@@ -84,9 +82,12 @@ export interface Net {
    */
   httpsAgent(options?: AgentOptions): HttpsAgent;
   /**
-   * An agent for one request to `url` (http: or https:), through the proxy
-   * the setting names for that host; direct requests resolve names with the
-   * configured DNS servers.
+   * An agent for requests to `url` (http: or https:) that opens its sockets
+   * the way `connect` does: through the proxy the setting names for that host
+   * (with its password from the secret store), names resolved with the
+   * configured DNS servers. Unlike `connect`, a certificate that fails the
+   * check is an error, never a question: for lookups such as autodiscover,
+   * where a wrong certificate means "not this one".
    */
   agentFor(url: URL, options?: AgentOptions): HttpAgent;
   /**
@@ -207,18 +208,6 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     }
   }
 
-  /** `address` as Node's lookup callback, for HTTP agents of direct requests. */
-  const lookupFunction: LookupFunction = (hostname, options, callback) => {
-    address(hostname).then(
-      (found) => {
-        const family = isIP(found);
-        if (typeof options === 'object' && options.all === true) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: found, family }]);
-        else callback(null, found, family);
-      },
-      (error: unknown) => callback(Object.assign(new Error((error as Error).message), { code: 'ENOTFOUND' }), '', 4),
-    );
-  };
-
   async function tcp(host: string, port: number, tls: boolean, signal: AbortSignal | undefined, timeoutMs: number): Promise<Socket> {
     const proxy = await proxyFor(host, port, tls);
     if (proxy !== undefined) {
@@ -243,8 +232,11 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     );
   }
 
-  /** TLS over `socket`, then the certificate check: a failure goes to the user, whose answer decides. */
-  async function secure(socket: Socket, host: string, servername: string, alpn: readonly string[] | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<TLSSocket> {
+  /**
+   * TLS over `socket`, then the certificate check: a failure goes to the user,
+   * whose answer decides; with `ask` false it is an error at once.
+   */
+  async function secure(socket: Socket, host: string, servername: string, alpn: readonly string[] | undefined, signal: AbortSignal | undefined, timeoutMs: number, ask = true): Promise<TLSSocket> {
     const tlsSocket = await bounded(
       new Promise<TLSSocket>((resolve, reject) => {
         const s = tlsConnect({
@@ -275,7 +267,7 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     // Nothing is read or written while the user decides.
     tlsSocket.pause();
     const cert = describePeerCertificate(tlsSocket, servername, code);
-    if (cert === undefined) {
+    if (cert === undefined || !ask) {
       tlsSocket.destroy();
       throw certificateError(code, servername);
     }
@@ -315,15 +307,14 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
     },
 
     agentFor(url, options = {}) {
-      const secure = url.protocol === 'https:';
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-      const choice = config.proxy;
-      const server = choice.mode === 'none' ? undefined : choice.mode === 'env' ? proxyFromEnvironment(choice.env, host, port, secure) : choice.server;
-      const agentOptions: AgentOptions = { ...options, ...(secure && config.tlsCa !== undefined ? { ca: config.tlsCa } : {}) };
-      if (server !== undefined) return proxyAgent(server, agentOptions);
-      const direct = { ...agentOptions, lookup: lookupFunction };
-      return secure ? new HttpsAgent(direct) : new HttpAgent(direct);
+      // The same path as connect(): the proxy with its stored password, the configured DNS servers and
+      // the timeout; but a certificate that fails the check is an error, not a question.
+      const open = async (o: ConnectOptions): Promise<Socket> => {
+        const timeoutMs = timeoutOf(o.timeoutMs);
+        const socket = await tcp(o.host, o.port, o.tls === true, o.signal, timeoutMs);
+        return o.tls === true ? secure(socket, o.host, o.servername ?? o.host, undefined, o.signal, timeoutMs, false) : socket;
+      };
+      return url.protocol === 'https:' ? new NetHttpsAgent(options, open) : new NetHttpAgent(options, open);
     },
 
     async lookup(host) {
@@ -364,16 +355,6 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
   };
 }
 
-/** An agent for one proxy: `https-proxy-agent` for HTTP CONNECT, `socks-proxy-agent` for SOCKS. */
-function proxyAgent(server: ProxyServer, options: AgentOptions): HttpsAgent {
-  const url = new URL(formatProxyUrl(server));
-  if (server.username !== undefined) url.username = encodeURIComponent(server.username);
-  if (server.password !== undefined) url.password = encodeURIComponent(server.password);
-  if (server.scheme === 'http') return new HttpsProxyAgent(url, options) as unknown as HttpsAgent;
-  // socks-proxy-agent calls SOCKS4 without local resolution "socks4a"; Parley's socks4 resolves locally.
-  return new SocksProxyAgent(url, options) as unknown as HttpsAgent;
-}
-
 /**
  * An HTTPS agent whose sockets come from `Net.connect`. Node's agent takes a
  * socket through the `createConnection` callback, so it can wait for the
@@ -392,6 +373,25 @@ class NetHttpsAgent extends HttpsAgent {
     const port = Number(options.port ?? 443);
     const servername = options.servername ?? undefined;
     this.open({ host, port, tls: true, ...(servername === undefined || servername === '' ? {} : { servername }) }).then(
+      (socket) => callback?.(null, socket),
+      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/** The plain-HTTP counterpart of NetHttpsAgent, for `http:` URLs. */
+class NetHttpAgent extends HttpAgent {
+  constructor(
+    options: AgentOptions,
+    private readonly open: (options: ConnectOptions) => Promise<Socket>,
+  ) {
+    super(options);
+  }
+
+  override createConnection(options: { host?: string | null; hostname?: string | null; port?: number | string | null }, callback?: (error: Error | null, socket: Duplex) => void): undefined {
+    const host = (options.hostname ?? options.host ?? 'localhost').replace(/^\[(.*)\]$/, '$1');
+    this.open({ host, port: Number(options.port ?? 80) }).then(
       (socket) => callback?.(null, socket),
       (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
     );
