@@ -4,6 +4,10 @@
 // (b) XMPP sign-in to a complete 5,000-contact buddy list over STARTTLS on a
 //     real Prosody: SCRAM-SHA-256 (fresh home each run: the key is derived,
 //     not cached) against PLAIN.
+// (c) The plugin worker's start: the first sign-in of a fresh core with the
+//     XMPP plugin in a worker thread (the worker starts and loads the plugin
+//     inside it) against the same with the plugin in process, to the PLAIN
+//     server; the difference is what the worker costs once, at start.
 // Run after `npm run build` (uses packages/*/dist). Lower times are better;
 // the RESULT ratio is baseline/parley (1 = as fast as the baseline).
 import { execFileSync, spawn } from 'node:child_process';
@@ -110,15 +114,34 @@ async function signIn(target) {
   return { ms, mechanism: mechanisms[0] };
 }
 
+const xmppModule = new URL('../packages/plugin-xmpp/dist/index.js', import.meta.url).href;
+async function firstSignIn(isolation) {
+  const h = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const plugins = isolation === 'worker' ? { pluginModules: [xmppModule] } : { plugins: [xmpp] };
+  const parley = await createParley({ home: h, isolation, ...plugins, discover: false, passphrase: 'bench', secretStore: 'file', history: false, tls: { ca: [caPem] }, log: () => {} });
+  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: plainServer.port, resource: `bench${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
+  const ms = await timeIt(() => parley.accounts.connect(id));
+  const workers = (await parley.plugins.workerMemory()).length;
+  await parley.shutdown();
+  rmSync(h, { recursive: true, force: true });
+  verify(workers === (isolation === 'worker' ? 1 : 0), `${workers} plugin workers with isolation ${isolation}`);
+  return { ms };
+}
+
 try {
   const { scram, plain } = await rounds({ scram: () => signIn(scramServer), plain: () => signIn(plainServer) });
+  const started = await rounds({ worker: () => firstSignIn('worker'), inProcess: () => firstSignIn('none') });
   verify(!scram.some((r) => r.mechanism !== 'SCRAM-SHA-256') && !plain.some((r) => r.mechanism !== 'PLAIN'), `unexpected mechanisms: ${scram.map((r) => r.mechanism)} / ${plain.map((r) => r.mechanism)}`);
   const s = median(scram.map((r) => r.ms));
   const b = median(plain.map((r) => r.ms));
   console.log(`XMPP sign-in to a complete ${CONTACTS}-contact buddy list over STARTTLS: SCRAM-SHA-256 ${describe(scram.map((r) => r.ms), 'ms')}, PLAIN ${describe(plain.map((r) => r.ms), 'ms')} (SCRAM is ${(s / b).toFixed(2)}x PLAIN; aim: at most 1.2x)`);
+  const w = median(started.worker.map((r) => r.ms));
+  const i = median(started.inProcess.map((r) => r.ms));
+  console.log(`first XMPP sign-in of a fresh core: plugin in a worker ${describe(started.worker.map((r) => r.ms), 'ms')}, in process ${describe(started.inProcess.map((r) => r.ms), 'ms')}: the worker's start costs ${(w - i).toFixed(0)} ms`);
   // All figures printed together, once every part has done its work.
   for (const [name, times] of [['version', cold.version], ['accounts-list', cold.list]]) result(`startup-${name}`, median(times), bare, 'ms', { higherIsBetter: false, aim: { aboveBaselineAtMost: 300 } });
   result('startup-xmpp-scram-vs-plain', s, b, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 0.83 } });
+  result('startup-xmpp-worker', w, i, 'ms', { higherIsBetter: false });
 } finally {
   await Promise.all([scramServer.stop(), plainServer.stop()]);
   if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
