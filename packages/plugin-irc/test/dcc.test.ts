@@ -284,3 +284,58 @@ describe('hostile DCC offers', () => {
     }
   });
 });
+
+describe('DCC from the plugin in its worker thread', () => {
+  let worker: Harness;
+  let workerAccount: string;
+  let workerDownloads: string;
+
+  beforeAll(async () => {
+    workerDownloads = join(work, 'worker-downloads');
+    mkdirSync(workerDownloads);
+    worker = await harness({ plugins: [], pluginModules: [new URL('../dist/index.js', import.meta.url).href], isolation: 'worker', ui, transfers: { downloadDir: workerDownloads } });
+    workerAccount = await worker.account('workerdcc', { server: '127.0.0.1', port: server.port, tls: false });
+    await worker.parley.accounts.connect(workerAccount);
+  }, 60_000);
+
+  afterAll(async () => {
+    await worker?.close();
+  });
+
+  it('receives from WeeChat and sends to it, the same bytes each way', async () => {
+    const offer = waitForEvent(worker.parley.events, 'transferAdded', (t) => t.direction === 'incoming', 30_000);
+    weechat.sendFile('workerdcc', source);
+    const [incoming] = await offer;
+    const received = await worker.parley.transfers.settled(incoming.id);
+    expect(received.error).toBeUndefined();
+    expect(sha(readFileSync(received.path!))).toBe(sha(sourceBytes));
+
+    const name = 'from worker.bin';
+    const path = join(work, name);
+    writeFileSync(path, sourceBytes);
+    const from = weechat.log().length;
+    const sent = await worker.parley.transfers.send(workerAccount, 'wee', path);
+    expect((await worker.parley.transfers.settled(sent.id)).state).toBe('done');
+    await weechat.waitForLog(/xfer: file from worker\.bin received from workerdcc .*OK/, 'the file from the worker', from);
+    await until(() => existsSync(join(weechat.downloadDir, name)), 20_000, 'WeeChat to rename its temporary file');
+    expect(sha(readFileSync(join(weechat.downloadDir, name)))).toBe(sha(sourceBytes));
+  }, 120_000);
+
+  it('asks the user (across the worker boundary) before connecting to another address', async () => {
+    const peer = await hostileSender((socket) => socket.end('xx'), '127.0.0.2');
+    try {
+      allowOtherAddress = false;
+      const asked = addressQuestions.length;
+      const offer = waitForEvent(worker.parley.events, 'transferAdded', (t) => t.direction === 'incoming', 30_000);
+      evil.send(`PRIVMSG workerdcc :\x01DCC SEND elsewhere.txt ${0x7f000002} ${peer.port} 2\x01`);
+      const [incoming] = await offer;
+      const ended = await worker.parley.transfers.settled(incoming.id);
+      expect(ended.error?.code).toBe('transfer-refused-address');
+      expect(addressQuestions.length).toBe(asked + 1);
+      expect(peer.connections()).toBe(0);
+      expect(readdirSync(workerDownloads).filter((f) => f.startsWith('.'))).toEqual([]);
+    } finally {
+      peer.server.close();
+    }
+  });
+});
