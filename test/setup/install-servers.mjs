@@ -36,6 +36,8 @@ const PACKAGES = [
   // WeeChat, headless, as the independent IRC client in the DCC file transfer tests (fifo and logger are in the plugins package).
   'weechat-headless',
   'weechat-plugins',
+  // Irssi for passive (reverse) DCC, which WeeChat 3.8 does not speak.
+  'irssi',
 ];
 
 function installed(name) {
