@@ -400,8 +400,10 @@ export class OcsConnection implements ProtocolConnection {
 
   /**
    * Adds `who` to a conversation: in a group conversation they are invited;
-   * a one-to-one conversation becomes a group conversation with both.
-   * Resolves with the group conversation's room name.
+   * a one-to-one conversation becomes a group conversation with both, a
+   * conference where the server holds them, else (a server without
+   * conferencing, as OCS 2005) a multiparty IM. Resolves with the group
+   * conversation's room name.
    */
   async inviteToConversation(target: Target, who: string): Promise<string> {
     const address = peerAddress(who);
@@ -419,7 +421,15 @@ export class OcsConnection implements ProtocolConnection {
       await conferences.invite(target.room, address);
       return target.room;
     }
-    return conferences.escalate(peerAddress(target.peer), [address]);
+    const peer = peerAddress(target.peer);
+    try {
+      return await conferences.escalate(peer, [address]);
+    } catch (error) {
+      // A server that announced conferencing but whose focus factory gives no conference.
+      if (!(error instanceof ConferenceError && error.creating) || !multiparty) throw error;
+      this.ctx.log.info(`No conference to be had (${error.message}): the conversation continues as a multiparty IM`);
+      return multiparty.start([peer, address]);
+    }
   }
 
   /** The user closed the conversation: end its IM dialog (BYE). */

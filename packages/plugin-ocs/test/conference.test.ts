@@ -172,6 +172,21 @@ describe('group conversations on the test OCS server', () => {
     await waitFor(() => textsIn(carol, room).includes('bob@example.test: now with carol') && textsIn(alice, room).includes('bob@example.test: now with carol'), 'alice and carol to read bob');
   });
 
+  it('on a server that gives no conference, /invite in a one-to-one conversation makes a multiparty IM instead', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    const carol = await signIn('carol');
+    server.conferences.options = { refuseCreate: 'conferencingNotEnabled' };
+    const conferences = server.conferences.conferences.size;
+    await alice.t.parley.conversations.sendIm(alice.id, 'bob@example.test', 'before the group');
+    await waitFor(() => bob.received.find((m) => m.text === 'before the group'), 'bob to read the first message');
+    const room = await alice.connection().inviteToConversation({ kind: 'im', peer: 'bob@example.test' }, 'carol@example.test');
+    expect(room).toMatch(/^multiparty:/);
+    const everyone = ['alice@example.test', 'bob@example.test', 'carol@example.test'];
+    for (const a of [alice, bob, carol]) await inRoom(a, room, everyone);
+    expect(server.conferences.conferences.size).toBe(conferences);
+  });
+
   it('a declined invitation: the inviter is told, the invitee is not in the conference', async () => {
     const alice = await signIn('alice');
     const bob = await signIn('bob', () => false);

@@ -8,7 +8,7 @@
  * the two-party session is closed), and leaving cleanly.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConnectionContext, OutgoingMessage, TypingState } from '@parley/core';
+import type { ConnectionContext, OutgoingMessage } from '@parley/core';
 import { printable } from '../address.js';
 import { failureText, type ImSessions } from '../im-session.js';
 import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.js';
@@ -271,10 +271,6 @@ export class Conferences {
     if (conference.joining) await conference.joining.catch(() => undefined);
     if (!conference.mcu) throw new ConferenceError('Not connected to the conversation yet');
     await conference.mcu.send(message);
-  }
-
-  async typing(room: string, state: TypingState): Promise<void> {
-    await this.byRoom(room)?.mcu?.typing(state);
   }
 
   async setSubject(room: string, subject: string): Promise<void> {

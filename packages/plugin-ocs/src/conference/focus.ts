@@ -46,15 +46,20 @@ async function guarded(what: string, pending: Promise<SipResponse>): Promise<Sip
   }
 }
 
-/** Creates an ad-hoc conference with an IM MCU; resolves with its focus URI. */
+/** Creates an ad-hoc conference with an IM MCU; resolves with its focus URI. Every failure is a ConferenceError with `creating` set. */
 export async function createConference(options: { endpoint: SipEndpoint; selfUri: string; contact: () => string; subject?: string }): Promise<string> {
-  const factory = focusFactoryUri(options.selfUri);
-  const body = addConferenceRequest({ factoryUri: factory, from: options.selfUri, requestId: ++requestIds, conferenceId: newConferenceId(), subject: options.subject });
-  const response = await guarded('Creating the conference', options.endpoint.request('SERVICE', factory, { to: factory, extraHeaders: [options.contact(), 'Supported: ms-sender'], body: { contentType: C3P_TYPE, content: body } }));
-  if (response.status < 200 || response.status >= 300) throw new ConferenceError(`The server refused to create a conference: ${refusal(response)}`, response.status);
-  const answer = c3pOutcome(response, 'Creating the conference');
-  if (!answer.focusUri) throw new ConferenceError('The server created a conference but gave no usable address for it');
-  return answer.focusUri;
+  try {
+    const factory = focusFactoryUri(options.selfUri);
+    const body = addConferenceRequest({ factoryUri: factory, from: options.selfUri, requestId: ++requestIds, conferenceId: newConferenceId(), subject: options.subject });
+    const response = await guarded('Creating the conference', options.endpoint.request('SERVICE', factory, { to: factory, extraHeaders: [options.contact(), 'Supported: ms-sender'], body: { contentType: C3P_TYPE, content: body } }));
+    if (response.status < 200 || response.status >= 300) throw new ConferenceError(`The server refused to create a conference: ${refusal(response)}`, response.status);
+    const answer = c3pOutcome(response, 'Creating the conference');
+    if (!answer.focusUri) throw new ConferenceError('The server created a conference but gave no usable address for it');
+    return answer.focusUri;
+  } catch (error) {
+    if (error instanceof ConferenceError) throw new ConferenceError(error.message, error.status, { cause: error.cause, creating: true });
+    throw error;
+  }
 }
 
 export interface FocusOptions {

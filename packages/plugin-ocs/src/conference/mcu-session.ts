@@ -12,8 +12,7 @@ import type { IncomingRequest, SipEndpoint, SipResponse } from '../sip/endpoint.
 import { SipRequestTimeout } from '../sip/endpoint.js';
 import { headerValue } from '../sip/headers.js';
 import { parseMultipart } from '../sip/multipart.js';
-import { IS_COMPOSING_TYPE, isComposing, parseTyping } from '../typing.js';
-import type { TypingState } from '@parley/core';
+import { parseTyping } from '../typing.js';
 import { oneLine } from './c3p.js';
 import { ConferenceError } from './conference-error.js';
 import { InviteDialog, type Body } from './dialog.js';
@@ -93,12 +92,6 @@ export class McuSession {
       throw new MessageError('send-failed', `Not sent: ${error instanceof SipRequestTimeout ? 'the conference did not answer' : (error as Error).message}`, { cause: error });
     }
     if (response.status < 200 || response.status >= 300) throw new MessageError('send-failed', `Not sent: the conference refused it (${oneLine(`${response.status} ${response.reason}`)})`);
-  }
-
-  /** Our typing state to the others, as an isComposing INFO in the MCU dialog. */
-  async typing(state: TypingState): Promise<void> {
-    if (!this.dialog.open) return;
-    await this.dialog.request('INFO', { contentType: IS_COMPOSING_TYPE, content: isComposing(state) }).catch(() => undefined);
   }
 
   /** A request from the MCU; false when it is not in this session's dialog. */
