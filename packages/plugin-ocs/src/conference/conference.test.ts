@@ -32,6 +32,13 @@ describe('conference URIs', () => {
     expect(parseConferenceUri(`${FOCUS}>;x`)).toBeUndefined();
     expect(parseConferenceUri(`sip:a b@example.test;opaque=app:conf:focus:id:1`)).toBeUndefined();
     expect(() => conferenceUri('conf:nonsense')).toThrow(expect.objectContaining({ code: 'ocs-invalid-address' }));
+    // A Lync meeting link names the organizer and the meeting; the web host's first label is not the SIP domain.
+    expect(parseConferenceUri('https://meet.example.test/Alice/0123ABCD?sl=1')).toBe(FOCUS);
+    expect(parseConferenceUri('https://meet.example.test/en-US/alice/0123ABCD')).toBe(FOCUS);
+    expect(parseConferenceUri('https://meet.example.test/alice')).toBeUndefined();
+    expect(parseConferenceUri('https://localhost/alice/0123ABCD')).toBeUndefined();
+    expect(parseConferenceUri('https://meet.example.test/al%0D%0Aice/0123ABCD')).toBeUndefined();
+    expect(parseConferenceUri('ftp://meet.example.test/alice/0123ABCD')).toBeUndefined();
     expect(focusFactoryUri('sip:alice@example.test')).toBe('sip:alice@example.test;gruu;opaque=app:conf:focusfactory');
     expect(participantAddress('sip:Bob@Example.test;gruu')).toBe('bob@example.test');
     expect(participantAddress('sip:bob\r\n@example.test')).toBeUndefined();

@@ -29,12 +29,38 @@ export function isFocusUri(uri: string): boolean {
 }
 
 /**
+ * A Lync meeting link, `https://meet.<domain>/<organizer>/<id>`: the focus
+ * of meeting `<id>` organized by `<organizer>@<domain>` (the first label of
+ * the host names the web service, not the SIP domain).
+ */
+function fromMeetingLink(link: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const labels = url.hostname.split('.');
+  const parts = url.pathname.split('/').filter((p) => p !== '');
+  if (labels.length < 3 || parts.length < 2) return undefined;
+  const [organizer, id] = parts.slice(-2) as [string, string];
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(organizer) || !/^[A-Za-z0-9]{1,64}$/.test(id)) return undefined;
+  return `sip:${organizer.toLowerCase()}@${labels.slice(1).join('.')};gruu;opaque=app:conf:focus:id:${id}`;
+}
+
+/**
  * A focus URI from what a user typed or a peer sent: `sip:…`, `conf:sip:…`,
- * `meet:sip:…`, with or without angle brackets and a `?…` query. Returns
- * undefined when it is not a conference address that is safe to use.
+ * `meet:sip:…`, with or without angle brackets and a `?…` query, or a Lync
+ * meeting link. Returns undefined when it is not a conference address that
+ * is safe to use.
  */
 export function parseConferenceUri(value: string): string | undefined {
   let uri = value.trim();
+  if (/^https?:\/\//i.test(uri)) {
+    const focus = fromMeetingLink(uri);
+    return focus !== undefined && isSafeSipUri(focus) ? focus : undefined;
+  }
   if (uri.startsWith('<') && uri.endsWith('>')) uri = uri.slice(1, -1).trim();
   uri = uri.replace(/^(?:conf|meet):/i, '');
   const query = uri.indexOf('?');
