@@ -189,6 +189,36 @@ describe('DCC engine against WeeChat on ngircd', () => {
     }
   }, 120_000);
 
+  it('receiving passively, closes a connection from an address other than the sender\'s and waits for the sender', async () => {
+    // The sender is played by hand, so the intruder surely connects first.
+    const sender = await engine(server.port, 'natted2');
+    const receiver = await engine(server.port, 'recv5');
+    try {
+      const data = randomBytes(300_000);
+      sender.send(`PRIVMSG recv5 :\x01DCC SEND guarded.bin 0 0 ${data.length} 55\x01`);
+      await until(() => receiver.reports.offers.length === 1, 20_000, 'the passive offer');
+      const target = join(dir, 'guarded.part');
+      writeFileSync(target, '');
+      const answer = /\x01DCC SEND guarded\.bin 2130706433 (\d+) 300000 55\x01/;
+      await receiver.dcc.accept(receiver.reports.offers[0]!.id, { path: target, offset: 0, maxBytes: data.length });
+      await until(() => sender.lines.some((l) => answer.test(l)), 20_000, 'the answer with the port');
+      const port = Number(answer.exec(sender.lines.find((l) => answer.test(l))!)![1]);
+      const intruder = netConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      intruder.on('error', () => undefined);
+      await new Promise<void>((resolve) => intruder.on('close', () => resolve()));
+      const real = netConnect({ host: '127.0.0.1', port });
+      real.on('error', () => undefined);
+      real.end(data);
+      await until(() => receiver.reports.completed.length === 1 || receiver.reports.failed.size > 0, 30_000, 'the transfer');
+      real.destroy();
+      expect([...receiver.reports.failed.values()]).toEqual([]);
+      expect(readFileSync(target)).toEqual(data);
+    } finally {
+      sender.close();
+      receiver.close();
+    }
+  }, 120_000);
+
   it('never connects to an address the offer did not come from unless the user allows it', async () => {
     const asked: string[] = [];
     const elsewhere = createServer();

@@ -187,7 +187,7 @@ export class DccTransfers {
       t.listener = listener;
       this.host.ctcp(t.peer, buildDcc({ type: 'SEND', name: t.send.name, address: listener.host, port: listener.port, size: t.send.size, token: t.send.token! }));
       try {
-        socket = await listener.accept({ timeoutMs: this.timeouts.offerMs, signal: t.abort.signal });
+        socket = await this.acceptFrom(listener, t.host, t.abort.signal);
       } finally {
         listener.close();
       }
@@ -199,6 +199,24 @@ export class DccTransfers {
     await receiveFile({ socket, sink, offset, size: t.send.size, idleTimeoutMs: this.timeouts.idleMs, signal: t.abort.signal });
     this.transfers.delete(t.id);
     report.completed(t.id);
+  }
+
+  /**
+   * The sender's connection to our listener. When the server shows the
+   * sender's host as an address, a connection from any other address (someone
+   * who found the port first) is closed and the wait goes on; a host name or
+   * cloak cannot be checked, so the first connection is taken.
+   */
+  private async acceptFrom(listener: NetListener, host: string, signal: AbortSignal): Promise<Socket> {
+    const expected = canonicalAddress(host);
+    const deadline = Date.now() + this.timeouts.offerMs;
+    for (;;) {
+      const socket = await listener.accept({ timeoutMs: Math.max(1, deadline - Date.now()), signal });
+      const from = canonicalAddress(socket.remoteAddress ?? '');
+      if (expected === undefined || from === expected) return socket;
+      this.host.log.warn('Closed a DCC connection from an address other than the sender\'s', { from: socket.remoteAddress, expected: host });
+      socket.destroy();
+    }
   }
 
   /** DCC RESUME, then the position the sender's DCC ACCEPT gives (never past ours). */
