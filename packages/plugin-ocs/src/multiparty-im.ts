@@ -91,6 +91,8 @@ export function isMultipartyRoom(room: string): boolean {
 
 export class MultipartyIm {
   private readonly groups = new Map<string, Group>();
+  /** Sends waiting for the one before, per group, so that every party gets them in order. */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: MultipartyOptions) {}
 
@@ -425,7 +427,11 @@ export class MultipartyIm {
     const remoteTarget = uriIn(headerValue(response.raw, 'Contact'));
     const dialog: Dialog = { localTag, remoteTag: tagIn(headerValue(response.raw, 'To')) ?? '', remoteTarget: SAFE_TARGET.test(remoteTarget) ? remoteTarget : `sip:${party.address}`, cseq: 1 };
     await this.o.endpoint.ack(dialog.remoteTarget, { to: `sip:${party.address}`, callId: group.callId, cseq: 1, fromTag: localTag, toTag: dialog.remoteTag, extraHeaders: [this.o.contact()] }).catch(() => undefined);
-    if (!group.open) return;
+    if (!group.open) {
+      // We left while the INVITE was under way: end the dialog it opened.
+      await this.inDialog(group, party, dialog, 'BYE', undefined, 3000).catch(() => undefined);
+      return;
+    }
     party.dialogs.push(dialog);
     this.announce(group, party);
   }
@@ -448,10 +454,17 @@ export class MultipartyIm {
       });
   }
 
-  /** A message to the group: to each party, in its latest dialog. */
-  async send(room: string, message: OutgoingMessage): Promise<void> {
+  /** A message to the group: to each party, in its latest dialog; in order, one after the other. */
+  send(room: string, message: OutgoingMessage): Promise<void> {
     const group = this.byRoom(room);
-    if (!group) throw new MessageError('no-route', 'This group conversation has ended');
+    if (!group) return Promise.reject(new MessageError('no-route', 'This group conversation has ended'));
+    const run = (this.chains.get(group.callId) ?? Promise.resolve()).then(() => this.sendNow(group, message));
+    this.chains.set(group.callId, run.catch(() => undefined));
+    return run;
+  }
+
+  private async sendNow(group: Group, message: OutgoingMessage): Promise<void> {
+    if (!group.open) throw new MessageError('no-route', 'This group conversation has ended');
     const parties = [...group.parties.values()].filter((p) => p.dialogs.length > 0);
     if (parties.length === 0) throw new MessageError('send-failed', 'Not sent: nobody else is left in this group conversation');
     const body = message.formatted ? { contentType: 'text/html; charset=UTF-8', content: message.formatted.html } : { contentType: 'text/plain; charset=UTF-8', content: message.text };
@@ -545,6 +558,7 @@ export class MultipartyIm {
     if (!group) return;
     group.open = false;
     this.groups.delete(group.callId);
+    this.chains.delete(group.callId);
     await Promise.all(
       [...group.parties.values()].flatMap((party) => party.dialogs.map((d) => this.inDialog(group, party, d, 'BYE', undefined, timeoutMs).catch(() => undefined))),
     );
