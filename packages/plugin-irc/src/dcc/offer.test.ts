@@ -99,4 +99,36 @@ describe('DCC requests (CTCP DCC SEND, RESUME, ACCEPT)', () => {
     expect(isIPv6('1::2::3')).toBe(false);
     expect(isIPv6('[::1]')).toBe(false);
   });
+
+  it('survives random requests: each is read into a well-formed request, ignored, or refused with its code, and what it reads writes back the same', () => {
+    const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const types = ['SEND', 'SEND', 'RESUME', 'ACCEPT', 'CHAT', 'send', ''];
+    const names = ['x.bin', '"a b.txt"', '../up', '"/abs"', '"', '""', '"unclosed', 'é.txt', 'a\x01b', ':colon', 'a\tb', '"q"q"'];
+    const numbers = ['0', '1', '5000', '65535', '65536', '2130706433', '4294967296', '::1', '1.2.3.4', '99999999999999999999', '-1', '0x10', '', 'word'];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let read = 0;
+    for (let i = 0; i < 3000; i++) {
+      const count = Math.floor(random() * 6);
+      const body = `DCC ${pick(types)} ${pick(names)}${Array.from({ length: count }, () => ` ${pick(numbers)}`).join('')}${random() < 0.2 ? '  ' : ''}`;
+      let request;
+      try {
+        request = parseDcc(body);
+      } catch (error) {
+        expect(isParleyError(error, 'irc-dcc-malformed'), JSON.stringify(body)).toBe(true);
+        continue;
+      }
+      if (request === undefined) continue;
+      read++;
+      expect(request.name.length).toBeGreaterThan(0);
+      expect(request.name).not.toMatch(/[\x00-\x1f]/);
+      if (request.type === 'SEND') {
+        expect(Number.isSafeInteger(request.size)).toBe(true);
+        expect(request.port).toBeLessThanOrEqual(65535);
+      }
+      const again = parseDcc(buildDcc(request));
+      expect(again?.type).toBe(request.type);
+    }
+    expect(read).toBeGreaterThan(10);
+  });
 });
