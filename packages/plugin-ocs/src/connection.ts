@@ -380,7 +380,14 @@ export class OcsConnection implements ProtocolConnection {
       this.ctx.chats.left(room, 'The group conversation ended when the connection was lost; start a new one');
       return;
     }
-    await this.requireConferences().join(room);
+    try {
+      await this.requireConferences().join(room);
+    } catch (error) {
+      // A rejoin after a reconnect that fails (the conference is over): the chat is no longer
+      // joined, and says why. For a room never joined this changes nothing.
+      this.ctx.chats.left(room, `Not in this conversation: ${(error as Error).message}`);
+      throw error;
+    }
   }
 
   async leaveChat(room: string): Promise<void> {

@@ -149,6 +149,14 @@ describe('group conversations on the test OCS server', () => {
     await inRoom(bob, room, both);
     await alice.t.parley.conversations.send(alice.chat(room)!.id, 'after the drop');
     await waitFor(() => textsIn(bob, room).includes('alice@example.test: after the drop'), 'bob to read the message sent after the drop');
+
+    // The conference is gone when they come back: the rejoin fails and the chat says so.
+    server.conferences.conferences.delete(room.split(':id:')[1]!);
+    server.dropConnections();
+    for (const a of [alice, bob]) {
+      await waitFor(() => a.chat(room)?.joined === false, `${a.address}'s chat to be left`);
+      expect(systemLines(a.chat(room)).some((t) => /^Not in this conversation: The conference refused us: 404/.test(t))).toBe(true);
+    }
   });
 
   it('a one-to-one conversation becomes a group conversation when a third person is added', async () => {
