@@ -150,6 +150,17 @@ describe('DCC with WeeChat on ngircd, through parley.transfers', () => {
     expect(offerLines.find((l) => l.includes('DCC SEND'))).toMatch(/^PRIVMSG evil :\x01DCC SEND "a__QUIT :gone__b\.txt" \d+ \d+ 1\x01$/);
     await h.parley.transfers.cancel(sent.id);
   });
+
+  it('an offer the peer declines (DCC REJECT) ends as cancelled by the peer', async () => {
+    const path = join(work, 'unwanted.txt');
+    writeFileSync(path, 'no thanks');
+    const seen = evil.lines.length;
+    const sent = await h.parley.transfers.send(account, 'evil', path);
+    await until(() => evil.lines.slice(seen).some((l) => l.includes('\x01DCC SEND unwanted.txt ')), 20_000, 'the offer to arrive');
+    evil.send('NOTICE parley :\x01DCC REJECT SEND unwanted.txt\x01');
+    const ended = await h.parley.transfers.settled(sent.id);
+    expect(ended).toMatchObject({ state: 'cancelled', cancelledBy: 'peer' });
+  });
 });
 
 /** A DCC sender the test controls: what it does with the connection once Parley connects. */
