@@ -41,3 +41,17 @@ export async function waitFor<T>(check: () => T | undefined | false, what: strin
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Every state `accountId` goes through from now on, as the core reports
+ * them. A test that waits for a connection loss looks here rather than at
+ * the state of the moment: the core's quick retry after a drop may have the
+ * account online again before the test looks.
+ */
+export function recordStates(events: ParleyEventsListenOnly, accountId: string): string[] {
+  const states: string[] = [];
+  events.on('accountStatusChanged', (account, status) => {
+    if (account.id === accountId) states.push(status.state);
+  });
+  return states;
+}
