@@ -13,6 +13,10 @@ const alias = [
 
 export default defineConfig({
   test: {
+    // Two test files at a time, unit and integration alike: every real server a test starts
+    // listens on free ports in its own folder (test/servers/), so files do not meet, and two
+    // workers keep a 2-core machine busy while most integration tests wait on a server.
+    maxWorkers: 2,
     projects: [
       {
         resolve: { alias },
@@ -29,8 +33,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // Real servers on fixed loopback ports: one file at a time per package keeps them apart.
-          fileParallelism: false,
         },
       },
     ],
