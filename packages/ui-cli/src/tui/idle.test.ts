@@ -39,6 +39,22 @@ function target(initial: Presence) {
 }
 
 describe('idle reporting', () => {
+  it('a keystroke ends the idle time it reported even before the core has told it of that presence', () => {
+    const clock = new ManualClock();
+    // A core whose presence comes back to this client later than the set goes out.
+    const sets: Presence[] = [];
+    const heard: Presence = { status: 'available' };
+    const idle = new IdleReporter({ get: () => heard, set: async (p) => void sets.push(p) }, 60_000, undefined, clock);
+    clock.advance(60_000);
+    expect(sets).toEqual([{ status: 'available', idleSince: 1_000 }]);
+    idle.activity();
+    expect(sets).toEqual([{ status: 'available', idleSince: 1_000 }, { status: 'available' }]);
+    // Once ended, the next keystroke has nothing to end.
+    idle.activity();
+    expect(sets).toHaveLength(2);
+    idle.stop();
+  });
+
   it('reports idle since the last keystroke after the quiet time, and back at the next keystroke', () => {
     const clock = new ManualClock();
     const t = target({ status: 'away', message: 'lunch' });

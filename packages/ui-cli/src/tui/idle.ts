@@ -29,6 +29,8 @@ const realClock: IdleClock = {
 export class IdleReporter {
   private last: number;
   private idle = false;
+  /** This client set the idle time, and no keystroke has ended it yet. */
+  private reported = false;
   private timer: unknown;
   private stopped = false;
 
@@ -51,8 +53,11 @@ export class IdleReporter {
     if (this.stopped) return;
     this.last = this.clock.now();
     this.idle = false;
+    // The presence is the core's as last heard of: an idle time this client just set may not
+    // be back from the core yet, and a keystroke must end it all the same.
     const { idleSince, ...present } = this.target.get();
-    if (idleSince !== undefined) this.target.set(present).catch(this.onError);
+    if (idleSince !== undefined || this.reported) this.target.set(present).catch(this.onError);
+    this.reported = false;
     this.schedule(this.idleAfterMs);
   }
 
@@ -77,6 +82,7 @@ export class IdleReporter {
     const presence = this.target.get();
     // Offline is not idle; a status already marked idle stays as it is.
     if (presence.status === 'offline' || presence.idleSince !== undefined) return;
+    this.reported = true;
     this.target.set({ ...presence, idleSince: this.last }).catch(this.onError);
   }
 }
