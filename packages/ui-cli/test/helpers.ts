@@ -42,8 +42,17 @@ export interface Run {
 
 /** Runs `parley args…` to completion; `input` is written to its stdin. */
 export function runParley(home: string, args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return run(process.execPath, [binary, ...args], { env: cliEnv(home, options.env), input: options.input });
+}
+
+/**
+ * Runs a command to completion without blocking this process (as spawnSync
+ * would): the test keeps reading the output of the parley processes it runs
+ * meanwhile, whose writes to a full pipe would otherwise stop them.
+ */
+export function run(command: string, args: readonly string[], options: { input?: string; env: NodeJS.ProcessEnv }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, ...args], { env: cliEnv(home, options.env), stdio: 'pipe' });
+    const child = spawn(command, [...args], { env: options.env, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { tempHome } from '../../../test/helpers/temp.js';
-import { binary, cliEnv, ensureBuilt, runParley, RunningParley } from './helpers.js';
+import { binary, cliEnv, ensureBuilt, run, runParley, RunningParley } from './helpers.js';
 import { RawXmpp } from './raw-xmpp.js';
 import { TmuxTerminal } from './tmux.js';
 
@@ -168,8 +167,8 @@ describe('interactive clients attached to the running core of their home, agains
 
     // A script, as a person would write it: one parley send per message, in a loop.
     const script = `for i in $(seq 1 20); do "$NODE" "$PARLEY" send xmpp:alice@localhost bob@localhost "message $i of 20" || exit $?; done`;
-    const loop = spawnSync('bash', ['-c', script], { env: { ...cliEnv(home, env()), NODE: process.execPath, PARLEY: binary }, encoding: 'utf8', timeout: 120_000 });
-    expect(loop.status, loop.stderr).toBe(0);
+    const loop = await run('bash', ['-c', script], { env: { ...cliEnv(home, env()), NODE: process.execPath, PARLEY: binary } });
+    expect(loop.code, loop.stderr).toBe(0);
     expect(loop.stdout.trim().split('\n')).toEqual(Array.from({ length: 20 }, () => 'Sent to bob@localhost'));
 
     const expected = Array.from({ length: 20 }, (_, i) => `message ${i + 1} of 20`);
