@@ -121,6 +121,8 @@ async function rawRun() {
       service: `xmpp://127.0.0.1:${server.port}`,
       domain: 'localhost',
       resource: `raw${++runNumber}`,
+      // As Parley during its sign-in: the library's 2 s per step fails on a busy machine.
+      timeout: 30_000,
       credentials: (authenticate) => authenticate({ username: 'owner', password: 'owner-pw' }, 'SCRAM-SHA-256'),
     });
     xmpp.saslFactory.use('SCRAM-SHA-256', NativeScramSha256);

@@ -89,7 +89,8 @@ export interface RawXmpp {
 }
 
 export async function rawXmpp(server: TestProsody, user: string, password: string, resource = 'raw'): Promise<RawXmpp> {
-  const xmpp = client({ service: `xmpps://${server.host}:${server.directTlsPort}`, domain: server.domain, resource, username: user, password });
+  // The library's default of 2 s to open the stream is too short for a Prosody on a busy machine.
+  const xmpp = client({ service: `xmpps://${server.host}:${server.directTlsPort}`, domain: server.domain, resource, username: user, password, timeout: 30_000 });
   xmpp.reconnect.stop();
   // Direct TLS with the test CA: a subclass of the library's TLS transport whose socket trusts it.
   const ca = server.certificates.caCert;
