@@ -39,8 +39,10 @@ export {
   type CommandErrorCode,
   type ConversationErrorCode,
   type TransferErrorCode,
+  type IconErrorCode,
 } from './errors/codes.js';
 export { TransferError } from './transfers/errors.js';
+export { IconError, MAX_ICON_BYTES, sniffImageType, type BuddyIcon, type IconType } from './buddies/icons.js';
 export type {
   FileTransferCapability,
   FileChecksum,

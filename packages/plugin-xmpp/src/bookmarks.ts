@@ -4,6 +4,7 @@ import type { Element } from '@xmpp/xml';
 import { parseAddress } from './address.js';
 import { itemsRequest, publishRequest, retractRequest, type PubsubEvent } from './pubsub.js';
 import type { Session } from './session.js';
+import { copyElement } from './xml-copy.js';
 import { xmlSafe } from './text.js';
 
 /** XEP-0402 PEP Native Bookmarks. */
@@ -43,17 +44,12 @@ export function readConference(jid: string | undefined, conference: Element | un
   return { jid: address.bare, name, autojoin: flag(conference.attrs.autojoin), nick, password, element: conference };
 }
 
-/** A deep copy, so that appending it elsewhere leaves the stored element as it was. */
-function copy(element: Element): Element {
-  return xml(element.name, { ...element.attrs }, ...element.children.map((c) => (typeof c === 'string' ? c : copy(c as Element))));
-}
-
 function conferenceElement(chat: ServerChat, jid: string, previous: Bookmark | undefined, legacy: boolean): Element {
   const attrs: Record<string, string> = { autojoin: chat.autojoin ? 'true' : 'false', ...(legacy ? { jid } : { xmlns: NS_BOOKMARKS }) };
   const name = chat.alias ?? previous?.name;
   if (name !== undefined && name !== '') attrs.name = xmlSafe(name);
   // What Parley does not edit (nick, password, other clients' extensions) is kept as it was.
-  const kept = previous?.element?.getChildElements().map(copy) ?? [];
+  const kept = previous?.element?.getChildElements().map(copyElement) ?? [];
   return xml('conference', attrs, ...kept);
 }
 

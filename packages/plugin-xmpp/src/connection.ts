@@ -13,6 +13,7 @@ import { client, jid, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { requestAcksWhileBusy } from './ack-requests.js';
 import { parseAddress, type Address } from './address.js';
+import { Avatars, NS_VCARD_CONVERSION } from './avatars.js';
 import { Bookmarks } from './bookmarks.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
@@ -92,6 +93,9 @@ export class XmppConnection implements ProtocolConnection {
   readonly muc: Muc;
   readonly disco: Disco;
   readonly bookmarks: Bookmarks;
+  readonly avatars: Avatars;
+  /** The presence we last published, sent again when our picture changes (XEP-0153 puts its hash there). */
+  private currentPresence: Presence = { status: 'available' };
   private mucService: Promise<string | undefined> | undefined;
 
   constructor(private readonly ctx: ConnectionContext) {
@@ -113,6 +117,7 @@ export class XmppConnection implements ProtocolConnection {
     this.disco = new Disco(this.session);
     this.muc = new Muc(this.session, () => (this.mucService ??= this.disco.findMucService(this.own.domain)), () => this.settings.nick || this.own.local || 'parley');
     this.messages = new Messages(this.session, (bare) => this.muc.isRoom(bare));
+    this.avatars = new Avatars(this.session);
     this.bookmarks = new Bookmarks(
       this.session,
       (name) => this.muc.roomJid(name),
@@ -269,7 +274,7 @@ export class XmppConnection implements ProtocolConnection {
       }
       // The saved chats before connect() resolves: the core joins the autojoin ones at this sign-in.
       await this.bookmarks.load((await this.disco.info(this.own.bare)).features);
-      await xmpp.send(presenceElement({ status: 'available' }, this.settings.priority));
+      await xmpp.send(this.presenceStanza({ status: 'available' }));
       // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
       this.ctx.log.debug('Initial presence sent');
       // A round trip after the presence: the server handles a stream's stanzas
@@ -320,7 +325,10 @@ export class XmppConnection implements ProtocolConnection {
         else this.messages.handle(stanza);
       } else if (stanza.is('presence')) {
         if (fromRoom) this.muc.handlePresence(stanza);
-        else this.presence.handle(stanza);
+        else {
+          this.presence.handle(stanza);
+          this.avatars.handlePresence(stanza);
+        }
       }
     } catch (error) {
       // Bad input from the network is skipped with a log line, never a crash.
@@ -328,15 +336,34 @@ export class XmppConnection implements ProtocolConnection {
     }
   }
 
-  /** XEP-0163: a PEP notification; only our own account's for our nodes. */
+  /**
+   * XEP-0163: a PEP notification, from the bare JID whose node it is (the
+   * server sets it): our bookmarks only from our own account, a contact's
+   * avatar as that contact's.
+   */
   private pubsubEvent(stanza: Element): void {
     const own = this.session.ownJid().bare;
-    const event = readEvent(stanza, (from) => from === own);
-    if (event === undefined) {
+    const event = readEvent(stanza, () => true);
+    const from = parseAddress(stanza.attrs.from as string | undefined)?.bare;
+    if (event === undefined || from === undefined) {
       this.ctx.log.debug('Ignored a PEP notification', { from: String(stanza.attrs.from) });
       return;
     }
-    if (!this.bookmarks.handleEvent(event)) this.ctx.log.debug('Ignored a PEP notification for another node', { node: event.node });
+    if (from === own && this.bookmarks.handleEvent(event)) return;
+    if (from !== own && this.avatars.handleEvent(from, event)) return;
+    this.ctx.log.debug('Ignored a PEP notification for another node', { from, node: event.node });
+  }
+
+  private presenceStanza(presence: Presence): Element {
+    const update = this.avatars.presenceUpdate();
+    return presenceElement(presence, this.settings.priority, update === undefined ? [] : [update]);
+  }
+
+  async setIcon(icon: { data: Uint8Array; type: string; hash: string } | undefined): Promise<void> {
+    const converts = (await this.disco.info(this.own.bare)).features.has(NS_VCARD_CONVERSION);
+    await this.avatars.publish(icon, converts);
+    // XEP-0153 §3.2: contacts learn of the new picture from our next presence.
+    if (this.currentPresence.status !== 'invisible' && this.currentPresence.status !== 'offline') await this.client().send(this.presenceStanza(this.currentPresence));
   }
 
   private onDisconnect(): void {
@@ -424,7 +451,8 @@ export class XmppConnection implements ProtocolConnection {
 
   async setPresence(presence: Presence): Promise<void> {
     // XMPP has no invisible status of its own: appear offline and keep receiving messages.
-    const element = presence.status === 'invisible' ? xml('presence', { type: 'unavailable' }) : presenceElement(presence, this.settings.priority);
+    const element = presence.status === 'invisible' ? xml('presence', { type: 'unavailable' }) : this.presenceStanza(presence);
+    this.currentPresence = presence;
     await this.client().send(element);
   }
 

@@ -1,5 +1,6 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { NS_AVATAR_METADATA } from './avatars.js';
 import { NS_BOOKMARKS } from './bookmarks.js';
 import { CAPS_NODE, capsElement, capsVersion } from './caps.js';
 import { NS_CARBONS } from './carbons.js';
@@ -23,6 +24,7 @@ export const OWN_FEATURES = [
   'http://jabber.org/protocol/caps',
   // XEP-0163 §4: the PEP nodes whose changes we want pushed.
   `${NS_BOOKMARKS}+notify`,
+  `${NS_AVATAR_METADATA}+notify`,
 ];
 const OWN_IDENTITY = { category: 'client', type: 'pc', name: 'Parley' };
 const OWN_VERSION = capsVersion([OWN_IDENTITY], OWN_FEATURES);

@@ -34,7 +34,7 @@ export function readPresence(stanza: Element): { presence: Presence; priority: n
   return { presence, priority };
 }
 
-export function presenceElement(presence: Presence, priority: number): Element {
+export function presenceElement(presence: Presence, priority: number, extra: readonly Element[] = []): Element {
   if (presence.status === 'offline') return xml('presence', { type: 'unavailable' });
   const children: Element[] = [];
   const show = TO_SHOW[presence.status];
@@ -42,7 +42,7 @@ export function presenceElement(presence: Presence, priority: number): Element {
   if (presence.message !== undefined && presence.message !== '') children.push(xml('status', {}, presence.message));
   children.push(xml('priority', {}, String(priority)));
   if (presence.idleSince !== undefined) children.push(xml('idle', { xmlns: NS_IDLE, since: new Date(presence.idleSince).toISOString() }));
-  children.push(ownCaps());
+  children.push(ownCaps(), ...extra);
   return xml('presence', {}, ...children);
 }
 

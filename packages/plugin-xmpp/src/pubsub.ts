@@ -22,7 +22,7 @@ export function publishRequest(node: string, id: string, payload: Element, optio
     'pubsub',
     { xmlns: NS_PUBSUB },
     xml('publish', { node }, xml('item', { id }, payload)),
-    xml('publish-options', {}, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields)),
+    ...(Object.keys(options).length === 0 ? [] : [xml('publish-options', {}, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields))]),
   );
 }
 

@@ -4,6 +4,7 @@ import { OFFLINE, availabilityRank, mostAvailable, type Presence } from '../pres
 import { CoalescedJsonFile, readJsonFile } from '../storage/json-file.js';
 import type { RosterEntry, ServerChat } from '../plugins/contract.js';
 import { newId } from '../util/ids.js';
+import { IconCache, isIconType, type BuddyIcon } from './icons.js';
 
 export const DEFAULT_GROUP = 'Buddies';
 
@@ -14,6 +15,8 @@ export interface Buddy {
   alias?: string;
   presence: Presence;
   info?: Record<string, string>;
+  /** Since core API 1.8: the buddy's picture, cached in the data folder. */
+  icon?: BuddyIcon;
 }
 
 /** A person: one or more buddies, possibly from several accounts (a meta-contact). */
@@ -43,7 +46,7 @@ export interface ContactView extends Contact {
 interface StoredFile {
   version: 1;
   groups: string[];
-  contacts: Array<{ id: string; alias?: string; group: string; buddies: Array<{ accountId: string; name: string; alias?: string }> }>;
+  contacts: Array<{ id: string; alias?: string; group: string; buddies: Array<{ accountId: string; name: string; alias?: string; icon?: { hash: string; type: string } }> }>;
   chats: SavedChat[];
 }
 
@@ -75,10 +78,13 @@ export class BuddyList {
   private readonly index = new Map<string, { contact: Contact; buddy: Buddy }>();
   private chats: SavedChat[] = [];
   private onChange: () => void = () => {};
+  /** Pictures by content; none without a data folder. */
+  readonly icons: IconCache | undefined;
 
   /** `onSaveError`: a background write failed (the list stays in memory and is written again on the next change). */
   constructor(dataDir: string | undefined, onSaveError: (error: unknown) => void = () => {}) {
     if (dataDir === undefined) return;
+    this.icons = new IconCache(join(dataDir, 'icons'));
     const path = join(dataDir, 'buddies.json');
     // Coalesced over half a second: a roster of thousands arriving as single
     // pushes, or several accounts signing in at start, cost one write, and it
@@ -91,7 +97,7 @@ export class BuddyList {
       const contact: Contact = {
         id: c.id,
         group: c.group,
-        buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }), presence: OFFLINE })),
+        buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }), ...this.storedIcon(b.icon), presence: OFFLINE })),
       };
       if (c.alias !== undefined) contact.alias = c.alias;
       this.contacts.set(contact.id, contact);
@@ -124,7 +130,12 @@ export class BuddyList {
         id: c.id,
         ...(c.alias === undefined ? {} : { alias: c.alias }),
         group: c.group,
-        buddies: c.buddies.map((b) => ({ accountId: b.accountId, name: b.name, ...(b.alias === undefined ? {} : { alias: b.alias }) })),
+        buddies: c.buddies.map((b) => ({
+          accountId: b.accountId,
+          name: b.name,
+          ...(b.alias === undefined ? {} : { alias: b.alias }),
+          ...(b.icon === undefined ? {} : { icon: { hash: b.icon.hash, type: b.icon.type } }),
+        })),
       })),
       chats: this.chats,
     };
@@ -250,6 +261,23 @@ export class BuddyList {
   setInfo(accountId: string, name: string, info: Record<string, string>): void {
     const found = this.find(accountId, name);
     if (found !== undefined) found.buddy.info = { ...found.buddy.info, ...info };
+  }
+
+  /** A stored icon whose file is still in the cache (the folder may have been cleaned). */
+  private storedIcon(icon: { hash?: unknown; type?: unknown } | undefined): { icon?: BuddyIcon } {
+    if (this.icons === undefined || typeof icon?.hash !== 'string' || !/^[0-9a-f]{40}$/.test(icon.hash) || !isIconType(icon.type)) return {};
+    if (!this.icons.has(icon.hash, icon.type)) return {};
+    return { icon: { hash: icon.hash, type: icon.type, path: this.icons.pathOf(icon.hash, icon.type) } };
+  }
+
+  /** Since core API 1.8: a buddy's picture changed (undefined: removed). False when the buddy is not on the list or nothing changed. */
+  setIcon(accountId: string, name: string, icon: BuddyIcon | undefined): boolean {
+    const found = this.find(accountId, name);
+    if (found === undefined || found.buddy.icon?.hash === icon?.hash) return false;
+    if (icon === undefined) delete found.buddy.icon;
+    else found.buddy.icon = icon;
+    this.changed();
+    return true;
   }
 
   /** Every buddy of an account goes offline (the account disconnected). */

@@ -2,6 +2,7 @@ import type { AccountRecord } from '../accounts/account.js';
 import { accountInfo } from '../accounts/account.js';
 import type { AccountManager } from '../accounts/account-manager.js';
 import { DEFAULT_GROUP, type BuddyList } from '../buddies/buddy-list.js';
+import { IconError, type BuddyIcon } from '../buddies/icons.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import type { IncomingMessage, TypingState } from '../conversations/message.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
@@ -225,6 +226,23 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
       info: guarded('buddies.info', (name: string, info: Record<string, string>) => {
         buddies.setInfo(accountId, name, info);
         events.emit('buddyInfoReceived', accountId, name, info);
+      }),
+      icon: guarded('buddies.icon', (name: string, data: Uint8Array | undefined) => {
+        if (!isName(name)) throw new Error('icon for a buddy without a name');
+        if (data !== undefined && !(data instanceof Uint8Array)) throw new Error('an icon must be bytes');
+        if (buddies.find(accountId, name) === undefined || buddies.icons === undefined) return;
+        let icon: BuddyIcon | undefined;
+        if (data !== undefined) {
+          try {
+            icon = buddies.icons.store(data);
+          } catch (error) {
+            // A peer's picture, not the plugin's fault: refused, and the one shown stays.
+            if (!(error instanceof IconError)) throw error;
+            log.warn('Refused a buddy icon', { buddy: name, code: error.code, reason: error.message });
+            return;
+          }
+        }
+        if (buddies.setIcon(accountId, name, icon)) events.emit('buddyIconChanged', accountId, name, icon);
       }),
       async authorizationRequest(from, message) {
         if (!live() || !isName(from)) return false;

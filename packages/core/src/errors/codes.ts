@@ -74,6 +74,9 @@ export type TransferErrorCode =
   | 'transfer-refused-address'
   | 'transfer-failed';
 
+/** Since core API 1.8: a buddy's or the account's own picture was refused. */
+export type IconErrorCode = 'icon-too-large' | 'icon-not-an-image' | 'icon-unreadable';
+
 /** Every code the core itself raises. */
 export type CoreErrorCode =
   | ConnectionErrorCode
@@ -86,6 +89,7 @@ export type CoreErrorCode =
   | ConversationErrorCode
   | RemoteErrorCode
   | TransferErrorCode
+  | IconErrorCode
   | 'internal-error';
 
 const CONNECTION_TEXT: Record<ConnectionErrorReason, Pick<ErrorCodeInfo, 'when' | 'action'>> = {
@@ -166,6 +170,9 @@ export const CORE_ERROR_CODES = defineErrorCodes<CoreErrorCode>({
   'protocol-mismatch': { class: 'RemoteError', fatal: true, when: 'The owning Parley speaks another major version of the remote protocol.', action: 'Run the same Parley version on both sides.' },
   'socket-insecure': { class: 'RemoteError', fatal: true, when: "The socket's directory belongs to someone else or is open to others.", action: 'Fix the permissions of the run directory the message names.' },
   'socket-path-too-long': { class: 'RemoteError', fatal: true, when: "The home's path is too long for a Unix socket.", action: 'Use a shorter home path or set XDG_RUNTIME_DIR.' },
+  'icon-too-large': { class: 'IconError', fatal: true, when: 'A picture (a buddy icon a peer published, or the file chosen as your own) is larger than 512 KiB; it was not stored.', action: 'Choose a smaller picture; a peer\'s is simply not shown.' },
+  'icon-not-an-image': { class: 'IconError', fatal: true, when: 'A picture\'s bytes are not a PNG, JPEG, GIF or WebP image, whatever type it declared; it was not stored.', action: 'Choose an image file; a peer\'s is simply not shown.' },
+  'icon-unreadable': { class: 'IconError', fatal: true, when: 'The file chosen as your own picture does not exist or cannot be read.', action: 'Check the path and its permissions.' },
   'transfer-not-supported': { class: 'TransferError', fatal: true, when: "The account's protocol cannot send or receive files, or not to this peer.", action: 'Use another account or protocol to send the file.' },
   'transfer-unknown': { class: 'TransferError', fatal: true, when: 'No transfer has the given id (it ended, or never existed).', action: 'List the transfers and use an existing id.' },
   'transfer-offline': { class: 'TransferError', fatal: false, when: 'The account is not online: files are sent and received only while it is (they are not queued).', action: 'Connect the account, then send the file again.' },

@@ -4,6 +4,7 @@ import { CommandError } from '../commands/registry.js';
 import { ConversationError, ConversationManagerError } from '../conversations/errors.js';
 import { RemoteError } from '../remote/errors.js';
 import { TransferError } from '../transfers/errors.js';
+import { IconError } from '../buddies/icons.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from './codes.js';
 import { CONNECTION_ERROR_CODES, CONNECTION_REASONS, ConnectionError } from './ConnectionError.js';
 import { ConfigError, HistoryError, isParleyError, MessageError, ParleyError, PluginError, SecretStoreError } from './ParleyError.js';
@@ -26,6 +27,7 @@ function everyCoreError(): ParleyError[] {
         case 'ConversationError': errors.push(new ConversationError(c, 'm')); break;
         case 'RemoteError': errors.push(new RemoteError(c, 'm')); break;
         case 'TransferError': errors.push(new TransferError(c, 'm')); break;
+        case 'IconError': errors.push(new IconError(c, 'm')); break;
         case 'RemoteParleyError': break; // built only from the wire (remote/wire.test.ts)
         default: throw new Error(`no case for ${cls}`);
       }

@@ -10,6 +10,7 @@ import { CommandError } from '../commands/registry.js';
 import { ConversationError } from '../conversations/errors.js';
 import { RemoteError } from '../remote/errors.js';
 import { TransferError } from '../transfers/errors.js';
+import { IconError } from '../buddies/icons.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from './codes.js';
 import { CONNECTION_REASONS, ConnectionError, type ConnectionErrorReason } from './ConnectionError.js';
 import { ConfigError, HistoryError, MessageError, ParleyError, PluginError, SecretStoreError, type ErrorFieldValue } from './ParleyError.js';
@@ -34,6 +35,7 @@ const BUILDERS: Record<string, (code: never, message: string, fields: Fields, op
   ConversationManagerError: (code, message, _fields, options) => new ConversationError(code, message, options),
   RemoteError: (code, message, _fields, options) => new RemoteError(code, message, options),
   TransferError: (code, message, _fields, options) => new TransferError(code, message, options),
+  IconError: (code, message, _fields, options) => new IconError(code, message, options),
 };
 
 function classOwnsCode(name: string, code: string): boolean {

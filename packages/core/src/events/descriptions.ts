@@ -32,6 +32,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   buddyListSynced: "The account's buddy list is the server's again: the protocol applied the list the server sent after sign-in (at sign-in for protocols that keep no list on the server).",
   buddyPresenceChanged: "A buddy's presence changed.",
   buddyInfoReceived: "A buddy's profile (vCard, WHOIS) arrived.",
+  buddyIconChanged: "A buddy's picture changed or was removed (since core API 1.8); the icon names the cached file.",
   authorizationRequested: 'Someone asked to add the user to their buddy list.',
   presenceChanged: "The user's own presence changed, for one account or for all (accountId undefined).",
   pluginLoaded: 'A plugin was loaded.',

@@ -6,6 +6,7 @@ import type { Presence } from '../presence/presence.js';
 import type { ConnectionError } from '../errors/ConnectionError.js';
 import type { ParleyError } from '../errors/ParleyError.js';
 import type { ChatParticipant } from '../plugins/contract.js';
+import type { BuddyIcon } from '../buddies/icons.js';
 import type { TransferInfo, TransferProgress } from '../transfers/types.js';
 
 /**
@@ -43,6 +44,8 @@ export interface ParleyEventMap {
   buddyListSynced: [accountId: string];
   buddyPresenceChanged: [accountId: string, buddy: string, presence: Presence, previous: Presence];
   buddyInfoReceived: [accountId: string, buddy: string, info: Record<string, string>];
+  /** Since core API 1.8: a buddy's picture changed (undefined: removed); the file is in the icon cache. */
+  buddyIconChanged: [accountId: string, buddy: string, icon: BuddyIcon | undefined];
   authorizationRequested: [accountId: string, from: string];
 
   presenceChanged: [presence: Presence, accountId: string | undefined];

@@ -112,6 +112,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
       remove: (name) => n({ method: 'buddies.remove', args: [name] }),
       presence: (name, presence) => n({ method: 'buddies.presence', args: [name, presence] }),
       info: (name, info) => n({ method: 'buddies.info', args: [name, info] }),
+      icon: (name, data) => n({ method: 'buddies.icon', args: [name, data] }),
       authorizationRequest: (from, message) => request(conn, { method: 'buddies.authorizationRequest', args: message === undefined ? [from] : [from, message] }) as Promise<boolean | undefined>,
     },
     chats: {

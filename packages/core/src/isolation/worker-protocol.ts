@@ -54,6 +54,7 @@ export const CONNECTION_METHODS = [
   'setTopic',
   'saveChat',
   'unsaveChat',
+  'setIcon',
   'addBuddy',
   'removeBuddy',
   'updateBuddy',
@@ -88,6 +89,7 @@ export type ContextNotice =
   | { method: 'buddies.remove'; args: [name: string] }
   | { method: 'buddies.presence'; args: [name: string, presence: Presence] }
   | { method: 'buddies.info'; args: [name: string, info: Record<string, string>] }
+  | { method: 'buddies.icon'; args: [name: string, data: Uint8Array | undefined] }
   | { method: 'chats.joined'; args: [room: string, info?: { topic?: string; nick?: string; title?: string }] }
   | { method: 'chats.left'; args: [room: string, reason?: string] }
   | { method: 'chats.participants'; args: [room: string, participants: unknown[]] }

@@ -9,10 +9,11 @@ import type { ParleyHooksTapOnly } from '../hooks/hooks.js';
 import type { ParleyEventsListenOnly } from '../events/events.js';
 import type { AccountInfo } from '../accounts/account.js';
 import type { Net } from '../net/net.js';
+import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.7.0';
+export const CORE_API_VERSION = '1.8.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -164,6 +165,14 @@ export interface ConnectionContext {
     presence(name: string, presence: Presence): void;
     info(name: string, info: Record<string, string>): void;
     /**
+     * Since core API 1.8: the buddy's picture, as bytes (undefined: it has
+     * none). The core checks them (at most 512 KiB, a PNG, JPEG, GIF or WebP
+     * image by its own signature, whatever type was declared), refusing
+     * anything else with a log line, and caches them by content; the plugin
+     * checks the protocol's own hash first.
+     */
+    icon(name: string, data: Uint8Array | undefined): void;
+    /**
      * Someone asks to see our presence; resolves with the user's answer:
      * true to allow, false to deny, undefined to answer later (send nothing:
      * the server keeps the request and puts it again at the next sign-in).
@@ -226,6 +235,8 @@ export interface ProtocolConnection {
   saveChat?(chat: ServerChat): Promise<void>;
   /** Since core API 1.6: the user removed a saved chat. */
   unsaveChat?(room: string): Promise<void>;
+  /** Since core API 1.8: publishes the account's own picture (checked by the core already), or none. */
+  setIcon?(icon: { data: Uint8Array; type: IconType; hash: string } | undefined): Promise<void>;
   addBuddy?(entry: RosterEntry): Promise<void>;
   removeBuddy?(name: string): Promise<void>;
   updateBuddy?(entry: RosterEntry): Promise<void>;

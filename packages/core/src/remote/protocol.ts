@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.4';
+export const REMOTE_PROTOCOL_VERSION = '1.5';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -34,6 +34,8 @@ export const REMOTE_API = {
     status: ['string'],
     missingRequired: ['string'],
     connectEnabled: [],
+    /** Since 1.5. */
+    setIcon: ['string', 'string?'],
   },
   conversations: {
     list: [],
@@ -217,6 +219,7 @@ export const EVENT_NAMES = [
   'buddyListSynced',
   'buddyPresenceChanged',
   'buddyInfoReceived',
+  'buddyIconChanged',
   'authorizationRequested',
   'presenceChanged',
   'pluginLoaded',

@@ -3,6 +3,10 @@ import type { AccountInfo, AccountStatus } from '../accounts/account.js';
 import type { BuddyList } from '../buddies/buddy-list.js';
 import type { ConversationManager } from '../conversations/conversation-manager.js';
 import { ConnectionError } from '../errors/ConnectionError.js';
+import { readFile, stat } from 'node:fs/promises';
+import { IconError, MAX_ICON_BYTES, checkIcon, type BuddyIcon } from '../buddies/icons.js';
+import { MessageError } from '../errors/ParleyError.js';
+import { requireOnline } from './online.js';
 
 export interface AccountServiceDeps {
   accounts: AccountManager;
@@ -32,6 +36,34 @@ export class AccountService {
   readonly status = (ref: string): AccountStatus => this.deps.accounts.status(ref);
   /** Which required options (settings or secrets) have no value. */
   readonly missingRequired = (ref: string): Promise<string[]> => this.deps.accounts.missingRequired(ref);
+
+  /**
+   * Since core API 1.8: publishes a picture file as the account's own (undefined: none), for a
+   * protocol that has them (XMPP avatars); the account must be online. The file is checked like a
+   * buddy's icon (at most 512 KiB, an image by its bytes) and kept in the icon cache.
+   */
+  readonly setIcon = async (ref: string, file: string | undefined): Promise<BuddyIcon | undefined> => {
+    const account = this.deps.accounts.resolve(ref);
+    const connection = requireOnline(this.deps.accounts, account.id);
+    if (connection.setIcon === undefined) throw new MessageError('not-supported', `${account.protocol} has no account pictures`);
+    if (file === undefined) {
+      await connection.setIcon(undefined);
+      return undefined;
+    }
+    let data: Uint8Array;
+    try {
+      // Refused before it is read whole: a path to a huge file costs nothing.
+      if ((await stat(file)).size > MAX_ICON_BYTES) throw new IconError('icon-too-large', `${file} is larger than ${MAX_ICON_BYTES} bytes`);
+      data = await readFile(file);
+    } catch (error) {
+      if (error instanceof IconError) throw error;
+      throw new IconError('icon-unreadable', `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const { hash, type } = checkIcon(data);
+    const icon = this.deps.buddies.icons?.store(data);
+    await connection.setIcon({ data, type, hash });
+    return icon;
+  };
 
   /** Connects every enabled account; resolves when each has succeeded or failed once. */
   readonly connectEnabled = async (): Promise<Array<{ account: AccountInfo; error?: ConnectionError }>> => {
