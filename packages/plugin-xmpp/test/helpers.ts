@@ -92,6 +92,8 @@ export async function rawXmpp(server: TestProsody, user: string, password: strin
   // The library's default of 2 s to open the stream is too short for a Prosody on a busy machine.
   const xmpp = client({ service: `xmpps://${server.host}:${server.directTlsPort}`, domain: server.domain, resource, username: user, password, timeout: 30_000 });
   xmpp.reconnect.stop();
+  // The library gives the stream's opening two seconds: too short on a loaded machine.
+  (xmpp as unknown as { timeout: number }).timeout = 30_000;
   // Direct TLS with the test CA: a subclass of the library's TLS transport whose socket trusts it.
   const ca = server.certificates.caCert;
   type Transport = { prototype: { socketParameters(s: string): unknown; Socket: unknown } };
