@@ -190,6 +190,8 @@ export class AccountSession {
         return true;
       }
       if (await this.subscriptions.handle(request)) return true;
+      // A refer NOTIFY in a group conversation without an MCU (after we asked for an invitation).
+      if (method === 'NOTIFY' && this.multiparty?.holds(request.raw) && (await this.multiparty.handle(request, false))) return true;
       this.o.ctx.log.warn(`${method} for a subscription we do not have (${headerValue(request.raw, 'Event') ?? 'no event'}); refused`);
       if (method === 'NOTIFY') await this.o.endpoint.respond(request, 481, 'Subscription Does Not Exist');
       return true;

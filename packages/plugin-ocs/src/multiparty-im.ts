@@ -96,12 +96,6 @@ export class MultipartyIm {
 
   constructor(private readonly o: MultipartyOptions) {}
 
-  /** Whether this request belongs to a group conversation (one we hold, or a new group INVITE). */
-  owns(request: IncomingRequest): boolean {
-    const callId = headerValue(request.raw, 'Call-ID');
-    return callId !== undefined && this.groups.has(callId);
-  }
-
   /** The group conversations held now, by room (for tests and diagnostics). */
   rooms(): string[] {
     return [...this.groups.values()].map((g) => g.room);
@@ -169,7 +163,7 @@ export class MultipartyIm {
 
   // ---- incoming -----------------------------------------------------------------
 
-  /** Handles a request that `owns` claimed, or a group INVITE; returns false for what is not ours. */
+  /** Handles a request in a group we hold (`holds`), or a group INVITE; returns false for what is not ours. */
   async handle(request: IncomingRequest, multipartyInvite: boolean): Promise<boolean> {
     const raw = request.raw;
     const callId = headerValue(raw, 'Call-ID');
@@ -197,6 +191,12 @@ export class MultipartyIm {
       case 'CANCEL':
         await this.o.endpoint.respond(request, 200, 'OK');
         return true;
+      case 'NOTIFY': {
+        // How an invitation we asked for went (`Event: refer`, a message/sipfrag): nothing to show.
+        const refer = /^\s*refer\b/i.test(headerValue(raw, 'Event') ?? '');
+        await this.o.endpoint.respond(request, refer ? 200 : 489, refer ? 'OK' : 'Bad Event');
+        return true;
+      }
       case 'ACK':
         return true;
       default:

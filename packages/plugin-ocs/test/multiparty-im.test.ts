@@ -233,6 +233,9 @@ describe('hostile multiparty INVITEs', () => {
     await send(inDialog('REFER', 'mallory@example.test', ['Refer-To: <sip:carol@example.test>', 'Referred-By: <sip:mallory@example.test>']), '202 REFER');
     await expect.poll(() => carol.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'carol@example.test']);
     await expect.poll(() => bob.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'carol@example.test', 'mallory@example.test']);
+    // The roster manager reports how an invitation went (Event: refer); another event is refused.
+    await send(inDialog('NOTIFY', 'mallory@example.test', ['Event: refer', 'Subscription-State: terminated'], 'SIP/2.0 200 OK\r\n', 'message/sipfrag'), '200 NOTIFY');
+    await send(inDialog('NOTIFY', 'mallory@example.test', ['Event: presence'], 'x', 'text/plain'), '489 NOTIFY');
     // A BYE whose tags match no dialog ends nothing.
     await send(inDialog('BYE', 'mallory@example.test', []), '481 BYE');
     expect(bob.rosters.get(room)).toEqual(['bob@example.test', 'carol@example.test', 'mallory@example.test']);
