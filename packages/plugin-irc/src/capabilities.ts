@@ -11,4 +11,7 @@ export const WANTED_CAPABILITIES = [
   // What was said while we were away, fetched on sign-in and join (chathistory.ts); ergo offers the draft name.
   'draft/chathistory',
   'chathistory',
+  // Joins and parts in played-back history come as themselves (and are skipped), not as ergo's
+  // HistServ messages that would read as chat ("alice joined the channel").
+  'draft/event-playback',
 ] as const;

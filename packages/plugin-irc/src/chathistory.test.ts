@@ -9,8 +9,10 @@ function setup(saved?: unknown, limit?: number) {
   const received: IncomingMessage[] = [];
   const state = new Map<string, unknown>(saved === undefined ? [] : [['chathistory', saved]]);
   const warnings: unknown[] = [];
+  const notices: Array<[string, unknown, boolean | undefined]> = [];
   const history = new ChatHistory({
     ctx: {
+      notice: (text, where, error) => notices.push([text, where, error]),
       receiveMessage: (m) => received.push(m),
       getState: <T>(key: string) => state.get(key) as T | undefined,
       setState: (key, value) => state.set(key, JSON.parse(JSON.stringify(value))),
@@ -37,7 +39,7 @@ function setup(saved?: unknown, limit?: number) {
     }
     return history.line(batches.of(parsed.tags), raw.command, parsed);
   };
-  return { history, written, received, state, warnings, feed };
+  return { history, written, received, state, warnings, notices, feed };
 }
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -49,7 +51,7 @@ describe('IRC chat history playback', () => {
     history.joined('#new', T0 + 5);
     expect(written).toEqual([]);
     history.closed();
-    expect(state.get('chathistory')).toEqual({ marks: { '#new': '2026-01-01T10:00:00.005Z' }, last: '2026-01-01T10:00:00.005Z' });
+    expect(state.get('chathistory')).toEqual({ marks: { '#new': '2026-01-01T10:00:00.005Z' }, last: '2026-01-01T10:00:00.005Z', oldest: { '#new': '2026-01-01T10:00:00.005Z' } });
   });
 
   it('asks for the targets since the last mark, fetches each private one after its mark, and leaves channels to the join', () => {
@@ -133,5 +135,57 @@ describe('IRC chat history playback', () => {
 
     history.failed(['CHATHISTORY', 'INVALID_TARGET', 'AFTER', '#ok', 'Messages could not be retrieved']);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('a catch-up the server refuses (FAIL CHATHISTORY) is said in its conversation, and its mark stays for the next time', () => {
+    const { history, written, notices, feed, state } = setup({ marks: { '#chan': '2026-01-01T09:00:00.000Z' }, last: '2026-01-01T09:00:00.000Z' });
+    history.joined('#chan', T0);
+    expect(written).toEqual(['CHATHISTORY AFTER #chan timestamp=2026-01-01T09:00:00.000Z 100']);
+    feed({ command: 'FAIL', params: ['CHATHISTORY', 'MESSAGE_ERROR', 'AFTER', '#chan', 'Messages could not be\r\nretrieved'] });
+    history.failed(['CHATHISTORY', 'MESSAGE_ERROR', 'AFTER', '#chan', 'Messages could not be\r\nretrieved']);
+    expect(notices).toEqual([['The server could not send the history: Messages could not be retrieved; what was said while you were away is missing here', { kind: 'chat', room: '#chan' }, true]]);
+    history.closed();
+    expect((state.get('chathistory') as { marks: Record<string, string> }).marks['#chan']).toBe('2026-01-01T09:00:00.000Z');
+    // A FAIL that names nothing we asked for, with nothing outstanding, is only logged.
+    history.failed(['CHATHISTORY', 'INVALID_PARAMS', 'AFTER', 'Bad']);
+    history.failed([]);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('scrolling back asks for the page before the earliest message seen, delivers it once, and says how many came', async () => {
+    const { history, written, received, feed } = setup({ marks: { '#chan': '2026-01-01T09:00:00.000Z' }, oldest: { '#chan': '2026-01-01T08:00:00.000Z' } }, 50);
+    const page = history.older('#chan', 500);
+    expect(written).toEqual(['CHATHISTORY BEFORE #chan timestamp=2026-01-01T08:00:00.000Z 50']);
+    // Asked twice at once: refused, the first is still running.
+    await expect(history.older('#CHAN', 10)).rejects.toMatchObject({ code: 'irc-timeout' });
+    feed({ command: 'BATCH', params: ['+p', 'chathistory', '#chan'] });
+    feed({ command: 'PRIVMSG', params: ['#chan', 'old one'], nick: 'alice', tags: { batch: 'p', time: '2026-01-01T07:00:00.000Z', msgid: 'm1' } });
+    feed({ command: 'PRIVMSG', params: ['#chan', 'old two'], nick: 'alice', tags: { batch: 'p', time: '2026-01-01T07:30:00.000Z', msgid: 'm2' } });
+    feed({ command: 'BATCH', params: ['-p'] });
+    expect(await page).toBe(2);
+    expect(received.map((m) => [m.text, m.flags?.delayed, m.protocolId])).toEqual([['old one', true, 'm1'], ['old two', true, 'm2']]);
+    // The next page ends where this one began.
+    const next = history.older('#chan', 10);
+    // By msgid: messages said in the same millisecond are not skipped.
+    expect(written[1]).toBe('CHATHISTORY BEFORE #chan msgid=m1 10');
+    history.failed(['CHATHISTORY', 'MESSAGE_ERROR', 'BEFORE', '#chan', 'no more']);
+    await expect(next).rejects.toMatchObject({ message: 'The server could not send the history: no more' });
+    // With nothing seen yet: the latest page.
+    void history.older('carol', 5).catch(() => {});
+    expect(written[2]).toBe('CHATHISTORY LATEST carol * 5');
+    history.closed();
+  });
+
+  it('a page the server refuses or that the link cuts rejects with the reason; a hostile target is never written', async () => {
+    const { history, written } = setup();
+    const refused = history.older('#chan', 10);
+    history.failed(['CHATHISTORY', 'INVALID_TARGET', 'BEFORE', '#chan', 'Messages could not be retrieved']);
+    await expect(refused).rejects.toMatchObject({ code: 'irc-server-refused', message: 'The server could not send the history: Messages could not be retrieved' });
+    const cut = history.older('#chan', 10);
+    history.closed();
+    await expect(cut).rejects.toMatchObject({ code: 'irc-not-connected' });
+    await expect(history.older('#a b', 10)).rejects.toMatchObject({ code: 'irc-invalid-input' });
+    await expect(history.older('#a\r\nQUIT', 10)).rejects.toMatchObject({ code: 'irc-invalid-input' });
+    expect(written.filter((l) => /QUIT|#a b/.test(l))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
-import type { ConnectionContext, IncomingMessage } from '@parley/core';
+import type { ConnectionContext, IncomingMessage, Target } from '@parley/core';
 import type { Batch } from './batch.js';
+import { IrcError } from './errors.js';
 import { CTCP_DELIM } from './ctcp.js';
 import { messageId, serverTime, type ParsedLine } from './incoming.js';
 
@@ -31,6 +32,8 @@ const MAX_MARKS = 500;
 const MAX_BATCH_MESSAGES = 5000;
 /** Marks are saved at most this often while messages flow (and when the link closes). */
 const SAVE_EVERY_MS = 1000;
+/** A request the server has not answered in this long failed. */
+const ANSWER_TIMEOUT_MS = 30_000;
 const STATE_KEY = 'chathistory';
 
 interface SavedMarks {
@@ -38,10 +41,14 @@ interface SavedMarks {
   marks: Record<string, string>;
   /** The latest of all marks: where TARGETS starts. */
   last?: string;
+  /** Lower-cased conversation name → ISO time of the earliest message seen there: where scrolling back starts. */
+  oldest?: Record<string, string>;
+  /** And its msgid, when it had one: messages said in the same millisecond are told apart by it. */
+  oldestIds?: Record<string, string>;
 }
 
 export interface ChatHistoryDeps {
-  ctx: Pick<ConnectionContext, 'receiveMessage' | 'getState' | 'setState' | 'log'>;
+  ctx: Pick<ConnectionContext, 'receiveMessage' | 'getState' | 'setState' | 'log' | 'notice'>;
   write(line: string): void;
   /** Whether the server offers chat history now (the capability is enabled). */
   available(): boolean;
@@ -56,16 +63,32 @@ export interface ChatHistoryDeps {
 interface Fetch {
   target: string;
   pages: number;
+  /** Failed when the server has not answered by then (no silence: the user is told). */
+  timer: NodeJS.Timeout;
+}
+
+/** An older page asked for by the user (scrolling back). */
+interface Page {
+  target: string;
+  timer: NodeJS.Timeout;
+  resolve(count: number): void;
+  reject(error: IrcError): void;
 }
 
 interface Playback {
   target: string;
   count: number;
+  /** Of them, messages delivered. */
+  delivered: number;
   /** Whether we asked for this batch (a server may also replay on join by itself). */
   requested: boolean;
+  /** Whether it answers a request for an older page. */
+  page: boolean;
 }
 
 const SAFE_TARGET = /^[^\s,:\0][^\s,\0]{0,199}$/;
+/** A msgid that can go back into a command line as one word (https://ircv3.net/specs/extensions/message-ids). */
+const MSGID = /^[\x21-\x39\x3b-\x7e][\x21-\x7e]{0,127}$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
 
 export class ChatHistory {
@@ -73,6 +96,12 @@ export class ChatHistory {
   private last: number | undefined;
   /** Requests sent and not answered yet, by folded target. */
   private readonly fetching = new Map<string, Fetch>();
+  /** Older pages asked for and not answered yet, by folded target. */
+  private readonly paging = new Map<string, Page>();
+  /** The earliest server time seen in each conversation (kept with the marks): where the next older page ends. */
+  private readonly oldest = new Map<string, number>();
+  /** The msgid of that earliest message, where it had one. */
+  private readonly oldestIds = new Map<string, string>();
   /** Open chathistory batches, by batch id. */
   private readonly playbacks = new Map<string, Playback>();
   private saveTimer: NodeJS.Timeout | undefined;
@@ -85,15 +114,36 @@ export class ChatHistory {
         const time = typeof iso === 'string' && ISO.test(iso) ? Date.parse(iso) : NaN;
         if (Number.isFinite(time)) this.marks.set(name, time);
       }
+      const oldest = typeof saved.oldest === 'object' && saved.oldest !== null ? saved.oldest : {};
+      for (const [name, iso] of Object.entries(oldest).slice(-MAX_MARKS)) {
+        const time = typeof iso === 'string' && ISO.test(iso) ? Date.parse(iso) : NaN;
+        if (Number.isFinite(time)) this.oldest.set(name, time);
+      }
+      const ids = typeof saved.oldestIds === 'object' && saved.oldestIds !== null ? saved.oldestIds : {};
+      for (const [name, id] of Object.entries(ids)) if (this.oldest.has(name) && typeof id === 'string' && MSGID.test(id)) this.oldestIds.set(name, id);
       const last = typeof saved.last === 'string' && ISO.test(saved.last) ? Date.parse(saved.last) : NaN;
       if (Number.isFinite(last)) this.last = last;
     }
   }
 
   /** A live message (or our own echo) in `conversation` at server time `time`: move its mark. */
-  seen(conversation: string, time: number | undefined): void {
+  seen(conversation: string, time: number | undefined, msgid?: string, startsOlderPage = false): void {
     if (time === undefined) return;
     const key = this.deps.fold(conversation);
+    const earliest = this.oldest.get(key);
+    // The first message of an older page is the earliest now, even when it shares its millisecond with the one before.
+    if (earliest === undefined || time < earliest || (startsOlderPage && time <= earliest)) {
+      this.oldest.delete(key);
+      this.oldest.set(key, time);
+      if (msgid === undefined) this.oldestIds.delete(key);
+      else this.oldestIds.set(key, msgid);
+      if (this.oldest.size > MAX_MARKS) {
+        const first = this.oldest.keys().next().value!;
+        this.oldest.delete(first);
+        this.oldestIds.delete(first);
+      }
+      this.scheduleSave();
+    }
     const mark = this.marks.get(key);
     if (mark !== undefined && mark >= time) return;
     this.marks.delete(key);
@@ -131,7 +181,8 @@ export class ChatHistory {
     if (batch.type !== 'chathistory') return;
     const target = batch.params[0];
     if (typeof target !== 'string' || target === '') return;
-    this.playbacks.set(batch.id, { target, count: 0, requested: this.fetching.has(this.deps.fold(target)) });
+    const key = this.deps.fold(target);
+    this.playbacks.set(batch.id, { target, count: 0, delivered: 0, requested: this.fetching.has(key) || this.paging.has(key), page: this.paging.has(key) });
   }
 
   /**
@@ -159,25 +210,89 @@ export class ChatHistory {
     if (playback === undefined) return;
     this.playbacks.delete(batch.id);
     const key = this.deps.fold(playback.target);
+    const page = this.paging.get(key);
+    if (page !== undefined && playback.requested) {
+      this.paging.delete(key);
+      clearTimeout(page.timer);
+      page.resolve(playback.delivered);
+      return;
+    }
     const fetch = this.fetching.get(key);
     if (fetch === undefined || !playback.requested) return;
     this.fetching.delete(key);
+    clearTimeout(fetch.timer);
     const mark = this.marks.get(key);
     if (playback.count >= this.pageSize() && fetch.pages + 1 < MAX_PAGES && mark !== undefined) this.fetch(fetch.target, mark, fetch.pages + 1);
   }
 
-  /** `FAIL CHATHISTORY <code> <subcommand> [target] :text`: the request is over. */
+  /**
+   * `FAIL CHATHISTORY <code> <subcommand> [context...] :text`
+   * (https://ircv3.net/specs/extensions/standard-replies): the request is
+   * over. Which one: the target when the context names one we asked about,
+   * else the only request outstanding. It is said in that conversation, not
+   * only logged; its mark does not move, so the next sign-in or join asks again.
+   */
   failed(params: readonly string[]): void {
-    this.deps.ctx.log.warn('The server could not play back chat history', { code: params[1], text: params[params.length - 1] });
-    const target = params.length > 4 ? params[3] : undefined;
-    if (target !== undefined) this.fetching.delete(this.deps.fold(target));
+    const text = String(params[params.length - 1] ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 300);
+    this.deps.ctx.log.warn('The server could not play back chat history', { code: params[1], text });
+    const context = params.slice(3, -1).map((p) => this.deps.fold(p));
+    const outstanding = [...this.fetching.keys(), ...this.paging.keys()];
+    const key = context.find((c) => this.fetching.has(c) || this.paging.has(c)) ?? (outstanding.length === 1 ? outstanding[0] : undefined);
+    if (key === undefined) return;
+    this.requestFailed(key, `The server could not send the history: ${text || String(params[1] ?? 'failed')}`);
+  }
+
+  /**
+   * Scrolling back: asks the server for up to `count` messages of `target`
+   * before the earliest one seen this session (or its latest ones, when none
+   * was). Resolves with how many came (each delivered once, flagged
+   * delayed); rejects when the server has no history, refuses, or does not answer.
+   */
+  older(target: string, count: number): Promise<number> {
+    if (!this.deps.available()) return Promise.reject(new IrcError('irc-server-refused', 'This server keeps no chat history (no chathistory capability)'));
+    if (!SAFE_TARGET.test(target)) return Promise.reject(new IrcError('irc-invalid-input', 'Not a conversation the server keeps history for'));
+    const key = this.deps.fold(target);
+    if (this.paging.has(key) || this.fetching.has(key)) return Promise.reject(new IrcError('irc-timeout', `The history of ${target} is still being fetched; try again when it is in`));
+    const limit = Math.max(1, Math.min(Math.floor(count), this.pageSize()));
+    const earliest = this.oldest.get(key);
+    const earliestId = this.oldestIds.get(key);
+    const before = earliestId !== undefined ? `msgid=${earliestId}` : earliest !== undefined ? `timestamp=${iso(earliest)}` : undefined;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => this.requestFailed(key, 'The server did not answer the history request'), ANSWER_TIMEOUT_MS);
+      timer.unref();
+      this.paging.set(key, { target, timer, resolve, reject });
+      this.deps.write(before === undefined ? `CHATHISTORY LATEST ${target} * ${limit}` : `CHATHISTORY BEFORE ${target} ${before} ${limit}`);
+    });
   }
 
   /** The link closed: requests die with it; marks are saved now. */
   closed(): void {
+    for (const fetch of this.fetching.values()) clearTimeout(fetch.timer);
     this.fetching.clear();
+    for (const page of this.paging.values()) {
+      clearTimeout(page.timer);
+      page.reject(new IrcError('irc-not-connected', 'The connection closed before the server sent the history'));
+    }
+    this.paging.clear();
     this.playbacks.clear();
     this.save();
+  }
+
+  /** A request ended without its batch: a page rejects; a catch-up is said in its conversation. */
+  private requestFailed(key: string, why: string): void {
+    const page = this.paging.get(key);
+    if (page !== undefined) {
+      this.paging.delete(key);
+      clearTimeout(page.timer);
+      page.reject(new IrcError('irc-server-refused', why));
+      return;
+    }
+    const fetch = this.fetching.get(key);
+    if (fetch === undefined) return;
+    this.fetching.delete(key);
+    clearTimeout(fetch.timer);
+    const where: Target = this.deps.isChannel(fetch.target) ? { kind: 'chat', room: fetch.target } : { kind: 'im', peer: fetch.target };
+    this.deps.ctx.notice(`${why}; what was said while you were away is missing here`, where, true);
   }
 
   private pageSize(): number {
@@ -189,8 +304,10 @@ export class ChatHistory {
     // A name from the server goes back into a command line: one word, nothing that could end or split it.
     if (!SAFE_TARGET.test(target)) return;
     const key = this.deps.fold(target);
-    if (this.fetching.has(key)) return;
-    this.fetching.set(key, { target, pages });
+    if (this.fetching.has(key) || this.paging.has(key)) return;
+    const timer = setTimeout(() => this.requestFailed(key, 'The server did not answer the history request'), ANSWER_TIMEOUT_MS);
+    timer.unref();
+    this.fetching.set(key, { target, pages, timer });
     this.deps.write(`CHATHISTORY AFTER ${target} timestamp=${iso(after)} ${this.pageSize()}`);
   }
 
@@ -207,9 +324,11 @@ export class ChatHistory {
   }
 
   private playbackLine(playback: Playback, command: string, line: ParsedLine): void {
-    if (command !== 'PRIVMSG' && command !== 'NOTICE') return;
     if (playback.count >= MAX_BATCH_MESSAGES) return;
+    // Every item counts towards the server's page size (with draft/event-playback joins and parts are
+    // items too); only messages are delivered.
     playback.count++;
+    if (command !== 'PRIVMSG' && command !== 'NOTICE') return;
     const params = line.params;
     const text = params[params.length - 1];
     const to = params[0];
@@ -234,7 +353,8 @@ export class ChatHistory {
     if (time !== undefined) message.timestamp = time;
     if (msgid !== undefined) message.protocolId = msgid;
     this.deps.ctx.receiveMessage(message);
-    this.seen(playback.target, time);
+    this.seen(playback.target, time, msgid, playback.page && playback.delivered === 0);
+    playback.delivered++;
   }
 
   private scheduleSave(): void {
@@ -250,6 +370,8 @@ export class ChatHistory {
     for (const [name, time] of this.marks) marks[name] = iso(time);
     const saved: SavedMarks = { marks };
     if (this.last !== undefined) saved.last = iso(this.last);
+    if (this.oldest.size > 0) saved.oldest = Object.fromEntries([...this.oldest].map(([name, time]) => [name, iso(time)]));
+    if (this.oldestIds.size > 0) saved.oldestIds = Object.fromEntries(this.oldestIds);
     this.deps.ctx.setState(STATE_KEY, saved);
   }
 }

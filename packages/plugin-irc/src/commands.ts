@@ -90,6 +90,13 @@ export const ircCommands: ProtocolCommand[] = withCommandHandlers(descriptor.com
       .map(([k, v]) => `${k}: ${v}`)
       .join('\n');
   },
+  async history(args, inv) {
+    const text = args.trim();
+    if (text !== '' && !/^\d{1,4}$/.test(text)) usage('/history [count]');
+    if (inv.target === undefined) throw new IrcError('irc-invalid-input', '/history works in a conversation');
+    const count = await irc(inv.connection).olderHistory(inv.target, text === '' ? 50 : Number(text));
+    return count === 0 ? 'No older messages on the server' : `${count} older message${count === 1 ? '' : 's'} fetched from the server`;
+  },
   quote(args, inv) {
     if (args.trim() === '') usage('/quote <raw line>');
     irc(inv.connection).quote(args);

@@ -335,7 +335,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       if (time === undefined || typeof to !== 'string' || !line.nick) return;
       const target = client.network.extractTargetGroup(to)?.target ?? to;
       const conversation = this.isChannel(target) || client.caseCompare(line.nick, client.user.nick) ? target : line.nick;
-      history.seen(conversation, time);
+      history.seen(conversation, time, messageId(line.tags));
     } else if (command === 'JOIN' && line.nick && client.caseCompare(line.nick, client.user.nick) && typeof line.params[0] === 'string') {
       history.joined(line.params[0], serverTime(line.tags.time));
     } else if (command === 'FAIL' && line.params[0]?.toUpperCase() === 'CHATHISTORY') {
@@ -631,6 +631,18 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   /** /quote: one raw line, exactly as typed. */
   quote(line: string): void {
     this.requireClient().raw(rawLine(line));
+  }
+
+  /**
+   * /history: the page of `count` messages before the earliest one seen in
+   * the conversation, from the server's chat history (chathistory.ts).
+   * Resolves with how many came.
+   */
+  olderHistory(target: Target, count: number): Promise<number> {
+    this.requireClient();
+    const history = this.history;
+    if (history === undefined) return Promise.reject(new IrcError('irc-not-connected', 'Not connected to the IRC server'));
+    return history.older(targetName(target), count);
   }
 
   /** /topic without text: asks the server, whose answer updates the conversation. */

@@ -81,6 +81,7 @@ export const descriptor = definePluginDescriptor({
     { name: 'nick', help: 'Change your nick', usage: '<nick>' },
     { name: 'topic', help: 'Show or set the channel topic', usage: '[#channel] [topic]' },
     { name: 'whois', help: 'Show information about a nick', usage: '<nick>' },
+    { name: 'history', help: "Fetch older messages of this conversation from the server's chat history", usage: '[count]' },
     { name: 'quote', help: 'Send a raw IRC line to the server (one line, sent as typed)', usage: '<raw line>' },
   ],
 });

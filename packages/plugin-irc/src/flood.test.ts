@@ -133,18 +133,21 @@ describe('IRC flood control of lines that are not messages', () => {
     expect(written).toEqual(['JOIN #a', 'WHO #a', 'MODE #a']);
   });
 
-  it('JOINs and queries go ahead of messages not started yet; PART keeps its place', async () => {
+  it('JOINs and queries go ahead of messages not started yet; PART keeps its place, and no line that is not a message passes another', async () => {
     const queue = new OutgoingQueue<Sink>({ burst: 1, intervalMs: 1000 }, () => Date.now());
     const sink = new Sink();
     queue.attach(sink);
     void queue.enqueue('#a', ['a1', 'a2']);
     void queue.enqueue('#a', ['b1']);
-    queue.enqueueLine('PART #a');
     queue.enqueueLine('JOIN #b', { ahead: true });
     queue.enqueueLine('WHO #b', { ahead: true });
-    await vi.advanceTimersByTimeAsync(10_000);
-    // a1 had started: its second line is not cut off by the JOIN.
-    expect(sink.lines).toEqual(['a1', 'a2', 'JOIN #b', 'WHO #b', 'b1', 'PART #a']);
+    void queue.enqueue('#b', ['c1']);
+    queue.enqueueLine('PART #a');
+    void queue.enqueue('#b', ['d1']);
+    queue.enqueueLine('CHATHISTORY LATEST #a * 5', { ahead: true });
+    await vi.advanceTimersByTimeAsync(20_000);
+    // a1 had started: its second line is not cut off by the JOIN. The query after the PART stays after it.
+    expect(sink.lines).toEqual(['a1', 'a2', 'JOIN #b', 'WHO #b', 'b1', 'c1', 'PART #a', 'CHATHISTORY LATEST #a * 5', 'd1']);
   });
 
   it('lines that are not messages die with their link; messages wait for the next', async () => {

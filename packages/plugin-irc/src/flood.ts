@@ -115,15 +115,17 @@ export class OutgoingQueue<S extends LineSink> {
    * queries) pass messages that have not started: after a reconnect the
    * rejoins go out before the messages that waited for them, which the
    * server would otherwise refuse. Others (PART, TOPIC) keep their place
-   * after what the user sent before them.
+   * after what the user sent before them. Lines that are not messages never
+   * pass each other.
    */
   enqueueLine(line: string, options: { written?: () => void; ahead?: boolean } = {}): void {
     const job: Job = { control: true, target: '', lines: [line], written: 0, ticket: undefined, resolve: options.written ?? (() => {}), reject: () => {}, timer: undefined };
     if (options.ahead === true) {
       job.ahead = true;
-      const index = this.jobs.findIndex((j) => j.ahead !== true && j.written === 0);
-      if (index >= 0) this.jobs.splice(index, 0, job);
-      else this.jobs.push(job);
+      // After every control line and the message being written; before the messages that wait.
+      let index = this.jobs.length;
+      while (index > 0 && this.jobs[index - 1]!.control !== true && this.jobs[index - 1]!.written === 0) index--;
+      this.jobs.splice(index, 0, job);
     } else {
       this.jobs.push(job);
     }

@@ -139,4 +139,37 @@ describe('chat history on ergo', () => {
     expect(history.filter((e) => e.text.startsWith('private '))).toHaveLength(30);
     expect(history.filter((e) => e.text === 'one more')).toHaveLength(1);
   });
+
+  it('/history scrolls back a page at a time from the server, each message once; a refusal is an error with its text', async () => {
+    alice.send('JOIN #scroll');
+    await waitFor(() => alice.lines.some((l) => / 366 alice #scroll /.test(l)), 'alice in #scroll');
+    for (let i = 1; i <= 5; i++) alice.send(`PRIVMSG #scroll :older ${i}`);
+    await waitFor(() => aliceSent('#scroll').length === 5, 'ergo takes them');
+    const chat = await h.parley.chats.join(bob, '#scroll');
+    // A channel never seen before is not fetched at the join.
+    expect(conversationTexts('chat', '#scroll')).toEqual([]);
+
+    expect(await h.parley.runCommand('/history 3', { conversationId: chat.id })).toBe('3 older messages fetched from the server');
+    expect(tap.toServer.some((l) => /^CHATHISTORY LATEST #scroll \* 3$|^CHATHISTORY BEFORE #scroll timestamp=\S+ 3$/.test(l))).toBe(true);
+    await waitFor(() => conversationTexts('chat', '#scroll').length === 3, 'the first page');
+    expect(await h.parley.runCommand('/history 3', { conversationId: chat.id })).toBe('2 older messages fetched from the server');
+    await waitFor(() => conversationTexts('chat', '#scroll').length === 5, 'the second page');
+    const texts = conversationTexts('chat', '#scroll');
+    const sent = aliceSent('#scroll');
+    // Each once, with the server's times (alice wrote all five in the same few milliseconds: the pages
+    // are asked for by msgid, so none is skipped), flagged delayed.
+    expect(texts.map((m) => m.text).sort()).toEqual(sent.map((s) => s.text).sort());
+    expect(texts.map((m) => m.timestamp).sort()).toEqual(sent.map((s) => s.time).sort());
+    expect(new Set(texts.map((m) => m.protocolId))).toEqual(new Set(sent.map((s) => s.msgid)));
+    expect(texts.every((m) => m.flags.delayed === true)).toBe(true);
+    expect(await h.parley.runCommand('/history 3', { conversationId: chat.id })).toBe('No older messages on the server');
+
+    // Once everyone left, the channel and its history are gone: ergo refuses the request.
+    await h.parley.chats.leave(chat.id);
+    await waitFor(() => h.parley.conversations.get(chat.id)?.joined === false, 'bob left #scroll');
+    alice.send('PART #scroll');
+    await waitFor(() => alice.lines.some((l) => /^(@\S+ )?:alice!\S+ PART #scroll/.test(l)), 'alice left #scroll');
+    await expect(h.parley.runCommand('/history', { conversationId: chat.id })).rejects.toThrow(/could not send the history: Messages could not be retrieved/);
+    expect(tap.toClient.some((l) => / FAIL CHATHISTORY INVALID_TARGET /.test(l))).toBe(true);
+  });
 });
