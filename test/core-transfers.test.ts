@@ -215,6 +215,12 @@ describe('hostile file offers', () => {
     expect(onlyInDownloads(downloads)).toEqual([]);
   });
 
+  it('fails an offer the plugin cannot accept (a port no socket can use) and removes the temporary file', async () => {
+    const { settled, downloads } = await offer({ name: 'bad-port.bin', size: 7, port: 70_000 });
+    expect(settled.state).toBe('failed');
+    expect(onlyInDownloads(downloads)).toEqual([]);
+  });
+
   it('keeps a file whose checksum matches', async () => {
     const { settled } = await offer({ name: 'signed.bin', size: 7, sha256: sha256(Buffer.from('payload')) });
     expect(settled.state).toBe('done');

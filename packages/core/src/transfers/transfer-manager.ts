@@ -195,6 +195,9 @@ export class TransferManager {
     try {
       await connection.acceptFile(transfer.pluginId, { path: temp, offset: 0, maxBytes });
     } catch (error) {
+      // The plugin never took the file: nothing will write or remove the temporary file but us.
+      transfer.finishing = true;
+      await this.removeTemp(transfer);
       this.fail(transfer, asTransferError(error));
     }
     return this.view(transfer);
