@@ -15,6 +15,14 @@ export interface ProsodyServer {
   readonly port: number;
   /** Direct TLS port (XEP-0368), when started with a certificate. */
   readonly directTlsPort: number | undefined;
+  /** XEP-0363 upload service's JID (`upload.<domain>`), with `httpFileShare`. */
+  readonly uploadDomain: string | undefined;
+  /** Its HTTP (HTTPS with `tls`) port on 127.0.0.1. */
+  readonly httpPort: number | undefined;
+  readonly uploadBaseUrl: string | undefined;
+  /** XEP-0065 proxy's JID (`proxy.<domain>`), with `proxy65`. */
+  readonly proxyDomain: string | undefined;
+  readonly proxy65Port: number | undefined;
   readonly running: boolean;
   register(user: string, password: string): Promise<void>;
   writeRoster(user: string, items: readonly ProsodyRosterItem[]): void;
@@ -41,6 +49,10 @@ export interface StartProsodyOptions {
   mam?: boolean;
   /** Lowest level written to `prosody.log` in the server's directory (default "warn"; "debug" names each connection's peer address). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Serve XEP-0363 HTTP File Upload at `upload.<domain>` (mod_http_file_share; HTTPS when `tls` is given). */
+  httpFileShare?: { sizeLimit?: number };
+  /** Run a XEP-0065 SOCKS5 bytestream proxy at `proxy.<domain>` (mod_proxy65) on 127.0.0.1. */
+  proxy65?: boolean;
 }
 
 export function freePort(): Promise<number>;

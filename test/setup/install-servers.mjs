@@ -38,6 +38,10 @@ const PACKAGES = [
   'weechat-plugins',
   // Irssi for passive (reverse) DCC, which WeeChat 3.8 does not speak.
   'irssi',
+  // An independent XMPP client (Python) as the peer of the file transfer tests.
+  'python3-slixmpp',
+  'python3-aiohttp',
+  'curl',
 ];
 
 function installed(name) {
