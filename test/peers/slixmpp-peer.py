@@ -110,6 +110,9 @@ class Peer(slixmpp.ClientXMPP):
         return asyncio.ensure_future(guarded())
 
     async def on_start(self, _event):
+        # Once bound: slixmpp keeps disco features per JID.
+        for feature in [NS_JINGLE, NS_FT, NS_S5B, NS_IBB_T, NS_OOB]:
+            self['xep_0030'].add_feature(feature)
         self.send_presence()
         await self.get_roster()
         emit({'event': 'online', 'jid': str(self.boundjid)})
@@ -207,7 +210,11 @@ class Peer(slixmpp.ClientXMPP):
         dst = dstaddr(t.transport_sid, self.boundjid, t.peer)
         tr = ET.Element(q(NS_S5B, 'transport'), {'sid': t.transport_sid, 'mode': 'tcp', 'dstaddr': dst})
         cands = []
-        if t.hostile.get('streamhost'):
+        if t.hostile.get('fake_proxy'):
+            # Offered in the name of the server's proxy, at some other address.
+            host, port, jid = t.hostile['fake_proxy']
+            cands.append({'cid': 'fake', 'host': host, 'port': str(port), 'jid': jid, 'priority': '655360', 'type': 'proxy'})
+        elif t.hostile.get('streamhost'):
             # An address that is not the peer's: Parley must not go there on its own.
             host, port = t.hostile['streamhost']
             cands.append({'cid': 'elsewhere', 'host': host, 'port': str(port), 'jid': str(self.boundjid), 'priority': '8257536', 'type': 'direct'})
@@ -320,6 +327,8 @@ class Peer(slixmpp.ClientXMPP):
             # No candidates of our own: we connect to theirs.
             answer.append(ET.Element(q(NS_S5B, 'transport'), {'sid': t.transport_sid, 'mode': 'tcp', 'dstaddr': dstaddr(t.transport_sid, self.boundjid, t.peer)}))
             t.candidates = [c.attrib for c in s5b.findall(q(NS_S5B, 'candidate'))]
+            if policy.get('only') is not None:
+                t.candidates = [c for c in t.candidates if c.get('type', 'direct') == policy['only']]
         else:
             t.transport = 'ibb'
             t.transport_sid = ibb.get('sid')
@@ -374,11 +383,16 @@ class Peer(slixmpp.ClientXMPP):
             self.spawn(self.receive_socket(t, t.conn[0]))
 
     async def receive_socket(self, t, reader):
+        logging.debug('receiving %s over a socket', t.sid)
         digest = hashlib.sha256()
         size = 0
         with open(t.path, 'wb') as out:
             while True:
-                chunk = await reader.read(CHUNK)
+                try:
+                    chunk = await asyncio.wait_for(reader.read(CHUNK), 20)
+                except asyncio.TimeoutError:
+                    emit({'event': 'stalled', 'sid': t.sid, 'size': size})
+                    break
                 if not chunk:
                     break
                 out.write(chunk)

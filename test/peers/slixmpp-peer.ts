@@ -92,6 +92,11 @@ export class SlixmppPeer {
     });
   }
 
+  /** What the peer reported and wrote to stderr, for a failing test's output. */
+  dump(): string {
+    return `${this.events.map((e) => JSON.stringify(e)).join('\n')}\n--- stderr ---\n${this.stderr}`;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));

@@ -111,6 +111,10 @@ export async function startProsody(options = {}) {
     }
     if (options.proxy65 === true) {
       global += `proxy65_ports = { ${ports.proxy65} }\nproxy65_interfaces = { "127.0.0.1" }\n`;
+      // Prosody 0.12's epoll backend stalls a linked bytestream: bytes its socket library already
+      // buffered when mod_proxy65 paused reading are never read after the resume (the last few KiB
+      // of a transfer stay in the proxy). The select backend's link reads them.
+      global += 'network_backend = "select"\n';
       components += `Component ${lua(`proxy.${domain}`)} "proxy65"
   proxy65_address = "127.0.0.1"
 `;

@@ -1,6 +1,8 @@
 import {
   ConnectionError,
   type ConnectionContext,
+  type FileTarget,
+  type OutgoingFile,
   type OutgoingMessage,
   type Presence,
   type ProtocolConnection,
@@ -18,7 +20,8 @@ import { Bookmarks } from './bookmarks.js';
 import { enableElement, NS_CARBONS } from './carbons.js';
 import { Disco, NS_DISCO_INFO, ownInfo } from './disco.js';
 import { toConnectionError } from './errors.js';
-import { requestIq, type IqCaller } from './iq-request.js';
+import { FileTransfers, type IqCallee } from './file-transfer/file-transfers.js';
+import { requestIq, requestIqReply, type IqCaller } from './iq-request.js';
 import { NS_MAM } from './mam.js';
 import { Messages } from './messages.js';
 import { Muc } from './muc.js';
@@ -96,6 +99,7 @@ export class XmppConnection implements ProtocolConnection {
   readonly avatars: Avatars;
   /** The presence we last published, sent again when our picture changes (XEP-0153 puts its hash there). */
   private currentPresence: Presence = { status: 'available' };
+  readonly files: FileTransfers;
   private mucService: Promise<string | undefined> | undefined;
 
   constructor(private readonly ctx: ConnectionContext) {
@@ -106,6 +110,7 @@ export class XmppConnection implements ProtocolConnection {
       send: (stanza) => this.client().send(stanza),
       iqGet: (child, to, timeout) => requestIq(this.client().iqCaller as unknown as IqCaller, 'get', child, to, timeout),
       iqSet: (child, to, timeout) => requestIq(this.client().iqCaller as unknown as IqCaller, 'set', child, to, timeout),
+      iqReply: (type, child, to, timeout) => requestIqReply(this.client().iqCaller as unknown as IqCaller, type, child, to, timeout),
       ownJid() {
         const bound = parseAddress(self.xmpp?.jid?.toString());
         const a = bound ?? self.own;
@@ -126,6 +131,7 @@ export class XmppConnection implements ProtocolConnection {
         this.joinChat(jid).catch((error: unknown) => this.ctx.log.info('Could not join a bookmarked room', { room: jid, error: error instanceof Error ? error.message : String(error) }));
       },
     );
+    this.files = new FileTransfers(this.session, this.disco, this.presence, () => this.settings.fileTransfer, () => this.socket?.localAddress);
     ctx.signal.addEventListener('abort', () => void this.disconnect(), { once: true });
   }
 
@@ -234,6 +240,7 @@ export class XmppConnection implements ProtocolConnection {
     xmpp.on('disconnect', () => this.onDisconnect());
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', (context: { stanza: Element }) => ownInfo(context.stanza.getChild('query', NS_DISCO_INFO)?.attrs.node));
+    this.files.install(xmpp.iqCallee as unknown as IqCallee);
 
     // The roster is asked for at bind time, ahead of stream management (see
     // stream-order.ts), and the server's and account's features in the same
@@ -322,7 +329,11 @@ export class XmppConnection implements ProtocolConnection {
           return;
         }
         if (stanza.attrs.type === 'groupchat' || (fromRoom && from.resource === '')) this.muc.handleMessage(stanza);
-        else this.messages.handle(stanza);
+        else {
+          // A link to a file (an upload) is offered for download, and shown as the message it is.
+          this.files.handleMessage(stanza);
+          this.messages.handle(stanza);
+        }
       } else if (stanza.is('presence')) {
         if (fromRoom) this.muc.handlePresence(stanza);
         else {
@@ -380,6 +391,7 @@ export class XmppConnection implements ProtocolConnection {
       if (session !== undefined) this.ctx.carryOver.set(CARRY_OVER_KEY, session);
     }
     this.presence.clear();
+    this.files.closeAll();
     this.muc.clear('Disconnected from the server');
     const error = this.lastError !== undefined && this.lastError.reason !== 'other' ? this.lastError : ConnectionError.network('The connection to the server was lost', this.lastError === undefined ? undefined : { cause: this.lastError });
     this.ctx.connectionLost(error);
@@ -387,6 +399,7 @@ export class XmppConnection implements ProtocolConnection {
 
   private teardown(): void {
     this.stopKeepalive();
+    this.files.closeAll();
     this.socket?.destroy();
     this.xmpp?.removeAllListeners();
     // Errors from a torn-down client must not become unhandled 'error' events.
@@ -502,6 +515,23 @@ export class XmppConnection implements ProtocolConnection {
     const jid = parseAddress(entry.name);
     if (jid === undefined) throw ConnectionError.invalidSettings(`"${entry.name}" is not a JID`);
     await this.roster.set({ ...entry, name: jid.bare });
+  }
+
+  async sendFile(file: OutgoingFile): Promise<void> {
+    this.client();
+    await this.files.send(file);
+  }
+
+  async acceptFile(id: string, target: FileTarget): Promise<void> {
+    await this.files.accept(id, target);
+  }
+
+  async declineFile(id: string): Promise<void> {
+    await this.files.decline(id);
+  }
+
+  async cancelFile(id: string): Promise<void> {
+    await this.files.cancel(id);
   }
 
   async getBuddyInfo(name: string): Promise<Record<string, string>> {

@@ -10,7 +10,9 @@ export const descriptor = definePluginDescriptor({
   entry: './dist/index.js',
   usernameLabel: 'JID',
   options: xmppOptions,
-  capabilities: { groupChat: true, typing: true, buddyManagement: true, offlineMessages: true, buddyInfo: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'] },
+  capabilities: { groupChat: true, typing: true, buddyManagement: true, offlineMessages: true, buddyInfo: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'],
+    fileTransfer: { send: true, receive: true, methods: ['http-upload', 'jingle-socks5', 'jingle-ibb'] },
+  },
   commands: [
     { name: 'nick', help: '/nick <new nickname>: change your nickname in this room' },
     { name: 'kick', help: '/kick <nickname> [reason]: remove someone from this room (moderators)' },

@@ -5,6 +5,7 @@ import { NS_BOOKMARKS } from './bookmarks.js';
 import { CAPS_NODE, capsElement, capsVersion } from './caps.js';
 import { NS_CARBONS } from './carbons.js';
 import { NS_CHATSTATES } from './chat-states.js';
+import { FILE_TRANSFER_FEATURES } from './file-transfer/namespaces.js';
 import { NS_RECEIPTS } from './receipts.js';
 import type { Session } from './session.js';
 
@@ -25,6 +26,7 @@ export const OWN_FEATURES = [
   // XEP-0163 §4: the PEP nodes whose changes we want pushed.
   `${NS_BOOKMARKS}+notify`,
   `${NS_AVATAR_METADATA}+notify`,
+  ...FILE_TRANSFER_FEATURES,
 ];
 const OWN_IDENTITY = { category: 'client', type: 'pc', name: 'Parley' };
 const OWN_VERSION = capsVersion([OWN_IDENTITY], OWN_FEATURES);

@@ -21,10 +21,15 @@ export interface IqCaller {
  * rejects with the server's error.
  */
 export function requestIq(caller: IqCaller, type: 'get' | 'set', child: Element, to?: string, timeoutMs?: number): Promise<Element | undefined> {
+  return requestIqReply(caller, type, child, to, timeoutMs).then((reply) => reply.getChild(child.name, child.attrs.xmlns as string | undefined));
+}
+
+/** The same, resolved with the whole result stanza (for replies whose child differs from the request's: XEP-0363's slot). */
+export function requestIqReply(caller: IqCaller, type: 'get' | 'set', child: Element, to?: string, timeoutMs?: number): Promise<Element> {
   const stanza = xml('iq', to === undefined ? { type } : { type, to }, child);
   const answer = caller.request(stanza, timeoutMs);
   // request() gives the stanza its id and registers the answer before its first await.
   const id = stanza.attrs.id as string | undefined;
   if (id !== undefined) caller.handlers?.get(id)?.promise.catch(() => undefined);
-  return answer.then((reply) => reply.getChild(child.name, child.attrs.xmlns as string | undefined));
+  return answer;
 }

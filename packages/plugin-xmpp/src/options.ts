@@ -18,6 +18,18 @@ export const xmppOptions = {
   pingInterval: { kind: 'integer', label: 'Keepalive ping every (seconds)', group: 'advanced', default: 60, min: 0, max: 3600 },
   archiveDays: { kind: 'integer', label: 'Fetch archived messages of the last (days)', description: 'On a first sign-in; later sign-ins fetch what is new since the last message seen (0: off)', group: 'advanced', default: 7, min: 0, max: 3650 },
   nick: { kind: 'string', label: 'Nickname in group chats', description: 'Defaults to the JID\'s local part', group: 'advanced', default: '' },
+  fileTransfer: {
+    kind: 'choice',
+    label: 'Send files by',
+    group: 'advanced',
+    default: 'auto',
+    choices: [
+      { value: 'auto', label: 'Upload to the server when it offers it, else directly' },
+      { value: 'upload', label: 'Upload to the server (HTTP File Upload)' },
+      { value: 'jingle', label: 'Directly to the contact (Jingle, SOCKS5 or in-band)' },
+      { value: 'ibb', label: 'Directly, in-band through the server only (slow)' },
+    ],
+  },
 } as const satisfies OptionSchema;
 
 export type Security = 'starttls' | 'tls' | 'plain';
@@ -34,7 +46,11 @@ export interface XmppSettings {
   nick: string;
   /** XEP-0313: how far back a first sign-in fetches the archive. */
   archiveDays: number;
+  /** How files are sent: HTTP upload (XEP-0363) or Jingle (XEP-0234), or the first the server and peer allow. */
+  fileTransfer: FileTransferMethod;
 }
+
+export type FileTransferMethod = 'auto' | 'upload' | 'jingle' | 'ibb';
 
 function str(settings: Settings, key: string, fallback: string): string {
   const v = settings[key];
@@ -64,5 +80,10 @@ export function readSettings(settings: Settings): XmppSettings {
     pingIntervalMs: int(settings, 'pingInterval', 60) * 1000,
     nick: str(settings, 'nick', ''),
     archiveDays: Math.max(0, int(settings, 'archiveDays', 7)),
+    fileTransfer: fileTransferMethod(str(settings, 'fileTransfer', 'auto')),
   };
+}
+
+function fileTransferMethod(value: string): FileTransferMethod {
+  return value === 'upload' || value === 'jingle' || value === 'ibb' ? value : 'auto';
 }

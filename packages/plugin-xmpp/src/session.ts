@@ -10,6 +10,8 @@ export interface Session {
   /** Sends an IQ get/set and resolves with its first child (RFC 6120 §8.2.3). */
   iqGet(child: Element, to?: string, timeoutMs?: number): Promise<Element | undefined>;
   iqSet(child: Element, to?: string, timeoutMs?: number): Promise<Element | undefined>;
+  /** An IQ get/set resolved with the whole result stanza. */
+  iqReply(type: 'get' | 'set', child: Element, to?: string, timeoutMs?: number): Promise<Element>;
   /** Our full JID once bound, and its bare form. */
   ownJid(): { full: string; bare: string; domain: string; local: string };
 }

@@ -30,6 +30,11 @@ export class SecureSocket extends EventEmitter {
   /** The TCP connection is fully closed (not only asked to). */
   private gone = false;
 
+  /** Our end's address on the connection to the server: where peers on the same network may reach us. */
+  get localAddress(): string | undefined {
+    return this.socket?.localAddress;
+  }
+
   get isClosed(): boolean {
     return this.gone || this.socket === undefined;
   }
