@@ -19,7 +19,9 @@ runConformanceSuite(
   xmppPlugin,
   {
     async start() {
-      server = await startTestProsody();
+      // With an upload service (XEP-0363), as most servers have: a file reaches a peer known by its bare JID
+      // alone, which Jingle cannot (it needs the full JID of a client whose presence Parley sees).
+      server = await startTestProsody({ httpFileShare: {} });
       await user('mallory');
     },
     stop: () => server.stop(),
