@@ -436,7 +436,7 @@ export class MultipartyIm {
     this.announce(group, party);
   }
 
-  private inDialog(group: Group, party: Party, dialog: Dialog, method: string, body?: { contentType: string; content: string }, timeoutMs?: number): Promise<SipResponse> {
+  private inDialog(group: Group, party: Party, dialog: Dialog, method: string, body?: { contentType: string; content: string }, timeoutMs?: number, headers: string[] = []): Promise<SipResponse> {
     return this.o.endpoint
       .request(method, dialog.remoteTarget, {
         to: `sip:${party.address}`,
@@ -444,7 +444,7 @@ export class MultipartyIm {
         cseq: ++dialog.cseq,
         fromTag: dialog.localTag,
         toTag: dialog.remoteTag,
-        extraHeaders: [this.o.contact()],
+        extraHeaders: [this.o.contact(), ...headers],
         body,
         timeoutMs,
       })
@@ -505,7 +505,9 @@ export class MultipartyIm {
     const rm = group.rosterManager ? group.parties.get(group.rosterManager) : undefined;
     if (group.rosterManager !== this.o.self && rm && rm.dialogs.length > 0) {
       const dialog = rm.dialogs[rm.dialogs.length - 1]!;
-      const response = await this.inDialog(group, rm, dialog, 'REFER', undefined).catch((error: Error) => {
+      // As Communicator asks: who to invite, on whose behalf, in this multiparty conversation.
+      const refer = [`Refer-To: <sip:${address}>`, `Referred-By: <sip:${this.o.self}>;tag=${dialog.localTag}`, `Require: ${MULTIPARTY_REQUIRE}`];
+      const response = await this.inDialog(group, rm, dialog, 'REFER', undefined, undefined, refer).catch((error: Error) => {
         throw new MessageError('send-failed', `Could not ask ${rm.address} to invite ${address}: ${error.message}`);
       });
       if (response.status >= 300) throw new MessageError('send-failed', `${rm.address} did not invite ${address}: ${response.status} ${response.reason}`);

@@ -263,4 +263,23 @@ describe('pidgin-sipe and two Parley accounts in one group conversation', () => 
     irc.raw(`PRIVMSG ${channel} :SIPE leads now`);
     for (const p of [bob, carol, dave]) await expect.poll(() => bySender(p, room)[ALICE], { timeout: 20_000 }).toEqual(['SIPE leads now']);
   });
+
+  it('bob invites dave into a group SIPE leads: /invite asks SIPE, the roster manager, with a REFER, and SIPE invites him', async () => {
+    const before = new Set(joinedRooms(bob));
+    const seen = irc.lines.length;
+    irc.say(`chat with ${nick(BOB)}`);
+    const channel = await newChannel(seen);
+    await expect.poll(() => joinedRooms(bob).filter((r) => !before.has(r)).length, { timeout: 20_000 }).toBe(1);
+    const room = joinedRooms(bob).find((r) => !before.has(r))!;
+    await expect.poll(() => bob.rosters.get(room), { timeout: 20_000 }).toEqual([ALICE, BOB]);
+    const from = server.events.length;
+    const answer = await bob.t.parley.runCommand(`/invite ${DAVE}`, { conversationId: conversationId(bob, room) });
+    expect(answer).toBe(`Invited ${DAVE}`);
+    for (const p of [bob, dave]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, DAVE]);
+    await irc.waitFor(new RegExp(`^:${nick(DAVE)}![^ ]+ JOIN :?${escape(channel)}`), 20_000, seen);
+    const routed = server.events.slice(from).filter((e) => e.kind === 'routed').map((e) => e.detail);
+    expect(routed).toEqual(expect.arrayContaining(['REFER bob@example.test -> alice@example.test', 'INVITE alice@example.test -> dave@example.test', 'INVITE dave@example.test -> bob@example.test']));
+    irc.raw(`PRIVMSG ${channel} :welcome dave`);
+    await expect.poll(() => bySender(dave, room)[ALICE], { timeout: 20_000 }).toEqual(['welcome dave']);
+  });
 });
