@@ -257,9 +257,10 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
     },
 
     chats: {
-      joined: guarded('chats.joined', (room: string, info?: { topic?: string; title?: string }) => {
+      joined: guarded('chats.joined', (room: string, info?: { topic?: string; title?: string; continues?: string }) => {
         if (!isName(room)) throw new Error('invalid room');
-        conversations.chatJoined(accountId, room, info ?? {});
+        const { continues, ...rest } = info ?? {};
+        conversations.chatJoined(accountId, room, isName(continues) ? { ...rest, continues } : rest);
       }),
       left: guarded('chats.left', (room: string, reason?: string) => conversations.chatLeft(accountId, room, reason)),
       participants: guarded('chats.participants', (room: string, list: readonly ChatParticipant[]) =>

@@ -465,8 +465,13 @@ export class ConversationManager {
   }
 
   // Group chat state, reported by plugins.
-  chatJoined(accountId: string, room: string, info: { topic?: string; title?: string } = {}): ConversationView {
+  chatJoined(accountId: string, room: string, info: { topic?: string; title?: string; continues?: string } = {}): ConversationView {
+    const fresh = this.byKey.get(conversationKey(accountId, 'chat', room)) === undefined;
     const conversation = this.ensure(accountId, 'chat', room);
+    // A group chat that continues a one-to-one conversation starts with its recent messages, as
+    // scrollback: copies for this conversation (the originals stay in the IM and in its history).
+    const im = fresh && info.continues !== undefined ? this.byKey.get(conversationKey(accountId, 'im', info.continues)) : undefined;
+    if (im !== undefined) conversation.messages.push(...im.messages.map((m) => ({ ...m, id: newId(), conversationId: conversation.id, flags: { ...m.flags, delayed: true } })));
     conversation.joined = true;
     if (info.title !== undefined) conversation.title = info.title;
     if (info.topic !== undefined) conversation.topic = info.topic;

@@ -90,7 +90,7 @@ export type ContextNotice =
   | { method: 'buddies.presence'; args: [name: string, presence: Presence] }
   | { method: 'buddies.info'; args: [name: string, info: Record<string, string>] }
   | { method: 'buddies.icon'; args: [name: string, data: Uint8Array | undefined] }
-  | { method: 'chats.joined'; args: [room: string, info?: { topic?: string; nick?: string; title?: string }] }
+  | { method: 'chats.joined'; args: [room: string, info?: { topic?: string; nick?: string; title?: string; continues?: string }] }
   | { method: 'chats.left'; args: [room: string, reason?: string] }
   | { method: 'chats.participants'; args: [room: string, participants: unknown[]] }
   | { method: 'chats.participantJoined'; args: [room: string, participant: unknown, quiet?: boolean] }

@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.8.0';
+export const CORE_API_VERSION = '1.9.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -181,7 +181,13 @@ export interface ConnectionContext {
   };
 
   chats: {
-    joined(room: string, info?: { topic?: string; nick?: string; title?: string }): void;
+    /**
+     * Since core API 1.9: `continues` names the peer of a one-to-one conversation this group
+     * chat continues (a third person was added and the protocol moved the conversation into a
+     * new room): a chat the core did not have yet starts with that conversation's recent
+     * messages as its scrollback.
+     */
+    joined(room: string, info?: { topic?: string; nick?: string; title?: string; continues?: string }): void;
     left(room: string, reason?: string): void;
     participants(room: string, participants: readonly ChatParticipant[]): void;
     participantJoined(room: string, participant: ChatParticipant, quiet?: boolean): void;
