@@ -175,6 +175,9 @@ describe('group conversations on the test OCS server', () => {
     expect(carol.ui.requests).toHaveLength(1);
     expect(systemLines(alice.t.parley.conversations.find(alice.id, 'im', 'bob@example.test'))).toEqual(expect.arrayContaining([expect.stringContaining('continues as a group conversation')]));
     expect(systemLines(bob.chat(room))).toContain('Continued from the conversation with alice@example.test');
+    // The group chat starts with the one-to-one conversation's messages, for both of them (and not for the newcomer).
+    for (const a of [alice, bob]) expect(a.chat(room)!.messages.filter((m) => !m.flags.system).map((m) => m.text)).toEqual(['just us so far']);
+    expect(carol.chat(room)!.messages.filter((m) => !m.flags.system)).toEqual([]);
     await waitFor(() => !alice.connection().features!.im.isOpen('bob@example.test') && !bob.connection().features!.im.isOpen('alice@example.test'), 'the two-party session to be closed');
     await bob.t.parley.conversations.send(bob.chat(room)!.id, 'now with carol');
     await waitFor(() => textsIn(carol, room).includes('bob@example.test: now with carol') && textsIn(alice, room).includes('bob@example.test: now with carol'), 'alice and carol to read bob');

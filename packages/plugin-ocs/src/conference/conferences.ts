@@ -46,6 +46,8 @@ interface Conference {
   announced: boolean;
   /** Resolves once the focus names the IM MCU. */
   chatUri: Promise<string>;
+  /** The peer of the one-to-one conversation this one continues. */
+  continues: string | undefined;
   gotChatUri: (uri: string) => void;
   /** Set when a join (or rejoin of the MCU) is under way. */
   joining: Promise<void> | undefined;
@@ -89,11 +91,11 @@ export class Conferences {
   // ---- creating and joining -----------------------------------------------------
 
   /** Creates a conference, joins it and invites `invitees`; resolves with its room name (the focus URI). */
-  async create(subject = '', invitees: readonly string[] = []): Promise<string> {
+  async create(subject = '', invitees: readonly string[] = [], continues?: string): Promise<string> {
     const { endpoint, selfUri, contact } = this.o;
     const focusUri = await createConference({ endpoint, selfUri, contact, subject });
     this.o.ctx.log.info(`Created the conference ${conferenceId(focusUri)}`);
-    await this.join(focusUri);
+    await this.join(focusUri, continues);
     for (const who of invitees) await this.invite(focusUri, who);
     return focusUri;
   }
@@ -101,9 +103,11 @@ export class Conferences {
   /**
    * Joins the conference `room` names (a focus URI, as typed or as the core
    * keeps it): the focus, its roster, then its IM MCU. Resolves once the
-   * core has the chat with its participants.
+   * core has the chat with its participants. `continues`: the peer of the
+   * one-to-one conversation this one takes over (its messages become the
+   * chat's scrollback).
    */
-  async join(room: string): Promise<void> {
+  async join(room: string, continues?: string): Promise<void> {
     const focusUri = conferenceUri(room);
     const existing = this.conferences.get(key(focusUri));
     if (existing && !existing.gone) {
@@ -123,6 +127,7 @@ export class Conferences {
       mcu: undefined,
       announced: false,
       chatUri: new Promise<string>((resolve) => (gotChatUri = resolve)),
+      continues,
       gotChatUri: (uri) => gotChatUri(uri),
       joining: undefined,
       gone: false,
@@ -194,7 +199,7 @@ export class Conferences {
   private announce(conference: Conference): void {
     const { chats } = this.o.ctx;
     const subject = conference.roster.subject;
-    chats.joined(conference.room, { title: this.title(conference), ...(subject ? { topic: subject } : {}) });
+    chats.joined(conference.room, { title: this.title(conference), ...(subject ? { topic: subject } : {}), ...(conference.continues ? { continues: conference.continues } : {}) });
     chats.participants(conference.room, conference.roster.participants().map(toChatParticipant));
     conference.announced = true;
   }
@@ -300,7 +305,7 @@ export class Conferences {
    * closed once the peer has accepted (as Communicator moves a conversation).
    */
   async escalate(peer: string, invitees: readonly string[]): Promise<string> {
-    const room = await this.create('', []);
+    const room = await this.create('', [], peer);
     await this.invite(room, peer);
     await this.o.im.close(peer);
     this.o.ctx.notice(`This conversation continues as a group conversation (${this.title(this.conferences.get(key(room))!)})`, { kind: 'im', peer });
@@ -393,7 +398,7 @@ export class Conferences {
     }
     await endpoint.respond(request, 200, 'OK', [this.o.contact()], { toTag });
     try {
-      await this.join(invitation.focusUri);
+      await this.join(invitation.focusUri, escalation ? inviter : undefined);
       if (escalation) {
         await im.close(inviter);
         ctx.notice('This conversation continues as a group conversation', { kind: 'im', peer: inviter });
