@@ -8,8 +8,12 @@
  * servers (a roster NOTIFY with unknown elements and a CR/LF display name,
  * a truncated C3P answer, an MCU that drops mid-conference).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationView, Message, UiRequest } from '@parley/core';
+import { createParley, type ConversationView, type Message, type Parley, type UiRequest } from '@parley/core';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
@@ -256,5 +260,60 @@ describe('group conversations on the test OCS server', () => {
     await waitFor(() => alice.chat(room)?.joined === false && bob.chat(room)?.joined === false, 'both to be out');
     expect(systemLines(alice.chat(room)).some((t) => t.startsWith('You are no longer in this conversation: its service dropped us'))).toBe(true);
     await waitFor(() => server.conferences.membersOf(room).length === 0, 'both to have left the focus');
+  });
+});
+
+describe('group conversations with the plugin in its worker thread', () => {
+  const builtPlugin = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+
+  async function inWorker(name: 'alice' | 'bob' | 'carol'): Promise<{ parley: Parley; id: string; ui: RecordingUi; received: Message[] }> {
+    const user = users.find((u) => u.login === name)!;
+    const home = mkdtempSync(join(tmpdir(), 'ocs-conf-worker-'));
+    const ui = new RecordingUi(accepting);
+    const parley = await createParley({ home, isolation: 'worker', pluginModules: [builtPlugin], passphrase: 'test', secretStore: 'file', discover: false, history: false, tls: { ca: [testCertificates().caCert] }, ui, log: () => {} });
+    cleanups.push(async () => {
+      await parley.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    });
+    const account = await parley.accounts.add({
+      protocol: 'ocs',
+      username: user.address,
+      settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
+      secrets: { password: user.password },
+    });
+    const received: Message[] = [];
+    parley.events.on('messageReceived', (m) => received.push(m));
+    await parley.accounts.connect(account.id);
+    return { parley, id: account.id, ui, received };
+  }
+
+  it('/conference and /invite run across the boundary, the invitation is put to the user there, and a one-to-one conversation moves into a conference', async () => {
+    const alice = await inWorker('alice');
+    const bob = await inWorker('bob');
+    const carol = await inWorker('carol');
+    // /conference (typed in any conversation of the account) starts one; /invite in it invites bob, who is asked through his UI.
+    const started = await alice.parley.runCommand('/conference Worker plans', { conversationId: alice.parley.conversations.openIm(alice.id, 'carol@example.test').id });
+    const room = /Started a group conversation: (\S+)$/.exec(String(started))![1]!;
+    const inAlice = alice.parley.conversations.find(alice.id, 'chat', room)!;
+    expect(inAlice.joined).toBe(true);
+    expect(await alice.parley.runCommand('/invite bob@example.test', { conversationId: inAlice.id })).toBe('Invited bob@example.test');
+    expect(bob.ui.requests.map((r) => [r.request.title, r.context.purpose])).toEqual([['alice@example.test invites you to a group conversation', 'plugin']]);
+    const inBob = await waitFor(() => bob.parley.conversations.find(bob.id, 'chat', room)?.joined && bob.parley.conversations.find(bob.id, 'chat', room), 'bob in the conference');
+    await waitFor(() => inAlice.participants.size === 2 && inBob.participants.size === 2, 'both rosters');
+    await bob.parley.conversations.send(inBob.id, 'from the worker');
+    await waitFor(() => alice.received.find((m) => m.text === 'from the worker' && m.conversationId === inAlice.id), 'alice to read bob');
+
+    // In a one-to-one conversation /invite makes a group one, with the messages so far.
+    await carol.parley.conversations.sendIm(carol.id, 'bob@example.test', 'carol and bob');
+    await waitFor(() => bob.received.find((m) => m.text === 'carol and bob'), 'bob to read carol');
+    const im = carol.parley.conversations.find(carol.id, 'im', 'bob@example.test')!;
+    const moved = await carol.parley.runCommand('/invite alice@example.test', { conversationId: im.id });
+    const group = /continues as a group conversation: (\S+)$/.exec(String(moved))![1]!;
+    for (const p of [alice, bob, carol]) await waitFor(() => p.parley.conversations.find(p.id, 'chat', group)?.participants.size === 3, 'all three in the new conference');
+    expect(bob.parley.conversations.find(bob.id, 'chat', group)!.messages.filter((m) => !m.flags.system).map((m) => m.text)).toEqual(['carol and bob']);
   });
 });
