@@ -30,7 +30,7 @@ import { startKeepalive } from './ping.js';
 import { PresenceTracker, presenceElement } from './presence.js';
 import { NS_PUBSUB_EVENT, readEvent } from './pubsub.js';
 import { CARRY_OVER_KEY, captureSession, messagesToResend, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
-import { NS_ROSTER, Roster, type RosterItem } from './roster.js';
+import { NS_ROSTER, NS_ROSTER_VERSIONING, Roster, type RosterItem } from './roster.js';
 import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
 import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
@@ -237,6 +237,12 @@ export class XmppConnection implements ProtocolConnection {
     countEveryStanza(xmpp, internals.streamManagement);
     requestAcksWhileBusy(xmpp, internals.streamManagement);
     xmpp.on('stanza', (stanza: Element) => this.route(stanza));
+    // The features that offer resource binding come before the roster is asked for (at bind time).
+    xmpp.on('nonza', (element: Element) => {
+      if (element.is('features', 'http://etherx.jabber.org/streams') && element.getChild('bind', 'urn:ietf:params:xml:ns:xmpp-bind') !== undefined) {
+        this.roster.versioning = element.getChild('ver', NS_ROSTER_VERSIONING) !== undefined;
+      }
+    });
     xmpp.on('disconnect', () => this.onDisconnect());
     xmpp.iqCallee.set(NS_ROSTER, 'query', (context: { stanza: Element }) => (this.roster.handlePush(context.stanza) ? true : undefined));
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', (context: { stanza: Element }) => ownInfo(context.stanza.getChild('query', NS_DISCO_INFO)?.attrs.node));

@@ -5,6 +5,27 @@ import { parseAddress } from './address.js';
 import type { Session } from './session.js';
 
 export const NS_ROSTER = 'jabber:iq:roster';
+/** RFC 6121 §2.6.1: the stream feature of a server that versions rosters (XEP-0237). */
+export const NS_ROSTER_VERSIONING = 'urn:xmpp:features:rosterver';
+/** The account's plugin state key: the roster and its version, kept between sign-ins (§2.6). */
+export const ROSTER_STATE_KEY = 'roster';
+
+/** An item as stored: [jid, name, groups, subscription, ask], compact for rosters of thousands. */
+type StoredItem = [string, string | null, string[], Subscription, boolean];
+
+interface StoredRoster {
+  ver: string;
+  items: StoredItem[];
+}
+
+function readStored(value: unknown): StoredRoster | undefined {
+  const stored = value as Partial<StoredRoster> | undefined;
+  if (typeof stored?.ver !== 'string' || stored.ver === '' || !Array.isArray(stored.items)) return undefined;
+  const items = stored.items.filter(
+    (i): i is StoredItem => Array.isArray(i) && typeof i[0] === 'string' && (i[1] === null || typeof i[1] === 'string') && Array.isArray(i[2]) && SUBSCRIPTIONS.has(String(i[3])) && typeof i[4] === 'boolean',
+  );
+  return { ver: stored.ver, items };
+}
 
 export type Subscription = 'none' | 'to' | 'from' | 'both' | 'remove';
 
@@ -60,6 +81,8 @@ export function itemElement(entry: RosterEntry, remove = false): Element {
  */
 export class Roster {
   readonly items = new Map<string, RosterItem>();
+  /** The server offers roster versioning (set from its stream features before the roster is asked for). */
+  versioning = false;
 
   constructor(private readonly session: Session) {}
 
@@ -76,7 +99,41 @@ export class Roster {
    * does not carry the tree through its garbage collections.
    */
   request(): Promise<RosterEntry[]> {
-    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER })).then((query) => this.replaceItems(query));
+    if (!this.versioning) return this.session.iqGet(xml('query', { xmlns: NS_ROSTER })).then((query) => this.replaceItems(query));
+    // §2.6.2: the version we hold ('' for none); the server answers with the whole roster, or with
+    // nothing when ours is current (then pushes bring what changed, if it sends changes that way).
+    const cached = readStored(this.session.ctx.getState(ROSTER_STATE_KEY));
+    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER, ver: cached?.ver ?? '' })).then((query) => {
+      if (query === undefined && cached !== undefined) {
+        this.session.log.debug('The roster is unchanged since the last sign-in (roster versioning)', { items: cached.items.length });
+        return this.restoreStored(cached);
+      }
+      const entries = this.replaceItems(query);
+      const ver = query?.attrs.ver;
+      this.store(typeof ver === 'string' ? ver : '');
+      return entries;
+    });
+  }
+
+  private restoreStored(stored: StoredRoster): RosterEntry[] {
+    this.items.clear();
+    const entries: RosterEntry[] = [];
+    for (const [jid, name, groups, subscription, ask] of stored.items) {
+      const item: RosterItem = { jid, name: name ?? undefined, groups, subscription, ask };
+      this.items.set(jid, item);
+      entries.push(toEntry(item));
+    }
+    return entries;
+  }
+
+  /** Keeps the roster with its version for the next sign-in; a server without versions leaves nothing kept. */
+  private store(ver: string): void {
+    if (!this.versioning || ver === '') {
+      if (this.session.ctx.getState(ROSTER_STATE_KEY) !== undefined) this.session.ctx.setState(ROSTER_STATE_KEY, undefined);
+      return;
+    }
+    const items: StoredItem[] = [...this.items.values()].map((i) => [i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
+    this.session.ctx.setState(ROSTER_STATE_KEY, { ver, items } satisfies StoredRoster);
   }
 
   /** Makes the buddy list the server's roster, from `pending` when the get was already sent, and says it is applied. */
@@ -120,10 +177,13 @@ export class Roster {
     if (item === undefined) return false;
     if (item.subscription === 'remove') {
       if (this.items.delete(item.jid)) this.session.ctx.buddies.remove(item.jid);
-      return true;
+    } else {
+      this.items.set(item.jid, item);
+      this.session.ctx.buddies.upsert(toEntry(item));
     }
-    this.items.set(item.jid, item);
-    this.session.ctx.buddies.upsert(toEntry(item));
+    // §2.6.3: each push carries the version it makes; the kept roster follows it.
+    const ver = query?.attrs.ver;
+    if (this.versioning && typeof ver === 'string' && ver !== '') this.store(ver);
     return true;
   }
 
