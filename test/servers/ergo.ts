@@ -35,6 +35,13 @@ export interface ErgoServer {
    * connection that uses the account's name as its nick.
    */
   registerAccount(account: string, password: string): Promise<void>;
+  /**
+   * Merges `patch` into the running configuration (as `config` in the
+   * options) and reloads it (SIGHUP), as an operator's rehash: clients with
+   * cap-notify see capabilities come and go. Resolves once ergo says the
+   * rehash completed.
+   */
+  rehash(patch: Record<string, unknown>): Promise<void>;
   /** Stops the server (clients see their connection drop); its database stays. */
   stop(): Promise<void>;
   /** Starts it again on the same ports after `stop()`. */
@@ -110,7 +117,8 @@ export async function startErgo(options: ErgoOptions = {}): Promise<ErgoServer> 
     const configPath = join(dir, 'ircd.yaml');
 
     return withFreePorts(2, async ([port, tlsPort]) => {
-      writeFileSync(configPath, stringify(configFor(port, tlsPort)));
+      let current = configFor(port, tlsPort);
+      writeFileSync(configPath, stringify(current));
       // Ready once it logs "Server running", which it does after binding every listener.
       const server = await spawnDaemon({ name: 'ergo', command: binary, args: ['run', '--conf', configPath], spawnOptions: { cwd: dir }, ports: [port, tlsPort], readyLine: /: Server running/ });
       return {
@@ -123,6 +131,23 @@ export async function startErgo(options: ErgoOptions = {}): Promise<ErgoServer> 
         configPath,
         // ergo's NickServ answers "Account created" (irc/handlers.go), anything else is a refusal.
         registerAccount: (account: string, password: string) => registerWithNickServ(port, account, `REGISTER ${password}`, { accepted: /:Account created$/, refused: /./ }),
+        rehash: async (patch: Record<string, unknown>): Promise<void> => {
+          const pid = server.pid;
+          if (pid === undefined || !server.running) throw new Error('ergo is not running');
+          current = merge(current, patch);
+          writeFileSync(configPath, stringify(current));
+          const from = server.output().length;
+          // ergo reloads its configuration on SIGHUP (irc/server.go) and logs how it went.
+          process.kill(pid, 'SIGHUP');
+          const deadline = Date.now() + 15_000;
+          for (;;) {
+            const since = server.output().slice(from);
+            if (/Rehash completed successfully/.test(since)) return;
+            if (/Failed to rehash|failed to load config/.test(since)) throw new Error(`ergo refused the new configuration:\n${since}`);
+            if (Date.now() > deadline) throw new Error(`ergo did not rehash in time:\n${since}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
         ...daemonControls(server, dir),
       };
     });

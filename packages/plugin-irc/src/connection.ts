@@ -12,7 +12,7 @@ import {
   type Target,
 } from '@parley/core';
 import { BatchTracker } from './batch.js';
-import { WANTED_CAPABILITIES } from './capabilities.js';
+import { newCapabilitiesWanted, WANTED_CAPABILITIES, wantedCapabilities } from './capabilities.js';
 import { Channels } from './channels.js';
 import { ChatHistory } from './chathistory.js';
 import { SendConfirmations } from './confirmations.js';
@@ -76,6 +76,12 @@ export class IrcConnection implements ProtocolConnection, LineSink {
 
   /** The link this object drove has closed: nothing more is written or confirmed through it. */
   private linkClosed = false;
+  /** Every capability this connection would take (capabilities.ts): a CAP NEW offering none of them is only recorded. */
+  private wanted: ReadonlySet<string> = new Set();
+  /** The services account we are signed in to (900 RPL_LOGGEDIN), undefined when none. */
+  private loggedInAs: string | undefined;
+  /** A SASL exchange after registration is running (sasl offered again with CAP NEW). */
+  private reauthenticating = false;
 
   constructor(
     private readonly ctx: ConnectionContext,
@@ -120,6 +126,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       ownMessage: (e, kind) => this.ownMessage(e, kind),
     });
     client.requestCap([...WANTED_CAPABILITIES]);
+    const saslUsable = s.sasl && password !== undefined && password !== '';
+    this.wanted = wantedCapabilities(saslUsable);
     const history = new ChatHistory({
       ctx,
       write: (line) => this.pace(line, { ahead: true }),
@@ -199,10 +207,14 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       else this.fail(registrationError('432', e.reason));
     });
     client.on('sasl failed', (e) => {
-      // SASL runs before the welcome only: a failure numeric after it answers nothing we asked and
-      // must not end a working session (the library reports it all the same).
+      // After registration a failure only answers a re-authentication (and never ends a working session).
       if (this.registered) {
-        ctx.log.warn('Ignored a SASL failure numeric after registration', { reason: e.reason });
+        if (this.reauthenticating) {
+          this.reauthenticating = false;
+          ctx.notice(`Signing in to the account with SASL failed: ${saslFailure(e)?.message ?? e.reason}`, undefined, true);
+        } else {
+          ctx.log.warn('Ignored a SASL failure numeric after registration', { reason: e.reason });
+        }
         return;
       }
       const error = saslFailure(e);
@@ -212,6 +224,25 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       if (e.error === 'irc') this.failure ??= serverClosedLink(String(e.reason ?? ''), !this.registered && serverPassword !== undefined && serverPassword !== '');
       else if (e.error === 'password_mismatch' && !this.registered) this.fail(registrationError('464', String(e.reason ?? 'Password incorrect')));
       else if (this.registered) ctx.notice(String(e.reason ?? e.error), undefined, true);
+    });
+    client.on('loggedin', (e) => {
+      this.loggedInAs = e.account;
+      if (this.reauthenticating) {
+        this.reauthenticating = false;
+        ctx.notice(`Signed in to the account ${e.account} with SASL`);
+      }
+    });
+    client.on('loggedout', () => {
+      this.loggedInAs = undefined;
+    });
+    client.on('cap ack', (e) => {
+      // SASL 3.2 with cap-notify: sasl offered again after registration (the server's services came
+      // back, or were off at sign-in) and acknowledged: sign in now if we are not.
+      if (!this.registered || !saslUsable || this.loggedInAs !== undefined || this.reauthenticating) return;
+      if (!Object.prototype.hasOwnProperty.call(e.capabilities, 'sasl')) return;
+      this.reauthenticating = true;
+      ctx.log.info('SASL offered after registration: signing in to the account');
+      client.raw('AUTHENTICATE PLAIN');
     });
     client.on('socket close', (error) => {
       if (error instanceof Error) this.socketError = error;
@@ -288,6 +319,19 @@ export class IrcConnection implements ProtocolConnection, LineSink {
    */
   private ircv3Line(command: string, line: ParsedLine): boolean {
     const tags = line.tags as Record<string, string | undefined>;
+    if (command === 'CAP' && line.params[1]?.toUpperCase() === 'NEW') {
+      const list = line.params[line.params.length - 1];
+      const client = this.client;
+      if (client !== undefined && !newCapabilitiesWanted(list, this.wanted, (cap) => client.network.cap.isEnabled(cap))) {
+        // Nothing for us: noted as available, without the empty CAP REQ the library would answer with.
+        for (const word of (list ?? '').split(' ')) {
+          const eq = word.indexOf('=');
+          const name = eq === -1 ? word : word.slice(0, eq);
+          if (name !== '' && name.length <= 100) client.network.cap.available.set(name, eq === -1 ? '' : word.slice(eq + 1, eq + 1 + 1000));
+        }
+        return true;
+      }
+    }
     if (command === 'BATCH') {
       const event = this.batches.onBatchLine(line.params, tags);
       if (event?.kind === 'start') this.history?.batchStarted(event.batch);
@@ -348,10 +392,14 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     }
     // account-notify, account-tag, chghost, setname: who is behind a nick, applied live.
     const change = identityChange(command, line);
-    if (change !== undefined && !client.caseCompare(change.nick, client.user.nick)) {
-      this.channels?.identityChanged(change);
-      this.buddyWatch?.identityChanged(change);
+    if (change === undefined) return;
+    if (client.caseCompare(change.nick, client.user.nick)) {
+      // Our own ACCOUNT line (a NickServ IDENTIFY, a logout): whether a later SASL offer is worth taking.
+      if (command === 'ACCOUNT') this.loggedInAs = change.account ?? undefined;
+      return;
     }
+    this.channels?.identityChanged(change);
+    this.buddyWatch?.identityChanged(change);
   }
 
   /**
@@ -421,6 +469,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       this.confirmations?.numeric(command, params);
     }
     if (command === 'PONG') this.confirmations?.pong(params[params.length - 1]);
+    // 907 ERR_SASLALREADY: a re-authentication found us signed in already (through NickServ).
+    if (command === '907' && this.reauthenticating) this.reauthenticating = false;
   }
 
   private async autoJoin(rooms: readonly string[]): Promise<void> {

@@ -7,6 +7,8 @@ let port: number;
 let client: Socket | undefined;
 let h: Harness;
 const warnings: string[] = [];
+/** What the client wrote, line by line. */
+const fromClient: string[] = [];
 
 /** A server that registers the client and then sends whatever the test writes. */
 beforeAll(async () => {
@@ -14,7 +16,12 @@ beforeAll(async () => {
     client = socket;
     socket.on('error', () => {});
     let buffered = '';
+    let pending = '';
     socket.on('data', (d: Buffer) => {
+      pending += d.toString();
+      const parts = pending.split('\r\n');
+      pending = parts.pop() ?? '';
+      fromClient.push(...parts);
       buffered += d.toString();
       if (buffered.includes('USER ') && !buffered.includes('\u0001done')) {
         buffered += '\u0001done';
@@ -114,6 +121,45 @@ describe('a hostile server', () => {
     expect(byText('a notice')[0]?.flags.notice).toBe(true);
     // The library holds a batch's lines until it ends; each still arrives once.
     expect(byText('inside a batch')).toHaveLength(1);
+    expect(h.parley.accounts.status(id).state).toBe('online');
+  });
+
+  it('hostile IRCv3 lines: unknown or malformed CAP NEW/DEL values, CHGHOST with spaces or CR, a huge SETNAME, odd ACCOUNT and INVITE: no empty CAP REQ, still online', async () => {
+    const id = h.parley.accounts.list().find((a) => a.username === 'alice@127.0.0.1')!.id;
+    const socket = client!;
+    const from = fromClient.length;
+    socket.write(
+      [
+        ':bad.test CAP alice NEW :vendor.example/unknown=weird =x == ~~ -sasl',
+        ':bad.test CAP alice NEW',
+        ':bad.test CAP alice NEW :' + 'x'.repeat(300) + ' sts=port=-1,duration=abc',
+        ':bad.test CAP alice DEL :echo-message nonexistent ::: ',
+        ':bad.test CAP alice DEL',
+        ':bad.test CAP alice LIST',
+        ':bob!b@h CHGHOST new user name',
+        ':bob!b@h CHGHOST user\rQUIT host',
+        ':bob!b@h CHGHOST',
+        ':bob!b@h SETNAME :' + 'N'.repeat(400),
+        ':bob!b@h SETNAME :\u0001\u0002\u0003',
+        ':bob!b@h SETNAME',
+        ':bob!b@h ACCOUNT',
+        ':bob!b@h ACCOUNT a b c',
+        ':bob!b@h ACCOUNT :has spaces',
+        '@account=;x :bob!b@h PRIVMSG alice :tagged oddly',
+        ':bob!b@h INVITE',
+        ':bob!b@h INVITE alice',
+        ':bob!b@h INVITE alice #a,#b',
+        ':bad.test INVITE alice #c',
+        ':bad.test 354 alice 152 #c',
+        ':bad.test 354 alice 152 #nochan nick H@ acct :real',
+        ':bob!b@h PRIVMSG alice :after the IRCv3 garbage',
+        '',
+      ].join('\r\n'),
+    );
+    await waitFor(() => h.messages.find((m) => m.text === 'after the IRCv3 garbage'), 'the message after');
+    // Nothing wanted was offered: no CAP REQ at all, certainly no empty one.
+    expect(fromClient.slice(from).filter((l) => l.startsWith('CAP '))).toEqual([]);
+    expect(h.messages.find((m) => m.text === 'tagged oddly')?.sender).toBe('bob');
     expect(h.parley.accounts.status(id).state).toBe('online');
   });
 });

@@ -119,6 +119,8 @@ declare module 'irc-framework' {
     'irc error': [IrcErrorEvent];
     'sasl failed': [SaslFailedEvent];
     loggedin: [{ nick: string; account: string }];
+    loggedout: [{ nick: string }];
+    'cap ack': [{ command: string; capabilities: Record<string, string> }];
     'users online': [UsersEvent];
     'users offline': [UsersEvent];
     away: [AwayEvent];
