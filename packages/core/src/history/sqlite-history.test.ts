@@ -53,6 +53,24 @@ describe('SqliteHistory', () => {
     await history.close();
   });
 
+  it('indexes rows another program stored meanwhile along with its own next batch', async () => {
+    const path = dbPath();
+    const history = new SqliteHistory(path);
+    history.append(entry('first green', { timestamp: 1000 }));
+    await history.flush();
+    // Another writer (an older build) stores a row and indexes nothing.
+    const other = new Database(path);
+    other.prepare(`INSERT INTO messages (id, account_id, peer, kind, direction, sender, ts, text) VALUES ('x1', 'acc', 'bob', 'im', 'incoming', 'bob', 900, 'second green')`).run();
+    other.close();
+    history.append(entry('third green', { timestamp: 2000 }));
+    await history.flush();
+    history.append(entry('fourth green', { timestamp: 3000 }));
+    expect((await history.search({ words: 'green' })).map((e) => e.text)).toEqual(['second green', 'first green', 'third green', 'fourth green']);
+    // The late row (900 after 1000) is known, so a search since 950 still stops at the right place.
+    expect((await history.search({ words: 'green', since: 950, limit: 2 })).map((e) => e.text)).toEqual(['third green', 'fourth green']);
+    await history.close();
+  });
+
   it('moves a corrupt database aside, keeps it, and starts a new one', async () => {
     const path = dbPath();
     writeFileSync(path, Buffer.alloc(8192, 0x5a)); // not an SQLite file at all

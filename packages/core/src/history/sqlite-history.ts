@@ -135,9 +135,14 @@ const INDEX_CHUNK = 2000;
  */
 interface OpenDatabase {
   db: Database.Database;
-  insert: Database.Statement;
+  /** Stores a batch and indexes it, in one transaction. */
+  appendBatch: Database.Transaction<(entries: HistoryEntry[]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
   lateness: Database.Statement;
+}
+
+function insertArgs(e: HistoryEntry): unknown[] {
+  return [e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, Math.trunc(e.timestamp), e.text, e.formatted?.html ?? null, flagsToBits(e.flags)];
 }
 
 export class SqliteHistory implements HistoryStore {
@@ -212,7 +217,34 @@ export class SqliteHistory implements HistoryStore {
       }
       return Math.max(rows.length, times.length);
     });
-    this.handle = { db, insert, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck() };
+    const lastRowid = db.prepare('SELECT max(rowid) FROM messages').pluck();
+    const appendBatch = db.transaction((entries: HistoryEntry[]) => {
+      const before = (lastRowid.get() as number | null) ?? 0;
+      if (getMeta.get('fts_indexed_upto') !== before || getMeta.get('ts_order_upto') !== before) {
+        // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
+        for (const e of entries) insert.run(...insertArgs(e));
+        indexChunk(entries.length + INDEX_CHUNK);
+        return;
+      }
+      // Everything stored so far is indexed (the usual case): index the batch from memory as it is
+      // stored, with no second pass reading the same rows back.
+      let max = getMeta.get('ts_max') as number;
+      let lateness = getMeta.get('ts_lateness') as number;
+      let rowid = before;
+      for (const e of entries) {
+        const ts = Math.trunc(e.timestamp);
+        rowid = insert.run(e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, ts, e.text, e.formatted?.html ?? null, flagsToBits(e.flags)).lastInsertRowid as number;
+        indexRow.run(rowid, e.text);
+        // How far a message's time lies below the newest time stored before it (see orderedSearch).
+        if (ts < max) lateness = Math.max(lateness, max - ts);
+        else max = ts;
+      }
+      setMeta.run(rowid, 'fts_indexed_upto');
+      setMeta.run(rowid, 'ts_order_upto');
+      setMeta.run(max, 'ts_max');
+      setMeta.run(lateness, 'ts_lateness');
+    });
+    this.handle = { db, appendBatch, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck() };
     this.indexAll();
     this.importSpool();
     return this.handle;
@@ -254,27 +286,8 @@ export class SqliteHistory implements HistoryStore {
     const batch = this.pending;
     this.pending = [];
     try {
-      const { db, insert, indexChunk } = this.ensureOpen();
-      db.transaction((entries: HistoryEntry[]) => {
-        for (const e of entries) {
-          insert.run(
-            e.id,
-            e.protocolId ?? null,
-            e.accountId,
-            e.peer,
-            e.conversationKind,
-            e.direction,
-            e.sender,
-            e.senderAlias ?? null,
-            Math.trunc(e.timestamp),
-            e.text,
-            e.formatted?.html ?? null,
-            flagsToBits(e.flags),
-          );
-        }
-        // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
-        indexChunk(entries.length + INDEX_CHUNK);
-      })(batch);
+      // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
+      this.ensureOpen().appendBatch(batch);
       this.retryDelayMs = 50;
       this.settle();
     } catch (error) {
