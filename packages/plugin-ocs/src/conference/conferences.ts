@@ -82,12 +82,6 @@ export class Conferences {
     return c;
   }
 
-  /** Whether we are in a conference now (tests and diagnostics). */
-  isIn(room: string): boolean {
-    const c = this.byRoom(room);
-    return c !== undefined && !c.gone && c.mcu?.open === true;
-  }
-
   // ---- creating and joining -----------------------------------------------------
 
   /** Creates a conference, joins it and invites `invitees`; resolves with its room name (the focus URI). */
@@ -119,20 +113,9 @@ export class Conferences {
       this.drop(existing);
     }
     let gotChatUri!: (uri: string) => void;
-    const conference: Conference = {
-      room,
-      focusUri,
-      roster: new ConferenceRoster(),
-      focus: undefined as unknown as Focus,
-      mcu: undefined,
-      announced: false,
-      chatUri: new Promise<string>((resolve) => (gotChatUri = resolve)),
-      continues,
-      gotChatUri: (uri) => gotChatUri(uri),
-      joining: undefined,
-      gone: false,
-    };
-    conference.focus = new Focus({
+    // The focus reports into the conference it belongs to, made just below.
+    let conference!: Conference;
+    const focus = new Focus({
       endpoint: this.o.endpoint,
       subscriptions: this.o.subscriptions,
       selfUri: this.o.selfUri,
@@ -142,6 +125,19 @@ export class Conferences {
       onConferenceInfo: (body) => this.onConferenceInfo(conference, body),
       onEnded: (reason) => this.ended(conference, reason),
     });
+    conference = {
+      room,
+      focusUri,
+      roster: new ConferenceRoster(),
+      focus,
+      mcu: undefined,
+      announced: false,
+      chatUri: new Promise<string>((resolve) => (gotChatUri = resolve)),
+      continues,
+      gotChatUri: (uri) => gotChatUri(uri),
+      joining: undefined,
+      gone: false,
+    };
     this.conferences.set(key(focusUri), conference);
     conference.joining = this.enter(conference).finally(() => (conference.joining = undefined));
     return conference.joining;
