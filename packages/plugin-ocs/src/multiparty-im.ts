@@ -262,7 +262,8 @@ export class MultipartyIm {
         peer.present = true;
       }
       inviter.present = true;
-      ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self });
+      // A running IM taken over: the group chat starts with its messages (core API 1.9).
+      ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self, ...(adopted ? { continues: adopted.peer } : {}) });
       ctx.chats.participants(group.room, this.participants(group));
       if (adopted) ctx.notice(`${from} added more people: the conversation with ${adopted.peer} continues as a group conversation`, { kind: 'im', peer: adopted.peer });
     } else {
@@ -547,7 +548,7 @@ export class MultipartyIm {
     // Everyone to be invited is in the EndPoints of each INVITE, so each newcomer connects to the others.
     const invitees = addresses.filter((a) => !group.parties.has(a)).map((a) => this.party(group, a));
     for (const p of invitees) p.inviting = true;
-    this.o.ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self });
+    this.o.ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self, ...(existing ? { continues: existing.peer } : {}) });
     this.o.ctx.chats.participants(group.room, this.participants(group));
     if (existing) this.o.ctx.notice(`The conversation with ${existing.peer} continues as a group conversation`, { kind: 'im', peer: existing.peer });
     await Promise.all(invitees.map((p) => this.sendInvite(group, p, { triggered: false })));

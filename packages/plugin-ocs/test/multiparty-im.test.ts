@@ -81,6 +81,10 @@ describe('group conversations without an MCU between Parley accounts', () => {
     // Carol's triggered INVITE reached Alice, with the IM's Call-ID; Alice's IM became the group.
     expect(server.events.some((e) => e.kind === 'routed' && e.detail === 'INVITE carol@example.test -> alice@example.test')).toBe(true);
     expect(alice.connection.features?.im.isOpen('bob@example.test')).toBe(false);
+    // The group chat starts with the IM's messages for the two who had it, not for Carol.
+    const scrollback = (p: Party) => p.t.parley.conversations.find(p.id, 'chat', room)!.messages.filter((m) => !m.flags.system).map((m) => m.text);
+    for (const p of [alice, bob]) expect(scrollback(p)).toEqual(['Hi Alice, just us so far']);
+    expect(scrollback(carol)).toEqual([]);
 
     // Each party's messages reach the two others, in the order sent.
     for (const [from, texts] of [
