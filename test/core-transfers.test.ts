@@ -18,15 +18,15 @@ const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.met
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Alice and Bob online on one loopback server; Bob answers file offers with `answer`. */
-async function setup(options: { isolation?: 'none' | 'worker'; answer?: (request: UiRequest) => unknown; maxIncomingSize?: number } = {}) {
-  const server = await startServer({ alice: 'alice-pw', bob: 'bob-pw' });
+async function setup(options: { isolation?: 'none' | 'worker'; answer?: (request: UiRequest) => unknown; maxIncomingSize?: number; autoAcceptFromBuddies?: boolean; bobsBuddies?: string[] } = {}) {
+  const server = await startServer({ alice: 'alice-pw', bob: 'bob-pw' }, { bob: (options.bobsBuddies ?? []).map((name) => ({ name })) });
   cleanup.push(() => server.stop());
   const downloads = join(tempHome('parley-downloads-'), 'Downloads');
   const worker = options.isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation: 'worker' as const } : {};
   const a = await loopbackParley(worker);
   cleanup.push(() => a.parley.shutdown());
   const bobUi = new RecordingUi((request, context) => (context.purpose === 'file-transfer' ? options.answer?.(request) : undefined));
-  const b = await loopbackParley({ ...worker, ui: bobUi, transfers: { downloadDir: downloads, ...(options.maxIncomingSize === undefined ? {} : { maxIncomingSize: options.maxIncomingSize }) } });
+  const b = await loopbackParley({ ...worker, ui: bobUi, transfers: { downloadDir: downloads, ...(options.maxIncomingSize === undefined ? {} : { maxIncomingSize: options.maxIncomingSize }), ...(options.autoAcceptFromBuddies === undefined ? {} : { autoAcceptFromBuddies: options.autoAcceptFromBuddies }) } });
   cleanup.push(() => b.parley.shutdown());
   const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
   const bob = await addLoopbackAccount(b.parley, server.port, 'bob', 'bob-pw');
@@ -119,6 +119,24 @@ describe('file transfer between two Parley instances (loopback protocol)', () =>
     expect(readFileSync(elsewhere, 'utf8')).toBe('chosen place');
   });
 
+  it('accepts without asking from a buddy only when auto-accept is on', async () => {
+    const { a, b, alice, bobUi, downloads } = await setup({ autoAcceptFromBuddies: true, bobsBuddies: ['alice'] });
+    const added = waitForEvent(b.parley.events, 'transferAdded');
+    await a.parley.transfers.send(alice.id, 'bob', fileOf(Buffer.from('from a friend'), 'friendly.txt'));
+    const [offer] = await added;
+    expect((await b.parley.transfers.settled(offer.id)).state).toBe('done');
+    expect(readFileSync(join(downloads, 'friendly.txt'), 'utf8')).toBe('from a friend');
+    expect(bobUi.requests).toEqual([]);
+
+    const off = await setup({ bobsBuddies: ['alice'] });
+    const asked = waitForEvent(off.b.parley.events, 'transferAdded');
+    await off.a.parley.transfers.send(off.alice.id, 'bob', fileOf(Buffer.from('ask first')));
+    const [waiting] = await asked;
+    await until(() => off.bobUi.requests.some((r) => r.context.purpose === 'file-transfer'), 10_000, 'the question');
+    expect(off.b.parley.transfers.get(waiting.id)?.state).toBe('offered');
+    expect(off.b.parley.transfers.settings().autoAcceptFromBuddies).toBe(false);
+  });
+
   it('refuses to send what cannot be sent, with a coded error', async () => {
     const { a, alice } = await setup();
     await expect(a.parley.transfers.send(alice.id, 'bob', '/nonexistent/file.bin')).rejects.toSatisfy((e: unknown) => isParleyError(e, 'transfer-file-unreadable'));
@@ -130,9 +148,20 @@ describe('file transfer between two Parley instances (loopback protocol)', () =>
 
 /** A hostile peer: offers through the server as "mallory", and serves the bytes it likes from its own port. */
 async function hostilePeer(serve: (socket: Socket) => void): Promise<{ port: number; server: Server }> {
-  const server = createServer(serve);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serve(socket);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+  cleanup.push(
+    () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
   return { port: (server.address() as { port: number }).port, server };
 }
 
@@ -206,6 +235,78 @@ describe('hostile file offers', () => {
     expect(settled.state).toBe('failed');
     expect(settled.error?.code).toBe('transfer-incomplete');
     expect(onlyInDownloads(downloads)).toEqual([]);
+  });
+
+  it('stops an offer of no announced size at the size limit', async () => {
+    const env = await setup({ answer: () => 'accept', maxIncomingSize: 1000 });
+    const peer = await hostilePeer((socket) => {
+      socket.on('error', () => {});
+      socket.end(randomBytes(64 * 1024));
+    });
+    const added = waitForEvent(env.b.parley.events, 'transferAdded');
+    env.server.sendRaw('bob', `${JSON.stringify({ op: 'file-offer', from: 'mallory', id: 'evil-2', name: 'unsized.bin', host: '127.0.0.1', port: peer.port })}\n`);
+    const [transfer] = await added;
+    const settled = await env.b.parley.transfers.settled(transfer.id);
+    expect(settled.error?.code).toBe('transfer-oversize');
+    expect(onlyInDownloads(env.downloads)).toEqual([]);
+  });
+
+  it('cancels a transfer half way from the receiving side: the peer is told and nothing is left', async () => {
+    const env = await setup({ answer: () => 'accept' });
+    let held: Socket | undefined;
+    const peer = await hostilePeer((socket) => {
+      socket.on('error', () => {});
+      held = socket;
+      // Some bytes, then the connection stays open: the transfer is under way when it is cancelled.
+      socket.write(randomBytes(10_000));
+    });
+    const added = waitForEvent(env.b.parley.events, 'transferAdded');
+    const moving = waitForEvent(env.b.parley.events, 'transferProgress', (_t, p) => p.bytes > 0);
+    env.server.sendRaw('bob', `${JSON.stringify({ op: 'file-offer', from: 'mallory', id: 'evil-3', name: 'slow.bin', size: 1_000_000, host: '127.0.0.1', port: peer.port })}\n`);
+    const [transfer] = await added;
+    await moving;
+    await env.b.parley.transfers.cancel(transfer.id);
+    expect(env.b.parley.transfers.get(transfer.id)).toMatchObject({ state: 'cancelled', cancelledBy: 'user' });
+    await until(() => env.server.received.some((m) => m.op === 'file-cancel' && m.id === 'evil-3'), 10_000, 'the peer to be told');
+    expect(onlyInDownloads(env.downloads)).toEqual([]);
+    held?.destroy();
+  });
+
+  it('continues a resumable file from the part a broken transfer left, and only for the same sender, name and size', async () => {
+    const env = await setup({ answer: () => 'accept' });
+    const content = randomBytes(100_000);
+    const asked: number[] = [];
+    let tries = 0;
+    const peer = await hostilePeer((socket) => {
+      socket.on('error', () => {});
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('\n')) return;
+        const offset = Number(head.slice(0, head.indexOf('\n')));
+        asked.push(offset);
+        // The first try breaks half way; the second sends the rest.
+        if (++tries === 1) socket.write(content.subarray(0, 50_000), () => socket.destroy());
+        else socket.end(content.subarray(offset));
+      });
+    });
+    const offerIt = async (id: string) => {
+      const added = waitForEvent(env.b.parley.events, 'transferAdded');
+      env.server.sendRaw('bob', `${JSON.stringify({ op: 'file-offer', from: 'mallory', id, name: 'big.iso', size: content.length, resumable: true, host: '127.0.0.1', port: peer.port })}\n`);
+      const [transfer] = await added;
+      return env.b.parley.transfers.settled(transfer.id);
+    };
+    const broken = await offerIt('try-1');
+    expect(broken.error?.code).toBe('transfer-incomplete');
+    // The part stays under its hidden temporary name; nothing has the final name.
+    const parts = filesUnder(env.downloads);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/\/\.big\.iso\.[0-9a-f]+\.parley-part$/);
+    const resumed = await offerIt('try-2');
+    expect(resumed.state).toBe('done');
+    expect(asked).toEqual([0, 50_000]);
+    expect(sha256(readFileSync(resumed.path!))).toBe(sha256(content));
+    expect(onlyInDownloads(env.downloads)).toEqual(['big.iso']);
   });
 
   it('removes a file whose checksum is not the one offered', async () => {

@@ -8,6 +8,10 @@ export interface TransferSink extends Writable {
   readonly bytes: number;
 }
 
+function asWriteError(error: Error): TransferError {
+  return error instanceof TransferError ? error : new TransferError('transfer-write-failed', `Cannot write the received file: ${error.message}`, { cause: error });
+}
+
 /**
  * Where a plugin writes a received file: a Writable onto `target.path` from
  * `target.offset` that refuses to go past `target.maxBytes` (it fails with a
@@ -32,6 +36,8 @@ export function openTransferSink(target: FileTarget, onProgress?: (bytes: number
     onProgress?.(bytes);
   };
   const sink = new Writable({
+    // Network chunks are 16–64 KiB: a few of them per disk write.
+    highWaterMark: 256 * 1024,
     construct(callback) {
       // The core created the file; opening it for writing without truncating keeps a resumed part.
       open(target.path, 'r+').then(
@@ -43,7 +49,11 @@ export function openTransferSink(target: FileTarget, onProgress?: (bytes: number
       );
     },
     write(chunk: Buffer, _encoding, callback) {
-      write(chunk).then(() => callback(), (error: Error) => callback(error instanceof TransferError ? error : new TransferError('transfer-write-failed', `Cannot write the received file: ${error.message}`, { cause: error })));
+      write(chunk).then(() => callback(), (error: Error) => callback(asWriteError(error)));
+    },
+    // Chunks that queued up while a write was on disk go down in one write.
+    writev(chunks, callback) {
+      write(Buffer.concat(chunks.map((c) => c.chunk as Buffer))).then(() => callback(), (error: Error) => callback(asWriteError(error)));
     },
     final(callback) {
       const h = handle;

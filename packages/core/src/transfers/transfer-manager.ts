@@ -87,6 +87,8 @@ export class TransferManager {
   private readonly transfers = new Map<string, Transfer>();
   /** `${accountId}\0${pluginId}` → core id. */
   private readonly byPluginId = new Map<string, string>();
+  /** Parts of broken resumable transfers, by sender, name and size (see releaseTemp). */
+  private readonly partials = new Map<string, { path: string; dir: string }>();
 
   constructor(private readonly deps: TransferManagerDeps) {}
 
@@ -178,11 +180,17 @@ export class TransferManager {
     transfer.destination = { dir, name, overwrite: options.overwrite === true };
     this.setState(transfer, 'waiting');
     let temp: string;
+    let offset = 0;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      temp = join(dir, `.${name.slice(0, 64)}.${randomBytes(6).toString('hex')}.parley-part`);
-      // Exclusive: never follows a link someone placed, never takes over a file.
-      await (await open(temp, 'wx', 0o600)).close();
+      const part = await this.takePartial(transfer, dir);
+      if (part !== undefined) {
+        ({ path: temp, bytes: offset } = part);
+      } else {
+        temp = join(dir, `.${name.slice(0, 64)}.${randomBytes(6).toString('hex')}.parley-part`);
+        // Exclusive: never follows a link someone placed, never takes over a file.
+        await (await open(temp, 'wx', 0o600)).close();
+      }
     } catch (error) {
       const failure = new TransferError('transfer-write-failed', `Cannot create the file in ${dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       void this.tellPlugin(transfer, 'declineFile');
@@ -193,7 +201,11 @@ export class TransferManager {
     const maxBytes = transfer.info.size ?? this.deps.settings.maxIncomingSize;
     transfer.maxBytes = maxBytes;
     try {
-      await connection.acceptFile(transfer.pluginId, { path: temp, offset: 0, maxBytes });
+      if (offset > 0) {
+        transfer.info.bytes = offset;
+        this.record(transfer, `Continuing ${transfer.info.name} from ${formatBytes(offset)}`);
+      }
+      await connection.acceptFile(transfer.pluginId, { path: temp, offset, maxBytes });
     } catch (error) {
       // The plugin never took the file: nothing will write or remove the temporary file but us.
       transfer.finishing = true;
@@ -201,6 +213,22 @@ export class TransferManager {
       this.fail(transfer, asTransferError(error));
     }
     return this.view(transfer);
+  }
+
+  /** The part a broken transfer of the same file left in `dir`, taken for this one; undefined when there is none. */
+  private async takePartial(transfer: Transfer, dir: string): Promise<{ path: string; bytes: number } | undefined> {
+    const key = this.partialKey(transfer);
+    const part = key === undefined ? undefined : this.partials.get(key);
+    if (key === undefined || part === undefined || part.dir !== dir) return undefined;
+    this.partials.delete(key);
+    try {
+      const info = await stat(part.path);
+      if (info.isFile() && info.size > 0 && info.size < (transfer.info.size ?? 0)) return { path: part.path, bytes: info.size };
+    } catch {
+      return undefined;
+    }
+    await unlink(part.path).catch(() => undefined);
+    return undefined;
   }
 
   /** Declines an offer; the peer is told where the protocol can. */
@@ -263,7 +291,8 @@ export class TransferManager {
         const transfer = find(pluginId);
         if (transfer === undefined) return;
         transfer.finishing = true;
-        void this.removeTemp(transfer).then(() => this.fail(transfer, asTransferError(error)));
+        const failure = asTransferError(error);
+        void this.releaseTemp(transfer, failure).then(() => this.fail(transfer, failure));
       }),
       cancelled: guard('cancelled', (pluginId: string, reason?: string) => {
         const transfer = find(pluginId);
@@ -282,7 +311,8 @@ export class TransferManager {
       if (transfer.info.accountId !== accountId || TERMINAL.has(transfer.info.state) || transfer.finishing === true) continue;
       transfer.finishing = true;
       transfer.prompt?.abort();
-      void this.removeTemp(transfer).then(() => this.fail(transfer, new TransferError('transfer-interrupted', 'The account went offline during the transfer')));
+      const failure = new TransferError('transfer-interrupted', 'The account went offline during the transfer');
+      void this.releaseTemp(transfer, failure).then(() => this.fail(transfer, failure));
     }
   }
 
@@ -299,6 +329,10 @@ export class TransferManager {
           this.fail(transfer, new TransferError('transfer-interrupted', 'Parley stopped during the transfer'));
         }),
     );
+    // Parts kept for a resume do not outlive the run that knew whose they were.
+    const partials = [...this.partials.values()];
+    this.partials.clear();
+    await Promise.all(partials.map((p) => unlink(p.path).catch(() => undefined)));
   }
 
   // ---- internals --------------------------------------------------------
@@ -408,8 +442,9 @@ export class TransferManager {
       this.emitProgress(transfer);
       this.end(transfer, 'done');
     } catch (error) {
-      await this.removeTemp(transfer);
-      this.fail(transfer, asTransferError(error));
+      const failure = asTransferError(error);
+      await this.releaseTemp(transfer, failure);
+      this.fail(transfer, failure);
     }
   }
 
@@ -510,6 +545,37 @@ export class TransferManager {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The temporary file of a transfer that broke: kept (hidden, under its
+   * temporary name) when the protocol can resume this offer and the bytes
+   * so far are good, so the same file offered again continues from there;
+   * removed otherwise.
+   */
+  private async releaseTemp(transfer: Transfer, error: ParleyError): Promise<void> {
+    const temp = transfer.temp;
+    const key = this.partialKey(transfer);
+    const resumable = ['transfer-incomplete', 'transfer-interrupted', 'transfer-failed'].includes(error.code);
+    if (temp === undefined || key === undefined || !resumable || transfer.destination === undefined) return this.removeTemp(transfer);
+    let bytes: number;
+    try {
+      bytes = (await stat(temp)).size;
+    } catch {
+      return this.removeTemp(transfer);
+    }
+    if (bytes === 0 || bytes >= (transfer.info.size ?? 0)) return this.removeTemp(transfer);
+    transfer.temp = undefined;
+    const previous = this.partials.get(key);
+    this.partials.set(key, { path: temp, dir: transfer.destination.dir });
+    if (previous !== undefined && previous.path !== temp) await unlink(previous.path).catch(() => undefined);
+  }
+
+  /** Who sent which file: an offer of the same name and size from the same peer continues its part. */
+  private partialKey(transfer: Transfer): string | undefined {
+    if (transfer.offer?.resumable !== true || transfer.info.size === undefined) return undefined;
+    if (this.capability(transfer.info.accountId)?.resume !== true) return undefined;
+    return [transfer.info.accountId, transfer.info.peer.toLowerCase(), transfer.info.name, transfer.info.size].join('\0');
   }
 
   private async removeTemp(transfer: Transfer): Promise<void> {
