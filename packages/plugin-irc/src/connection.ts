@@ -28,6 +28,7 @@ import { identifyWithNickServ } from './nickserv.js';
 import { resolveSettings, type IrcSettings } from './options.js';
 import { rawLine, word } from './sanitize.js';
 import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
+import { parseSts, StsPolicies, stsValueOf } from './sts.js';
 import { createTransportClass } from './transport.js';
 import { whois } from './whois.js';
 import { dccHost, dccLine } from './dcc/wiring.js';
@@ -82,13 +83,21 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   private loggedInAs: string | undefined;
   /** A SASL exchange after registration is running (sasl offered again with CAP NEW). */
   private reauthenticating = false;
+  /** Strict transport security policies this account has seen (sts.ts). */
+  private readonly sts: StsPolicies;
+  /** The TLS port a plain link's CAP LS pointed to (sts): the link is dropped and opened again there. */
+  private stsUpgrade: number | undefined;
+  /** Where the current link goes. */
+  private endpoint = { port: 0, tls: false };
 
   constructor(
     private readonly ctx: ConnectionContext,
     private readonly keys: Map<string, string>,
     /** The account's outgoing queue (flood.ts), shared by its successive connections. */
     private readonly outgoing: OutgoingQueue<IrcConnection> = new OutgoingQueue(),
-  ) {}
+  ) {
+    this.sts = new StsPolicies(ctx);
+  }
 
   get nick(): string {
     return this.client?.user.nick ?? this.settings?.nick ?? '';
@@ -108,7 +117,36 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     const password = await ctx.getSecret('password');
     const serverPassword = await ctx.getSecret('serverPassword');
     if (ctx.signal.aborted) throw ConnectionError.other('Connection attempt was cancelled');
-    ctx.progress(`Connecting to ${s.host}:${s.port}`, 1, 3);
+    // A strict transport security policy this host gave us over TLS: plain text is not used while it lasts.
+    const pinned = s.tls ? undefined : this.sts.portFor(s.host);
+    if (pinned !== undefined) ctx.log.info('Using TLS as the server asked (strict transport security)', { port: pinned });
+    let endpoint = pinned === undefined ? { port: s.port, tls: s.tls } : { port: pinned, tls: true };
+    for (;;) {
+      this.stsUpgrade = undefined;
+      try {
+        await this.open(s, password, serverPassword, endpoint);
+        return;
+      } catch (error) {
+        const upgrade = this.stsUpgrade;
+        // Once only, from plain text to TLS: a TLS link is never sent anywhere else.
+        if (upgrade === undefined || endpoint.tls || ctx.signal.aborted) throw error;
+        ctx.log.info('The server asks for TLS (strict transport security): connecting again', { port: upgrade });
+        endpoint = { port: upgrade, tls: true };
+      }
+    }
+  }
+
+  /** One link to the server at `endpoint`: resolves once signed in, rejects with why it could not. */
+  private open(s: IrcSettings, password: string | undefined, serverPassword: string | undefined, endpoint: { port: number; tls: boolean }): Promise<void> {
+    const ctx = this.ctx;
+    this.registered = false;
+    this.failure = undefined;
+    this.socketError = undefined;
+    this.linkClosed = false;
+    this.loggedInAs = undefined;
+    this.reauthenticating = false;
+    this.endpoint = endpoint;
+    ctx.progress(`Connecting to ${s.host}:${endpoint.port}${endpoint.tls && !s.tls ? ' (TLS, as the server asked)' : ''}`, 1, 3);
 
     const client = new irc.Client();
     this.client = client;
@@ -281,8 +319,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
 
     client.connect({
       host: s.host,
-      port: s.port,
-      tls: s.tls,
+      port: endpoint.port,
+      tls: endpoint.tls,
       nick: s.nick,
       username: s.ident,
       gecos: s.realName,
@@ -319,6 +357,9 @@ export class IrcConnection implements ProtocolConnection, LineSink {
    */
   private ircv3Line(command: string, line: ParsedLine): boolean {
     const tags = line.tags as Record<string, string | undefined>;
+    // Dropping a plain link for TLS (sts): nothing more is negotiated or answered on it.
+    if (this.stsUpgrade !== undefined) return true;
+    if (command === 'CAP' && this.stsLine(line.params)) return true;
     if (command === 'CAP' && line.params[1]?.toUpperCase() === 'NEW') {
       const list = line.params[line.params.length - 1];
       const client = this.client;
@@ -365,6 +406,31 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     } else {
       this.labels.reply(label, { kind: 'other' });
     }
+    return false;
+  }
+
+  /**
+   * `sts` in CAP LS (or NEW). On a plain link with a port: the link is
+   * dropped before registering and opened again with TLS there (returns
+   * true: the library must not go on negotiating). Over TLS: the policy is
+   * stored for its duration, refreshed, or removed (duration 0).
+   */
+  private stsLine(params: readonly string[]): boolean {
+    const sub = params[1]?.toUpperCase();
+    if (sub !== 'LS' && sub !== 'NEW') return false;
+    const value = stsValueOf(params[params.length - 1]);
+    if (value === undefined) return false;
+    const policy = parseSts(value);
+    const host = this.settings?.host ?? '';
+    if (!this.endpoint.tls) {
+      if (sub !== 'LS' || this.registered || policy.port === undefined) return false;
+      this.stsUpgrade = policy.port;
+      this.fail(ConnectionError.network('The server asks for TLS (strict transport security)'));
+      return true;
+    }
+    if (policy.duration === undefined) return false;
+    const outcome = this.sts.seenOverTls(host, this.endpoint.port, policy.duration);
+    if (outcome !== 'unchanged') this.ctx.log.info(outcome === 'stored' ? 'Strict transport security policy stored' : 'Strict transport security policy removed', { host, port: this.endpoint.port, duration: policy.duration });
     return false;
   }
 
