@@ -139,3 +139,24 @@ export const relay = {
 export function sendPrivmsg(irc: IrcControl, nick: string, text: string): void {
   irc.raw(`PRIVMSG ${nick} :${text}`);
 }
+
+/** pidgin-sipe's user agent when it presents itself as Office Communicator 2007 R2. */
+export const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)';
+
+/**
+ * Adds alice's SIPE account in BitlBee (NTLM over TLS to the test server on
+ * `port`, presenting itself as OC 2007 R2) and signs it in. `before` lines go
+ * to BitlBee's root user just before the account is switched on.
+ */
+export async function signInSipe(bee: BitlBee, irc: IrcControl, port: number, before: string[] = []): Promise<void> {
+  irc.say('account add sipe alice@example.test,EXAMPLE\\\\alice Passw0rd');
+  await irc.waitFor(/Account successfully added/i, 10_000);
+  irc.say(`account sipe set server 127.0.0.1:${port}`);
+  irc.say('account sipe set transport tls');
+  irc.say('account sipe set authentication ntlm');
+  irc.say(`account sipe set useragent "${OC_2007_R2}"`);
+  for (const line of before) irc.say(line);
+  irc.say('account sipe on');
+  const line = await irc.waitFor(/sipe - (Logging in: Logged in|Login error|Couldn't log in)/i, 30_000);
+  if (!/Logged in/.test(line)) throw new Error(`SIPE did not sign in: ${line}\n${bee.log().slice(-3000)}`);
+}

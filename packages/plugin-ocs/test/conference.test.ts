@@ -18,7 +18,7 @@ import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { startParley, testCertificates, type TestParley } from './helpers.js';
+import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
 
 const users = [
   { address: 'alice@example.test', login: 'alice', password: 'alice-pw', displayName: 'Alice Liddell' },
@@ -59,12 +59,7 @@ async function signIn(name: 'alice' | 'bob' | 'carol', answer: (request: UiReque
   const ui = new RecordingUi(answer);
   const t = await startParley({}, undefined, { connections, ui });
   running.push(t);
-  const account = await t.parley.accounts.add({
-    protocol: 'ocs',
-    username: user.address,
-    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
-    secrets: { password: user.password },
-  });
+  const account = await addTestAccount(t.parley, server.port, name);
   const received: Message[] = [];
   t.parley.events.on('messageReceived', (m) => received.push(m));
   await t.parley.accounts.connect(account.id);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParley, type LogSink, type Parley, type UiOps } from '@parley/core';
+import { createParley, type AccountInfo, type LogSink, type Parley, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
 import type { OcsConnection } from '../src/connection.js';
@@ -69,4 +69,18 @@ export function rejection(promise: Promise<unknown>): Promise<unknown> {
     () => undefined,
     (error: unknown) => error,
   );
+}
+
+/**
+ * Adds `name@example.test`'s OCS account to `parley`, signing in to the test
+ * server on `port` over TLS with NTLM as `name` (password `name-pw`, as the
+ * tests' users are set up). Not connected yet: listeners can go on first.
+ */
+export function addTestAccount(parley: Parley, port: number, name: string): Promise<AccountInfo> {
+  return parley.accounts.add({
+    protocol: 'ocs',
+    username: `${name}@example.test`,
+    settings: { server: `127.0.0.1:${port}`, transport: 'tls', authentication: 'ntlm', login: name },
+    secrets: { password: `${name}-pw` },
+  });
 }

@@ -15,7 +15,7 @@ import { fc, fuzzName, hostileString, runFuzz, watchEscapes } from '../../../tes
 import { waitForEvent } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { startParley, testCertificates, type TestParley } from './helpers.js';
+import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
 
 const users = ['alice', 'bob', 'mallory'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
 let server: OcsServer;
@@ -34,12 +34,7 @@ async function signIn(name: string, logs: LogRecord[] = []) {
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { log: (record) => logs.push(record), connections });
   running.push(t);
-  const account = await t.parley.accounts.add({
-    protocol: 'ocs',
-    username: `${name}@example.test`,
-    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
-    secrets: { password: `${name}-pw` },
-  });
+  const account = await addTestAccount(t.parley, server.port, name);
   await t.parley.accounts.connect(account.id);
   return { t, id: account.id, connection: () => connections[connections.length - 1]! };
 }

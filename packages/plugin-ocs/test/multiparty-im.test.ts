@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatParticipant, ConversationInfo, Message, Parley } from '@parley/core';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { startParley, type TestParley, testCertificates } from './helpers.js';
+import { addTestAccount, startParley, type TestParley, testCertificates } from './helpers.js';
 import type { OcsConnection } from '../src/connection.js';
 
 const users = ['alice', 'bob', 'carol', 'mallory'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
@@ -41,12 +41,7 @@ async function signIn(name: string): Promise<Party> {
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { connections });
   running.push(t);
-  const account = await t.parley.accounts.add({
-    protocol: 'ocs',
-    username: `${name}@example.test`,
-    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
-    secrets: { password: `${name}-pw` },
-  });
+  const account = await addTestAccount(t.parley, server.port, name);
   const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map(), system: [] };
   t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
     if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });

@@ -18,127 +18,24 @@
  *   the focus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatParticipant, ConversationInfo, Message } from '@parley/core';
-import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { IrcControl, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
-import { startParley, testCertificates, type TestParley } from './helpers.js';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
-import type { OcsConnection } from '../src/connection.js';
+import type { IrcControl } from './bitlbee.js';
+import type { OcsServer } from './ocs-server/server.js';
+import { ALICE, BOB, CAROL, bySender, channelMessage, conversationId, escape, joinedRooms, newChannel as channelAfter, nick, startSipeChat, type Party, type SipeChat } from './sipe-chat.js';
 
-const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)';
-const ALICE = 'alice@example.test';
-const BOB = 'bob@example.test';
-const CAROL = 'carol@example.test';
-const DAVE = 'dave@example.test';
-/** BitlBee names a contact after its handle, `sip:bob@example.test`. */
-const nick = (address: string) => `sip${address.split('@')[0]}`;
-
+let chat: SipeChat;
 let server: OcsServer;
-let bee: BitlBee;
 let irc: IrcControl;
-
-interface Party {
-  t: TestParley;
-  id: string;
-  connection: OcsConnection;
-  messages: Array<{ room: string; sender: string; text: string }>;
-  rosters: Map<string, string[]>;
-}
-const parties: Party[] = [];
-
-async function signIn(name: string): Promise<Party> {
-  const connections: OcsConnection[] = [];
-  const t = await startParley({}, undefined, { connections, ui: new RecordingUi((r) => (r.kind === 'confirm' ? true : undefined)) });
-  const account = await t.parley.accounts.add({
-    protocol: 'ocs',
-    username: `${name}@example.test`,
-    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
-    secrets: { password: `${name}-pw` },
-  });
-  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map() };
-  t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
-    if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
-  });
-  t.parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => party.rosters.set(c.name, list.map((p) => p.nick).sort()));
-  await t.parley.accounts.connect(account.id);
-  party.connection = connections[connections.length - 1]!;
-  parties.push(party);
-  return party;
-}
-
 let bob: Party;
 let carol: Party;
-let dave: Party;
 
 beforeAll(async () => {
-  const { key, cert } = testCertificates();
-  server = await startOcsServer({
-    users: [
-      { address: ALICE, login: 'EXAMPLE\\alice', password: 'Passw0rd', displayName: 'Alice (SIPE)' },
-      { address: BOB, login: 'bob', password: 'bob-pw', displayName: 'Bob (Parley)' },
-      { address: CAROL, login: 'carol', password: 'carol-pw', displayName: 'Carol (Parley)' },
-      { address: DAVE, login: 'dave', password: 'dave-pw', displayName: 'Dave (Parley)' },
-    ],
-    tls: { key, cert },
-    services: {
-      contactLists: {
-        [ALICE]: { groups: [{ id: 1, name: '~' }], contacts: [{ uri: BOB, name: 'Bob', groups: [1] }, { uri: CAROL, name: 'Carol', groups: [1] }, { uri: DAVE, name: 'Dave', groups: [1] }] },
-        [BOB]: { groups: [{ id: 1, name: '~' }], contacts: [{ uri: ALICE, name: 'Alice', groups: [1] }] },
-      },
-    },
-  });
-  bee = await startBitlBee();
-  bob = await signIn('bob');
-  carol = await signIn('carol');
-  dave = await signIn('dave');
-  trustForPurple(bee, 'sipeuser', '127.0.0.1', cert);
-  irc = await IrcControl.connect(bee.port, 'sipeuser');
-  irc.say('account add sipe alice@example.test,EXAMPLE\\\\alice Passw0rd');
-  await irc.waitFor(/Account successfully added/i, 10_000);
-  irc.say(`account sipe set server 127.0.0.1:${server.port}`);
-  irc.say('account sipe set transport tls');
-  irc.say('account sipe set authentication ntlm');
-  irc.say(`account sipe set useragent "${OC_2007_R2}"`);
-  irc.say('account sipe on');
-  const line = await irc.waitFor(/sipe - (Logging in: Logged in|Login error|Couldn't log in)/i, 30_000);
-  expect(line, bee.log().slice(-3000)).toMatch(/Logged in/);
-
-  for (let tries = 0; ; tries++) {
-    const from = irc.lines.length;
-    irc.say('blist all');
-    await irc.waitFor(/buddies \(/, 10_000, from);
-    const lines = irc.lines.slice(from);
-    if ([BOB, CAROL, DAVE].every((a) => lines.some((l) => l.includes(nick(a))))) break;
-    if (tries > 60) throw new Error(`SIPE never listed bob and carol:\n${lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  chat = await startSipeChat({ ui: () => new RecordingUi((r) => (r.kind === 'confirm' ? true : undefined)) });
+  ({ server, irc, bob, carol } = chat);
 });
-afterAll(async () => {
-  if (process.env.OCS_DEBUG_SIPE) console.log(JSON.stringify(server.events.filter((e) => !['register'].includes(e.kind)), null, 0), irc?.lines.join('\n'), process.env.OCS_DEBUG_SIPE === '2' ? bee.log() : '');
-  irc?.close();
-  await bee?.stop();
-  for (const p of parties) await p.t.cleanup();
-  await server?.close();
-});
+afterAll(() => chat?.close());
 
-const conversationId = (p: Party, room: string) => p.t.parley.conversations.find(p.id, 'chat', room)!.id;
-const joinedRooms = (p: Party) =>
-  p.t.parley.conversations
-    .list()
-    .filter((c) => c.accountId === p.id && c.kind === 'chat' && c.joined)
-    .map((c) => c.name);
-function bySender(p: Party, room: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const m of p.messages) if (m.room === room) (out[m.sender] ??= []).push(m.text);
-  return out;
-}
-/** The channel BitlBee opens for a new SIPE chat: our user's JOIN after line `from`. */
-async function newChannel(from: number): Promise<string> {
-  const joined = await irc.waitFor(/^:sipeuser![^ ]+ JOIN :?#\S+/, 30_000, from);
-  return /JOIN :?(#\S+)/.exec(joined)![1]!;
-}
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const channelMessage = (channel: string, from: string, text: string) => new RegExp(`^:${from}![^ ]+ PRIVMSG ${escape(channel)} :${escape(text)}$`);
+const newChannel = (from: number) => channelAfter(irc, from);
 
 describe('pidgin-sipe and two Parley accounts in one conference', () => {
   it('SIPE creates the conference with bob and invites carol: everyone sees everyone and each message in order, and a party leaving', async () => {

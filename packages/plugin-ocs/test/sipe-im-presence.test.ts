@@ -10,10 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '@parley/core';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { IrcControl, relay, sendPrivmsg, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
-import { startParley, testCertificates, type TestParley } from './helpers.js';
+import { IrcControl, relay, sendPrivmsg, signInSipe, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
+import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
 
-const OC_2007_R2 = 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)';
 /** BitlBee names a contact after its handle, `sip:bob@example.test`. */
 const BOB_NICK = 'sipbob';
 let server: OcsServer;
@@ -40,29 +39,15 @@ beforeAll(async () => {
   });
   bee = await startBitlBee();
   t = await startParley();
-  const account = await t.parley.accounts.add({
-    protocol: 'ocs',
-    username: 'bob@example.test',
-    settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: 'bob' },
-    secrets: { password: 'bob-pw' },
-  });
+  const account = await addTestAccount(t.parley, server.port, 'bob');
   bobId = account.id;
   t.parley.events.on('messageReceived', (m) => atParley.push(m));
   await t.parley.accounts.connect(account.id);
 
   trustForPurple(bee, 'sipeuser', '127.0.0.1', cert);
   irc = await IrcControl.connect(bee.port, 'sipeuser');
-  irc.say('account add sipe alice@example.test,EXAMPLE\\\\alice Passw0rd');
-  await irc.waitFor(/Account successfully added/i, 10_000);
-  irc.say(`account sipe set server 127.0.0.1:${server.port}`);
-  irc.say('account sipe set transport tls');
-  irc.say('account sipe set authentication ntlm');
-  irc.say(`account sipe set useragent "${OC_2007_R2}"`);
   // BitlBee relays typing as CTCP TYPING only when asked to.
-  irc.say('set typing_notice true');
-  irc.say('account sipe on');
-  const line = await irc.waitFor(/sipe - (Logging in: Logged in|Login error|Couldn't log in)/i, 30_000);
-  expect(line, bee.log().slice(-3000)).toMatch(/Logged in/);
+  await signInSipe(bee, irc, server.port, ['set typing_notice true']);
 });
 afterAll(async () => {
   if (process.env.OCS_DEBUG_SIPE) console.log(JSON.stringify(server.events.filter((e) => !['register'].includes(e.kind)), null, 0), irc?.lines.join('\n'), process.env.OCS_DEBUG_SIPE === '2' ? bee.log() : '');

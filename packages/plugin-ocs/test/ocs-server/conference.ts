@@ -11,8 +11,9 @@
  * their dialogs come back here.
  */
 import { randomBytes } from 'node:crypto';
-import { child, escapeXml, parseXml, textAt, type XmlElement } from '../../src/xml.js';
+import { child, escapeXml, textAt } from '../../src/xml.js';
 import { headerValue, methodOf, type RawMessage } from '../../src/sip/headers.js';
+import { xmlBody } from './xml-body.js';
 import type { Body, Peer, ServiceCore } from './services.js';
 
 const CCCP_NS = 'urn:ietf:params:xml:ns:cccp';
@@ -146,13 +147,8 @@ export class ConferenceServices {
   // ---- the focus factory ----------------------------------------------------
 
   private addConference(peer: Peer, request: RawMessage): void {
-    let doc: XmlElement;
-    try {
-      doc = parseXml(request.body);
-    } catch {
-      this.core.respond(peer, request, 400, 'Bad Request');
-      return;
-    }
+    const doc = xmlBody(request);
+    if (!doc) return this.core.respond(peer, request, 400, 'Bad Request');
     const requestId = doc.attrs.requestId ?? '0';
     const self = peer.user!.address.toLowerCase();
     const answer = (code: string, inner: string, reason?: string) => {
@@ -207,12 +203,7 @@ export class ConferenceServices {
 
   private joinFocus(peer: Peer, request: RawMessage, conference: TestConference): void {
     const address = peer.user!.address.toLowerCase();
-    let doc: XmlElement | undefined;
-    try {
-      doc = parseXml(request.body);
-    } catch {
-      doc = undefined;
-    }
+    const doc = xmlBody(request);
     const addUser = child(doc, 'addUser');
     if (!doc || !addUser) {
       this.core.respond(peer, request, 400, 'Bad Request', ['ms-diagnostics: 1;reason="An addUser request is required to join the focus"']);
@@ -235,12 +226,7 @@ export class ConferenceServices {
   }
 
   private focusInfo(peer: Peer, request: RawMessage, conference: TestConference): void {
-    let doc: XmlElement | undefined;
-    try {
-      doc = parseXml(request.body);
-    } catch {
-      doc = undefined;
-    }
+    const doc = xmlBody(request);
     const modify = child(doc, 'modifyConference');
     const subject = textAt(modify, 'conference-info/conference-description/subject');
     if (!doc || !modify || subject === undefined) {

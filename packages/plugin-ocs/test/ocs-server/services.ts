@@ -8,8 +8,9 @@
  * each hop signed for its own security association.
  */
 import { randomBytes } from 'node:crypto';
-import { child, children, escapeXml, parseXml, textAt, type XmlElement } from '../../src/xml.js';
+import { child, children, escapeXml, textAt, type XmlElement } from '../../src/xml.js';
 import { headerValue, headerValues, methodOf, parseRawMessage, statusCode, type RawMessage } from '../../src/sip/headers.js';
+import { xmlBody } from './xml-body.js';
 import { ConferenceServices, type ConferenceOptions } from './conference.js';
 
 export interface ServiceUser {
@@ -282,13 +283,8 @@ export class OcsServices {
     if (event === 'presence') {
       const type = (headerValue(request, 'Content-Type') ?? '').toLowerCase();
       if (type.includes('msrtc-adrl-categorylist+xml') && request.body.trim() !== '') {
-        let doc: XmlElement;
-        try {
-          doc = parseXml(request.body);
-        } catch {
-          this.core.respond(peer, request, 400, 'Bad Request');
-          return;
-        }
+        const doc = xmlBody(request);
+        if (!doc) return this.core.respond(peer, request, 400, 'Bad Request');
         resources = children(child(doc, 'action/adhocList'), 'resource').map((r) => bare(r.attrs.uri ?? '')).filter((r) => r !== '');
         batched = target === self.toLowerCase();
         if (batched && !headerValues(request, 'Require').some((v) => /adhoclist/i.test(v))) {
@@ -385,13 +381,8 @@ export class OcsServices {
       this.core.respond(peer, request, 415, 'Unsupported Media Type');
       return;
     }
-    let envelope: XmlElement;
-    try {
-      envelope = parseXml(request.body);
-    } catch {
-      this.core.respond(peer, request, 400, 'Bad Request');
-      return;
-    }
+    const envelope = xmlBody(request);
+    if (!envelope) return this.core.respond(peer, request, 400, 'Bad Request');
     const operation = child(envelope, 'Body')?.children[0];
     const self = peer.user!.address;
     const s = this.userState(self);
@@ -498,13 +489,8 @@ export class OcsServices {
    */
   private setContainerMembers(peer: Peer, request: RawMessage): void {
     const self = peer.user!.address;
-    let doc: XmlElement;
-    try {
-      doc = parseXml(request.body);
-    } catch {
-      this.core.respond(peer, request, 400, 'Bad Request');
-      return;
-    }
+    const doc = xmlBody(request);
+    if (!doc) return this.core.respond(peer, request, 400, 'Bad Request');
     const s = this.userState(self);
     const changes = children(doc, 'container');
     const stale = changes.filter((c) => (s.containers.get(Number(c.attrs.id))?.version ?? 0) !== Number(c.attrs.version ?? '0'));
@@ -537,13 +523,8 @@ export class OcsServices {
 
   private publish(peer: Peer, request: RawMessage): void {
     const self = peer.user!.address;
-    let doc: XmlElement;
-    try {
-      doc = parseXml(request.body);
-    } catch {
-      this.core.respond(peer, request, 400, 'Bad Request');
-      return;
-    }
+    const doc = xmlBody(request);
+    if (!doc) return this.core.respond(peer, request, 400, 'Bad Request');
     const s = this.userState(self);
     const publications = children(child(doc, 'publications'), 'publication');
     const conflicts: string[] = [];
