@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { TransferInfo, TransferProgress } from '@parley/core';
-import { ConnectionError, formatBytes, formatDuration, formatRate } from '@parley/core/remote';
+import { formatBytes, formatDuration, formatRate } from '@parley/core/remote';
 import { flag, parseCommandArgs, stringOption } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
 import type { CliOutput } from '../cli/io.js';
-import { accountLabel, connectionErrorJson, connectionErrorLines, shownName } from '../cli/format.js';
+import { shownName } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
 import { print, printJson, withParley, type CommandContext } from './context.js';
-import { applySavedStatus } from './saved-status.js';
+import { signInToSend } from './sign-in-to-send.js';
 
 /** One line of progress: a bar when the size is known, then bytes, rate and time left. */
 export function progressLine(progress: TransferProgress, width: number): string {
@@ -50,17 +50,10 @@ export async function sendFile(context: CommandContext): Promise<number> {
   const description = stringOption(parsed, 'description');
   // The core that reads the file may be another process with another working directory.
   const file = resolve(path);
-  return withParley(context, { history: true }, async ({ parley, local }) => {
-    const account = await parley.accounts.get(ref);
-    if (local !== undefined) await applySavedStatus(local);
-    try {
-      await parley.accounts.connect(account.id);
-    } catch (raw) {
-      if (!ConnectionError.is(raw)) throw raw;
-      if (json) printJson(context, { sent: false, account: account.id, error: connectionErrorJson(raw) });
-      else context.io.stderr.write(`${[`${accountLabel(account)}: not signed in`, ...connectionErrorLines(raw).map((l) => `  ${l}`)].join('\n')}\n`);
-      return EXIT.signInFailed;
-    }
+  return withParley(context, { history: true }, async (session) => {
+    const { parley } = session;
+    const account = await signInToSend(context, session, ref, json);
+    if (typeof account === 'number') return account;
     const tty = !json && context.io.stdout.isTTY === true;
     let id: string | undefined;
     let drawn = false;

@@ -1,11 +1,10 @@
 import type { ParleyError } from '@parley/core';
-import { ConnectionError } from '@parley/core/remote';
 import { flag, parseCommandArgs } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { accountLabel, connectionErrorJson, connectionErrorLines, shownName } from '../cli/format.js';
+import { shownName } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
 import { print, printJson, withParley, type CommandContext } from './context.js';
-import { applySavedStatus } from './saved-status.js';
+import { signInToSend } from './sign-in-to-send.js';
 
 export async function send(context: CommandContext): Promise<number> {
   const parsed = parseCommandArgs(context.command, context.args);
@@ -13,19 +12,10 @@ export async function send(context: CommandContext): Promise<number> {
   if (ref === undefined || to === undefined || words.length === 0) throw new UsageError('Expected <account> <to> <text>', context.command);
   const text = words.join(' ');
   const json = flag(parsed, 'json');
-  return withParley(context, { history: true }, async ({ parley, local }) => {
-    const account = await parley.accounts.get(ref);
-    // A running owner has signed on with its status already; a core of our own signs on with the saved one.
-    if (local !== undefined) await applySavedStatus(local);
-    try {
-      await parley.accounts.connect(account.id);
-    } catch (raw) {
-      if (!ConnectionError.is(raw)) throw raw;
-      const error = raw;
-      if (json) printJson(context, { sent: false, account: account.id, error: connectionErrorJson(error) });
-      else context.io.stderr.write(`${[`${accountLabel(account)}: not signed in`, ...connectionErrorLines(error).map((l) => `  ${l}`)].join('\n')}\n`);
-      return EXIT.signInFailed;
-    }
+  return withParley(context, { history: true }, async (session) => {
+    const { parley } = session;
+    const account = await signInToSend(context, session, ref, json);
+    if (typeof account === 'number') return account;
     let failure: ParleyError | undefined;
     parley.events.on('messageFailed', (message, _conversation, error) => {
       if (message.text === text) failure = error;
