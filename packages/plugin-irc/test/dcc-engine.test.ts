@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { createNet, isParleyError, type Logger } from '@parley/core';
 import { startNgircd, type NgircdServer } from '../../../test/servers/ngircd.js';
 import { startWeechat, type WeechatPeer } from '../../../test/peers/weechat.js';
 import { until } from '../../../test/helpers/wait.js';
+import { rawClient, type RawClient } from './helpers.js';
 import { DccTransfers, type DccHost } from '../src/dcc/manager.js';
 import type { IncomingFileOffer, TransferReporter } from '@parley/core';
 
@@ -29,8 +30,7 @@ interface Reports {
 
 /** A bare IRC client feeding CTCP DCC lines to a DccTransfers, as connection.ts does. */
 async function engine(port: number, nick: string, options: { allowAddress?: boolean; asked?: string[]; canListen?: boolean } = {}) {
-  const socket: Socket = netConnect({ host: '127.0.0.1', port });
-  const lines: string[] = [];
+  let client: RawClient | undefined;
   const reports: Reports = { offers: [], progress: new Map(), completed: [], failed: new Map(), cancelled: [] };
   const report: TransferReporter = {
     offered: (offer) => reports.offers.push(offer),
@@ -47,9 +47,9 @@ async function engine(port: number, nick: string, options: { allowAddress?: bool
     net: options.canListen === false ? { connect: net.connect, lookup: net.lookup, listen: refuseListen } : net,
     log: quiet,
     report,
-    ctcp: (to, body) => socket.write(`PRIVMSG ${to} :\x01${body}\x01\r\n`),
-    ctcpReply: (to, body) => socket.write(`NOTICE ${to} :\x01${body}\x01\r\n`),
-    localAddress: () => socket.localAddress,
+    ctcp: (to, body) => client?.send(`PRIVMSG ${to} :\x01${body}\x01`),
+    ctcpReply: (to, body) => client?.send(`NOTICE ${to} :\x01${body}\x01`),
+    localAddress: () => client?.socket.localAddress,
     sameNick: (a, b) => a.toLowerCase() === b.toLowerCase(),
     openSink: (target, onProgress) => {
       const stream = createWriteStream(target.path, { flags: 'r+', start: target.offset });
@@ -68,22 +68,11 @@ async function engine(port: number, nick: string, options: { allowAddress?: bool
     },
   };
   const dcc = new DccTransfers(host, { resumeMs: 30_000 });
-  let pending = '';
-  socket.on('data', (d: Buffer) => {
-    pending += d.toString('utf8');
-    const parts = pending.split('\r\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
-      const m = /^:([^!\s]+)!([^@\s]+)@(\S+) (PRIVMSG|NOTICE) (\S+) :\x01(DCC .*?)\x01?$/.exec(line);
-      if (m !== null) dcc.onCtcp(m[1]!, m[3]!, m[6]!, m[4] === 'NOTICE');
-    }
+  client = await rawClient(port, nick, [], undefined, (line) => {
+    const m = /^:([^!\s]+)!([^@\s]+)@(\S+) (PRIVMSG|NOTICE) (\S+) :\x01(DCC .*?)\x01?$/.exec(line);
+    if (m !== null) dcc.onCtcp(m[1]!, m[3]!, m[6]!, m[4] === 'NOTICE');
   });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
-  await until(() => lines.some((l) => / 001 /.test(l)), 20_000, `${nick} to register`);
-  return { dcc, reports, lines, send: (line: string) => socket.write(`${line}\r\n`), close: () => socket.destroy() };
+  return { dcc, reports, lines: client.lines, send: client.send, close: client.close };
 }
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

@@ -58,12 +58,18 @@ export interface RawClient {
   lines: string[];
   /** Every byte as received, to check line lengths and encodings. */
   raw(): Buffer;
+  /** The connection itself (e.g. for its local address). */
+  socket: Socket;
   send(line: string): void;
   close(): void;
 }
 
-/** `before`: a line written ahead of NICK and USER (e.g. PASS). */
-export async function rawClient(port: number, nick: string, channels: readonly string[] = [], before?: string): Promise<RawClient> {
+/**
+ * A bare IRC client, registered as `nick` and in `channels`, that answers
+ * PINGs. `before`: a line written ahead of NICK and USER (e.g. PASS).
+ * `onLine` sees each line from the server as it arrives.
+ */
+export async function rawClient(port: number, nick: string, channels: readonly string[] = [], before?: string, onLine?: (line: string) => void): Promise<RawClient> {
   const socket: Socket = netConnect({ host: '127.0.0.1', port });
   const lines: string[] = [];
   const chunks: Buffer[] = [];
@@ -76,6 +82,7 @@ export async function rawClient(port: number, nick: string, channels: readonly s
     for (const line of parts) {
       lines.push(line);
       if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
+      onLine?.(line);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -91,6 +98,7 @@ export async function rawClient(port: number, nick: string, channels: readonly s
   return {
     lines,
     raw: () => Buffer.concat(chunks),
+    socket,
     send: (line) => socket.write(`${line}\r\n`),
     close: () => socket.destroy(),
   };
