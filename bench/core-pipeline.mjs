@@ -68,8 +68,8 @@ async function parleyRun() {
 const SCHEMA = `
 CREATE TABLE messages (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, protocol_id TEXT, account_id TEXT NOT NULL, peer TEXT NOT NULL COLLATE NOCASE,
   kind TEXT NOT NULL, direction TEXT NOT NULL, sender TEXT NOT NULL, sender_alias TEXT, ts INTEGER NOT NULL, text TEXT NOT NULL, html TEXT, flags INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX messages_conversation ON messages (account_id, peer, ts);
 CREATE INDEX messages_ts ON messages (ts);
+CREATE INDEX messages_peer ON messages (peer, ts);
 CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0);
 `;
 

@@ -22,9 +22,9 @@ CREATE TABLE IF NOT EXISTS messages (
   html TEXT,
   flags INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS messages_conversation ON messages (account_id, peer, ts);
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 CREATE INDEX IF NOT EXISTS messages_peer ON messages (peer, ts);
+DROP INDEX IF EXISTS messages_conversation;
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', detail=none, columnsize=0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
@@ -353,7 +353,9 @@ export class SqliteHistory implements HistoryStore {
         params.fts = fts;
         return this.orderedSearch(where, params, query, limit);
       }
-      // Without words, the (peer, ts), (account_id, peer, ts) or (ts) index gives the newest first and the scan stops at the limit.
+      // Without words, the (peer, ts) or (ts) index gives the newest first and the scan stops at the limit. A peer's
+      // messages on one account are found through (peer, ts) too: a peer name is rarely on several accounts, and an
+      // (account_id, peer, ts) index made every stored message cost a quarter more to write.
       if (query.since !== undefined) {
         where.push('m.ts >= @since');
         params.since = query.since;
