@@ -16,7 +16,7 @@ import type { RawMessage } from '../sip/headers.js';
 import { headerValue, methodOf, statusCode } from '../sip/headers.js';
 import { GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, GssCredential, GssInitiator, KerberosError } from './gssapi.js';
 import { AuthenticationError, findScheme } from './ntlm-auth.js';
-import { parseAuthHeader, quote } from './params.js';
+import { associationParams, offeredVersion, parseAuthHeader, quote, signatureParams, versionParam } from './params.js';
 
 export interface KerberosCredentials {
   /** Single sign-on: the ticket from the user's cache (KRB5CCNAME, kinit); no password. */
@@ -98,8 +98,7 @@ export class KerberosAuthenticator {
       if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(this.targetName)) {
         throw new AuthenticationError(`The server's Kerberos target name ${JSON.stringify(this.targetName.slice(0, 80))} is not sip/<server name>`, 'protocol');
       }
-      const version = Number(p.get('version') ?? this.version);
-      if (Number.isInteger(version) && version > 0 && version < 100) this.version = version;
+      this.version = offeredVersion(p, this.version);
       await this.start();
       return;
     }
@@ -173,12 +172,9 @@ export class KerberosAuthenticator {
   }
 
   authorization(message: RawMessage): string | undefined {
-    const common = () => `Kerberos qop="auth"${this.opaque ? `, opaque=${quote(this.opaque)}` : ''}, realm=${quote(this.realm)}, targetname=${quote(this.targetName)}`;
-    const version = this.version > 2 ? `, version=${this.version}` : '';
-    const sign = () => {
-      const s = this.signer!.sign(message);
-      return `, crand=${quote(s.crand)}, cnum=${quote(s.cnum)}, response=${quote(s.response)}`;
-    };
+    const common = () => associationParams('Kerberos', this.opaque, this.realm, this.targetName);
+    const version = versionParam(this.version);
+    const sign = () => signatureParams(this.signer!.sign(message));
     switch (this.state) {
       case 'initial':
         return undefined;

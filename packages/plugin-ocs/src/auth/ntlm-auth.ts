@@ -12,7 +12,7 @@ import { createAuthenticate, parseChallenge, splitLogin } from '../ntlm.js';
 import { MessageSigner } from '../signing.js';
 import type { SecurityLayer } from '../sip/endpoint.js';
 import { methodOf, statusCode, type RawMessage } from '../sip/headers.js';
-import { parseAuthHeader, quote, type AuthHeader } from './params.js';
+import { associationParams, offeredVersion, parseAuthHeader, quote, signatureParams, versionParam, type AuthHeader } from './params.js';
 
 export class AuthenticationError extends ParleyError {
   declare readonly code: 'ocs-authentication-failed' | 'ocs-authentication-impossible' | 'ocs-authentication-protocol';
@@ -77,8 +77,7 @@ export class NtlmAuthenticator implements SecurityLayer {
     const p = header.params;
     this.realm = p.get('realm') ?? this.realm;
     this.targetName = p.get('targetname') ?? this.targetName;
-    const version = Number(p.get('version') ?? this.version);
-    if (Number.isInteger(version) && version > 0 && version < 100) this.version = version;
+    this.version = offeredVersion(p, this.version);
     if (p.has('opaque')) this.opaque = p.get('opaque')!;
     const data = p.get('gssapi-data');
     if (data === undefined || data === '') {
@@ -113,13 +112,9 @@ export class NtlmAuthenticator implements SecurityLayer {
   }
 
   authorization(message: RawMessage): string | undefined {
-    const common = (withOpaque: boolean) =>
-      `NTLM qop="auth"${withOpaque && this.opaque ? `, opaque=${quote(this.opaque)}` : ''}, realm=${quote(this.realm)}, targetname=${quote(this.targetName)}`;
-    const version = this.version > 2 ? `, version=${this.version}` : '';
-    const sign = () => {
-      const s = this.signer!.sign(message);
-      return `, crand=${quote(s.crand)}, cnum=${quote(s.cnum)}, response=${quote(s.response)}`;
-    };
+    const common = (withOpaque: boolean) => associationParams('NTLM', withOpaque ? this.opaque : '', this.realm, this.targetName);
+    const version = versionParam(this.version);
+    const sign = () => signatureParams(this.signer!.sign(message));
     switch (this.state) {
       case 'initial':
         return undefined;

@@ -66,3 +66,31 @@ export function parseAuthHeader(value: string): AuthHeader {
 export function quote(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
+
+/**
+ * A challenge's `version` ([MS-SIPAE] 2.2.1: which signature format the
+ * server speaks) when it is a plausible one, else `current`.
+ */
+export function offeredVersion(params: ReadonlyMap<string, string>, current: number): number {
+  const version = Number(params.get('version') ?? current);
+  return Number.isInteger(version) && version > 0 && version < 100 ? version : current;
+}
+
+/**
+ * What every Authorization header of an NTLM or Kerberos security association
+ * starts with: the scheme, `qop`, the `opaque` that names the association once
+ * the server has given one (empty: left out), `realm` and `targetname`.
+ */
+export function associationParams(scheme: string, opaque: string, realm: string, targetName: string): string {
+  return `${scheme} qop="auth"${opaque ? `, opaque=${quote(opaque)}` : ''}, realm=${quote(realm)}, targetname=${quote(targetName)}`;
+}
+
+/** `, version=N` for a REGISTER in the handshake; said only above 2, the version assumed without it. */
+export function versionParam(version: number): string {
+  return version > 2 ? `, version=${version}` : '';
+}
+
+/** A signed message's signature parameters (from MessageSigner.sign). */
+export function signatureParams(signature: { crand: string; cnum: string; response: string }): string {
+  return `, crand=${quote(signature.crand)}, cnum=${quote(signature.cnum)}, response=${quote(signature.response)}`;
+}
