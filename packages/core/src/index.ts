@@ -42,6 +42,7 @@ export {
   type IconErrorCode,
 } from './errors/codes.js';
 export { TransferError } from './transfers/errors.js';
+export { HistoryService, type OlderMessages } from './services/history-service.js';
 export { IconError, MAX_ICON_BYTES, sniffImageType, type BuddyIcon, type IconType } from './buddies/icons.js';
 export type {
   FileTransferCapability,
@@ -77,6 +78,8 @@ export {
   type Target,
   type RosterEntry,
   type ServerChat,
+  type ArchivePage,
+  type ArchivedMessage,
   type ChatParticipant,
   type PeerCertificate,
 } from './plugins/contract.js';

@@ -10,6 +10,7 @@ import { TOKENS } from './di/tokens.js';
 import { ConfigError, type ParleyError } from './errors/ParleyError.js';
 import { createEvents, type ParleyEvents, type ParleyEventsListenOnly } from './events/events.js';
 import type { HistoryQuery, HistoryEntry, HistoryStore } from './history/history-store.js';
+import { HistoryService } from './services/history-service.js';
 import { createHooks, type ParleyHooks, type ParleyHooksTapOnly } from './hooks/hooks.js';
 import { PluginRegistry, type PluginInfo, type ProtocolDescriptor } from './plugins/registry.js';
 import type { FeaturePlugin } from './plugins/contract.js';
@@ -83,7 +84,9 @@ export class Parley {
   private readonly conversationManager: ConversationManager;
   private readonly features: FeaturePluginHost;
   private readonly state: StateStore;
-  private readonly history: HistoryStore | undefined;
+  private readonly historyStore: HistoryStore | undefined;
+  /** Since core API 1.10: local history and the server's archive beyond it. */
+  readonly history: HistoryService;
   private readonly protocols: ProtocolHost;
   private readonly transferManager: TransferManager;
   private closed = false;
@@ -107,7 +110,7 @@ export class Parley {
     const state = (this.state = new StateStore(this.paths.data));
     const buddies = (this.buddyList = new BuddyList(this.paths.data, (error) => log.warn('Could not save the buddy list', { error: error instanceof Error ? error.message : String(error) })));
     buddies.setChangeListener(() => events.emit('buddyListChanged'));
-    this.history = container.isRegistered(TOKENS.HistoryStore, true) ? container.resolve<HistoryStore>(TOKENS.HistoryStore) : undefined;
+    this.historyStore = container.isRegistered(TOKENS.HistoryStore, true) ? container.resolve<HistoryStore>(TOKENS.HistoryStore) : undefined;
     historyErrors.emit = (error) => events.emit('historyError', error);
     const secrets = container.resolve<SecretStore>(TOKENS.SecretStore);
     this.secretStoreKind = secrets.kind;
@@ -134,7 +137,7 @@ export class Parley {
     const conversations = (this.conversationManager = new ConversationManager(
       hooks,
       events,
-      this.history,
+      this.historyStore,
       {
         isOnline: (id) => accounts.isOnline(id),
         canQueue: (id) => accounts.canQueue(id),
@@ -172,6 +175,7 @@ export class Parley {
     this.accounts = new AccountService({ accounts, buddies, conversations });
     this.conversations = new ConversationService({ accounts, conversations, buddies });
     this.buddies = new BuddyService({ accounts, buddies, log });
+    this.history = new HistoryService({ accounts, conversations, search: (query) => this.searchHistory(query), flush: () => this.flushHistory() });
     const presence = this.presence;
     this.features = new FeaturePluginHost({ registry, hooks, events, commands, conversations, config, ui, log, presence: () => presence.current() });
     const features = this.features;
@@ -199,15 +203,15 @@ export class Parley {
 
   /** Resolves when every message so far is stored on disk. */
   async flushHistory(): Promise<void> {
-    await this.history?.flush();
+    await this.historyStore?.flush();
   }
 
   async searchHistory(query: HistoryQuery & { account?: string }): Promise<HistoryEntry[]> {
-    if (this.history === undefined) return [];
+    if (this.historyStore === undefined) return [];
     const { account, ...rest } = query;
     const q: HistoryQuery = { ...rest };
     if (account !== undefined) q.accountId = this.accountManager.resolve(account).id;
-    return this.history.search(q);
+    return this.historyStore.search(q);
   }
 
   /** Runs a slash command typed in a conversation (or with no conversation). */
@@ -230,6 +234,6 @@ export class Parley {
     this.features.shutdown();
     this.state.flush();
     await this.buddyList.save();
-    await this.history?.close();
+    await this.historyStore?.close();
   }
 }

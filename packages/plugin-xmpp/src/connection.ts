@@ -1,11 +1,13 @@
 import {
   ConnectionError,
+  MessageError,
   type ConnectionContext,
   type FileTarget,
   type OutgoingFile,
   type OutgoingMessage,
   type Presence,
   type ProtocolConnection,
+  type ArchivePage,
   type RosterEntry,
   type ServerChat,
   type Target,
@@ -485,6 +487,28 @@ export class XmppConnection implements ProtocolConnection {
     const nick = options.nick ?? (jid === undefined ? undefined : this.bookmarks.nickFor(jid));
     const password = options.password ?? (jid === undefined ? undefined : this.bookmarks.passwordFor(jid));
     await this.muc.join(room, { ...options, ...(nick === undefined ? {} : { nick }), ...(password === undefined ? {} : { password }) });
+  }
+
+  /** XEP-0313: older pages of a one-to-one archive, for scrolling back past what Parley holds. */
+  async fetchOlder(target: Target, query: { before: number | undefined; cursor: string | undefined; limit: number }): Promise<ArchivePage> {
+    if (target.kind !== 'im') throw new MessageError('not-supported', 'Older group chat messages are not fetched from the archive');
+    const peer = parseAddress(target.peer);
+    if (peer === undefined) throw new MessageError('invalid-address', `"${target.peer}" is not a JID`);
+    if (!(await this.disco.info(this.own.bare)).features.has(NS_MAM)) throw new MessageError('not-supported', 'The server keeps no message archive for this account');
+    const page = await this.messages.archive.older(peer.full, { end: query.before === undefined ? undefined : new Date(query.before), cursor: query.cursor, limit: query.limit });
+    const messages: ArchivePage['messages'] = [];
+    for (const item of page.items) {
+      const message = this.messages.fromArchive(item);
+      if (message === undefined) continue;
+      messages.push({
+        direction: message.fromSelf === true ? 'outgoing' : 'incoming',
+        sender: message.sender,
+        text: message.text,
+        timestamp: message.timestamp ?? query.before ?? Date.now(),
+        ...(message.protocolId === undefined ? {} : { protocolId: message.protocolId }),
+      });
+    }
+    return { messages, complete: page.complete, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
   }
 
   async saveChat(chat: ServerChat): Promise<void> {

@@ -79,6 +79,24 @@ function queryElement(queryId: string, after: { id: string } | { start: Date }):
 }
 
 /**
+ * §4.1.1 / XEP-0059 §2.5: the page of one peer's messages just before
+ * `cursor` (an archive id from the previous page), or the last page before
+ * `end` when there is none yet.
+ */
+export function olderQueryElement(queryId: string, peer: string, query: { end: Date | undefined; cursor: string | undefined; limit: number }): Element {
+  const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM)), xml('field', { var: 'with' }, xml('value', {}, peer))];
+  if (query.cursor === undefined && query.end !== undefined) fields.push(xml('field', { var: 'end' }, xml('value', {}, query.end.toISOString())));
+  const set = xml('set', { xmlns: NS_RSM }, xml('max', {}, String(query.limit)), xml('before', {}, query.cursor ?? ''));
+  return xml('query', { xmlns: NS_MAM, queryid: queryId }, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields), set);
+}
+
+/** The first id of a page (XEP-0059 §2.6): where the next older page ends. */
+export function readFirst(fin: Element | undefined): string | undefined {
+  const first = fin?.getChild('set', NS_RSM)?.getChildText('first');
+  return typeof first === 'string' && first !== '' ? first : undefined;
+}
+
+/**
  * The account's one-to-one archive: catches up at sign-in on what was said
  * since the last archive id this account saw (kept in the account's plugin
  * state, so it survives restarts and works in a worker thread), and tells
@@ -87,7 +105,8 @@ function queryElement(queryId: string, after: { id: string } | { start: Date }):
  */
 export class Archive {
   private readonly seen = new Set<string>();
-  private collecting: { queryId: string; page: ArchivedMessage[] } | undefined;
+  /** The queries in progress (the catch-up, older pages a UI asked for), each collecting its page. */
+  private readonly collecting = new Map<string, ArchivedMessage[]>();
   private queries = 0;
 
   constructor(
@@ -111,14 +130,16 @@ export class Archive {
 
   /** A `<result>` message: part of our query's page, or refused. True when it was an archive result at all. */
   handleResult(stanza: Element): boolean {
-    if (stanza.getChild('result', NS_MAM) === undefined) return false;
-    const query = this.collecting;
-    const item = query === undefined ? undefined : readArchiveResult(stanza, this.session.ownJid().bare, query.queryId);
-    if (item === undefined || query === undefined) {
+    const result = stanza.getChild('result', NS_MAM);
+    if (result === undefined) return false;
+    const queryId = String(result.attrs.queryid);
+    const page = this.collecting.get(queryId);
+    const item = page === undefined ? undefined : readArchiveResult(stanza, this.session.ownJid().bare, queryId);
+    if (item === undefined || page === undefined) {
       this.session.log.warn('Refused an archive result that is not an answer to our query', { from: String(stanza.attrs.from) });
       return true;
     }
-    query.page.push(item);
+    page.push(item);
     return true;
   }
 
@@ -133,8 +154,26 @@ export class Archive {
       await this.fetch(days);
     } catch (error) {
       this.session.log.info('Could not fetch the message archive', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /**
+   * One page of the archive with `peer`, older than what Parley holds: the
+   * messages in archive order, the cursor for the page before it, and
+   * whether the archive has nothing older. Not remembered as seen: these
+   * are older than anything the catch-up fetched.
+   */
+  async older(peer: string, query: { end: Date | undefined; cursor: string | undefined; limit: number }): Promise<{ items: ArchivedMessage[]; cursor: string | undefined; complete: boolean }> {
+    const queryId = `mam${++this.queries}`;
+    this.collecting.set(queryId, []);
+    try {
+      const fin = await this.session.iqSet(olderQueryElement(queryId, peer, query), undefined, QUERY_TIMEOUT_MS);
+      const items = this.collecting.get(queryId) ?? [];
+      const { complete } = readFin(fin);
+      const cursor = readFirst(fin) ?? items[0]?.id;
+      return { items, cursor, complete: complete || items.length === 0 || cursor === undefined || cursor === query.cursor };
     } finally {
-      this.collecting = undefined;
+      this.collecting.delete(queryId);
     }
   }
 
@@ -149,11 +188,12 @@ export class Archive {
     let fetched = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
       const queryId = `mam${++this.queries}`;
-      this.collecting = { queryId, page: [] };
+      this.collecting.set(queryId, []);
       let fin: Element | undefined;
       try {
         fin = await this.session.iqSet(queryElement(queryId, from), undefined, QUERY_TIMEOUT_MS);
       } catch (error) {
+        this.collecting.delete(queryId);
         // The server no longer has the id (archive expired): start again from the window.
         if ('id' in from && (error as { condition?: string }).condition === 'item-not-found') {
           this.session.log.info('The archive no longer has the last seen message; fetching the recent window instead');
@@ -162,8 +202,8 @@ export class Archive {
         }
         throw error;
       }
-      const items = this.collecting.page;
-      this.collecting = undefined;
+      const items = this.collecting.get(queryId) ?? [];
+      this.collecting.delete(queryId);
       for (const item of items) {
         if (!this.see(item.id, false)) continue;
         fetched++;

@@ -60,15 +60,21 @@ export class Messages {
    * stored it. Receipts, chat states and errors belonged to their moment.
    */
   private archived(item: ArchivedMessage): void {
+    const message = this.fromArchive(item);
+    if (message !== undefined) this.session.ctx.receiveMessage(message);
+  }
+
+  /** An archived message as the core takes it; undefined when it is not a one-to-one message of this account with text. */
+  fromArchive(item: ArchivedMessage): IncomingMessage | undefined {
     const own = this.session.ownJid();
     const stanza = item.message;
     const type = (stanza.attrs.type as string | undefined) ?? 'normal';
-    if (type !== 'chat' && type !== 'normal') return;
+    if (type !== 'chat' && type !== 'normal') return undefined;
     const body = stanza.getChildText('body');
-    if (body === null || body === undefined || body === '') return;
+    if (body === null || body === undefined || body === '') return undefined;
     const from = parseAddress(stanza.attrs.from as string | undefined);
     const to = parseAddress((stanza.attrs.to as string | undefined) ?? own.bare);
-    if (from === undefined || to === undefined) return;
+    if (from === undefined || to === undefined) return undefined;
     const timestamp = item.timestamp ?? delayedAt(stanza);
     let message: IncomingMessage;
     if (from.bare === own.bare) {
@@ -78,12 +84,12 @@ export class Messages {
       message = { conversation: { kind: 'im', peer }, sender: peer, text: body, flags: { delayed: true } };
     } else {
       // Neither side is us: not a message of this account's archive.
-      return;
+      return undefined;
     }
     if (timestamp !== undefined) message.timestamp = timestamp;
     const id = stanza.attrs.id;
     if (typeof id === 'string' && id !== '') message.protocolId = id;
-    this.session.ctx.receiveMessage(message);
+    return message;
   }
 
   private incoming(stanza: Element, isCarbon: boolean): void {

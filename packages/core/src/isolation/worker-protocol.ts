@@ -55,6 +55,7 @@ export const CONNECTION_METHODS = [
   'saveChat',
   'unsaveChat',
   'setIcon',
+  'fetchOlder',
   'addBuddy',
   'removeBuddy',
   'updateBuddy',

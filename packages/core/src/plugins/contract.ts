@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.9.0';
+export const CORE_API_VERSION = '1.10.0';
 
 export interface ProtocolCapabilities {
   groupChat?: boolean;
@@ -40,6 +40,24 @@ export interface RosterEntry {
   name: string;
   alias?: string;
   groups?: readonly string[];
+}
+
+/** Since core API 1.10: a page of a conversation's archive on the server (`fetchOlder`). */
+export interface ArchivePage {
+  messages: ArchivedMessage[];
+  /** Where the next older page starts; undefined when there is none. */
+  cursor?: string;
+  /** Nothing older is left. */
+  complete: boolean;
+}
+
+export interface ArchivedMessage {
+  direction: 'incoming' | 'outgoing';
+  sender: string;
+  text: string;
+  /** Epoch ms, as the server stored it. */
+  timestamp: number;
+  protocolId?: string;
 }
 
 /** Since core API 1.6: a group chat the account's server keeps for it (XMPP bookmarks). */
@@ -241,6 +259,12 @@ export interface ProtocolConnection {
   saveChat?(chat: ServerChat): Promise<void>;
   /** Since core API 1.6: the user removed a saved chat. */
   unsaveChat?(room: string): Promise<void>;
+  /**
+   * Since core API 1.10: one page of the server's archive of a conversation,
+   * older than `before` (epoch ms) on the first call, then older than
+   * `cursor` (what the previous page returned); oldest first.
+   */
+  fetchOlder?(target: Target, query: { before: number | undefined; cursor: string | undefined; limit: number }): Promise<ArchivePage>;
   /** Since core API 1.8: publishes the account's own picture (checked by the core already), or none. */
   setIcon?(icon: { data: Uint8Array; type: IconType; hash: string } | undefined): Promise<void>;
   addBuddy?(entry: RosterEntry): Promise<void>;

@@ -24,6 +24,8 @@ export interface ParleyClient {
   readonly transfers: AsyncMethods<Parley['transfers'], MethodsOf<'transfers'>>;
   readonly settings: AsyncMethods<Parley['settings'], MethodsOf<'settings'>>;
   readonly events: ParleyEventsListenOnly;
+  /** Since remote protocol 1.6: local history and older pages of the server's archive. */
+  readonly history: AsyncMethods<Parley['history'], MethodsOf<'history'>>;
   searchHistory: Async<Parley['searchHistory']>;
   flushHistory: Async<Parley['flushHistory']>;
   runCommand: Async<Parley['runCommand']>;
@@ -45,7 +47,7 @@ function asyncNamespace(target: Record<string, unknown>, names: readonly string[
 
 /** The in-process core behind the same interface as a remote one. */
 export function inProcessClient(parley: Parley): ParleyClient {
-  const ns = <N extends keyof typeof REMOTE_METHODS>(name: N) => asyncNamespace(parley[name as Exclude<N, 'history' | 'commands' | 'state'>] as unknown as Record<string, unknown>, REMOTE_METHODS[name]);
+  const ns = <N extends keyof typeof REMOTE_METHODS>(name: N) => asyncNamespace(parley[name as Exclude<N, 'commands' | 'state'>] as unknown as Record<string, unknown>, REMOTE_METHODS[name]);
   return {
     accounts: ns('accounts') as unknown as ParleyClient['accounts'],
     conversations: ns('conversations') as unknown as ParleyClient['conversations'],
@@ -55,6 +57,7 @@ export function inProcessClient(parley: Parley): ParleyClient {
     plugins: ns('plugins') as unknown as ParleyClient['plugins'],
     transfers: ns('transfers') as unknown as ParleyClient['transfers'],
     settings: ns('settings') as unknown as ParleyClient['settings'],
+    history: ns('history') as unknown as ParleyClient['history'],
     events: parley.events,
     searchHistory: async (query) => parley.searchHistory(query),
     flushHistory: async () => parley.flushHistory(),

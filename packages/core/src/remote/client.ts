@@ -201,6 +201,7 @@ class RemoteParleyClient {
       plugins: namespace('plugins'),
       transfers: namespace('transfers'),
       settings: namespace('settings'),
+      history: namespace('history'),
       events,
       searchHistory: (query: unknown) => this.call('history.search', [query]),
       flushHistory: async () => {

@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.5';
+export const REMOTE_PROTOCOL_VERSION = '1.6';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -84,6 +84,8 @@ export const REMOTE_API = {
   history: {
     search: ['object'],
     flush: [],
+    /** Since 1.6: older messages from the server's archive. */
+    older: ['string', 'object?'],
   },
   commands: {
     run: ['string', 'object?'],

@@ -235,6 +235,7 @@ export class ParleyServer {
     const parley = this.parley;
     if (namespace === 'history') {
       if (name === 'flush') return parley.flushHistory();
+      if (name === 'older') return parley.history.older(args[0] as string, (args[1] ?? {}) as { before?: number; limit?: number });
       return parley.searchHistory(args[0] as Parameters<Parley['searchHistory']>[0]);
     }
     if (namespace === 'state') return snapshotOf(parley);

@@ -167,6 +167,22 @@ describe.each<Placement>(['in this process', 'in the home\'s owner'])('the inter
     await c.see('1:status');
   });
 
+  it('/more asks the core for older messages of the conversation, and says why when there are none to ask for', async () => {
+    const c = await client(async (parley) => {
+      const account = await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');
+      await parley.accounts.connect(account.id);
+    });
+    await c.press('/more', KEYS.enter);
+    await c.see('/more works in a conversation window');
+    await c.press('/query bob', KEYS.enter);
+    await c.see('[Bob]');
+    await c.press('/more 0', KEYS.enter);
+    await c.see('Usage: /more [count], a count from 1 to 200');
+    // The loopback protocol keeps no archive: the core's answer, through the remote protocol too.
+    await c.press('/more', KEYS.enter);
+    await c.see('This protocol keeps no archive to fetch older messages from');
+  });
+
   it('/help lists the core, plugin and client commands; Tab completes commands and buddy names; /win switches windows', async () => {
     const c = await client(async (parley) => {
       const account = await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');

@@ -55,6 +55,8 @@ export class ClientModel {
   buddyCursor = 0;
   transferCursor = 0;
   private readonly local = new Map<string, LocalLine[]>();
+  /** Older messages fetched from the server's archive with /more, per conversation, oldest first. */
+  private readonly older = new Map<string, Message[]>();
   private readonly listeners = new Set<() => void>();
   private readonly disposers: Array<() => void> = [];
   private typingSent = new Map<string, 'typing' | 'idle'>();
@@ -227,7 +229,7 @@ export class ClientModel {
   windowLines(window: string = this.currentWindow()): WindowLine[] {
     const local = (this.local.get(window) ?? []).map((line): WindowLine => ({ kind: 'local', line }));
     if (window === STATUS_WINDOW) return local;
-    const messages = (this.core.conversation(window)?.messages ?? []).map((message): WindowLine => ({ kind: 'message', message }));
+    const messages = [...(this.older.get(window) ?? []), ...(this.core.conversation(window)?.messages ?? [])].map((message): WindowLine => ({ kind: 'message', message }));
     const time = (l: WindowLine) => (l.kind === 'message' ? l.message.timestamp : l.line.time);
     // Stable: messages keep their order; local lines slot in by time.
     return [...messages, ...local].map((l, i) => ({ l, i })).sort((a, b) => time(a.l) - time(b.l) || a.i - b.i).map(({ l }) => l);
@@ -455,6 +457,19 @@ export class ClientModel {
       const index = this.findWindow(args);
       if (index === undefined) return `No window ${args}`;
       this.switchTo(index);
+    });
+    register('more', 'Fetch older messages of this conversation from the server\'s archive: /more [count]', '[count]', async (args) => {
+      const conversation = this.currentConversation();
+      if (conversation === undefined) throw new CommandError('command-not-applicable', '/more works in a conversation window');
+      const count = args.trim() === '' ? 20 : Number(args.trim());
+      if (!Number.isInteger(count) || count < 1 || count > 200) throw new CommandError('command-usage', 'Usage: /more [count], a count from 1 to 200');
+      const page = await this.client.history.older(conversation.id, { limit: count });
+      if (page.messages.length > 0) {
+        this.older.set(conversation.id, [...page.messages, ...(this.older.get(conversation.id) ?? [])]);
+        this.changed();
+      }
+      if (page.messages.length === 0) return 'Nothing older in the server\'s archive';
+      return `${page.messages.length} older message${page.messages.length === 1 ? '' : 's'} from the server's archive${page.complete ? ' (its beginning)' : ''}`;
     });
     register('close', 'Close this window (leaving a group chat)', undefined, async () => {
       const conversation = this.currentConversation();
