@@ -103,7 +103,7 @@ function candidateElement(c: Candidate): Element {
 }
 
 /** A candidate from the peer's word; anything malformed is left out. */
-function readCandidate(element: Element): Candidate | undefined {
+export function readCandidate(element: Element): Candidate | undefined {
   const { cid, host, jid, port, priority, type } = element.attrs as Record<string, string | undefined>;
   const portNumber = Number(port);
   const prio = Number(priority ?? '0');

@@ -66,8 +66,10 @@ export async function socks5Accept(socket: Socket, expected: string, timeoutMs =
   socket.pause();
   try {
     const greeting = await readExactly(socket, 2, timeoutMs);
+    // Anything but SOCKS5 is cut off before its "method count" makes us wait for bytes that never come.
+    if (greeting[0] !== 5 || greeting[1] === 0) throw new TransferError('transfer-failed', 'A peer connected without SOCKS5');
     const methods = await readExactly(socket, greeting[1]!, timeoutMs);
-    if (greeting[0] !== 5 || !methods.includes(0)) {
+    if (!methods.includes(0)) {
       socket.end(Buffer.from([5, 0xff]));
       throw new TransferError('transfer-failed', 'A peer connected without SOCKS5');
     }
