@@ -38,6 +38,8 @@ const PACKAGES = [
   'weechat-plugins',
   // Irssi for passive (reverse) DCC, which WeeChat 3.8 does not speak.
   'irssi',
+  // ZNC, the IRC bouncer, for buffer playback through a bouncer (it is started as nobody: as root it waits 30 s).
+  'znc',
   // An independent XMPP client (Python) as the peer of the file transfer tests.
   'python3-slixmpp',
   'python3-aiohttp',
@@ -80,7 +82,7 @@ try {
   if (ownPolicy) rmSync(POLICY, { force: true });
 }
 // Debian starts some services on install; the tests run their own instances.
-for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services', 'danted', 'tinyproxy']) {
+for (const service of ['prosody', 'ngircd', 'dnsmasq', 'kamailio', 'bitlbee', 'inspircd', 'atheme-services', 'danted', 'tinyproxy', 'znc']) {
   spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
 }
 ensureErgo({ quiet: false });

@@ -19,7 +19,7 @@ import { SendConfirmations } from './confirmations.js';
 import { actionBody, handleCtcpRequests, versionReply } from './ctcp.js';
 import { IrcError, registrationError, serverClosedLink } from './errors.js';
 import { identityChange, invite } from './identity.js';
-import { messageId, routeIncoming, serverTime, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
+import { messageId, PLAYBACK_TAG, routeIncoming, serverTime, type Incoming, type MessageKind, type ParsedLine } from './incoming.js';
 import { OutgoingQueue, type LineSink, type SendTicket } from './flood.js';
 import { LabeledSends } from './labels.js';
 import { lineText, outgoingLines, targetName } from './messages.js';
@@ -388,6 +388,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       // Played-back history is delivered by ChatHistory, never as live messages.
       if (this.history?.line(this.batches.of(tags), command, line) === true) return true;
       const label = this.batches.labelOf(tags);
+      // A bouncer's buffer played back as we attach (ZNC): what was said while we were away.
+      if (this.batches.enclosing(tags, 'znc.in/playback') !== undefined) tags[PLAYBACK_TAG] = '';
       delete tags.batch;
       if (label !== undefined) tags.label = label;
     }

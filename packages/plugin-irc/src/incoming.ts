@@ -32,6 +32,12 @@ export interface Routing {
 }
 
 const CTCP = 0x01;
+/**
+ * Set by the connection on a line from a bouncer's playback batch
+ * (`znc.in/playback`): the message is delivered flagged delayed. A space
+ * cannot occur in a tag name read from the wire, so no server can set it.
+ */
+export const PLAYBACK_TAG = 'parley playback';
 const NO_FLAGS = Object.freeze({});
 const ACTION = Object.freeze({ action: true });
 const NOTICE = Object.freeze({ notice: true });
@@ -56,7 +62,8 @@ export function routeIncoming(client: Client, ctx: ConnectionContext, routing: R
     if (timestamp !== undefined) incoming.timestamp = timestamp;
     const msgid = messageId(e.tags);
     if (msgid !== undefined) incoming.protocolId = msgid;
-    if (flags !== NO_FLAGS) incoming.flags = flags;
+    if (e.tags?.[PLAYBACK_TAG] !== undefined) incoming.flags = { ...flags, delayed: true };
+    else if (flags !== NO_FLAGS) incoming.flags = flags;
     ctx.receiveMessage(incoming);
   };
   client.on('privmsg', (e) => deliver(e, NO_FLAGS));
