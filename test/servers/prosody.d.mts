@@ -45,6 +45,8 @@ export interface StartProsodyOptions {
   passwordHash?: 'SHA-1' | 'SHA-256';
   /** More modules to enable (e.g. "pep", "bookmarks", "private", "vcard_legacy"). */
   modules?: string[];
+  /** Enable mod_muc_mam on the MUC component (XEP-0313 for rooms), archiving every room. */
+  mucMam?: boolean;
   /** Enable mod_mam (XEP-0313), archiving every one-to-one message. */
   mam?: boolean;
   /** Lowest level written to `prosody.log` in the server's directory (default "warn"; "debug" names each connection's peer address). */

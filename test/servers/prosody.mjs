@@ -67,6 +67,7 @@ function luaValue(value, indent = '') {
  * @param {string} [options.extraConfig] appended to the global section
  * @param {'internal_plain' | 'internal_hashed'} [options.authentication] default "internal_plain"
  * @param {boolean} [options.mam] enable mod_mam (XEP-0313), archiving every one-to-one message
+ * @param {boolean} [options.mucMam] enable mod_muc_mam on the MUC component, archiving every room
  * @param {string[]} [options.modules] more modules to enable (e.g. "pep", "bookmarks", "private", "vcard_legacy")
  * @param {'SHA-1' | 'SHA-256'} [options.passwordHash] for "internal_hashed": which SCRAM the stored keys serve (default SHA-1)
  * @param {{ sizeLimit?: number }} [options.httpFileShare] serve XEP-0363 HTTP File Upload at `upload.<domain>` (mod_http_file_share), over HTTPS when `tls` is given
@@ -150,7 +151,7 @@ VirtualHost ${lua(domain)}
 Component ${lua(`conference.${domain}`)} "muc"
   restrict_room_creation = false
   muc_room_default_history_length = 20
-${servicesFor(ports).components}`;
+${options.mucMam === true ? '  modules_enabled = { "muc_mam" }\n  muc_log_all_rooms = true\n' : ''}${servicesFor(ports).components}`;
   writeFileSync(join(dir, 'prosody.log'), '');
 
   const server = new ProsodyServer({ dir, dataDir, configPath, domain, owner });

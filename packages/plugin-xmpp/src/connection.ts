@@ -122,7 +122,10 @@ export class XmppConnection implements ProtocolConnection {
     this.roster = new Roster(this.session);
     this.presence = new PresenceTracker(this.session);
     this.disco = new Disco(this.session);
-    this.muc = new Muc(this.session, () => (this.mucService ??= this.disco.findMucService(this.own.domain)), () => this.settings.nick || this.own.local || 'parley');
+    this.muc = new Muc(this.session, () => (this.mucService ??= this.disco.findMucService(this.own.domain)), () => this.settings.nick || this.own.local || 'parley', {
+      supported: async (room) => (await this.disco.info(room)).features.has(NS_MAM),
+      days: () => this.settings.archiveDays,
+    });
     this.messages = new Messages(this.session, (bare) => this.muc.isRoom(bare));
     this.avatars = new Avatars(this.session);
     this.bookmarks = new Bookmarks(

@@ -71,7 +71,7 @@ export function readFin(fin: Element | undefined): { complete: boolean; last: st
   return { complete: fin?.attrs.complete === 'true', last: typeof last === 'string' && last !== '' ? last : undefined };
 }
 
-function queryElement(queryId: string, after: { id: string } | { start: Date }): Element {
+export function queryElement(queryId: string, after: { id: string } | { start: Date }): Element {
   const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM))];
   if ('start' in after) fields.push(xml('field', { var: 'start' }, xml('value', {}, after.start.toISOString())));
   const set = xml('set', { xmlns: NS_RSM }, xml('max', {}, String(PAGE_SIZE)), ...('id' in after ? [xml('after', {}, after.id)] : []));

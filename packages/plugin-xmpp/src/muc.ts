@@ -3,6 +3,8 @@ import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { parseAddress } from './address.js';
 import { delayedAt } from './delay.js';
+import type { ArchivedMessage } from './mam.js';
+import { RoomArchive } from './muc-archive.js';
 import type { Session } from './session.js';
 import { MAX_BODY_BYTES, xmlSafe } from './text.js';
 
@@ -27,6 +29,10 @@ interface Room {
   join?: { resolve(): void; reject(error: Error): void; timer: NodeJS.Timeout };
   /** Ids of groupchat messages we sent, to recognise the room's reflection of them (§7.4). */
   sent: Set<string>;
+  /** The room keeps an archive (XEP-0313): fetched on join instead of its short history. */
+  archived: boolean;
+  /** Live messages held while the archive is fetched, so they come after it. */
+  holding?: Element[];
 }
 
 /**
@@ -72,13 +78,18 @@ function joinError(room: string, stanza: Element): Error {
 
 export class Muc {
   private readonly rooms = new Map<string, Room>();
+  readonly archive: RoomArchive;
 
   constructor(
     private readonly session: Session,
     /** The server's MUC service, for room names given without a domain. */
     private readonly service: () => Promise<string | undefined>,
     private readonly defaultNick: () => string,
-  ) {}
+    /** Whether a room keeps an archive (its disco#info lists XEP-0313), and how many days a first join fetches (0: none). */
+    private readonly archiving: { supported(room: string): Promise<boolean>; days(): number } = { supported: async () => false, days: () => 0 },
+  ) {
+    this.archive = new RoomArchive(session);
+  }
 
   isRoom(bare: string): boolean {
     return this.rooms.has(bare);
@@ -106,9 +117,12 @@ export class Muc {
     if (existing?.joined === true) return jid;
     const nick = xmlSafe(options.nick ?? this.defaultNick()).trim();
     if (nick === '' || parseAddress(`${jid}/${nick}`) === undefined) throw new MessageError('send-failed', `"${nick}" is not a usable nickname`);
-    const room: Room = { jid, label: name, nick, joined: false, occupants: new Map(), sent: new Set() };
+    const archived = this.archiving.days() > 0 && (await this.archiving.supported(jid));
+    const room: Room = { jid, label: name, nick, joined: false, occupants: new Map(), sent: new Set(), archived };
     this.rooms.set(jid, room);
-    const x = xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '50' }));
+    // §7.2.14: a room with an archive sends no history; the archive has it all, each message with its id.
+    const x = xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: archived ? '0' : '50' }));
+    if (archived) room.holding = [];
     if (options.password !== undefined && options.password !== '') x.append(xml('password', {}, xmlSafe(options.password)));
     const entered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new MessageError('send-timeout', `The room ${jid} did not answer`)), 20_000);
@@ -125,7 +139,39 @@ export class Muc {
       if (room.join !== undefined) clearTimeout(room.join.timer);
       delete room.join;
     }
+    if (archived) await this.catchUp(room);
     return jid;
+  }
+
+  /** The room's archive since we were last there, then what came live meanwhile. */
+  private async catchUp(room: Room): Promise<void> {
+    try {
+      await this.archive.catchUp(room.jid, this.archiving.days(), (item) => this.archivedMessage(room, item));
+    } finally {
+      const held = room.holding ?? [];
+      delete room.holding;
+      for (const stanza of held) this.handleMessage(stanza);
+    }
+  }
+
+  private archivedMessage(room: Room, item: ArchivedMessage): void {
+    const stanza = item.message;
+    if (stanza.attrs.type !== 'groupchat') return;
+    const body = stanza.getChildText('body');
+    if (body === null || body === undefined || body === '') return;
+    const from = parseAddress(stanza.attrs.from as string | undefined);
+    if (from === undefined || from.bare !== room.jid || from.resource === '') return;
+    const id = stanza.attrs.id;
+    const timestamp = item.timestamp ?? delayedAt(stanza);
+    this.session.ctx.receiveMessage({
+      conversation: { kind: 'chat', room: room.label },
+      sender: from.resource,
+      text: body,
+      ...(typeof id === 'string' && id !== '' ? { protocolId: id } : {}),
+      ...(timestamp === undefined ? {} : { timestamp }),
+      flags: { delayed: true },
+      ...(from.resource === room.nick ? { fromSelf: true } : {}),
+    });
   }
 
   async leave(name: string): Promise<void> {
@@ -248,6 +294,13 @@ export class Muc {
       this.session.log.debug('Groupchat message from a room we are not in', { from: String(stanza.attrs.from) });
       return;
     }
+    if (this.archive.handleResult(stanza)) return;
+    if (room.holding !== undefined && stanza.attrs.type === 'groupchat') {
+      room.holding.push(stanza);
+      return;
+    }
+    // Shown already from the room's archive: its id from the room says so.
+    if (stanza.attrs.type === 'groupchat' && !this.archive.live(room.jid, stanza)) return;
     if (stanza.attrs.type === 'error') {
       const condition = stanza.getChild('error')?.getChildElements()[0]?.name ?? 'undefined-condition';
       this.session.ctx.chats.system(room.label, `The room refused a message (${condition})`, true);
