@@ -43,14 +43,6 @@ import { requestBeforeStreamManagement } from './stream-order.js';
 import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
 
 const CONNECT_TIMEOUT_MS = 30_000;
-/**
- * @xmpp/connection's own bound on each step (its default): opening the stream
- * (again after STARTTLS and SASL), the STARTTLS answer, closing. During the
- * sign-in the steps get CONNECT_TIMEOUT_MS instead, which bounds the whole:
- * 2 s for a stream header fails sign-ins to a busy server or over a slow
- * link that would complete. Online, closing keeps the short bound.
- */
-const STEP_TIMEOUT_MS = 2_000;
 
 /** The parts of @xmpp/client's client we use that its published types leave out. */
 interface ClientInternals {
@@ -188,7 +180,6 @@ export class XmppConnection implements ProtocolConnection {
     let exchange: ScramExchange | undefined;
     const xmpp = client({
       service: `xmpp://${host}:${endpoint.port}`,
-      timeout: CONNECT_TIMEOUT_MS,
       domain: this.own.domain,
       resource: this.settings.resource,
       credentials: credentialsFactory(this.own.local, password, {
@@ -267,7 +258,6 @@ export class XmppConnection implements ProtocolConnection {
     const started = xmpp.start();
     if (onResumed !== undefined) started.catch(() => {});
     await withTimeout(onResumed === undefined ? started : Promise.race([started, onResumed]), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not complete the sign-in in time'));
-    xmpp.timeout = STEP_TIMEOUT_MS;
     if (resumed && saved !== undefined) {
       // The server kept the session: roster, presence, carbons and the
       // stanzas it queued meanwhile (delivered now) are as they were.
