@@ -4,10 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery } from './history-store.js';
 import { SqliteHistory } from './sqlite-history.js';
-import { unpackEntries } from './packed-entries.js';
+import { resolveNames, type PackedBatch } from './packed-entries.js';
 
 export type WorkerRequest =
-  | { type: 'append'; entries: unknown[] }
+  | { type: 'append'; batch: PackedBatch }
   | { type: 'flush'; id: number }
   | { type: 'search'; id: number; query: HistoryQuery }
   | { type: 'close'; id: number };
@@ -40,7 +40,7 @@ try {
 port.on('message', (request: WorkerRequest) => {
   switch (request.type) {
     case 'append':
-      unpackEntries(request.entries, (entry) => history.append(entry));
+      history.appendRows(resolveNames(request.batch));
       return;
     case 'flush':
       history.flush().then(

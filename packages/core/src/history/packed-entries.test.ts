@@ -1,32 +1,52 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from './history-store.js';
-import { packEntry, unpackEntries } from './packed-entries.js';
+import { EntryPacker, PACKED_WIDTH, entryToRow, resolveNames, rowsToEntries } from './packed-entries.js';
+
+const full: HistoryEntry = {
+  id: 'm1',
+  protocolId: 'p1',
+  conversationId: '',
+  accountId: 'xmpp-1',
+  peer: 'bob@example.org',
+  conversationKind: 'chat',
+  direction: 'outgoing',
+  sender: 'me',
+  senderAlias: 'Me',
+  timestamp: 1_700_000_000_123,
+  text: 'hello *there*',
+  formatted: { html: '<b>there</b>' },
+  flags: { delayed: true, action: true },
+};
+const bare: HistoryEntry = { id: 'm2', conversationId: '', accountId: 'irc-1', peer: '#room', conversationKind: 'im', direction: 'incoming', sender: 'carol', timestamp: 5, text: '', flags: {} };
+const again: HistoryEntry = { ...bare, id: 'm3', text: 'carol again' };
 
 describe('packed history entries', () => {
   it('carry every field the store keeps, optional ones and flags included, in order', () => {
-    const full: HistoryEntry = {
-      id: 'm1',
-      protocolId: 'p1',
-      conversationId: '',
-      accountId: 'xmpp-1',
-      peer: 'bob@example.org',
-      conversationKind: 'chat',
-      direction: 'outgoing',
-      sender: 'me',
-      senderAlias: 'Me',
-      timestamp: 1_700_000_000_123,
-      text: 'hello *there*',
-      formatted: { html: '<b>there</b>' },
-      flags: { delayed: true, action: true },
-    };
-    const bare: HistoryEntry = { id: 'm2', conversationId: '', accountId: 'irc-1', peer: '#room', conversationKind: 'im', direction: 'incoming', sender: 'carol', timestamp: 5, text: '', flags: {} };
-    const packed: unknown[] = [];
-    packEntry(full, packed);
-    packEntry(bare, packed);
+    const packer = new EntryPacker();
+    for (const e of [full, bare, again]) packer.add(e);
+    expect(packer.size).toBe(3 * PACKED_WIDTH);
+    const batch = packer.take();
+    expect(packer.size).toBe(0);
     // Plain values only: that is what makes the copy to the history thread cheap.
-    expect(packed.every((v) => v === undefined || ['string', 'number'].includes(typeof v))).toBe(true);
+    expect(batch.rows.every((v) => v === null || ['string', 'number'].includes(typeof v))).toBe(true);
+    // A name that repeats crosses once.
+    expect(batch.names.filter((n) => n === 'carol')).toHaveLength(1);
+    const rows = resolveNames(structuredClone(batch));
+    const direct: unknown[] = [];
+    for (const e of [full, bare, again]) entryToRow(e, direct);
+    expect(rows).toEqual(direct);
     const out: HistoryEntry[] = [];
-    unpackEntries(structuredClone(packed), (e) => out.push(e));
-    expect(out).toEqual([full, bare]);
+    rowsToEntries(rows, (e) => out.push(e));
+    expect(out).toEqual([full, bare, again]);
+  });
+
+  it('starts every batch with its own names', () => {
+    const packer = new EntryPacker();
+    packer.add(full);
+    packer.take();
+    packer.add(bare);
+    const out: HistoryEntry[] = [];
+    rowsToEntries(resolveNames(packer.take()), (e) => out.push(e));
+    expect(out).toEqual([bare]);
   });
 });

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { MessageFlags } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
+import { entryToRow, PACKED_WIDTH, rowsToEntries } from './packed-entries.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -135,20 +136,17 @@ const INDEX_CHUNK = 2000;
  */
 interface OpenDatabase {
   db: Database.Database;
-  /** Stores a batch and indexes it, in one transaction. */
-  appendBatch: Database.Transaction<(entries: HistoryEntry[]) => void>;
+  /** Stores rows of insert values (packed-entries.ts) and indexes them, in one transaction. */
+  appendBatch: Database.Transaction<(rows: unknown[]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
   lateness: Database.Statement;
-}
-
-function insertArgs(e: HistoryEntry): unknown[] {
-  return [e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, Math.trunc(e.timestamp), e.text, e.formatted?.html ?? null, flagsToBits(e.flags)];
 }
 
 export class SqliteHistory implements HistoryStore {
   /** Undefined while another program keeps the file locked: appends wait in memory. */
   private handle: OpenDatabase | undefined;
-  private pending: HistoryEntry[] = [];
+  /** Entries waiting to be written, as flat rows of insert values (PACKED_WIDTH each). */
+  private pending: unknown[] = [];
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private retryDelayMs = 50;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -218,12 +216,12 @@ export class SqliteHistory implements HistoryStore {
       return Math.max(rows.length, times.length);
     });
     const lastRowid = db.prepare('SELECT max(rowid) FROM messages').pluck();
-    const appendBatch = db.transaction((entries: HistoryEntry[]) => {
+    const appendBatch = db.transaction((rows: unknown[]) => {
       const before = (lastRowid.get() as number | null) ?? 0;
       if (getMeta.get('fts_indexed_upto') !== before || getMeta.get('ts_order_upto') !== before) {
         // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
-        for (const e of entries) insert.run(...insertArgs(e));
-        indexChunk(entries.length + INDEX_CHUNK);
+        for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) insert.run(rows.slice(i, i + PACKED_WIDTH));
+        indexChunk(rows.length / PACKED_WIDTH + INDEX_CHUNK);
         return;
       }
       // Everything stored so far is indexed (the usual case): index the batch from memory as it is
@@ -231,10 +229,11 @@ export class SqliteHistory implements HistoryStore {
       let max = getMeta.get('ts_max') as number;
       let lateness = getMeta.get('ts_lateness') as number;
       let rowid = before;
-      for (const e of entries) {
-        const ts = Math.trunc(e.timestamp);
-        rowid = insert.run(e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, ts, e.text, e.formatted?.html ?? null, flagsToBits(e.flags)).lastInsertRowid as number;
-        indexRow.run(rowid, e.text);
+      for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
+        const ts = rows[i + 8] as number;
+        const text = rows[i + 9];
+        rowid = insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], ts, text, rows[i + 10], rows[i + 11]).lastInsertRowid as number;
+        indexRow.run(rowid, text);
         // How far a message's time lies below the newest time stored before it (see orderedSearch).
         if (ts < max) lateness = Math.max(lateness, max - ts);
         else max = ts;
@@ -276,7 +275,15 @@ export class SqliteHistory implements HistoryStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    this.pending.push(entry);
+    entryToRow(entry, this.pending);
+    if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
+  }
+
+  /** Appends rows of insert values (packed-entries.ts), as the history thread receives them; the array is taken over. */
+  appendRows(rows: unknown[]): void {
+    if (this.closed || rows.length === 0) return;
+    if (this.pending.length === 0) this.pending = rows;
+    else for (const value of rows) this.pending.push(value);
     if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
   }
 
@@ -424,7 +431,7 @@ export class SqliteHistory implements HistoryStore {
     const lines = readFileSync(this.spoolPath, 'utf8').split('\n').filter((l) => l !== '');
     for (const line of lines) {
       try {
-        this.pending.push(JSON.parse(line) as HistoryEntry);
+        entryToRow(JSON.parse(line) as HistoryEntry, this.pending);
       } catch {
         // A line cut by a crash while spooling: the rest is still worth keeping.
       }
@@ -452,7 +459,9 @@ export class SqliteHistory implements HistoryStore {
       this.scheduled = undefined;
     }
     if (this.pending.length > 0) {
-      appendFileSync(this.spoolPath, this.pending.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+      const lines: string[] = [];
+      rowsToEntries(this.pending, (e) => lines.push(JSON.stringify(e)));
+      appendFileSync(this.spoolPath, lines.join('\n') + '\n', { mode: 0o600 });
       this.pending = [];
     }
     this.settle();

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
-import { PACKED_WIDTH, packEntry } from './packed-entries.js';
+import { EntryPacker, PACKED_WIDTH } from './packed-entries.js';
 
 /** Values buffered before they are posted without waiting for the end of the turn: 1,000 entries. */
 const POST_SLICE = 1000 * PACKED_WIDTH;
@@ -27,7 +27,7 @@ function workerScript(): URL | undefined {
  */
 export class ThreadedHistory implements HistoryStore {
   /** Entries packed as flat rows of plain values (see packed-entries.ts), for a cheap copy to the thread. */
-  private buffer: unknown[] = [];
+  private readonly buffer = new EntryPacker();
   private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
@@ -91,10 +91,8 @@ export class ThreadedHistory implements HistoryStore {
   private sendBuffer(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.buffer.length === 0 || this.closed) return;
-    const entries = this.buffer;
-    this.buffer = [];
-    this.post({ type: 'append', entries });
+    if (this.buffer.size === 0 || this.closed) return;
+    this.post({ type: 'append', batch: this.buffer.take() });
   }
 
   private request(make: (id: number) => WorkerRequest): Promise<HistoryEntry[] | undefined> {
@@ -111,10 +109,10 @@ export class ThreadedHistory implements HistoryStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    packEntry(entry, this.buffer);
+    this.buffer.add(entry);
     // A burst handled in one turn (a backlog replayed, a busy room) goes over in slices, so the
     // thread writes the first while this one still works through the rest.
-    if (this.buffer.length >= POST_SLICE) this.sendBuffer();
+    if (this.buffer.size >= POST_SLICE) this.sendBuffer();
     else this.scheduled ??= setImmediate(() => this.sendBuffer());
   }
 
