@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IncomingMessage } from '@parley/core';
 import { BatchTracker } from './batch.js';
 import { ChatHistory } from './chathistory.js';
@@ -187,5 +187,23 @@ describe('IRC chat history playback', () => {
     await expect(history.older('#a b', 10)).rejects.toMatchObject({ code: 'irc-invalid-input' });
     await expect(history.older('#a\r\nQUIT', 10)).rejects.toMatchObject({ code: 'irc-invalid-input' });
     expect(written.filter((l) => /QUIT|#a b/.test(l))).toEqual([]);
+  });
+
+  it('a catch-up or a page the server never answers fails after 30 s instead of waiting in silence', async () => {
+    vi.useFakeTimers();
+    try {
+      const { history, notices } = setup({ marks: { '#chan': '2026-01-01T09:00:00.000Z' }, last: '2026-01-01T09:00:00.000Z' });
+      history.joined('#chan', T0);
+      const page = history.older('carol', 10);
+      const outcome = page.then(() => 'resolved', (e: Error) => e.message);
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(notices).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(notices).toEqual([['The server did not answer the history request; what was said while you were away is missing here', { kind: 'chat', room: '#chan' }, true]]);
+      expect(await outcome).toBe('The server did not answer the history request');
+      history.closed();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
