@@ -140,6 +140,23 @@ interface OpenDatabase {
   appendBatch: Database.Transaction<(rows: unknown[]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
   lateness: Database.Statement;
+  /** Search statements by their SQL, most recently used last: preparing one costs more than running it. */
+  searches: Map<string, Database.Statement>;
+}
+
+/** Search statements kept prepared (a statement per search shape and limit). */
+const SEARCH_STATEMENTS = 32;
+
+function prepared(handle: OpenDatabase, sql: string): Database.Statement {
+  let statement = handle.searches.get(sql);
+  if (statement !== undefined) {
+    handle.searches.delete(sql);
+  } else {
+    statement = handle.db.prepare(sql);
+    if (handle.searches.size >= SEARCH_STATEMENTS) handle.searches.delete(handle.searches.keys().next().value!);
+  }
+  handle.searches.set(sql, statement);
+  return statement;
 }
 
 export class SqliteHistory implements HistoryStore {
@@ -243,7 +260,7 @@ export class SqliteHistory implements HistoryStore {
       setMeta.run(max, 'ts_max');
       setMeta.run(lateness, 'ts_lateness');
     });
-    this.handle = { db, appendBatch, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck() };
+    this.handle = { db, appendBatch, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(), searches: new Map() };
     this.indexAll();
     this.importSpool();
     return this.handle;
@@ -334,7 +351,9 @@ export class SqliteHistory implements HistoryStore {
 
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
     // Include what is still queued, but never wait long behind a lock held elsewhere.
-    await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    if (this.pending.length > 0 || this.scheduled !== undefined) {
+      await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    }
     this.ensureOpen();
     const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
     const where: string[] = [];
@@ -372,7 +391,7 @@ export class SqliteHistory implements HistoryStore {
         params.until = query.until;
       }
       const sql = `SELECT m.* FROM messages m ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
-      return (this.ensureOpen().db.prepare(sql).all(params) as Row[]).map(rowToEntry).reverse();
+      return (prepared(this.ensureOpen(), sql).all(params) as Row[]).map(rowToEntry).reverse();
     } catch (error) {
       if (error instanceof HistoryError) throw error;
       throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
@@ -390,13 +409,13 @@ export class SqliteHistory implements HistoryStore {
    * answer is the same as sorting every match by time.
    */
   private orderedSearch(where: string[], params: Record<string, unknown>, query: HistoryQuery, limit: number): HistoryEntry[] {
-    const { db, lateness: latenessStatement } = this.ensureOpen();
-    const lateness = latenessStatement.get() as number;
+    const handle = this.ensureOpen();
+    const lateness = handle.lateness.get() as number;
     const sql = `SELECT m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC`;
     const byTimeThenRowid = (a: Row & { rowid: number }, b: Row & { rowid: number }) => b.ts - a.ts || b.rowid - a.rowid;
     let best: Array<Row & { rowid: number }> = [];
     let threshold = -Infinity; // the time of the limit-th best match found so far: a lower bound of the final one
-    for (const row of db.prepare(sql).iterate(params) as IterableIterator<Row & { rowid: number }>) {
+    for (const row of prepared(handle, sql).iterate(params) as IterableIterator<Row & { rowid: number }>) {
       const bound = row.ts + lateness; // no message stored before this one is newer than this
       if (query.since !== undefined && bound < query.since) break;
       if (best.length >= limit && bound <= threshold) {
