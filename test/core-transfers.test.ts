@@ -199,6 +199,32 @@ describe('hostile file offers', () => {
     expect(readFileSync(join(downloads, safe), 'utf8')).toBe('payload');
   });
 
+  it('survives malformed offers: impossible sizes are declined, shapeless ones dropped, and the account stays usable', async () => {
+    const env = await setup({ answer: () => 'accept' });
+    const lines = [
+      { op: 'file-offer' },
+      { op: 'file-offer', id: 42, from: 'mallory', name: 'x' },
+      { op: 'file-offer', id: 'no-peer', from: null, name: 'x' },
+      { op: 'file-offer', id: 'no-name', from: 'mallory' },
+      { op: 'file-offer', id: 'negative', from: 'mallory', name: 'neg.bin', size: -1, host: '127.0.0.1', port: 1 },
+      { op: 'file-offer', id: 'fraction', from: 'mallory', name: 'half.bin', size: 1.5, host: '127.0.0.1', port: 1 },
+      { op: 'file-offer', id: 'text', from: 'mallory', name: 'text.bin', size: '100', host: '127.0.0.1', port: 1 },
+      { op: 'file-offer', id: 'huge', from: 'mallory', name: 'n'.repeat(100_000), size: 1, host: '127.0.0.1', port: 1 },
+      { op: 'file-cancel', id: 'never-offered', from: 'mallory' },
+    ];
+    env.server.sendRaw('bob', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const received = waitForEvent(env.b.parley.events, 'messageReceived', (m) => m.text === 'still here');
+    await env.a.parley.conversations.sendIm(env.alice.id, 'bob', 'still here');
+    await received;
+    // Four refused at once; the long name, cut to fit, is a valid offer (accepted, then nobody listens on port 1).
+    await until(() => env.b.parley.transfers.list().filter((t) => t.state === 'failed').length === 5, 10_000, 'the bad offers to end');
+    const transfers = env.b.parley.transfers.list();
+    expect(transfers.filter((t) => t.error?.code === 'transfer-bad-offer').map((t) => t.name)).toEqual(['(no name)', 'neg.bin', 'half.bin', 'text.bin']);
+    expect(transfers.find((t) => t.name.startsWith('nnn'))?.name).toBe('n'.repeat(215));
+    expect(env.b.parley.accounts.status(env.bob.id).state).toBe('online');
+    expect(existsSync(env.downloads) ? filesUnder(env.downloads) : []).toEqual([]);
+  });
+
   it('declines an offer with no usable name', async () => {
     const { settled, server, bobUi } = await offer({ name: '../..', size: 7 });
     expect(settled.state).toBe('failed');

@@ -28,6 +28,12 @@ describe('safeFileName', () => {
     expect(name.endsWith('.tar')).toBe(true);
   });
 
+  it('cuts a name of any length quickly', () => {
+    const name = safeFileName(`${'n'.repeat(1_000_000)}.txt`)!;
+    expect(name).toBe(`${'n'.repeat(211)}.txt`);
+    expect(Buffer.byteLength(safeFileName('😀'.repeat(100_000))!)).toBeLessThanOrEqual(215);
+  });
+
   it('never yields a path, a dot name or a control character, whatever the peer sends', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (input) => {

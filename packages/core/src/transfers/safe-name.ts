@@ -32,9 +32,12 @@ function truncateName(name: string, budget: number): string {
   if (Buffer.byteLength(name) <= budget) return name;
   const ext = extname(name);
   const keepExt = ext.length > 1 && Buffer.byteLength(ext) <= 16 ? ext : '';
-  let stem = keepExt === '' ? name : name.slice(0, -keepExt.length);
-  while (Buffer.byteLength(stem) + Buffer.byteLength(keepExt) > budget) stem = [...stem].slice(0, -1).join('');
-  return stem + keepExt;
+  const room = budget - Buffer.byteLength(keepExt);
+  // Whole code points, at most one byte each to start with: linear, whatever length a peer sends.
+  const points = [...(keepExt === '' ? name : name.slice(0, -keepExt.length)).slice(0, room * 2)].slice(0, room);
+  let bytes = Buffer.byteLength(points.join(''));
+  while (bytes > room) bytes -= Buffer.byteLength(points.pop()!);
+  return points.join('') + keepExt;
 }
 
 /** The n-th alternative of a taken name: "report (1).pdf", "archive (2).tar.gz". */

@@ -347,7 +347,7 @@ export class TransferManager {
     const id = newId();
     const proposed = typeof offer.name === 'string' ? offer.name : '';
     const name = safeFileName(proposed);
-    const info: TransferInfo = { id, accountId, peer: offer.peer, direction: 'incoming', name: name ?? printable(proposed), state: 'offered', bytes: 0, startedAt: Date.now() };
+    const info: TransferInfo = { id, accountId, peer: offer.peer, direction: 'incoming', name: name ?? (printable(proposed) || '(no name)'), state: 'offered', bytes: 0, startedAt: Date.now() };
     const sizeValid = offer.size === undefined || (typeof offer.size === 'number' && Number.isSafeInteger(offer.size) && offer.size >= 0);
     if (sizeValid && offer.size !== undefined) info.size = offer.size;
     if (typeof offer.mimeType === 'string') info.mimeType = offer.mimeType.slice(0, 255);
