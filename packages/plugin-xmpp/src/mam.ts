@@ -215,6 +215,8 @@ export class Archive {
       }
       const newest = items.at(-1)?.id;
       if (newest !== undefined) this.session.ctx.setState(ARCHIVE_STATE_KEY, { id: newest });
+      // One page at a time: each is handed on and let go before the next is asked for.
+      if (items.length > 0) this.session.log.debug('Fetched an archive page', { messages: items.length });
       const { complete, last } = readFin(fin);
       if (complete || items.length === 0) break;
       const next = last ?? newest;
