@@ -45,6 +45,7 @@ function isolationFrom(options: ParleyOptions): Isolation {
 export { createParley } from './bootstrap/create-parley.js';
 
 /** History errors can happen while the core is being built; they reach its events once it exists. */
+/** @internal */
 export interface HistoryErrorRelay {
   emit?: (error: ParleyError) => void;
 }
@@ -55,23 +56,36 @@ export interface HistoryErrorRelay {
  * and exposes them; each service does one job.
  */
 export class Parley {
+  /** What happened, for UIs to follow: every event with its arguments is in `ParleyEventMap`. */
   readonly events: ParleyEventsListenOnly;
+  /** The slash commands the core, the protocols and the feature plugins registered; run one with `runCommand`. */
   readonly commands: CommandRegistry;
+  /** Where this core keeps its configuration, data and cache (from `home` or the XDG directories). */
   readonly paths: ParleyPaths;
+  /** Which secret store holds the passwords ("keyring", "encrypted-file", or an embedder's own), for a UI to say so. */
   readonly secretStoreKind: string;
 
+  /** Accounts: add, change, remove, sign in and off. */
   readonly accounts: AccountService;
+  /** Conversations (IMs and group chats): open, send, mark read, close. */
   readonly conversations: ConversationService;
+  /** Group chats: join, leave, topics, saved chats. */
   readonly chats: ChatService;
+  /** The buddy list: contacts across accounts, groups, aliases, buddy info. */
   readonly buddies: BuddyService;
+  /** The user's own status, for all accounts or one. */
   readonly presence: PresenceService;
   /** File transfers: send a file, answer offers, cancel, watch progress (events transferAdded, transferChanged, transferProgress). */
   readonly transfers: TransferService;
   /** The core's global settings: the proxy. */
   readonly settings: SettingsService;
+  /** The plugins: what is loaded, and the protocols accounts can use. */
   readonly plugins: {
+    /** Every plugin found or given, loaded or not, with its status (and why it did not load). */
     list(): PluginInfo[];
+    /** The protocols available to accounts, with their option schemas for account forms. */
     protocols(): ProtocolDescriptor[];
+    /** One protocol by id ("xmpp"), or undefined. */
     protocol(id: string): ProtocolDescriptor | undefined;
     /** Loads a feature plugin now (an embedder's own, or a discovered one by name). */
     use(plugin: FeaturePlugin | string): Promise<void>;
@@ -206,6 +220,7 @@ export class Parley {
     await this.historyStore?.flush();
   }
 
+  /** Searches stored messages (`account`: an id or `protocol:username`); empty when history is off. */
   async searchHistory(query: HistoryQuery & { account?: string }): Promise<HistoryEntry[]> {
     if (this.historyStore === undefined) return [];
     const { account, ...rest } = query;
@@ -225,6 +240,11 @@ export class Parley {
     return command.run(parsed.args, invocation);
   }
 
+  /**
+   * Signs every account off, stops the plugins and writes what is pending
+   * (state, buddy list, history). Call it once before the process exits;
+   * later calls do nothing.
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -30,8 +30,10 @@ export const CONNECTION_REASONS = {
   other: { fatal: false },
 } as const satisfies Record<string, { fatal: boolean }>;
 
+/** One of `CONNECTION_REASONS`' keys: why the connection failed, in a word. */
 export type ConnectionErrorReason = keyof typeof CONNECTION_REASONS;
 
+/** The optional parts of a ConnectionError, given to its constructor or factory methods. */
 export interface ConnectionErrorDetails {
   /** The server's own words, shown to the user verbatim. */
   serverText?: string;
@@ -41,6 +43,7 @@ export interface ConnectionErrorDetails {
   protocolDetail?: string | number;
   /** Overrides the reason's default. */
   fatal?: boolean;
+  /** The underlying error (a socket error, a parse failure), kept for the log. */
   cause?: unknown;
 }
 
@@ -50,12 +53,18 @@ export const CONNECTION_ERROR_CODES = Object.freeze(Object.keys(CONNECTION_REASO
 /** Why an account could not connect or lost its connection; `code` is `connection-` and the reason. */
 export class ConnectionError extends ParleyError {
   declare readonly code: ConnectionErrorCode;
+  /** Why it failed; `code` is `connection-` and this. */
   readonly reason: ConnectionErrorReason;
+  /** True: the core does not reconnect until the user changes something (settings, password, trust). */
   readonly fatal: boolean;
+  /** The server's own words, shown to the user verbatim. */
   readonly serverText: string | undefined;
+  /** What the user can change to fix it. */
   readonly hint: string | undefined;
+  /** Protocol detail: a SIP status, an XMPP condition, an IRC numeric. */
   readonly protocolDetail: string | number | undefined;
 
+  /** `fatal` defaults to the reason's entry in `CONNECTION_REASONS`. */
   constructor(reason: ConnectionErrorReason, message: string, details: ConnectionErrorDetails = {}) {
     super(`connection-${reason}`, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.reason = reason;
@@ -77,18 +86,23 @@ export class ConnectionError extends ParleyError {
     return new ConnectionError('other', message, { cause: value });
   }
 
+  /** Not fatal: the server could not be reached or the link dropped; the core reconnects. */
   static network(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('network', message, details);
   }
+  /** Fatal: the server refused the credentials. */
   static authenticationFailed(message = 'Authentication failed: check the login and password', details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('authentication-failed', message, details);
   }
+  /** Fatal: client and server share no way to sign in (no common mechanism, a server that cannot prove itself). */
   static authenticationImpossible(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('authentication-impossible', message, details);
   }
+  /** Fatal: the server does not accept the account name. */
   static invalidUsername(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('invalid-username', message, details);
   }
+  /** Fatal: the account's settings cannot work; say which setting in the message. */
   static invalidSettings(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('invalid-settings', message, details);
   }
@@ -96,6 +110,7 @@ export class ConnectionError extends ParleyError {
   static clientRejected(serverText: string, details?: Omit<ConnectionErrorDetails, 'serverText'>): ConnectionError {
     return new ConnectionError('client-rejected', `You have been rejected by the server: ${serverText}`, { ...details, serverText });
   }
+  /** Fatal: the server's certificate failed a check the user has not overridden (see `certificateError` to classify Node's code). */
   static certificate(
     reason: 'certificate-untrusted' | 'certificate-expired' | 'certificate-hostname-mismatch',
     message: string,
@@ -103,6 +118,7 @@ export class ConnectionError extends ParleyError {
   ): ConnectionError {
     return new ConnectionError(reason, message, details);
   }
+  /** Not fatal: a failure the plugin cannot classify. */
   static other(message: string, details?: ConnectionErrorDetails): ConnectionError {
     return new ConnectionError('other', message, details);
   }

@@ -30,16 +30,28 @@ export type ErrorFieldValue = string | number | boolean;
 export interface ParleyErrorJSON {
   /** The class it was raised as ("ConnectionError", "IrcError"). */
   name: string;
+  /** The stable code (see the package's *_ERROR_CODES list); what programs branch on. */
   code: string;
+  /** The human-readable text; not stable, not to be parsed. */
   message: string;
   /** The class's own plain-data fields: a ConnectionError's reason, a PluginError's plugin. */
   [field: string]: unknown;
 }
 
+/**
+ * The base of every error Parley and its plugins surface: a stable `code`
+ * from a documented list (`CORE_ERROR_CODES`, a plugin's own list) that a
+ * program can branch on, and a message for people. Check for one with
+ * `isParleyError(e, code?)`, which also recognizes errors that crossed a
+ * worker or socket boundary.
+ */
 export class ParleyError extends Error {
+  /** The stable code, e.g. `connection-network`, `wrong-passphrase`. */
   readonly code: string;
+  /** Marks Parley errors across copies of the core (see `isParleyError`). */
   readonly [PARLEY_ERROR] = true;
 
+  /** `cause`: the underlying error, kept for logs and debugging but never serialized. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

@@ -29,8 +29,11 @@ export function defineErrorCodes<C extends string>(list: Record<C, ErrorCodeInfo
   return Object.freeze({ ...list });
 }
 
+/** A ConnectionError's code: `connection-` and its reason. */
 export type ConnectionErrorCode = `connection-${ConnectionErrorReason}`;
+/** A ConfigError's code: settings, config file, or an account or protocol that does not exist. */
 export type ConfigErrorCode = 'invalid-settings' | 'invalid-config' | 'unknown-account' | 'unknown-protocol' | 'duplicate-account';
+/** A PluginError's code: a plugin that could not be loaded or failed. */
 export type PluginErrorCode =
   | 'plugin-incompatible'
   | 'plugin-load-failed'
@@ -39,11 +42,17 @@ export type PluginErrorCode =
   | 'plugin-crashed'
   | 'plugin-disabled'
   | 'plugin-not-found';
+/** A HistoryError's code: the history database. */
 export type HistoryErrorCode = 'history-corrupt' | 'history-locked' | 'history-write-failed' | 'history-invalid-query';
+/** A SecretStoreError's code: the encrypted secret store and its passphrase. */
 export type SecretStoreErrorCode = 'wrong-passphrase' | 'secret-store-corrupt' | 'passphrase-required' | 'secret-store-unavailable';
+/** A MessageError's code: a message that was not sent. */
 export type MessageErrorCode = 'send-failed' | 'send-timeout' | 'not-supported' | 'no-route' | 'invalid-address';
+/** A CommandError's code: a slash command that is unknown, misused or failed. */
 export type CommandErrorCode = 'unknown-command' | 'command-failed' | 'command-not-applicable' | 'command-usage';
+/** A ConversationError's code: a conversation that does not exist or cannot do what was asked. */
 export type ConversationErrorCode = 'unknown-conversation' | 'not-a-chat' | 'not-supported';
+/** A RemoteError's code: talking to the process that owns a home (`parley` clients, `connectToParley`). */
 export type RemoteErrorCode =
   /** No process owns this home: nothing listens on its socket. */
   | 'owner-not-running'
@@ -58,6 +67,7 @@ export type RemoteErrorCode =
   /** The home's path is too long for a Unix socket path. */
   | 'socket-path-too-long';
 
+/** A TransferError's code: a file transfer that could not be offered, accepted or completed. */
 export type TransferErrorCode =
   | 'transfer-not-supported'
   | 'transfer-unknown'

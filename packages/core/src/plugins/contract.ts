@@ -15,12 +15,24 @@ import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
 export const CORE_API_VERSION = '1.10.0';
 
+/**
+ * What a protocol can do, declared once by its plugin. UIs read it to decide
+ * which actions to offer (a join box, typing notices, an add-buddy form); the
+ * core reads it to decide which optional `ProtocolConnection` methods to call.
+ * A missing flag means "no".
+ */
 export interface ProtocolCapabilities {
+  /** Group chats: the connection implements `joinChat` and `leaveChat`. */
   groupChat?: boolean;
+  /** Typing notifications both ways: `setTyping`, and `context.typing` for the peer's. */
   typing?: boolean;
+  /** The buddy list can be changed from here: `addBuddy`, `removeBuddy`, `updateBuddy`. */
   buddyManagement?: boolean;
+  /** Messages can carry formatting (`OutgoingMessage.formatted`), not only plain text. */
   formattedText?: boolean;
+  /** A message to an offline buddy is kept by the server and delivered later, so the UI need not warn. */
   offlineMessages?: boolean;
+  /** `getBuddyInfo` answers with a buddy's profile. */
   buddyInfo?: boolean;
   /** Statuses the protocol can publish. */
   statuses?: readonly StatusPrimitive[];
@@ -36,9 +48,13 @@ export interface ProtocolCapabilities {
 /** Where an outgoing message goes. */
 export type Target = { kind: 'im'; peer: string } | { kind: 'chat'; room: string };
 
+/** A buddy-list entry as a protocol names it, in both directions (server roster in, user's changes out). */
 export interface RosterEntry {
+  /** The buddy's protocol address (JID, nick, SIP address): the key in the list. */
   name: string;
+  /** The name the user gave the buddy, shown instead of `name`. */
   alias?: string;
+  /** The groups the buddy is in; none or empty: the UI's default group. */
   groups?: readonly string[];
 }
 
@@ -69,10 +85,13 @@ export interface ServerChat {
   autojoin: boolean;
 }
 
+/** Someone in a group chat, as the plugin reports them in `context.chats`. */
 export interface ChatParticipant {
+  /** The name in the room; unique within it, the key for renames and leaves. */
   nick: string;
   /** Protocol roles collapse to these for display; the label keeps the protocol's word. */
   role?: 'owner' | 'admin' | 'moderator' | 'voice' | 'member' | 'visitor';
+  /** The protocol's own word for the role ("operator", "organizer"), for display. */
   roleLabel?: string;
   /** The real identity behind a nick, where the room reveals it. */
   realName?: string;
@@ -85,10 +104,15 @@ export interface ChatParticipant {
 
 /** A peer's certificate as a plugin saw it, for the user's trust decision. */
 export interface PeerCertificate {
+  /** The host name the plugin connected to (what the certificate was checked against). */
   host: string;
+  /** The certificate's subject, as one readable line. */
   subject: string;
+  /** Who issued it, as one readable line. */
   issuer: string;
+  /** Start of validity, as the certificate states it (Node's `valid_from` text). */
   validFrom: string;
+  /** End of validity, as the certificate states it (Node's `valid_to` text). */
   validTo: string;
   /** SHA-256 of the DER encoding, colon-separated hex. */
   fingerprint256: string;
@@ -102,18 +126,22 @@ export interface PeerCertificate {
  * ignored.
  */
 export interface ConnectionContext {
+  /** The account this connection signs in (id, protocol, username, display name). */
   readonly account: AccountInfo;
   /** Validated settings with defaults; secrets are not in here. */
   readonly settings: Settings;
+  /** A logger tagged with the plugin and account; secrets the core knows are redacted from it. */
   readonly log: Logger;
   /** Aborted when the core no longer wants this connection (user went offline, account removed). */
   readonly signal: AbortSignal;
 
   /** A secret option's value (e.g. "password"), from the secret store; asks the UI when absent and `ask` is set. */
   getSecret(key: string, ask?: { prompt: string }): Promise<string | undefined>;
+  /** Stores a secret option's value encrypted in the secret store (e.g. a token the server issued at sign-in). */
   setSecret(key: string, value: string): Promise<void>;
   /** Small persisted state for this account (last seen ids, trusted certificates). */
   getState<T>(key: string): T | undefined;
+  /** Stores `value` (small, JSON-serializable) under `key` for this account, kept across restarts. Not for secrets. */
   setState(key: string, value: unknown): void;
   /**
    * In-memory state carried from one connection attempt of this account to
@@ -121,8 +149,11 @@ export interface ConnectionContext {
    * Cleared when the user signs off or the account is removed.
    */
   readonly carryOver: {
+    /** The value an earlier attempt left under `key`, if any. */
     get<T>(key: string): T | undefined;
+    /** Leaves `value` (any object; never written to disk) for the next attempt. */
     set(key: string, value: unknown): void;
+    /** Forgets `key`, e.g. once a resumed session is refused. */
     delete(key: string): void;
   };
   /**
@@ -154,13 +185,17 @@ export interface ConnectionContext {
    * undefined means Node's defaults; set when the user (or a test) added CAs.
    */
   tlsCa(): string[] | undefined;
+  /** Asks the user something (a confirmation, a text, a choice) through whatever UI is attached; see `UiRequest`. */
   readonly ui: Pick<UiRequests, 'request'>;
 
+  /** An IM or chat message arrived (or one of ours came back, e.g. from another client or history); the core files it in its conversation. */
   receiveMessage(message: IncomingMessage): void;
   /** A message we sent reached the peer (receipts). */
   messageDelivered(protocolId: string): void;
+  /** The peer of a one-to-one conversation started or stopped typing. */
   typing(peer: string, state: TypingState): void;
 
+  /** Reports about the account's buddy list; the core keeps the list and emits the events. */
   buddies: {
     /**
      * This account's buddies as the core keeps them: for protocols with no
@@ -178,9 +213,13 @@ export interface ConnectionContext {
      * missing from it is gone.
      */
     synced(): void;
+    /** One buddy was added on the server or changed (a roster push). */
     upsert(entry: RosterEntry): void;
+    /** One buddy was removed from the server's list. */
     remove(name: string): void;
+    /** A buddy's presence changed; `name` need not be in the list (the core ignores strangers). */
     presence(name: string, presence: Presence): void;
+    /** A buddy's profile (field name → text), e.g. the answer to a WHOIS or a vCard. */
     info(name: string, info: Record<string, string>): void;
     /**
      * Since core API 1.8: the buddy's picture, as bytes (undefined: it has
@@ -198,6 +237,7 @@ export interface ConnectionContext {
     authorizationRequest(from: string, message?: string): Promise<boolean | undefined>;
   };
 
+  /** Reports about group chats; `room` is the protocol's room address throughout. */
   chats: {
     /**
      * Since core API 1.9: `continues` names the peer of a one-to-one conversation this group
@@ -206,11 +246,17 @@ export interface ConnectionContext {
      * messages as its scrollback.
      */
     joined(room: string, info?: { topic?: string; nick?: string; title?: string; continues?: string }): void;
+    /** We are out of the room (left, kicked, the room closed); `reason` is shown to the user. */
     left(room: string, reason?: string): void;
+    /** The room's full participant list, replacing what the core had (e.g. after joining). */
     participants(room: string, participants: readonly ChatParticipant[]): void;
+    /** Someone joined; `quiet`: update the list without a "… joined" line in the conversation. */
     participantJoined(room: string, participant: ChatParticipant, quiet?: boolean): void;
+    /** Someone left; `kind` tells how, for the line the UI shows (default 'part'). */
     participantLeft(room: string, nick: string, reason?: string, kind?: 'part' | 'quit' | 'kick'): void;
+    /** Someone changed nick; the core moves their entry and role. */
     participantRenamed(room: string, oldNick: string, newNick: string): void;
+    /** The room's topic is (now) `topic`; `setBy` when the server says who set it. */
     topic(room: string, topic: string, setBy?: string): void;
     /** A line about the room that is not a message (mode change, error). */
     system(room: string, text: string, error?: boolean): void;
@@ -242,8 +288,15 @@ export interface ProtocolConnection {
   connect(): Promise<void>;
   /** Signs off politely; must settle within a few seconds even if the server does not answer. */
   disconnect(): Promise<void>;
+  /**
+   * Sends a message. Resolves once the server took it, with the protocol's id
+   * for it when there is one (receipts then match `messageDelivered`); rejects
+   * with a ParleyError when it was not sent.
+   */
   sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
+  /** Publishes the user's presence: on each change while online, and after sign-in when it is not plain `available`. */
   setPresence?(presence: Presence): Promise<void>;
+  /** Capability `typing`: tells `peer` the user is (or stopped) typing. */
   setTyping?(peer: string, state: TypingState): Promise<void>;
   /** The user closed the conversation: end a protocol session tied to it (an OCS dialog). */
   closeConversation?(target: Target): Promise<void>;
@@ -253,7 +306,9 @@ export interface ProtocolConnection {
    * the options of the original join: a plugin need not remember them.
    */
   joinChat?(room: string, options?: { password?: string; nick?: string }): Promise<void>;
+  /** Capability `groupChat`: leaves the room; report it with `context.chats.left`. */
   leaveChat?(room: string): Promise<void>;
+  /** Asks the server to change the room's topic; the new one comes back through `context.chats.topic`. */
   setTopic?(room: string, topic: string): Promise<void>;
   /** Since core API 1.6: the user saved a chat (or changed it); the server keeps it for every client of the account. */
   saveChat?(chat: ServerChat): Promise<void>;
@@ -267,9 +322,13 @@ export interface ProtocolConnection {
   fetchOlder?(target: Target, query: { before: number | undefined; cursor: string | undefined; limit: number }): Promise<ArchivePage>;
   /** Since core API 1.8: publishes the account's own picture (checked by the core already), or none. */
   setIcon?(icon: { data: Uint8Array; type: IconType; hash: string } | undefined): Promise<void>;
+  /** Capability `buddyManagement`: adds a buddy on the server (and asks to see its presence, where the protocol does). */
   addBuddy?(entry: RosterEntry): Promise<void>;
+  /** Capability `buddyManagement`: removes a buddy from the server's list. */
   removeBuddy?(name: string): Promise<void>;
+  /** Capability `buddyManagement`: changes a buddy's alias or groups on the server. */
   updateBuddy?(entry: RosterEntry): Promise<void>;
+  /** Capability `buddyInfo`: a buddy's profile, field name → text. */
   getBuddyInfo?(name: string): Promise<Record<string, string>>;
 
   /**
@@ -297,12 +356,21 @@ export interface ProtocolConnection {
   cancelFile?(id: string): Promise<void>;
 }
 
+/**
+ * A protocol plugin: what the core needs to offer accounts of one protocol.
+ * Its module's default export (or `createXxxPlugin()`); build it with
+ * `defineProtocolPlugin`. The core calls `createConnection` once per sign-in.
+ */
 export interface ProtocolPlugin {
+  /** Tells protocol plugins from feature plugins. */
   kind: 'protocol';
   /** Stable id, e.g. "xmpp"; accounts refer to it. */
   id: string;
+  /** The protocol's name for people ("XMPP", "IRC"). */
   name: string;
+  /** The account settings the protocol takes; the core validates settings against it and UIs draw forms from it. */
   options: OptionSchema;
+  /** What the protocol can do. */
   capabilities: ProtocolCapabilities;
   /** How the username is named in forms ("JID", "Sign-in address"). */
   usernameLabel?: string;
@@ -310,19 +378,27 @@ export interface ProtocolPlugin {
   validateUsername?(username: string): string | undefined;
   /** Commands this protocol adds; they run against the conversation's account. */
   commands?: readonly ProtocolCommand[];
+  /** Makes the connection object for one sign-in of an account; the core then calls its `connect()`. */
   createConnection(context: ConnectionContext): ProtocolConnection;
 }
 
+/** A slash command a protocol adds (`/whois`, `/conference`), run with the conversation's connection. */
 export interface ProtocolCommand extends CommandSpec {
+  /** Runs the command with the text after its name; a string it returns is shown to the user. */
   run(args: string, invocation: { connection: ProtocolConnection; target?: Target; context: ConnectionContext }): Promise<string | void> | string | void;
 }
 
 /** What a feature plugin receives: it can tap hooks and listen, not call into internals. */
 export interface PluginApi {
+  /** The plugin's name, as it was loaded. */
   readonly name: string;
+  /** The core's hooks, to change or stop messages and actions on their way (see `HOOK_NAMES`). */
   readonly hooks: ParleyHooksTapOnly;
+  /** The core's events, to react to what happened (see `ParleyEventMap`). */
   readonly events: ParleyEventsListenOnly;
+  /** A logger tagged with the plugin's name. */
   readonly log: Logger;
+  /** Adds a slash command; it is removed when the plugin unloads. A returned string is shown to the user. */
   registerCommand(command: CommandSpec & { run(args: string, invocation: { conversationId?: string }): Promise<string | void> | string | void }): void;
   /** Sends a message in a conversation (e.g. an automatic answer). */
   send(conversationId: string, text: string, flags?: { autoReply?: boolean }): Promise<void>;
@@ -332,19 +408,24 @@ export interface PluginApi {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
+/** A plugin that adds behaviour to every account (auto-reply, logging) through hooks, events and commands. Build it with `defineFeaturePlugin`. */
 export interface FeaturePlugin {
+  /** Tells feature plugins from protocol plugins. */
   kind: 'feature';
+  /** Unique among loaded plugins; its settings are the config file's `plugins.<name>`. */
   name: string;
   /** Called once when loaded; the returned function is called when the plugin is unloaded. */
   apply(api: PluginApi): void | (() => void);
 }
 
+/** Any plugin the core can load: a protocol or a feature. */
 export type ParleyPlugin = ProtocolPlugin | FeaturePlugin;
 
 /** Identity for plugin authors: gives a plugin object its type without a cast. */
 export function defineProtocolPlugin(plugin: Omit<ProtocolPlugin, 'kind'>): ProtocolPlugin {
   return { kind: 'protocol', ...plugin };
 }
+/** Identity for plugin authors: gives a feature plugin object its type (and `kind`) without a cast. */
 export function defineFeaturePlugin(plugin: Omit<FeaturePlugin, 'kind'>): FeaturePlugin {
   return { kind: 'feature', ...plugin };
 }

@@ -16,14 +16,21 @@ export interface AccountServiceDeps {
 
 /** Accounts as a UI manages them; removing one also forgets its buddies and conversations. */
 export class AccountService {
+  /** @internal Made by the core; reach it as `parley.accounts`. */
   constructor(private readonly deps: AccountServiceDeps) {}
 
+  /** Every account, in the order they were added. */
   readonly list = (): AccountInfo[] => this.deps.accounts.list();
+  /** One account by reference (its id, or `protocol:username`); throws a ConfigError (`unknown-account`) when there is none. */
   readonly get = (ref: string): AccountInfo => this.deps.accounts.get(ref);
+  /** The account's settings with the schema's defaults filled in; secrets are not included. */
   readonly settings = (ref: string) => this.deps.accounts.settings(ref);
+  /** Creates an account after validating its settings against the protocol's schema; secrets go to the secret store. */
   readonly add = (account: NewAccount): Promise<AccountInfo> => this.deps.accounts.add(account);
+  /** Changes settings, secrets, the user name or the enabled flag; the settings are validated again. */
   readonly update = (ref: string, changes: AccountChanges): Promise<AccountInfo> => this.deps.accounts.update(ref, changes);
 
+  /** Deletes the account with its secrets, and forgets its buddies and conversations. */
   readonly remove = async (ref: string): Promise<void> => {
     const id = this.deps.accounts.resolve(ref).id;
     await this.deps.accounts.remove(id);
@@ -31,8 +38,11 @@ export class AccountService {
     this.deps.conversations.forgetAccount(id);
   };
 
+  /** Signs the account in; resolves once online, rejects with a ConnectionError (a network one is then retried by the reconnect policy). */
   readonly connect = (ref: string): Promise<void> => this.deps.accounts.connect(ref);
+  /** Signs the account off and stops any reconnect. */
   readonly disconnect = (ref: string): Promise<void> => this.deps.accounts.disconnect(ref);
+  /** The account's connection state now (also sent as `accountStatusChanged`). */
   readonly status = (ref: string): AccountStatus => this.deps.accounts.status(ref);
   /** Which required options (settings or secrets) have no value. */
   readonly missingRequired = (ref: string): Promise<string[]> => this.deps.accounts.missingRequired(ref);

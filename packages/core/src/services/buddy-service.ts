@@ -13,16 +13,21 @@ export interface BuddyServiceDeps {
 
 /** The buddy list as a UI edits it: local changes, followed on the server where the protocol keeps a list. */
 export class BuddyService {
+  /** @internal Made by the core; reach it as `parley.buddies`. */
   constructor(private readonly deps: BuddyServiceDeps) {}
 
+  /** The group names, in display order. */
   readonly groups = (): readonly string[] => this.deps.buddies.groupNames();
+  /** Every contact (a person, with one or more buddies on different accounts), with presence. */
   readonly contacts = (): ContactView[] => this.deps.buddies.contactList();
 
+  /** One contact by id, or undefined. */
   readonly contact = (id: string): ContactView | undefined => {
     const c = this.deps.buddies.contact(id);
     return c === undefined ? undefined : this.deps.buddies.view(c);
   };
 
+  /** The buddy `name` on an account, with the contact it belongs to; undefined when not in the list. */
   readonly find = (accountRef: string, name: string) => {
     const found = this.deps.buddies.find(this.deps.accounts.resolve(accountRef).id, name);
     return found === undefined ? undefined : { contact: this.deps.buddies.view(found.contact), buddy: { ...found.buddy } };
@@ -38,6 +43,7 @@ export class BuddyService {
     this.deps.buddies.upsert(account.id, entry);
   };
 
+  /** Removes a buddy, from the server too when the protocol manages buddy lists. */
   readonly remove = async (accountRef: string, name: string): Promise<void> => {
     const account = this.deps.accounts.resolve(accountRef);
     const connection = this.deps.accounts.connection(account.id);
@@ -51,20 +57,25 @@ export class BuddyService {
     await this.pushUpdates(contact.buddies.map((b) => ({ accountId: b.accountId, entry: { name: b.name, groups: [group], ...(b.alias === undefined ? {} : { alias: b.alias }) } })));
   };
 
+  /** Names a contact; each of its buddies' server-side alias follows. */
   readonly alias = async (contactId: string, alias: string): Promise<void> => {
     this.deps.buddies.aliasContact(contactId, alias);
     const contact = this.deps.buddies.contact(contactId)!;
     await this.pushUpdates(contact.buddies.map((b) => ({ accountId: b.accountId, entry: { name: b.name, alias, groups: [contact.group] } })));
   };
 
+  /** Renames a group (merging into `to` when it exists); buddies' server-side groups follow. */
   readonly renameGroup = async (from: string, to: string): Promise<void> => {
     const moved = this.deps.buddies.renameGroup(from, to);
     await this.pushUpdates(moved.flatMap((c) => c.buddies.map((b) => ({ accountId: b.accountId, entry: { name: b.name, groups: [to], ...(b.alias === undefined ? {} : { alias: b.alias }) } }))));
   };
 
+  /** Makes one contact of two (the same person on two accounts); returns the merged contact. */
   readonly merge = (targetContactId: string, sourceContactId: string) => this.deps.buddies.view(this.deps.buddies.mergeContacts(targetContactId, sourceContactId));
+  /** Takes a buddy out of its contact into a contact of its own; returns the new contact. */
   readonly split = (accountRef: string, name: string) => this.deps.buddies.view(this.deps.buddies.splitBuddy(this.deps.accounts.resolve(accountRef).id, name));
 
+  /** Asks the server for a buddy's profile (capability `buddyInfo`, account online); also sent as `buddyInfoReceived`. */
   readonly info = async (accountRef: string, name: string): Promise<Record<string, string>> => {
     const account = this.deps.accounts.resolve(accountRef);
     const connection = requireOnline(this.deps.accounts, account.id);

@@ -21,8 +21,10 @@ export class ChatService {
   /** Kept for the rejoin after a reconnect: a keyed channel or a password-protected room needs it again. */
   private readonly joinOptions = new Map<string, JoinOptions>();
 
+  /** @internal Made by the core; reach it as `parley.chats`. */
   constructor(private readonly deps: ChatServiceDeps) {}
 
+  /** Joins a group chat (account online, capability `groupChat`); the options are reused for the rejoin after a reconnect. */
   readonly join = async (accountRef: string, room: string, options: JoinOptions = {}): Promise<ConversationView> => {
     const { accounts, conversations } = this.deps;
     const account = accounts.resolve(accountRef);
@@ -33,6 +35,7 @@ export class ChatService {
     return conversations.find(account.id, 'chat', room) ?? conversations.chatJoined(account.id, room);
   };
 
+  /** Leaves a group chat; it is not rejoined after a reconnect. */
   readonly leave = async (conversationId: string): Promise<void> => {
     const conversation = this.requireChat(conversationId);
     const connection = this.deps.accounts.connection(conversation.accountId);
@@ -41,6 +44,7 @@ export class ChatService {
     this.deps.conversations.chatLeft(conversation.accountId, conversation.name);
   };
 
+  /** Asks the server to change the chat's topic; `conversationTopicChanged` follows when it does. */
   readonly setTopic = async (conversationId: string, topic: string): Promise<void> => {
     const conversation = this.requireChat(conversationId);
     const connection = requireOnline(this.deps.accounts, conversation.accountId);
@@ -48,6 +52,7 @@ export class ChatService {
     await connection.setTopic(conversation.name, topic);
   };
 
+  /** The saved chats of every account (bookmarks), with their autojoin flags. */
   readonly saved = (): readonly SavedChat[] => this.deps.buddies.savedChats();
 
   /**

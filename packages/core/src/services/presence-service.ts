@@ -15,6 +15,7 @@ export class PresenceService {
   private global: Presence = { status: 'available' };
   private readonly byAccount = new Map<string, Presence>();
 
+  /** @internal Made by the core; reach it as `parley.presence`. */
   constructor(private readonly deps: PresenceServiceDeps) {}
 
   /** The status shown for all accounts, or for one when `accountRef` is given. */
@@ -23,6 +24,11 @@ export class PresenceService {
     return this.byAccount.get(this.deps.accounts.resolve(accountRef).id) ?? this.global;
   };
 
+  /**
+   * Sets the user's status for every account (clearing per-account ones) or
+   * for one; `offline` signs the accounts off. Publishes it on the accounts
+   * that are online; a protocol's failure is logged, not thrown.
+   */
   readonly set = async (presence: Presence, accountRef?: string): Promise<void> => {
     const { accounts } = this.deps;
     const targets = accountRef === undefined ? accounts.list() : [accounts.get(accountRef)];

@@ -16,6 +16,7 @@ export interface GlobalProxyView {
   passwordStored: boolean;
 }
 
+/** @internal What the core gives the settings service. */
 export interface SettingsServiceDeps {
   config: CoreConfig;
   /** The config directory, where `config.json` lives. */
@@ -31,8 +32,10 @@ export interface SettingsServiceDeps {
  * opens; connections already open keep the proxy they were opened through.
  */
 export class SettingsService {
+  /** @internal Made by the core; reach it as `parley.settings`. */
   constructor(private readonly deps: SettingsServiceDeps) {}
 
+  /** The global proxy as it stands, and where it comes from. */
   async proxy(): Promise<GlobalProxyView> {
     const { config, embedderProxy } = this.deps;
     const value = embedderProxy ?? config.proxy;

@@ -12,6 +12,7 @@ import type { FileTransferCapability, TransferInfo } from '../transfers/types.js
  * `decline` here — wins.
  */
 export class TransferService {
+  /** @internal Made by the core; reach it as `parley.transfers`. */
   constructor(
     private readonly manager: TransferManager,
     private readonly accounts: AccountManager,
@@ -22,6 +23,7 @@ export class TransferService {
     return this.manager.list();
   };
 
+  /** One transfer by id, or undefined (unknown, or ended long enough ago to be dropped). */
   readonly get = (id: string): TransferInfo | undefined => {
     return this.manager.get(id);
   };
@@ -41,6 +43,7 @@ export class TransferService {
     return this.manager.accept(id, options);
   };
 
+  /** Declines an incoming offer; the peer is told where the protocol can. */
   readonly decline = (id: string): Promise<void> => {
     return this.manager.decline(id);
   };
