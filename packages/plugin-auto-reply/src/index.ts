@@ -1,13 +1,16 @@
-import { defineFeaturePlugin, type ConversationInfo, type Message } from '@parley/core';
+import { defineFeaturePlugin, type ConversationInfo, type FeaturePluginDescriptor, type Message } from '@parley/core';
+import { descriptor } from './descriptor.js';
 
 /** Statuses in which the user is not at the keyboard. */
 const AWAY = new Set(['away', 'extended-away', 'busy']);
 /** At most one automatic answer per conversation in this window, so two auto-repliers cannot loop. */
 const DEFAULT_INTERVAL_MS = 10 * 60_000;
 
+/** The plugin's settings, from the config file's `plugins["Auto-reply"]`. */
 export interface AutoReplyConfig {
   /** The answer; defaults to the status message, then to a generic line. */
   message?: string;
+  /** The least time between two answers in one conversation, in milliseconds; default 10 minutes. */
   intervalMs?: number;
 }
 
@@ -61,4 +64,10 @@ export const autoReply = defineFeaturePlugin({
 });
 
 export default autoReply;
-export { descriptor } from './descriptor.js';
+/**
+ * What the plugin declares about itself (name, core API range, entry): the
+ * source of the `parley` field the build writes into its package.json, typed
+ * as the core's descriptor so its shape is documented in one place.
+ */
+const publicDescriptor: FeaturePluginDescriptor = descriptor;
+export { publicDescriptor as descriptor };

@@ -1,4 +1,4 @@
-import { defineProtocolPlugin, type ConnectionContext, type ProtocolPlugin } from '@parley/core';
+import { defineProtocolPlugin, type ConnectionContext, type ProtocolPlugin, type ProtocolPluginDescriptor } from '@parley/core';
 import { ircCommands } from './commands.js';
 import { IrcConnection } from './connection.js';
 import { descriptor } from './descriptor.js';
@@ -37,5 +37,11 @@ export const ircPlugin: ProtocolPlugin = defineProtocolPlugin({
 });
 
 export default ircPlugin;
-export { descriptor } from './descriptor.js';
+/**
+ * What the plugin declares about itself (options, capabilities and commands): the
+ * source of the `parley` field the build writes into its package.json, typed
+ * as the core's descriptor so its shape is documented in one place.
+ */
+const publicDescriptor: ProtocolPluginDescriptor = descriptor;
+export { publicDescriptor as descriptor };
 export { IrcError, IRC_ERROR_CODES, type IrcErrorCode } from './errors.js';

@@ -2,7 +2,7 @@
  * Parley's Microsoft Office Communications Server / Lync / Skype for
  * Business plugin (SIP/SIMPLE with Microsoft's extensions), on sip.js.
  */
-import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
+import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin, type ProtocolPluginDescriptor } from '@parley/core';
 import { OcsConnection, type OcsEnvironment } from './connection.js';
 import { descriptor } from './descriptor.js';
 import { validateSignInAddress } from './options.js';
@@ -36,4 +36,10 @@ export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugi
 
 export const ocsPlugin = createOcsPlugin();
 export default ocsPlugin;
-export { descriptor } from './descriptor.js';
+/**
+ * What the plugin declares about itself (options, capabilities and commands): the
+ * source of the `parley` field the build writes into its package.json, typed
+ * as the core's descriptor so its shape is documented in one place.
+ */
+const publicDescriptor: ProtocolPluginDescriptor = descriptor;
+export { publicDescriptor as descriptor };

@@ -2,7 +2,9 @@ import type { ParleyOptions, Settings } from '@parley/core';
 
 /** One account on the plugin's test server, as the suite should add it to a Parley. */
 export interface ConformanceAccount {
+  /** The account's user name, as `parley.accounts.add` takes it. */
   username: string;
+  /** Its settings (server, port, TLS…), validated against the plugin's schema. */
   settings?: Settings;
   /** Secret options (e.g. `{ password }`): the suite checks that none of them reaches a log. */
   secrets?: Record<string, string>;

@@ -14,6 +14,7 @@ import { hostileInputChecks } from './checks/hostile-input.js';
 import { secretChecks } from './checks/secrets.js';
 import { fileTransferChecks } from './checks/file-transfer.js';
 
+/** How `runConformanceSuite` runs the plugin, and what else it checks. */
 export interface ConformanceOptions {
   /** The plugin's package.json (parsed): its `parley` manifest is checked against the plugin object. */
   packageJson?: unknown;

@@ -1,5 +1,5 @@
 /** The X (Twitter) API v2 as conversations: Timeline and Mentions chats, DMs, followed accounts. */
-import { defineProtocolPlugin, type ProtocolPlugin } from '@parley/core';
+import { defineProtocolPlugin, type ProtocolPlugin, type ProtocolPluginDescriptor } from '@parley/core';
 import { commands } from './commands.js';
 import { TwitterConnection } from './connection.js';
 import { normalizeHandle } from './ids.js';
@@ -15,7 +15,13 @@ export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
 });
 
 export default twitterPlugin;
-export { descriptor } from './descriptor.js';
+/**
+ * What the plugin declares about itself (options, capabilities and commands): the
+ * source of the `parley` field the build writes into its package.json, typed
+ * as the core's descriptor so its shape is documented in one place.
+ */
+const publicDescriptor: ProtocolPluginDescriptor = descriptor;
+export { publicDescriptor as descriptor };
 export { XApiError, X_ERROR_CODES, type XFailureKind, type XErrorCode } from './errors.js';
 export { TIMELINE_ROOM } from './timeline.js';
 export { MENTIONS_ROOM } from './mentions.js';

@@ -1,4 +1,4 @@
-import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin } from '@parley/core';
+import { CommandError, defineProtocolPlugin, withCommandHandlers, type ProtocolPlugin, type ProtocolPluginDescriptor } from '@parley/core';
 import { descriptor } from './descriptor.js';
 import { parseAddress } from './address.js';
 import { XmppConnection } from './connection.js';
@@ -38,4 +38,10 @@ export const xmppPlugin: ProtocolPlugin = defineProtocolPlugin({
 });
 
 export default xmppPlugin;
-export { descriptor } from './descriptor.js';
+/**
+ * What the plugin declares about itself (options, capabilities and commands): the
+ * source of the `parley` field the build writes into its package.json, typed
+ * as the core's descriptor so its shape is documented in one place.
+ */
+const publicDescriptor: ProtocolPluginDescriptor = descriptor;
+export { publicDescriptor as descriptor };

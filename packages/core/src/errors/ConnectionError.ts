@@ -1,11 +1,7 @@
 import type { ConnectionErrorCode } from './codes.js';
 import { isParleyError, ParleyError } from './ParleyError.js';
 
-/**
- * Why a connection failed. Each reason is fatal (the user must change
- * something before trying again) or not (the core reconnects by itself).
- */
-export const CONNECTION_REASONS = {
+const REASONS = {
   network: { fatal: false },
   'invalid-username': { fatal: true },
   'authentication-failed': { fatal: true },
@@ -31,7 +27,15 @@ export const CONNECTION_REASONS = {
 } as const satisfies Record<string, { fatal: boolean }>;
 
 /** One of `CONNECTION_REASONS`' keys: why the connection failed, in a word. */
-export type ConnectionErrorReason = keyof typeof CONNECTION_REASONS;
+export type ConnectionErrorReason = keyof typeof REASONS;
+
+/**
+ * Why a connection failed. Each reason is fatal (the user must change
+ * something before trying again) or not (the core reconnects by itself); a
+ * ConnectionError may override that (`ConnectionErrorDetails.fatal`).
+ * `CORE_ERROR_CODES` says when each happens and what the user can do.
+ */
+export const CONNECTION_REASONS: Readonly<Record<ConnectionErrorReason, { readonly fatal: boolean }>> = REASONS;
 
 /** The optional parts of a ConnectionError, given to its constructor or factory methods. */
 export interface ConnectionErrorDetails {

@@ -10,9 +10,11 @@ import type { ProtocolCapabilities, ProtocolCommand } from './contract.js';
  * before the plugin's code is imported.
  */
 export interface ProtocolPluginDescriptor {
+  /** A protocol plugin, not a feature. */
   kind: 'protocol';
   /** Stable protocol id, e.g. "xmpp": lower-case letters, digits and dashes. */
   id: string;
+  /** The protocol's name for people ("XMPP"). */
   name: string;
   /** Semver range of the core API the plugin was written for (see `CORE_API_VERSION`). */
   coreApi: string;
@@ -20,7 +22,9 @@ export interface ProtocolPluginDescriptor {
   entry: string;
   /** How the username is named in forms ("JID", "Sign-in address"). */
   usernameLabel?: string;
+  /** The account options, as `ProtocolPlugin.options`. */
   options: OptionSchema;
+  /** What the protocol can do, as `ProtocolPlugin.capabilities`. */
   capabilities: ProtocolCapabilities;
   /** The slash commands the plugin adds, without their code. */
   commands: readonly CommandSpec[];
@@ -28,7 +32,9 @@ export interface ProtocolPluginDescriptor {
 
 /** What a feature plugin declares about itself; see {@link ProtocolPluginDescriptor}. */
 export interface FeaturePluginDescriptor {
+  /** A feature plugin (hooks, events, commands), not a protocol. */
   kind: 'feature';
+  /** The plugin's name: unique among loaded plugins, the key of its settings in the config file. */
   name: string;
   /** Semver range of the core API the plugin was written for. */
   coreApi: string;
