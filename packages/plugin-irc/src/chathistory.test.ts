@@ -206,4 +206,29 @@ describe('IRC chat history playback', () => {
       vi.useRealTimers();
     }
   });
+
+  it("the core's archive requests: messages returned, not delivered, with the cursor of the oldest; a hostile cursor is never written", async () => {
+    const { history, written, received, feed } = setup(undefined, 50);
+    const first = history.archive('#chan', { before: Date.parse('2026-01-01T08:00:00.000Z'), cursor: 'msgid=x\r\nQUIT :bye', limit: 2 });
+    expect(written).toEqual(['CHATHISTORY BEFORE #chan timestamp=2026-01-01T08:00:00.000Z 2']);
+    feed({ command: 'BATCH', params: ['+a', 'chathistory', '#chan'] });
+    feed({ command: 'PRIVMSG', params: ['#chan', 'one'], nick: 'alice', tags: { batch: 'a', time: '2026-01-01T07:00:00.000Z', msgid: 'm1' } });
+    feed({ command: 'PRIVMSG', params: ['#chan', 'two'], nick: 'bob', tags: { batch: 'a', time: '2026-01-01T07:01:00.000Z', msgid: 'm2' } });
+    feed({ command: 'BATCH', params: ['-a'] });
+    expect(await first).toEqual({
+      messages: [
+        { direction: 'incoming', sender: 'alice', text: 'one', timestamp: Date.parse('2026-01-01T07:00:00.000Z'), protocolId: 'm1' },
+        { direction: 'outgoing', sender: 'bob', text: 'two', timestamp: Date.parse('2026-01-01T07:01:00.000Z'), protocolId: 'm2' },
+      ],
+      cursor: 'msgid=m1',
+      complete: false,
+    });
+    expect(received).toEqual([]);
+    const last = history.archive('#chan', { before: undefined, cursor: 'msgid=m1', limit: 2 });
+    expect(written[1]).toBe('CHATHISTORY BEFORE #chan msgid=m1 2');
+    feed({ command: 'BATCH', params: ['+b', 'chathistory', '#chan'] });
+    feed({ command: 'BATCH', params: ['-b'] });
+    expect(await last).toEqual({ messages: [], complete: true });
+    history.closed();
+  });
 });

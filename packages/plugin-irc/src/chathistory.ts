@@ -1,4 +1,4 @@
-import type { ConnectionContext, IncomingMessage, Target } from '@parley/core';
+import type { ArchivedMessage, ArchivePage, ConnectionContext, IncomingMessage, Target } from '@parley/core';
 import type { Batch } from './batch.js';
 import { IrcError } from './errors.js';
 import { CTCP_DELIM } from './ctcp.js';
@@ -71,8 +71,11 @@ interface Fetch {
 interface Page {
   target: string;
   timer: NodeJS.Timeout;
-  resolve(count: number): void;
+  /** With how many messages came, and how many items the server sent (events included). */
+  resolve(delivered: number, items: number): void;
   reject(error: IrcError): void;
+  /** For the core's archive requests: the messages are collected and returned, not delivered. */
+  collect?: ArchivedMessage[];
 }
 
 interface Playback {
@@ -84,9 +87,13 @@ interface Playback {
   requested: boolean;
   /** Whether it answers a request for an older page. */
   page: boolean;
+  /** Where its messages go instead of the conversation (an archive request). */
+  collect: ArchivedMessage[] | undefined;
 }
 
 const SAFE_TARGET = /^[^\s,:\0][^\s,\0]{0,199}$/;
+/** A cursor this plugin hands out (archive): one word that can go back into a CHATHISTORY line. */
+const CURSOR = /^(?:msgid=[\x21-\x7e]{1,128}|timestamp=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)$/;
 /** A msgid that can go back into a command line as one word (https://ircv3.net/specs/extensions/message-ids). */
 const MSGID = /^[\x21-\x39\x3b-\x7e][\x21-\x7e]{0,127}$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
@@ -182,7 +189,7 @@ export class ChatHistory {
     const target = batch.params[0];
     if (typeof target !== 'string' || target === '') return;
     const key = this.deps.fold(target);
-    this.playbacks.set(batch.id, { target, count: 0, delivered: 0, requested: this.fetching.has(key) || this.paging.has(key), page: this.paging.has(key) });
+    this.playbacks.set(batch.id, { target, count: 0, delivered: 0, requested: this.fetching.has(key) || this.paging.has(key), page: this.paging.has(key), collect: this.paging.get(key)?.collect });
   }
 
   /**
@@ -214,7 +221,7 @@ export class ChatHistory {
     if (page !== undefined && playback.requested) {
       this.paging.delete(key);
       clearTimeout(page.timer);
-      page.resolve(playback.delivered);
+      page.resolve(playback.delivered, playback.count);
       return;
     }
     const fetch = this.fetching.get(key);
@@ -249,18 +256,43 @@ export class ChatHistory {
    * delayed); rejects when the server has no history, refuses, or does not answer.
    */
   older(target: string, count: number): Promise<number> {
+    const key = this.deps.fold(target);
+    const earliest = this.oldest.get(key);
+    const earliestId = this.oldestIds.get(key);
+    const before = earliestId !== undefined ? `msgid=${earliestId}` : earliest !== undefined ? `timestamp=${iso(earliest)}` : undefined;
+    return this.page(target, count, before, undefined).then(({ delivered }) => delivered);
+  }
+
+  /**
+   * The core's archive request (ProtocolConnection.fetchOlder): the page of
+   * `target` before `cursor` (what the previous page returned) or `before`
+   * (epoch ms), or its latest page; oldest first, returned rather than
+   * delivered. The cursor is the `msgid=` (or `timestamp=`) of the page's
+   * oldest message; a page shorter than asked is the last.
+   */
+  async archive(target: string, query: { before: number | undefined; cursor: string | undefined; limit: number }): Promise<ArchivePage> {
+    const cursor = typeof query.cursor === 'string' && CURSOR.test(query.cursor) ? query.cursor : undefined;
+    const before = cursor ?? (query.before !== undefined && Number.isFinite(query.before) ? `timestamp=${iso(query.before)}` : undefined);
+    const collect: ArchivedMessage[] = [];
+    const { items, limit } = await this.page(target, query.limit, before, collect);
+    const first = collect[0];
+    const next = first === undefined ? undefined : first.protocolId !== undefined ? `msgid=${first.protocolId}` : `timestamp=${iso(first.timestamp)}`;
+    const complete = items < limit || next === undefined;
+    return complete ? { messages: collect, complete: true } : { messages: collect, cursor: next!, complete: false };
+  }
+
+  private page(target: string, count: number, before: string | undefined, collect: ArchivedMessage[] | undefined): Promise<{ delivered: number; items: number; limit: number }> {
     if (!this.deps.available()) return Promise.reject(new IrcError('irc-server-refused', 'This server keeps no chat history (no chathistory capability)'));
     if (!SAFE_TARGET.test(target)) return Promise.reject(new IrcError('irc-invalid-input', 'Not a conversation the server keeps history for'));
     const key = this.deps.fold(target);
     if (this.paging.has(key) || this.fetching.has(key)) return Promise.reject(new IrcError('irc-timeout', `The history of ${target} is still being fetched; try again when it is in`));
     const limit = Math.max(1, Math.min(Math.floor(count), this.pageSize()));
-    const earliest = this.oldest.get(key);
-    const earliestId = this.oldestIds.get(key);
-    const before = earliestId !== undefined ? `msgid=${earliestId}` : earliest !== undefined ? `timestamp=${iso(earliest)}` : undefined;
-    return new Promise<number>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.requestFailed(key, 'The server did not answer the history request'), ANSWER_TIMEOUT_MS);
       timer.unref();
-      this.paging.set(key, { target, timer, resolve, reject });
+      const page: Page = { target, timer, resolve: (delivered, items) => resolve({ delivered, items, limit }), reject };
+      if (collect !== undefined) page.collect = collect;
+      this.paging.set(key, page);
       this.deps.write(before === undefined ? `CHATHISTORY LATEST ${target} * ${limit}` : `CHATHISTORY BEFORE ${target} ${before} ${limit}`);
     });
   }
@@ -352,9 +384,15 @@ export class ChatHistory {
     if (fromSelf) message.fromSelf = true;
     if (time !== undefined) message.timestamp = time;
     if (msgid !== undefined) message.protocolId = msgid;
-    this.deps.ctx.receiveMessage(message);
-    this.seen(playback.target, time, msgid, playback.page && playback.delivered === 0);
     playback.delivered++;
+    if (playback.collect !== undefined) {
+      const archived: ArchivedMessage = { direction: fromSelf ? 'outgoing' : 'incoming', sender: line.nick, text: body, timestamp: time ?? Date.now() };
+      if (msgid !== undefined) archived.protocolId = msgid;
+      playback.collect.push(archived);
+      return;
+    }
+    this.deps.ctx.receiveMessage(message);
+    this.seen(playback.target, time, msgid, playback.page && playback.delivered === 1);
   }
 
   private scheduleSave(): void {

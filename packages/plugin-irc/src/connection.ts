@@ -1,5 +1,6 @@
 import irc, { type Client } from 'irc-framework';
 import {
+  type ArchivePage,
   ConnectionError,
   MessageError,
   type ConnectionContext,
@@ -761,6 +762,14 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     const history = this.history;
     if (history === undefined) return Promise.reject(new IrcError('irc-not-connected', 'Not connected to the IRC server'));
     return history.older(targetName(target), count);
+  }
+
+  /** Since core API 1.10: a page of the server's chat history for the core's scrollback (chathistory.ts). */
+  async fetchOlder(target: Target, query: { before: number | undefined; cursor: string | undefined; limit: number }): Promise<ArchivePage> {
+    this.requireClient();
+    const history = this.history;
+    if (history === undefined) throw new IrcError('irc-not-connected', 'Not connected to the IRC server');
+    return history.archive(targetName(target), query);
   }
 
   /** /topic without text: asks the server, whose answer updates the conversation. */

@@ -172,4 +172,25 @@ describe('chat history on ergo', () => {
     await expect(h.parley.runCommand('/history', { conversationId: chat.id })).rejects.toThrow(/could not send the history: Messages could not be retrieved/);
     expect(tap.toClient.some((l) => / FAIL CHATHISTORY INVALID_TARGET /.test(l))).toBe(true);
   });
+
+  it("the core's scrollback (history.older) pages back through the server's history, oldest first, to its end", async () => {
+    alice.send('JOIN #archive');
+    await waitFor(() => alice.lines.some((l) => / 366 alice #archive /.test(l)), 'alice in #archive');
+    for (let i = 1; i <= 5; i++) alice.send(`PRIVMSG #archive :archived ${i}`);
+    await waitFor(() => aliceSent('#archive').length === 5, 'ergo takes them');
+    const chat = await h.parley.chats.join(bob, '#archive');
+    const pages: string[][] = [];
+    for (let i = 0; i < 10; i++) {
+      const page = await h.parley.history.older(chat.id, { limit: 2 });
+      pages.push(page.messages.map((m) => m.text));
+      if (page.complete) break;
+    }
+    // Newest page first, each page oldest first; every message once; the last page says it is the end.
+    // (Joins count towards a page on ergo, so a page may hold fewer messages than asked.)
+    expect(pages.flat().length).toBe(5);
+    expect([...pages].reverse().flat()).toEqual([1, 2, 3, 4, 5].map((i) => `archived ${i}`));
+    expect(tap.toServer.some((l) => /^CHATHISTORY BEFORE #archive msgid=\S+ 2$/.test(l))).toBe(true);
+    // Returned to the caller, not added to the conversation.
+    expect(conversationTexts('chat', '#archive')).toEqual([]);
+  });
 });
