@@ -110,6 +110,41 @@ async function parleyRun(isolation = 'none', proxy = 'none') {
   return { ms, online, held, workerHeap };
 }
 
+/**
+ * Roster versioning (RFC 6121 §2.6): one Parley signs in twice; the second sign-in holds the roster
+ * and its version from the first, so the server answers with no items. Both are timed until the
+ * initial presence is sent; the first is the baseline, in the same run.
+ */
+async function versionedRun() {
+  const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const times = [];
+  let presenceAt = 0;
+  let unchanged = 0;
+  const log = (r) => {
+    if (r.message === 'Initial presence sent') presenceAt = performance.now();
+    if (r.message === 'The roster is unchanged since the last sign-in (roster versioning)') unchanged++;
+  };
+  const parley = await createParley({ home, plugins: [xmppPlugin], discover: false, passphrase: 'bench', secretStore: 'file', history: false, log });
+  try {
+    const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `versioned${++runNumber}` }, secrets: { password: 'owner-pw' } })).id;
+    for (let i = 0; i < 2; i++) {
+      presenceAt = 0;
+      heapAfterGc();
+      const start = performance.now();
+      await parley.accounts.connect(id);
+      verify(presenceAt > 0, 'Parley signed in without sending its initial presence');
+      times.push(presenceAt - start);
+      verify(parley.buddies.contacts().length === CONTACTS, `Parley's buddy list has ${parley.buddies.contacts().length} of ${CONTACTS} contacts`);
+      if (i === 0) await parley.accounts.disconnect(id);
+    }
+    verify(unchanged === 1, 'the second sign-in did not use the kept roster');
+  } finally {
+    await parley.shutdown();
+    rmSync(home, { recursive: true, force: true });
+  }
+  return { first: times[0], ms: times[1] };
+}
+
 async function rawRun() {
   let roster;
   let xmpp;
@@ -192,6 +227,7 @@ await main(async () => {
       },
     );
     const memory = await rounds({ parley: () => memoryRun('parley'), raw: () => memoryRun('raw') }, { warmup: 0 });
+    const versioned = (await rounds({ versioned: versionedRun }, { rounds: ROUNDS })).versioned;
     const ms = (side) => runs[side].map((r) => r.ms);
     const p = median(ms('parley'));
     const b = median(ms('raw'));
@@ -220,6 +256,11 @@ await main(async () => {
     const proxied = median(ms('socks5'));
     console.log(`the same sign-in through a SOCKS5 proxy (Dante on loopback): ${describe(ms('socks5'), 'ms')} (${(proxied / p).toFixed(2)}x direct)`);
     result('xmpp-roster-socks5', proxied, p, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 0.87 } }); // at most 1.15x the direct time
+    const firstSignIn = median(versioned.map((r) => r.first));
+    const secondSignIn = median(versioned.map((r) => r.ms));
+    console.log(`a second sign-in with roster versioning (the roster kept, the server sends no items): ${describe(versioned.map((r) => r.ms), 'ms')} against the first ${firstSignIn.toFixed(1)} ms`);
+    // At most 0.3x the first sign-in's time.
+    result('xmpp-roster-versioned', secondSignIn, firstSignIn, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 3.33 } });
     result('xmpp-roster-memory-vs-libpurple', parleyRss, Number((purpleRss / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
   } finally {
     await dante?.stop();
