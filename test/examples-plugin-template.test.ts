@@ -34,7 +34,9 @@ describe('examples/plugin-template', () => {
     expect(out).toContain('Example (example) protocol plugin conformance');
     expect(out).toMatch(/Tests\s+\d+ passed/);
     expect(out).not.toMatch(/\d+ failed/);
-  });
+    // Two whole programs one after the other (a full tsc, then a vitest run with its own test
+    // timeouts): on a busy machine together well over a minute, so the budget of the heavier test below.
+  }, 180_000);
 
   it('packed and installed into the user plugin folder, it is found by the core and works', async () => {
     const home = tempHome();
