@@ -12,19 +12,38 @@ export interface AccountRecord {
 
 /** What plugins, hooks and UIs see of an account. */
 export interface AccountInfo {
+  /** Stable id the core gave the account; every API takes it. */
   readonly id: string;
+  /** The protocol plugin's id ("xmpp", "irc"). */
   readonly protocol: string;
+  /** The account's user name on its protocol (a JID, a nick, a sign-in address). */
   readonly username: string;
+  /** The name the user gave the account, for display. */
   readonly alias: string | undefined;
+  /** Enabled accounts sign in at start (`connectEnabled`); a disabled one only when asked. */
   readonly enabled: boolean;
 }
 
+/**
+ * Where an account's connection stands. `error`: it failed in a way that
+ * needs the user (a fatal ConnectionError); `reconnecting`: the core waits to
+ * try again by itself.
+ */
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'disconnecting' | 'reconnecting' | 'error';
 
+/** An account's connection state with what goes with it; `accountStatusChanged` sends each change. */
 export interface AccountStatus {
+  /** Where the connection stands. */
   state: ConnectionState;
   /** While connecting: what the plugin is doing. */
-  progress?: { text: string; step?: number; steps?: number };
+  progress?: {
+    /** The step, for people ("Authenticating"). */
+    text: string;
+    /** Which step this is, from 1, when the plugin counts them. */
+    step?: number;
+    /** How many steps there are, when the plugin counts them. */
+    steps?: number;
+  };
   /** The last error; stays set in `error` state until the user acts. */
   error?: import('../errors/ConnectionError.js').ConnectionError;
   /** When `online`: how the plugin connected, when it said ("Kerberos, TLS"). */

@@ -10,10 +10,15 @@ export const DEFAULT_GROUP = 'Buddies';
 
 /** One account's view of one person. */
 export interface Buddy {
+  /** The account the buddy is on. */
   accountId: string;
+  /** The buddy's protocol address (JID, nick, SIP address). */
   name: string;
+  /** The name the user (or the server's list) gave it. */
   alias?: string;
+  /** Its presence now (`OFFLINE` when unknown). */
   presence: Presence;
+  /** Its profile, once fetched (`parley.buddies.info`), field name → text. */
   info?: Record<string, string>;
   /** Since core API 1.8: the buddy's picture, cached in the data folder. */
   icon?: BuddyIcon;
@@ -21,25 +26,37 @@ export interface Buddy {
 
 /** A person: one or more buddies, possibly from several accounts (a meta-contact). */
 export interface Contact {
+  /** The core's id for the contact (kept in the buddy list file). */
   id: string;
+  /** The name the user gave the person. */
   alias?: string;
+  /** The group it is shown in. */
   group: string;
+  /** Its buddies, one per account (and address) it is reached at. */
   buddies: Buddy[];
 }
 
+/** A group chat kept in the buddy list (a bookmark), locally and, where the protocol can, on the server. */
 export interface SavedChat {
+  /** The account it is joined with. */
   accountId: string;
+  /** The room's address. */
   room: string;
+  /** The name the user gave it. */
   alias?: string;
+  /** The buddy-list group it is shown in. */
   group: string;
+  /** Joined at each sign-in of the account. */
   autojoin: boolean;
   /** Since core API 1.6: saved while the account was offline; sent to the server at its next sign-in. */
   pending?: boolean;
 }
 
+/** A contact as a UI reads it, with what it shows computed. */
 export interface ContactView extends Contact {
   /** The most available presence of its buddies. */
   presence: Presence;
+  /** What to show: the contact's alias, else its most available buddy's alias, else its first buddy's alias or address. */
   displayName: string;
 }
 

@@ -1,6 +1,7 @@
 import type { CommandErrorCode } from '../errors/codes.js';
 import { ParleyError } from '../errors/ParleyError.js';
 
+/** A slash command as declared: its name and help, without its code. */
 export interface CommandSpec {
   /** Without the slash: "join". */
   name: string;
@@ -10,18 +11,22 @@ export interface CommandSpec {
   usage?: string;
 }
 
+/** Where a command was run. */
 export interface CommandInvocation {
   /** The conversation the command was typed in, if any. */
   conversationId?: string;
 }
 
+/** A command's code: gets the text after the name; a string it returns is shown to the user. */
 export type CommandHandler = (args: string, invocation: CommandInvocation) => Promise<string | void> | string | void;
 
+/** A command in the registry, with its code and who added it. */
 export interface RegisteredCommand extends CommandSpec {
   /** Who added it: "core", a plugin name. */
   owner: string;
   /** For protocol commands: the protocol they apply to. */
   protocol?: string;
+  /** Runs the command. */
   run: CommandHandler;
 }
 
@@ -43,6 +48,7 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 export class CommandRegistry {
   private readonly commands = new Map<string, RegisteredCommand[]>();
 
+  /** Adds a command; returns the function that removes it. Throws a CommandError for an invalid or taken name. */
   register(command: RegisteredCommand): () => void {
     if (!NAME.test(command.name)) throw new CommandError('command-usage', `Invalid command name "${command.name}"`);
     const list = this.commands.get(command.name) ?? [];
@@ -69,6 +75,7 @@ export class CommandRegistry {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The command `name` as it applies to `protocol`: the protocol's own variant first, else the general one. */
   resolve(name: string, protocol: string | undefined): RegisteredCommand | undefined {
     const variants = this.commands.get(name);
     if (variants === undefined) return undefined;
@@ -76,7 +83,12 @@ export class CommandRegistry {
   }
 
   /** Splits "/join #room key" into name and the rest. */
-  static parse(line: string): { name: string; args: string } | undefined {
+  static parse(line: string): {
+    /** The command's name, lower-case, without the slash. */
+    name: string;
+    /** The rest of the line, trimmed. */
+    args: string;
+  } | undefined {
     const match = /^\/([a-zA-Z][\w-]*)(?:\s+([\s\S]*))?$/.exec(line.trim());
     if (match === null) return undefined;
     return { name: match[1]!.toLowerCase(), args: (match[2] ?? '').trim() };

@@ -14,9 +14,13 @@ import type { ConversationInfo } from '../conversations/conversation.js';
  * value flows on unchanged. A plugin whose taps keep failing is disabled.
  */
 export interface BuddyStatusChange {
+  /** The account the buddy is on. */
   accountId: string;
+  /** The buddy's address. */
   buddy: string;
+  /** Its presence before the change. */
   previous: Presence;
+  /** Its presence now. */
   current: Presence;
 }
 
@@ -35,6 +39,7 @@ export function createHooks() {
 }
 
 export type ParleyHooks = ReturnType<typeof createHooks>;
+/** The name of one of the core's hooks (see `HOOK_NAMES` and `HOOK_DESCRIPTIONS`). */
 export type HookName = keyof ParleyHooks;
 
 type WaterfallNames = 'receivingMessage' | 'sendingMessage' | 'writingToConversation';
@@ -48,6 +53,7 @@ interface ObserverArgs {
   buddyStatusChanged: [change: BuddyStatusChange];
 }
 
+/** How a tap is placed among the others on its hook. */
 export interface TapOptions {
   /** Lower runs earlier; default 0. */
   stage?: number;
@@ -59,13 +65,20 @@ export interface TapOptions {
  * to leave it as it is.
  */
 export type ParleyHooksTapOnly = {
-  [N in WaterfallNames]: { tap(fn: MessageTap, options?: TapOptions): void };
+  [N in WaterfallNames]: {
+    /** Adds `fn` to the hook; it sees each message and may rewrite or cancel it. */
+    tap(fn: MessageTap, options?: TapOptions): void;
+  };
 } & {
-  [N in keyof ObserverArgs]: { tap(fn: (...args: ObserverArgs[N]) => void | Promise<void>, options?: TapOptions): void };
+  [N in keyof ObserverArgs]: {
+    /** Adds `fn` to the hook; it is called with the hook's arguments (awaited on async hooks). */
+    tap(fn: (...args: ObserverArgs[N]) => void | Promise<void>, options?: TapOptions): void;
+  };
 };
 
 const WATERFALLS: ReadonlySet<HookName> = new Set<HookName>(['receivingMessage', 'sendingMessage', 'writingToConversation']);
 const ASYNC: ReadonlySet<HookName> = new Set<HookName>(['receivingMessage', 'sendingMessage', 'writingToConversation', 'accountConnecting']);
+/** Every hook's name; what each does, and when it runs, is in `HOOK_DESCRIPTIONS`. */
 export const HOOK_NAMES: readonly HookName[] = [
   'receivingMessage',
   'sendingMessage',

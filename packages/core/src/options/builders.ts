@@ -8,10 +8,13 @@
 import type { BooleanOption, ChoiceOption, IntegerOption, OptionGroup, StringOption } from './schema.js';
 
 interface Common {
+  /** The form's label; each builder has a default ("Server", "Port"). */
   label?: string;
+  /** Help text: say here what an empty or 0 value means for this protocol. */
   description?: string;
   /** Default "advanced": most users never change where or how to connect. */
   group?: OptionGroup;
+  /** The account cannot be saved without a value. */
   required?: boolean;
 }
 
@@ -20,8 +23,11 @@ function defined<T extends object>(spec: T): T {
   return Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** What `serverOption` takes: the plugin's own wording and limits. */
 export interface ServerOptionInit extends Common {
+  /** The server used when the account sets none. */
   default?: string;
+  /** The longest value accepted. */
   maxLength?: number;
   /** Source of a regular expression the whole value must match (e.g. a host with an optional ":port"). */
   pattern?: string;
@@ -45,7 +51,9 @@ export function serverOption(init: ServerOptionInit = {}): StringOption {
   });
 }
 
+/** What `portOption` takes. */
 export interface PortOptionInit extends Common {
+  /** The protocol's usual port (6697 for IRC over TLS). */
   default?: number;
   /** Accept 0 as "the protocol's default port for the chosen security" (say so in `description`). */
   zeroMeansDefault?: boolean;
@@ -65,6 +73,7 @@ export function portOption(init: PortOptionInit = {}): IntegerOption {
   });
 }
 
+/** What `tlsOption` takes. */
 export interface TlsOptionInit extends Omit<Common, 'required'> {
   /** Default true: a protocol offers plaintext only when the user turns TLS off. */
   default?: boolean;
@@ -83,22 +92,34 @@ export function tlsOption(init: TlsOptionInit = {}): BooleanOption {
 
 /** Ways to secure a connection that Parley's protocols offer, with the wording a form shows by default. */
 export const CONNECTION_SECURITY_LABELS = Object.freeze({
+  /** The plugin chooses, from what the server offers (OCS tries TLS, then TCP, as discovery finds them). */
   auto: 'Auto',
+  /** Plain connection upgraded with STARTTLS; refused if the server does not offer it. */
   starttls: 'Require encryption (STARTTLS)',
+  /** TLS from the first byte (a dedicated TLS port). */
   tls: 'Use direct TLS',
+  /** Plaintext allowed: the password can be read on the network. */
   plain: 'Allow plaintext (unsafe: password readable on the network)',
 });
 
+/** One of the standard connection-security values: a key of `CONNECTION_SECURITY_LABELS`. */
 export type ConnectionSecurity = keyof typeof CONNECTION_SECURITY_LABELS;
 
+/** What `securityOption` takes; `V` is the protocol's own set of stored values. */
 export interface SecurityOptionInit<V extends string> extends Omit<Common, 'required'> {
+  /** The value for a new account; one of `choices`. */
   default: V;
   /**
    * The values the protocol offers, in the order the form lists them. A
    * value without a label takes the standard one (CONNECTION_SECURITY_LABELS);
    * a protocol whose stored values differ (OCS's "tcp") gives its own.
    */
-  choices: ReadonlyArray<{ value: V; label?: string }>;
+  choices: ReadonlyArray<{
+    /** The stored value. */
+    value: V;
+    /** The form's wording; default: the standard label for `value`. */
+    label?: string;
+  }>;
 }
 
 /**

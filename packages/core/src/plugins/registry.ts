@@ -9,29 +9,49 @@ import type { OptionSchema } from '../options/schema.js';
 import { CORE_ACCOUNT_OPTIONS } from '../net/account-options.js';
 import type { CommandSpec } from '../commands/registry.js';
 
+/**
+ * Where a plugin stands: `available` found (its manifest read) but its code
+ * not loaded yet; `loaded`; `incompatible` its core API range excludes this
+ * core; `failed` its code could not be loaded; `disabled` turned off after
+ * repeated faults. `PluginInfo.error` says why for the last three.
+ */
 export type PluginStatus = 'available' | 'loaded' | 'incompatible' | 'failed' | 'disabled';
 
 /** What a UI lists about a plugin, loaded or not. */
 export interface PluginInfo {
+  /** Its name for people. */
   name: string;
+  /** A protocol or a feature plugin. */
   kind: 'protocol' | 'feature';
   /** Protocol id, or the package name for a feature plugin. */
   id: string;
+  /** The package's version; "0.0.0" for a plugin given in code. */
   version: string;
+  /** The npm package it came from; undefined for a plugin given in code. */
   packageName: string | undefined;
+  /** The folder it was found in; undefined for a plugin given in code. */
   dir: string | undefined;
+  /** The core API range it declares, when it declares one. */
   coreApi: string | undefined;
+  /** Where it stands. */
   status: PluginStatus;
+  /** Why it is incompatible, failed or disabled. */
   error: PluginError | undefined;
 }
 
 /** A protocol as a UI needs it before its code is loaded. */
 export interface ProtocolDescriptor {
+  /** The protocol id accounts refer to ("xmpp"). */
   id: string;
+  /** Its name for people ("XMPP"). */
   name: string;
+  /** The account options, to draw the account form from. */
   options: OptionSchema;
+  /** What the protocol can do, to decide which actions to offer. */
   capabilities: ProtocolCapabilities;
+  /** How the form names the username ("JID"); undefined: "Username". */
   usernameLabel: string | undefined;
+  /** The slash commands the protocol adds (name, usage, help). */
   commands: readonly CommandSpec[];
 }
 

@@ -5,11 +5,68 @@
  * an authorization request is not granted, a password is not invented).
  */
 export type UiRequest =
-  | { kind: 'input'; title: string; message?: string; secret?: boolean; default?: string }
-  | { kind: 'confirm'; title: string; message?: string; default?: boolean; details?: Record<string, string> }
-  | { kind: 'choice'; title: string; message?: string; choices: ReadonlyArray<{ value: string; label: string }>; default?: string }
-  | { kind: 'form'; title: string; message?: string; fields: ReadonlyArray<{ key: string; label: string; secret?: boolean; default?: string }> };
+  | {
+      /** A line of text (a password, a nick); answered with the text or undefined. */
+      kind: 'input';
+      /** The question, short (a dialog title). */
+      title: string;
+      /** More explanation, shown under the title. */
+      message?: string;
+      /** Hide what is typed, and never keep or log it. */
+      secret?: boolean;
+      /** Prefilled text. */
+      default?: string;
+    }
+  | {
+      /** Yes or no; answered with a boolean (no answer counts as no). */
+      kind: 'confirm';
+      /** The question, short (a dialog title). */
+      title: string;
+      /** More explanation, shown under the title. */
+      message?: string;
+      /** The answer preselected. */
+      default?: boolean;
+      /** Facts to show as a table (a certificate's fingerprint, a file's size), label → value. */
+      details?: Record<string, string>;
+    }
+  | {
+      /** One of a list; answered with the chosen `value` or undefined. */
+      kind: 'choice';
+      /** The question, short (a dialog title). */
+      title: string;
+      /** More explanation, shown under the title. */
+      message?: string;
+      /** The options in order. */
+      choices: ReadonlyArray<{
+        /** What the answer is when this one is chosen. */
+        value: string;
+        /** What the user sees. */
+        label: string;
+      }>;
+      /** The `value` preselected. */
+      default?: string;
+    }
+  | {
+      /** Several fields at once (a login and a password); answered with key → text, or undefined when cancelled. */
+      kind: 'form';
+      /** The question, short (a dialog title). */
+      title: string;
+      /** More explanation, shown under the title. */
+      message?: string;
+      /** The fields in order. */
+      fields: ReadonlyArray<{
+        /** The field's key in the answer. */
+        key: string;
+        /** What the user sees beside the field. */
+        label: string;
+        /** Hide what is typed, and never keep or log it. */
+        secret?: boolean;
+        /** Prefilled text. */
+        default?: string;
+      }>;
+    };
 
+/** The answer type for a request of kind `R` (undefined: the user gave none). */
 export type UiRequestResult<R extends UiRequest> = R extends { kind: 'input' }
   ? string | undefined
   : R extends { kind: 'confirm' }
@@ -29,30 +86,41 @@ export type UiRequestPurpose =
   | 'file-transfer'
   | 'other';
 
+/** What a request is about, beside the request itself. */
 export interface UiRequestContext {
+  /** Why the core asks, to style the prompt. */
   purpose: UiRequestPurpose;
+  /** The account it concerns, if one. */
   accountId?: string;
   /** Resolves when the request is no longer wanted (connection closed). */
   signal?: AbortSignal;
 }
 
+/** The part of a UI that answers the core's questions. */
 export interface UiRequests {
+  /** Puts `request` to the user; resolves with the answer (undefined or false when declined, cancelled or aborted by `context.signal`). */
   request<R extends UiRequest>(request: R, context: UiRequestContext): Promise<UiRequestResult<R>>;
 }
 
+/** How a notification should stand out. */
 export type NotificationLevel = 'info' | 'warning' | 'error';
 
+/** The part of a UI that shows the core's notices (nothing to answer). */
 export interface UiNotifications {
+  /** Shows a notice, e.g. a plugin disabled; `accountId` when it concerns one account. */
   notify(level: NotificationLevel, title: string, message?: string, accountId?: string): void;
 }
 
+/** What a UI gives the core (the `ui` option of createParley): answers to requests and a place for notices. */
 export interface UiOps extends UiRequests, UiNotifications {}
 
 /** Declines every request and drops notifications: what a core with no UI does. */
 export class HeadlessUi implements UiOps {
+  /** Declines: false for a confirmation, undefined for anything else. */
   async request<R extends UiRequest>(request: R): Promise<UiRequestResult<R>> {
     const declined: unknown = request.kind === 'confirm' ? false : undefined;
     return declined as UiRequestResult<R>;
   }
+  /** Drops the notice. */
   notify(): void {}
 }

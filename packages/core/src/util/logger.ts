@@ -1,21 +1,40 @@
+/** How much a log line matters, least first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * The logger the core gives plugins and services. Every record passes the
+ * core's redaction (known secrets and secret-looking fields become "***")
+ * before it reaches the `LogSink`. `data` holds structured fields; keep
+ * messages constant and put the variable parts there.
+ */
 export interface Logger {
+  /** Protocol traffic and detail for debugging. */
   debug(message: string, data?: Record<string, unknown>): void;
+  /** Normal events worth a line (signed in, joined). */
   info(message: string, data?: Record<string, unknown>): void;
+  /** Something unexpected that the code handled (a malformed line ignored). */
   warn(message: string, data?: Record<string, unknown>): void;
+  /** A failure that lost something or needs attention. */
   error(message: string, data?: Record<string, unknown>): void;
+  /** A logger whose records carry `scope` appended to this one's (e.g. "xmpp:alice@example.org"). */
   child(scope: string): Logger;
 }
 
+/** One log line, as a `LogSink` receives it (already redacted). */
 export interface LogRecord {
+  /** How much it matters. */
   level: LogLevel;
+  /** Who logged it: "parley", then ":"-joined child scopes (plugin, account). */
   scope: string;
+  /** What happened, in words. */
   message: string;
+  /** Structured fields. */
   data?: Record<string, unknown>;
+  /** Epoch ms. */
   time: number;
 }
 
+/** Where log records go (the `log` option of createParley): a console writer, a file, a test's array. */
 export type LogSink = (record: LogRecord) => void;
 
 const SECRET_KEYS = /pass(word|phrase)?|secret|token|authorization|cookie|credential|^key$/i;
