@@ -17,21 +17,31 @@ import type { AccountStore } from './account-store.js';
 import type { SettingValue } from '../options/schema.js';
 import type { OutgoingMessage, TypingState } from '../conversations/message.js';
 
+/** What `parley.accounts.add` takes. */
 export interface NewAccount {
+  /** The protocol plugin's id ("xmpp"). */
   protocol: string;
+  /** The user name on that protocol; the plugin's `validateUsername` checks it. */
   username: string;
+  /** A name for the account, for display. */
   alias?: string;
+  /** Signed in at start (`connectEnabled`); default true. */
   enabled?: boolean;
   /** Raw settings; validated against the protocol's option schema. Secret options may be given here too. */
   settings?: Readonly<Record<string, unknown>>;
+  /** Secret options ("password") by key; they go to the secret store, never to the account file. */
   secrets?: Readonly<Record<string, string>>;
 }
 
+/** What `parley.accounts.update` takes; fields left out stay as they are. */
 export interface AccountChanges {
+  /** A new display name; `null` removes it. */
   alias?: string | null;
+  /** Turns signing in at start on or off; false also signs the account off now. */
   enabled?: boolean;
   /** Merged into the current settings; `null` resets a setting to its default. */
   settings?: Readonly<Record<string, unknown>>;
+  /** Secret options to set; `null` deletes one from the secret store. */
   secrets?: Readonly<Record<string, string | null>>;
 }
 

@@ -8,10 +8,13 @@ import type { Isolation } from '../services/protocol-host.js';
 import type { WorkerLimits } from '../isolation/plugin-worker-pool.js';
 import type { TransferSettings } from '../transfers/transfer-manager.js';
 
+/** What `createParley` takes; every field is optional. */
 export interface ParleyOptions {
   /** One directory for config and data (like PARLEY_HOME); default: XDG directories. */
   home?: string;
+  /** The environment to read PARLEY_HOME, XDG_*, proxy and DNS variables from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** How the core asks the user and notifies them; default `HeadlessUi`, which declines everything. */
   ui?: UiOps;
   /** Plugin objects to use directly (bundled plugins, tests). */
   plugins?: readonly ParleyPlugin[];
@@ -24,7 +27,11 @@ export interface ParleyOptions {
   /** "auto" (keyring where a Secret Service answers, else the encrypted file), "keyring", "file", or a store. */
   secretStore?: 'auto' | 'keyring' | 'file' | SecretStore;
   /** Extra certificate authorities (PEM) trusted besides the system's. */
-  tls?: { ca?: readonly string[] };
+  tls?: {
+    /** PEM certificates of the extra authorities. */
+    ca?: readonly string[];
+  };
+  /** The reconnect policy's delays and limits, over the defaults. */
   reconnect?: Partial<ReconnectOptions>;
   /** How long a message waits for its account before it is reported failed (default 5 minutes). */
   sendQueueTimeoutMs?: number;
@@ -40,6 +47,7 @@ export interface ParleyOptions {
   proxy?: string;
   /** How long opening a connection (TCP, proxy, TLS handshake) may take, in ms (default 20 s). */
   connectTimeoutMs?: number;
+  /** Where log records go (redacted); default: warnings and errors to stderr (everything with PARLEY_DEBUG set). */
   log?: LogSink;
   /**
    * Where protocol plugins run: "worker" gives each plugin package its own

@@ -16,6 +16,7 @@ import { openListener, type Listener, type ListenOptions } from './listen.js';
  * pushes it into a plugin's worker, where the sockets have to live.
  */
 export interface NetConfig {
+  /** How to reach the network: directly, or through which proxy (see `chooseProxy`). */
   proxy: ProxyChoice;
   /** CAs to verify servers against; undefined means Node's defaults. */
   tlsCa?: string[] | undefined;
@@ -35,30 +36,45 @@ export interface NetCallbacks {
   proxyPassword?(): Promise<string | undefined>;
 }
 
+/** Where `Net.connect` connects, and how. */
 export interface ConnectOptions {
+  /** Host name or address of the server (through a socks5h proxy, resolved by the proxy). */
   host: string;
+  /** TCP port. */
   port: number;
   /** Direct TLS from the first byte; otherwise plain TCP (upgrade later with `startTls`). */
   tls?: boolean;
   /** SNI and the name the certificate must carry; defaults to `host` (no SNI for an address). */
   servername?: string;
+  /** ALPN protocols to offer, most wanted first (e.g. ["xmpp-client"]). */
   alpn?: readonly string[];
+  /** Aborts the attempt (pass the connection context's `signal`). */
   signal?: AbortSignal;
+  /** Overrides the core's connect timeout for this attempt, in ms. */
   timeoutMs?: number;
 }
 
+/** How `Net.startTls` upgrades a plain stream. */
 export interface StartTlsOptions {
   /** The name the certificate must carry (and SNI): the service domain, not the SRV target. */
   servername: string;
+  /** ALPN protocols to offer, most wanted first. */
   alpn?: readonly string[];
+  /** Aborts the handshake. */
   signal?: AbortSignal;
+  /** Overrides the core's timeout for the handshake, in ms. */
   timeoutMs?: number;
 }
 
+/** One DNS SRV record (RFC 2782), as `Net.resolveSrv` returns them. */
 export interface SrvRecord {
+  /** The target host. */
   name: string;
+  /** The target port. */
   port: number;
+  /** Lower is tried first. */
   priority: number;
+  /** Among equal priorities, the share of attempts a target gets. */
   weight: number;
 }
 
@@ -165,6 +181,11 @@ function networkError(host: string, port: number, error: NodeJS.ErrnoException):
   return ConnectionError.network(`Cannot reach ${host}:${port}: ${error.code ?? error.message}`, { cause: error, protocolDetail: error.code });
 }
 
+/**
+ * Builds a `Net` for one set of settings (the core makes one per connection
+ * attempt, from the account's proxy and the global settings). Exported for
+ * code that needs the network layer outside a plugin, e.g. a plugin's own tests.
+ */
 export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
   const timeoutOf = (ms: number | undefined) => ms ?? config.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const dnsServers = config.dnsServers !== undefined && config.dnsServers.length > 0 ? [...config.dnsServers] : undefined;

@@ -6,14 +6,20 @@ import { ConfigError } from '../errors/ParleyError.js';
  * destination's name resolved by the proxy: nothing about it reaches local DNS.
  */
 export const PROXY_SCHEMES = ['socks5', 'socks5h', 'socks4', 'http'] as const;
+/** One of `PROXY_SCHEMES`. */
 export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
 
 /** One proxy server. Plain data: it crosses to a plugin's worker. */
 export interface ProxyServer {
+  /** The proxy protocol; socks5h resolves host names at the proxy. */
   scheme: ProxyScheme;
+  /** The proxy's host name or address. */
   host: string;
+  /** The proxy's port. */
   port: number;
+  /** The proxy user, when it wants one. */
   username?: string;
+  /** The proxy password; kept in the secret store, never in settings or logs. */
   password?: string;
 }
 
@@ -22,7 +28,23 @@ export interface ProxyServer {
  * global setting: no proxy, the environment (read per destination, for
  * NO_PROXY), or one server.
  */
-export type ProxyChoice = { mode: 'none' } | { mode: 'env'; env: Readonly<Record<string, string>> } | { mode: 'server'; server: ProxyServer };
+export type ProxyChoice =
+  | {
+      /** Connect directly. */
+      mode: 'none';
+    }
+  | {
+      /** Use the proxy the environment names for each destination. */
+      mode: 'env';
+      /** The environment's proxy variables (http_proxy, all_proxy, no_proxy…). */
+      env: Readonly<Record<string, string>>;
+    }
+  | {
+      /** Use one proxy for every destination. */
+      mode: 'server';
+      /** That proxy. */
+      server: ProxyServer;
+    };
 
 /** The values of the `proxy` setting besides a URL. */
 export const PROXY_KEYWORDS = ['default', 'none', 'env'] as const;
@@ -65,7 +87,12 @@ export function checkProxySetting(value: string): void {
  * A proxy URL given with a password is stored without it: the password goes
  * to the secret store. Returns the URL to keep and the password, if any.
  */
-export function splitProxyPassword(value: string): { url: string; password: string | undefined } {
+export function splitProxyPassword(value: string): {
+  /** The setting without the password. */
+  url: string;
+  /** The password it held, if any. */
+  password: string | undefined;
+} {
   if ((PROXY_KEYWORDS as readonly string[]).includes(value) || value === '') return { url: value, password: undefined };
   const server = parseProxyUrl(value);
   if (server.password === undefined) return { url: value, password: undefined };

@@ -42,7 +42,9 @@ export interface OutgoingFile {
   path: string;
   /** The name to offer the peer (the file's base name). */
   name: string;
+  /** The file's size in bytes, as the core found it. */
   size: number;
+  /** The media type, when the user or the file's name gave one. */
   mimeType?: string;
   /** The user's words to go with the file. */
   description?: string;
@@ -61,7 +63,9 @@ export interface IncomingFileOffer {
   name: string;
   /** The size the peer announces, in bytes; absent when the protocol does not say (an OOB link). */
   size?: number;
+  /** The media type the peer announces (unchecked). */
   mimeType?: string;
+  /** The peer's words to go with the file. */
   description?: string;
   /** A checksum the offer carries (Jingle's `<hash/>`); one may also come with `completed`. */
   checksum?: FileChecksum;
@@ -138,13 +142,17 @@ export type TransferState =
 export interface TransferInfo {
   /** The core's id of the transfer. */
   id: string;
+  /** The account it goes through. */
   accountId: string;
+  /** The other side, in the protocol's address form. */
   peer: string;
+  /** Received (an offer to us) or sent. */
   direction: 'incoming' | 'outgoing';
   /** For an outgoing file its base name; for an incoming one the safe name it will get (or the peer's name, cleaned). */
   name: string;
   /** Bytes in all, when known. */
   size?: number;
+  /** Where it stands; `transferChanged` sends each change. */
   state: TransferState;
   /** Bytes moved so far. */
   bytes: number;
@@ -154,24 +162,31 @@ export interface TransferInfo {
   eta?: number;
   /** The local file: the source of an outgoing file; the final path of a received one once done. */
   path?: string;
+  /** The media type, as announced or given. */
   mimeType?: string;
+  /** The words that came with the file. */
   description?: string;
+  /** Where the bytes come from, for the user's decision (an incoming offer's address or link). */
   origin?: string;
   /** Why it failed, as an error's plain data (`code` is a TransferError code). */
   error?: ParleyErrorJSON;
   /** Why it was cancelled, and by whom. */
   cancelledBy?: 'user' | 'peer';
+  /** The reason given with a cancel, when there was one. */
   reason?: string;
   /** A link the protocol gave when done (HTTP upload). */
   url?: string;
   /** When it was created and when it ended, in ms since the epoch. */
   startedAt: number;
+  /** Set once it is done, failed or cancelled. */
   endedAt?: number;
 }
 
 /** A progress report: a UI's progress bar. */
 export interface TransferProgress {
+  /** Bytes moved so far. */
   bytes: number;
+  /** Bytes in all, when known. */
   size?: number;
   /** Bytes per second over the last few seconds. */
   rate: number;
