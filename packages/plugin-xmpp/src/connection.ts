@@ -280,15 +280,15 @@ export class XmppConnection implements ProtocolConnection {
         this.ctx.progress('Fetching new messages', 4, steps);
         await this.messages.archive.catchUp(this.settings.archiveDays);
       }
-      // The saved chats before connect() resolves: the core joins the autojoin ones at this sign-in.
-      await this.bookmarks.load((await this.disco.info(this.own.bare)).features);
       await xmpp.send(this.presenceStanza({ status: 'available' }));
       // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
       this.ctx.log.debug('Initial presence sent');
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us
       // from now on are delivered, not stored offline) and carbons are on.
-      await this.afterOnline();
+      // The saved chats before connect() resolves (the core joins the autojoin ones at this sign-in),
+      // asked for alongside the round trip after the presence rather than ahead of it.
+      await Promise.all([this.afterOnline(), this.disco.info(this.own.bare).then((info) => this.bookmarks.load(info.features))]);
       // The previous session could not be resumed: what it left unacknowledged may never have reached the server.
       if (saved !== undefined) {
         await this.resend(messagesToResend(saved.unacknowledged, this.own.domain));

@@ -83,6 +83,9 @@ export class Roster {
   readonly items = new Map<string, RosterItem>();
   /** The server offers roster versioning (set from its stream features before the roster is asked for). */
   versioning = false;
+  /** The version of the roster held, and whether it waits to be kept. */
+  private ver = '';
+  private storing: NodeJS.Immediate | undefined;
 
   constructor(private readonly session: Session) {}
 
@@ -116,6 +119,7 @@ export class Roster {
   }
 
   private restoreStored(stored: StoredRoster): RosterEntry[] {
+    this.ver = stored.ver;
     this.items.clear();
     const entries: RosterEntry[] = [];
     for (const [jid, name, groups, subscription, ask] of stored.items) {
@@ -126,14 +130,22 @@ export class Roster {
     return entries;
   }
 
-  /** Keeps the roster with its version for the next sign-in; a server without versions leaves nothing kept. */
+  /**
+   * Keeps the roster with its version for the next sign-in (a server without
+   * versions leaves nothing kept). Written once the sign-in's work is done,
+   * not in its way: a burst of pushes costs one write, of the newest version.
+   */
   private store(ver: string): void {
-    if (!this.versioning || ver === '') {
-      if (this.session.ctx.getState(ROSTER_STATE_KEY) !== undefined) this.session.ctx.setState(ROSTER_STATE_KEY, undefined);
-      return;
-    }
-    const items: StoredItem[] = [...this.items.values()].map((i) => [i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
-    this.session.ctx.setState(ROSTER_STATE_KEY, { ver, items } satisfies StoredRoster);
+    this.ver = this.versioning ? ver : '';
+    this.storing ??= setImmediate(() => {
+      this.storing = undefined;
+      if (this.ver === '') {
+        if (this.session.ctx.getState(ROSTER_STATE_KEY) !== undefined) this.session.ctx.setState(ROSTER_STATE_KEY, undefined);
+        return;
+      }
+      const items: StoredItem[] = [...this.items.values()].map((i) => [i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
+      this.session.ctx.setState(ROSTER_STATE_KEY, { ver: this.ver, items } satisfies StoredRoster);
+    });
   }
 
   /** Makes the buddy list the server's roster, from `pending` when the get was already sent, and says it is applied. */
