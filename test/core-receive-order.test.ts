@@ -60,4 +60,44 @@ describe('incoming messages', () => {
     await until(() => received.length === texts.length + 1);
     expect(received.at(-1)).toBe('later');
   });
+
+  it('keep what the plugin handed over, share one conversation per peer whatever the spelling, and give listeners nothing to change', async () => {
+    const { ctx, received } = await setup();
+    const p = parley!;
+    const infos: unknown[] = [];
+    p.events.on('messageWritten', (_m, info) => {
+      infos.push(info);
+      // A listener that tries to rename the conversation changes nothing the core or the next listener sees.
+      try {
+        (info as { name: string }).name = 'mallory';
+      } catch {
+        // Frozen: refused in strict code.
+      }
+    });
+    p.events.on('messageReceived', (_m, info) => infos.push(info));
+    const handed = { conversation: { kind: 'im' as const, peer: 'Bob' }, sender: 'Bob', text: 'first', protocolId: 'p1', timestamp: -5 };
+    ctx.receiveMessage(handed);
+    // Changed by the plugin after its call, before the core ran: the message as handed over is what arrives.
+    handed.text = 'changed';
+    handed.sender = 'eve';
+    ctx.receiveMessage({ conversation: { kind: 'im', peer: 'bob' }, sender: 'bob', text: 'second' });
+    await until(() => received.length === 2);
+    expect(received).toEqual(['first', 'second']);
+    const bob = p.conversations.list();
+    expect(bob).toHaveLength(1);
+    expect(bob[0]!.name).toBe('Bob');
+    expect(bob[0]!.messages.map((m) => [m.sender, m.text])).toEqual([['Bob', 'first'], ['bob', 'second']]);
+    // A timestamp that is not a time is replaced by the time of arrival.
+    expect(bob[0]!.messages[0]!.timestamp).toBeGreaterThan(0);
+    expect(infos).toHaveLength(4);
+    for (const info of infos) expect(info).toEqual({ id: bob[0]!.id, kind: 'im', accountId: bob[0]!.accountId, name: 'Bob' });
+    // Closed, then written to again: a new conversation, not the closed one.
+    p.conversations.close(bob[0]!.id);
+    ctx.receiveMessage({ conversation: { kind: 'im', peer: 'Bob' }, sender: 'Bob', text: 'third' });
+    await until(() => received.length === 3);
+    const again = p.conversations.list();
+    expect(again).toHaveLength(1);
+    expect(again[0]!.id).not.toBe(bob[0]!.id);
+    expect(again[0]!.messages.map((m) => m.text)).toEqual(['third']);
+  });
 });

@@ -26,6 +26,8 @@ export interface OutboundRouter {
 const SCROLLBACK = 500;
 /** Incoming protocol ids remembered per conversation to drop a message that arrives twice. */
 const RECENT_IDS = 1000;
+/** Names remembered per account and kind as spelt, to find a conversation without case-folding (see `ensure`). */
+const SPELLINGS = 4096;
 
 class Conversation implements ConversationView {
   readonly id: string;
@@ -65,8 +67,15 @@ class Conversation implements ConversationView {
     this.title = name;
   }
 
+  private frozenInfo: ConversationInfo | undefined;
+
+  /**
+   * Built once and frozen: every field of it is fixed for the conversation's
+   * life, so each event shares one object, and a listener or hook tap cannot
+   * change what the next one receives.
+   */
   info(): ConversationInfo {
-    return { id: this.id, kind: this.kind, accountId: this.accountId, name: this.name };
+    return (this.frozenInfo ??= Object.freeze({ id: this.id, kind: this.kind, accountId: this.accountId, name: this.name }));
   }
 
   target(): Target {
@@ -154,6 +163,12 @@ function historyEntry(message: Message, conversation: Conversation): HistoryEntr
 export class ConversationManager {
   private readonly byKey = new Map<string, Conversation>();
   private readonly byId = new Map<string, Conversation>();
+  /**
+   * Conversations by account, kind and name spelt exactly as a plugin gave it:
+   * a message finds its conversation without building the case-folded key.
+   * A cache of `byKey`, emptied for an account when one of its conversations closes.
+   */
+  private readonly bySpelling = new Map<string, { im: Map<string, Conversation>; chat: Map<string, Conversation> }>();
   private readonly queues = new Map<string, Queued[]>();
   /** Accounts whose queue is being sent: new messages line up behind it, so nothing overtakes. */
   private readonly flushing = new Set<string>();
@@ -186,6 +201,9 @@ export class ConversationManager {
   }
 
   private ensure(accountId: string, kind: ConversationKind, name: string): Conversation {
+    let spellings = this.bySpelling.get(accountId);
+    const cached = spellings?.[kind].get(name);
+    if (cached !== undefined) return cached;
     const key = conversationKey(accountId, kind, name);
     let conversation = this.byKey.get(key);
     if (conversation === undefined) {
@@ -195,7 +213,16 @@ export class ConversationManager {
       const info = conversation.info();
       this.hooks.conversationCreated.call(info);
       this.events.emit('conversationCreated', info);
+      // A hook tap or listener may have closed it meanwhile: only a conversation still open is cached.
+      if (this.byId.get(conversation.id) !== conversation) return conversation;
     }
+    if (spellings === undefined) {
+      spellings = { im: new Map(), chat: new Map() };
+      this.bySpelling.set(accountId, spellings);
+    }
+    // Bounded: a server that spells one name a new way in every message must not grow it without end.
+    if (spellings[kind].size >= SPELLINGS) spellings[kind].clear();
+    spellings[kind].set(name, conversation);
     return conversation;
   }
 
@@ -212,6 +239,7 @@ export class ConversationManager {
     if (this.router.isOnline(conversation.accountId)) void this.router.closeConversation(conversation.accountId, conversation.target());
     this.byId.delete(id);
     this.byKey.delete(conversationKey(conversation.accountId, conversation.kind, conversation.name));
+    this.bySpelling.delete(conversation.accountId);
     this.events.emit('conversationClosed', conversation.info());
   }
 
