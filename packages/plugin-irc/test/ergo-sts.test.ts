@@ -7,6 +7,7 @@
  * touching the plain port; a policy of duration 0 removes it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionError, UiOps } from '@parley/core';
 import { startErgo, type ErgoServer } from '../../../test/servers/ergo.js';
 import { harness, wireTap, type Harness, type WireTap } from './helpers.js';
 
@@ -57,6 +58,34 @@ describe('strict transport security on ergo', () => {
     await h.parley.accounts.connect(erin);
     expect(h.parley.accounts.status(erin).state).toBe('online');
     expect(tap.toServer.length).toBe(linesBefore);
+  });
+
+  it('a link the policy chose is secure or nothing: a certificate that fails is refused without asking, where a TLS account of its own would ask', async () => {
+    // A person who would trust any certificate: under the policy they must not even be asked.
+    const questions: string[] = [];
+    const trusting: UiOps = {
+      async request(request, context) {
+        questions.push(context.purpose);
+        return (request.kind === 'confirm' ? true : undefined) as never;
+      },
+      notify() {},
+    };
+    // No test CA: the server's certificate does not verify here.
+    const untrusting = await harness({ ui: trusting });
+    try {
+      const upgraded = await untrusting.account('sally', { server: '127.0.0.1', port: tap.port, tls: false });
+      const error = (await untrusting.parley.accounts.connect(upgraded).then(() => undefined, (e: unknown) => e)) as ConnectionError;
+      expect(error?.reason).toBe('certificate-untrusted');
+      expect(questions).toEqual([]);
+
+      // The control: the same server chosen as TLS by the account itself puts the certificate to the person.
+      const chosen = await untrusting.account('tina', { server: '127.0.0.1', port: server.tlsPort, tls: true });
+      await untrusting.parley.accounts.connect(chosen);
+      expect(questions).toEqual(['certificate-trust']);
+      expect(untrusting.parley.accounts.status(chosen).state).toBe('online');
+    } finally {
+      await untrusting.close();
+    }
   });
 
   it('a policy of duration 0 removes it: the sign-in after uses plain text again', async () => {

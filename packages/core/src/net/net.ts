@@ -52,6 +52,13 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Overrides the core's connect timeout for this attempt, in ms. */
   timeoutMs?: number;
+  /**
+   * A certificate that fails verification is an error, and the user is not
+   * asked to trust it: for a link the server has said must be secure (IRC
+   * strict transport security), where the question would let an attacker's
+   * certificate through. Since core API 1.11.
+   */
+  strictCertificate?: boolean;
 }
 
 /** How `Net.startTls` upgrades a plain stream. */
@@ -316,7 +323,7 @@ export function createNet(config: NetConfig, callbacks: NetCallbacks): Net {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 60_000);
       if (options.tls !== true) return socket;
-      return secure(socket, options.host, options.servername ?? options.host, options.alpn, options.signal, timeoutMs);
+      return secure(socket, options.host, options.servername ?? options.host, options.alpn, options.signal, timeoutMs, options.strictCertificate !== true);
     },
 
     startTls(socket, options) {
