@@ -35,6 +35,14 @@ import { whois } from './whois.js';
 import { dccHost, dccLine } from './dcc/wiring.js';
 import { DccTransfers } from './dcc/manager.js';
 
+
+/** Where one link goes; `strict` when strict transport security chose it (its certificate must verify). */
+interface Endpoint {
+  port: number;
+  tls: boolean;
+  strict?: boolean;
+}
+
 /** Numerics that end registration for good (see errors.ts). */
 const FATAL_BEFORE_WELCOME = new Set(['463', '464', '465']);
 /** A server silent this long (we PING it every 30 s) is gone. */
@@ -89,7 +97,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   /** The TLS port a plain link's CAP LS pointed to (sts): the link is dropped and opened again there. */
   private stsUpgrade: number | undefined;
   /** Where the current link goes. */
-  private endpoint = { port: 0, tls: false };
+  private endpoint: Endpoint = { port: 0, tls: false };
 
   constructor(
     private readonly ctx: ConnectionContext,
@@ -121,7 +129,7 @@ export class IrcConnection implements ProtocolConnection, LineSink {
     // A strict transport security policy this host gave us over TLS: plain text is not used while it lasts.
     const pinned = s.tls ? undefined : this.sts.portFor(s.host);
     if (pinned !== undefined) ctx.log.info('Using TLS as the server asked (strict transport security)', { port: pinned });
-    let endpoint = pinned === undefined ? { port: s.port, tls: s.tls } : { port: pinned, tls: true };
+    let endpoint: Endpoint = pinned === undefined ? { port: s.port, tls: s.tls } : { port: pinned, tls: true, strict: true };
     for (;;) {
       this.stsUpgrade = undefined;
       try {
@@ -132,13 +140,13 @@ export class IrcConnection implements ProtocolConnection, LineSink {
         // Once only, from plain text to TLS: a TLS link is never sent anywhere else.
         if (upgrade === undefined || endpoint.tls || ctx.signal.aborted) throw error;
         ctx.log.info('The server asks for TLS (strict transport security): connecting again', { port: upgrade });
-        endpoint = { port: upgrade, tls: true };
+        endpoint = { port: upgrade, tls: true, strict: true };
       }
     }
   }
 
   /** One link to the server at `endpoint`: resolves once signed in, rejects with why it could not. */
-  private open(s: IrcSettings, password: string | undefined, serverPassword: string | undefined, endpoint: { port: number; tls: boolean }): Promise<void> {
+  private open(s: IrcSettings, password: string | undefined, serverPassword: string | undefined, endpoint: Endpoint): Promise<void> {
     const ctx = this.ctx;
     this.registered = false;
     this.failure = undefined;
@@ -341,7 +349,8 @@ export class IrcConnection implements ProtocolConnection, LineSink {
         log: ctx.log,
         encoding: s.encoding,
         fallbackEncoding: s.fallbackEncoding,
-        open: (options) => ctx.net.connect(options),
+        // A link strict transport security chose is secure or nothing: a certificate that fails is not put to the user.
+        open: (options) => ctx.net.connect(endpoint.strict === true ? { ...options, strictCertificate: true } : options),
         idleTimeoutMs: PING_TIMEOUT_MS,
         directLine: (line) => directMessages.raw(line),
       }),
