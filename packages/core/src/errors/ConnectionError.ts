@@ -1,6 +1,26 @@
 import type { ConnectionErrorCode } from './codes.js';
 import { isParleyError, ParleyError } from './ParleyError.js';
 
+/** Why the connection failed, in a word: the keys of `CONNECTION_REASONS`. */
+export type ConnectionErrorReason =
+  | 'network'
+  | 'invalid-username'
+  | 'authentication-failed'
+  | 'authentication-impossible'
+  | 'invalid-settings'
+  | 'client-rejected'
+  | 'certificate-untrusted'
+  | 'certificate-expired'
+  | 'certificate-hostname-mismatch'
+  | 'name-in-use'
+  | 'signed-in-elsewhere'
+  | 'plugin-crashed'
+  | 'proxy-unreachable'
+  | 'proxy-authentication-failed'
+  | 'proxy-refused'
+  | 'proxy-destination-unreachable'
+  | 'other';
+
 const REASONS = {
   network: { fatal: false },
   'invalid-username': { fatal: true },
@@ -24,10 +44,8 @@ const REASONS = {
   /** The proxy could not reach the destination (SOCKS host unreachable, HTTP 502/504): retried. */
   'proxy-destination-unreachable': { fatal: false },
   other: { fatal: false },
-} as const satisfies Record<string, { fatal: boolean }>;
+} as const satisfies Record<ConnectionErrorReason, { fatal: boolean }>;
 
-/** One of `CONNECTION_REASONS`' keys: why the connection failed, in a word. */
-export type ConnectionErrorReason = keyof typeof REASONS;
 
 /**
  * Why a connection failed. Each reason is fatal (the user must change

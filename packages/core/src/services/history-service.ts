@@ -34,6 +34,7 @@ export class HistoryService {
   /** Where each conversation's next older page starts: the protocol's cursor and the time it is older than. */
   private readonly places = new Map<string, { before: number | undefined; cursor: string | undefined; complete: boolean }>();
 
+  /** @internal Made by the core; reach it as `parley.history`. */
   constructor(private readonly deps: HistoryServiceDeps) {}
 
   readonly search = (query: HistoryQuery & { account?: string }): Promise<HistoryEntry[]> => this.deps.search(query);
