@@ -15,7 +15,11 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-describe('XMPP file transfer against Prosody and slixmpp', () => {
+/** The built plugin, for the runs with the plugin in its worker thread (Parley's default). */
+const builtPlugin = new URL('../dist/index.js', import.meta.url).href;
+
+describe.each(['none', 'worker'] as const)('XMPP file transfer against Prosody and slixmpp, isolation %s', (isolation) => {
+  const where = isolation === 'worker' ? { isolation, plugins: [], pluginModules: [builtPlugin] } : { isolation };
   let server: TestProsody;
   let h: Harness;
   let bob: SlixmppPeer;
@@ -38,7 +42,7 @@ describe('XMPP file transfer against Prosody and slixmpp', () => {
     fileHash = await sha256(file);
     server = await startTestProsody({ users: { alice: 'alice-pw', bob: 'bob-pw' }, httpFileShare: {}, proxy65: true, ...(process.env.FT_DEBUG === undefined ? {} : { logLevel: 'debug' }) });
     if (process.env.FT_DEBUG !== undefined) console.log('prosody dir', server.dir);
-    h = await harness(server, { answer: (_request, purpose) => (purpose === 'file-transfer' ? 'accept' : undefined) });
+    h = await harness(server, { ...where, answer: (_request, purpose) => (purpose === 'file-transfer' ? 'accept' : undefined) });
     h.parley.transfers.configure({ downloadDir: downloads });
     alice = await h.account('alice', 'alice-pw');
     await h.parley.accounts.connect(alice);
@@ -185,7 +189,7 @@ describe('XMPP file transfer against Prosody and slixmpp', () => {
 
       it('an offer to connect elsewhere is shown with its address and not connected to when declined', async () => {
         const port = (trap.address() as { port: number }).port;
-        const other = await harness(server, { answer: () => 'decline' });
+        const other = await harness(server, { ...where, answer: () => 'decline' });
         try {
           other.parley.transfers.configure({ downloadDir: downloads });
           const carolId = await other.account('alice', 'alice-pw', { resource: 'second' });
