@@ -156,6 +156,8 @@ describe('pidgin-sipe and two Parley accounts in one group conversation', () => 
     const routed = server.events.slice(before).filter((e) => e.kind === 'routed').map((e) => e.detail);
     expect(routed).toEqual(expect.arrayContaining(['INFO alice@example.test -> bob@example.test', 'INFO alice@example.test -> carol@example.test', 'INVITE alice@example.test -> dave@example.test']));
     expect(routed).not.toContain('REFER alice@example.test -> bob@example.test');
+    // SIPE writes to the parties it has a dialog with: dave's joining its chat says that dialog is up.
+    await irc.waitFor(new RegExp(`^:${nick(DAVE)}![^ ]+ JOIN :?${escape(channel)}`), 20_000, seen);
     irc.raw(`PRIVMSG ${channel} :SIPE leads now`);
     for (const p of [bob, carol, dave]) await expect.poll(() => bySender(p, room)[ALICE], { timeout: 20_000 }).toEqual(['SIPE leads now']);
   });

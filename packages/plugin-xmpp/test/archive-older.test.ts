@@ -51,7 +51,8 @@ describe('older pages of the archive on demand (parley.history.older, XEP-0313 w
     expect(complete).toBe(true);
     // Each page is in order and older than the one before; with what Parley held, every message once.
     expect([...pages.slice().reverse().flat(), ...held]).toEqual(Array.from({ length: 25 }, (_, i) => `old ${i + 1}`));
-    expect(pages[0]!.length).toBeGreaterThanOrEqual(10 - held.length);
+    // The newest page of ten may also hold the live message and those Parley held, which are not returned again.
+    expect(pages[0]!.length).toBeGreaterThanOrEqual(10 - held.length - 1);
     // Nothing more once the beginning is reached.
     expect(await h.parley.history.older(conversation.id, { limit: 10 })).toEqual({ messages: [], complete: true });
   });
