@@ -1,4 +1,4 @@
-import type { Duplex, Writable } from 'node:stream';
+import { finished, type Duplex, type Writable } from 'node:stream';
 import { isParleyError } from '@parley/core';
 import { dccFailure } from './errors.js';
 
@@ -33,7 +33,9 @@ const DEFAULT_CLOSE_WAIT_MS = 10_000;
  * rejects with `transfer-oversize` when it sends more than announced,
  * `transfer-incomplete` when it closes or stalls before the end,
  * `transfer-write-failed` when the file cannot be written. The socket is
- * destroyed on failure; the caller removes the file.
+ * destroyed on failure. When the transfer broke off (closed, stalled or
+ * stopped) the bytes that arrived are written before it rejects, so the core
+ * can keep them for a resume; the caller decides what stays on disk.
  */
 export function receiveFile(options: ReceiveOptions): Promise<number> {
   const { socket, sink, offset, size } = options;
@@ -59,6 +61,14 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
       sink.destroy();
       reject(error);
     };
+    // The bytes received so far are good: they reach the file before the failure is told.
+    const breakOff = (error: Error) => {
+      if (settled) return;
+      cleanup();
+      socket.destroy();
+      finished(sink, () => reject(error));
+      if (!sink.writableEnded) sink.end();
+    };
     const succeed = () => {
       if (settled) return;
       cleanup();
@@ -67,7 +77,7 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
     };
     const armIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => fail(dccFailure('transfer-incomplete', `The sender stopped sending after ${position} of ${size} bytes`)), idleMs);
+      idle = setTimeout(() => breakOff(dccFailure('transfer-incomplete', `The sender stopped sending after ${position} of ${size} bytes`)), idleMs);
       idle.unref();
     };
     const ack = (value: number) => {
@@ -120,9 +130,9 @@ export function receiveFile(options: ReceiveOptions): Promise<number> {
         if (sinkEnded) succeed();
         return;
       }
-      fail(dccFailure('transfer-incomplete', `The connection closed after ${position} of ${size} bytes`));
+      breakOff(dccFailure('transfer-incomplete', `The connection closed after ${position} of ${size} bytes`));
     };
-    const onAbort = () => fail(dccFailure('transfer-interrupted', 'The transfer was stopped'));
+    const onAbort = () => breakOff(dccFailure('transfer-interrupted', 'The transfer was stopped'));
     sink.once('error', (error: Error) => fail(isParleyError(error) ? error : dccFailure('transfer-write-failed', `Cannot write the received file: ${error.message}`, error)));
     socket.on('error', () => undefined);
     socket.on('data', onData);

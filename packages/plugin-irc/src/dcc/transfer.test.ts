@@ -3,6 +3,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isParleyError } from '@parley/core';
 import { receiveFile } from './receive.js';
@@ -101,6 +102,26 @@ describe('DCC data streams (32-bit acknowledgements)', () => {
     const sending = sendFile({ socket: c, path: join(dir, 'source'), offset: 0, size: data.length });
     d.once('data', () => d.destroy());
     expect(isParleyError(await sending.catch((e: unknown) => e), 'transfer-incomplete')).toBe(true);
+  });
+
+  it('writes what arrived before a broken-off transfer fails, so the part can resume', async () => {
+    // A disk slower than the network: the sender's close comes while its bytes are still being written.
+    const stored: Buffer[] = [];
+    const slowDisk = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        setTimeout(() => {
+          stored.push(chunk);
+          callback();
+        }, 50);
+      },
+    });
+    const [a, b] = await socketPair();
+    const sent = randomBytes(400);
+    const receiving = receiveFile({ socket: b, sink: slowDisk, offset: 0, size: 1000 });
+    a.end(sent);
+    expect(isParleyError(await receiving.catch((e: unknown) => e), 'transfer-incomplete')).toBe(true);
+    expect(Buffer.concat(stored).equals(sent)).toBe(true);
+    expect(slowDisk.writableFinished).toBe(true);
   });
 
   it('fails a stalled sender after the idle time, and stops on the signal', async () => {
