@@ -6,7 +6,7 @@ import type { ParleyHooks } from '../hooks/hooks.js';
 import type { AsyncSeriesWaterfallHook } from 'tapable';
 import type { HistoryEntry, HistoryStore } from '../history/history-store.js';
 import type { ChatParticipant, Target } from '../plugins/contract.js';
-import { newId } from '../util/ids.js';
+import { newId, newMessageId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { conversationKey, type ConversationInfo, type ConversationKind, type ConversationView } from './conversation.js';
 import type { IncomingMessage, Message, MessageFlags, OutgoingMessage, TypingState } from './message.js';
@@ -261,7 +261,7 @@ export class ConversationManager {
     const name = incoming.conversation.kind === 'im' ? incoming.conversation.peer : incoming.conversation.room;
     const conversation = this.ensure(accountId, kind, name);
     const message: Message = {
-      id: newId(),
+      id: newMessageId(),
       conversationId: conversation.id,
       accountId,
       direction: incoming.fromSelf === true ? 'outgoing' : 'incoming',
@@ -298,7 +298,7 @@ export class ConversationManager {
   async system(conversationId: string, text: string, flags: MessageFlags = {}): Promise<Message | undefined> {
     const conversation = this.require(conversationId);
     const message: Message = {
-      id: newId(),
+      id: newMessageId(),
       conversationId,
       accountId: conversation.accountId,
       direction: 'incoming',
@@ -342,7 +342,7 @@ export class ConversationManager {
       throw new MessageError('no-route', 'The account is offline; connect it to send messages');
     }
     const draft: Message = {
-      id: newId(),
+      id: newMessageId(),
       conversationId,
       accountId: conversation.accountId,
       direction: 'outgoing',
@@ -499,7 +499,7 @@ export class ConversationManager {
     // A group chat that continues a one-to-one conversation starts with its recent messages, as
     // scrollback: copies for this conversation (the originals stay in the IM and in its history).
     const im = fresh && info.continues !== undefined ? this.byKey.get(conversationKey(accountId, 'im', info.continues)) : undefined;
-    if (im !== undefined) conversation.messages.push(...im.messages.map((m) => ({ ...m, id: newId(), conversationId: conversation.id, flags: { ...m.flags, delayed: true } })));
+    if (im !== undefined) conversation.messages.push(...im.messages.map((m) => ({ ...m, id: newMessageId(), conversationId: conversation.id, flags: { ...m.flags, delayed: true } })));
     conversation.joined = true;
     if (info.title !== undefined) conversation.title = info.title;
     if (info.topic !== undefined) conversation.topic = info.topic;

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry } from './history-store.js';
+import { entryToRow } from './packed-entries.js';
 import { SqliteHistory, toFtsQuery } from './sqlite-history.js';
 
 function dbPath(): string {
@@ -68,6 +69,25 @@ describe('SqliteHistory', () => {
     expect((await history.search({ words: 'green' })).map((e) => e.text)).toEqual(['second green', 'first green', 'third green', 'fourth green']);
     // The late row (900 after 1000) is known, so a search since 950 still stops at the right place.
     expect((await history.search({ words: 'green', since: 950, limit: 2 })).map((e) => e.text)).toEqual(['third green', 'fourth green']);
+    await history.close();
+  });
+
+  it('writes rows handed over as the history thread receives them and single entries in the order they came', async () => {
+    const history = new SqliteHistory(dbPath());
+    const rows: unknown[] = [];
+    entryToRow(entry('one green', { timestamp: 1000 }), rows);
+    entryToRow(entry('two green', { timestamp: 2000 }), rows);
+    history.appendRows(rows);
+    history.append(entry('three green', { timestamp: 3000 }));
+    history.append(entry('four green', { timestamp: 4000 }));
+    const more: unknown[] = [];
+    entryToRow(entry('five green', { timestamp: 5000, senderAlias: 'Bob', formatted: { html: '<b>five</b> green' } }), more);
+    history.appendRows(more);
+    history.append(entry('six green', { timestamp: 6000 }));
+    const found = await history.search({ words: 'green' });
+    expect(found.map((e) => e.text)).toEqual(['one green', 'two green', 'three green', 'four green', 'five green', 'six green']);
+    expect(found[4]).toMatchObject({ senderAlias: 'Bob', formatted: { html: '<b>five</b> green' } });
+    expect((await history.search({ words: 'green', since: 2500, limit: 2 })).map((e) => e.text)).toEqual(['five green', 'six green']);
     await history.close();
   });
 

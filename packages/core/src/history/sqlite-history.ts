@@ -130,14 +130,16 @@ const INDEX_CHUNK = 2000;
  * retried; nothing is dropped.
  *
  * The full-text index is filled in bulk from the stored rows, in the same
- * transaction as each batch: a trigger indexing row by row costs several
- * times more. The indexed position is kept in the database, so rows stored
- * by an older build or another writer are indexed at the next open or search.
+ * transaction as each batch, by one statement: a trigger indexing row by row
+ * costs several times more, and so does binding every text a second time
+ * (reading the rows just written back costs less). The indexed position is
+ * kept in the database, so rows stored by an older build or another writer
+ * are indexed at the next open or search.
  */
 interface OpenDatabase {
   db: Database.Database;
-  /** Stores rows of insert values (packed-entries.ts) and indexes them, in one transaction. */
-  appendBatch: Database.Transaction<(rows: unknown[]) => void>;
+  /** Stores chunks of rows of insert values (packed-entries.ts) and indexes them, in one transaction. */
+  appendBatch: Database.Transaction<(chunks: unknown[][]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
   lateness: Database.Statement;
   /** Search statements by their SQL, most recently used last: preparing one costs more than running it. */
@@ -162,8 +164,13 @@ function prepared(handle: OpenDatabase, sql: string): Database.Statement {
 export class SqliteHistory implements HistoryStore {
   /** Undefined while another program keeps the file locked: appends wait in memory. */
   private handle: OpenDatabase | undefined;
-  /** Entries waiting to be written, as flat rows of insert values (PACKED_WIDTH each). */
-  private pending: unknown[] = [];
+  /**
+   * Entries waiting to be written, in order: chunks of flat rows of insert values (PACKED_WIDTH
+   * each). Rows the history thread receives stay the chunks they arrived as, never copied.
+   */
+  private pending: unknown[][] = [];
+  /** The chunk `append` adds to: its own, never one handed over by `appendRows`. */
+  private tail: unknown[] | undefined;
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private retryDelayMs = 50;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -209,6 +216,7 @@ export class SqliteHistory implements HistoryStore {
     );
     const selectUnindexed = db.prepare(`SELECT rowid, text FROM messages WHERE rowid > (SELECT value FROM meta WHERE key = 'fts_indexed_upto') ORDER BY rowid LIMIT ?`);
     const indexRow = db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
+    const indexFrom = db.prepare('INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?');
     const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     const setMeta = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     const selectUnordered = db.prepare(`SELECT rowid, ts FROM messages WHERE rowid > (SELECT value FROM meta WHERE key = 'ts_order_upto') ORDER BY rowid LIMIT ?`).raw();
@@ -233,28 +241,31 @@ export class SqliteHistory implements HistoryStore {
       return Math.max(rows.length, times.length);
     });
     const lastRowid = db.prepare('SELECT max(rowid) FROM messages').pluck();
-    const appendBatch = db.transaction((rows: unknown[]) => {
+    const appendBatch = db.transaction((chunks: unknown[][]) => {
       const before = (lastRowid.get() as number | null) ?? 0;
-      if (getMeta.get('fts_indexed_upto') !== before || getMeta.get('ts_order_upto') !== before) {
-        // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
-        for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) insert.run(rows.slice(i, i + PACKED_WIDTH));
-        indexChunk(rows.length / PACKED_WIDTH + INDEX_CHUNK);
-        return;
-      }
-      // Everything stored so far is indexed (the usual case): index the batch from memory as it is
-      // stored, with no second pass reading the same rows back.
+      // Everything stored so far is indexed (the usual case): the batch's time order is taken from memory as it is stored.
+      const indexed = getMeta.get('fts_indexed_upto') === before && getMeta.get('ts_order_upto') === before;
       let max = getMeta.get('ts_max') as number;
       let lateness = getMeta.get('ts_lateness') as number;
       let rowid = before;
-      for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
-        const ts = rows[i + 8] as number;
-        const text = rows[i + 9];
-        rowid = insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], ts, text, rows[i + 10], rows[i + 11]).lastInsertRowid as number;
-        indexRow.run(rowid, text);
-        // How far a message's time lies below the newest time stored before it (see orderedSearch).
-        if (ts < max) lateness = Math.max(lateness, max - ts);
-        else max = ts;
+      let count = 0;
+      for (const rows of chunks) {
+        for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
+          const ts = rows[i + 8] as number;
+          rowid = insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], ts, rows[i + 9], rows[i + 10], rows[i + 11]).lastInsertRowid as number;
+          count++;
+          // How far a message's time lies below the newest time stored before it (see orderedSearch).
+          if (ts < max) lateness = Math.max(lateness, max - ts);
+          else max = ts;
+        }
       }
+      if (count === 0) return;
+      if (!indexed) {
+        // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
+        indexChunk(count + INDEX_CHUNK);
+        return;
+      }
+      indexFrom.run(before);
       setMeta.run(rowid, 'fts_indexed_upto');
       setMeta.run(rowid, 'ts_order_upto');
       setMeta.run(max, 'ts_max');
@@ -292,15 +303,16 @@ export class SqliteHistory implements HistoryStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    entryToRow(entry, this.pending);
+    if (this.tail === undefined) this.pending.push((this.tail = []));
+    entryToRow(entry, this.tail);
     if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
   }
 
   /** Appends rows of insert values (packed-entries.ts), as the history thread receives them; the array is taken over. */
   appendRows(rows: unknown[]): void {
     if (this.closed || rows.length === 0) return;
-    if (this.pending.length === 0) this.pending = rows;
-    else for (const value of rows) this.pending.push(value);
+    this.pending.push(rows);
+    this.tail = undefined;
     if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
   }
 
@@ -309,6 +321,7 @@ export class SqliteHistory implements HistoryStore {
     if (this.pending.length === 0) return this.settle();
     const batch = this.pending;
     this.pending = [];
+    this.tail = undefined;
     try {
       // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
       this.ensureOpen().appendBatch(batch);
@@ -448,13 +461,16 @@ export class SqliteHistory implements HistoryStore {
   private importSpool(): void {
     if (!existsSync(this.spoolPath)) return;
     const lines = readFileSync(this.spoolPath, 'utf8').split('\n').filter((l) => l !== '');
+    const rows: unknown[] = [];
     for (const line of lines) {
       try {
-        entryToRow(JSON.parse(line) as HistoryEntry, this.pending);
+        entryToRow(JSON.parse(line) as HistoryEntry, rows);
       } catch {
         // A line cut by a crash while spooling: the rest is still worth keeping.
       }
     }
+    if (rows.length > 0) this.pending.push(rows);
+    this.tail = undefined;
     this.writePending();
     if (this.pending.length === 0) unlinkSync(this.spoolPath);
   }
@@ -479,7 +495,7 @@ export class SqliteHistory implements HistoryStore {
     }
     if (this.pending.length > 0) {
       const lines: string[] = [];
-      rowsToEntries(this.pending, (e) => lines.push(JSON.stringify(e)));
+      for (const rows of this.pending) rowsToEntries(rows, (e) => lines.push(JSON.stringify(e)));
       appendFileSync(this.spoolPath, lines.join('\n') + '\n', { mode: 0o600 });
       this.pending = [];
     }

@@ -4,7 +4,7 @@ import { ConversationError } from '../conversations/errors.js';
 import type { Message } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery } from '../history/history-store.js';
 import type { Target } from '../plugins/contract.js';
-import { newId } from '../util/ids.js';
+import { newMessageId } from '../util/ids.js';
 import { requireOnline } from './online.js';
 
 export interface HistoryServiceDeps {
@@ -62,7 +62,7 @@ export class HistoryService {
     // The first page ends at the oldest time Parley holds: the messages of that moment are held already.
     const held = new Set(conversation.messages.map((m) => m.protocolId).filter((id): id is string => id !== undefined));
     const messages: Message[] = page.messages.filter((m) => m.protocolId === undefined || !held.has(m.protocolId)).map((m) => ({
-      id: newId(),
+      id: newMessageId(),
       conversationId,
       accountId: conversation.accountId,
       direction: m.direction,
