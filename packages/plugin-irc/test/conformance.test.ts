@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { runConformanceSuite, eventually, type ConformanceAccount } from '@parley/plugin-testkit';
 import { startNgircd, type NgircdServer } from '../../../test/servers/ngircd.js';
 import ircPlugin from '../src/index.js';
+import { TEST_FLOOD } from './helpers.js';
 
 // The shared conformance suite against a real ngircd that wants a server password (PASS, RFC 2812 section 3.1.1).
 const SERVER_PASSWORD = 'ngircd-conformance-pass';
@@ -34,7 +35,7 @@ function account(nick: string, password: string): ConformanceAccount {
   return {
     username: `${nick}@127.0.0.1`,
     address: nick,
-    settings: { server: '127.0.0.1', port: server.port, tls: false, isonInterval: 1 },
+    settings: { server: '127.0.0.1', port: server.port, tls: false, isonInterval: 1, ...TEST_FLOOD },
     secrets: { serverPassword: password },
   };
 }

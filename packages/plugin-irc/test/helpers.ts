@@ -17,6 +17,15 @@ export interface Harness {
   close(keepHome?: boolean): Promise<void>;
 }
 
+/**
+ * Flood control for test accounts unless a test sets its own: the shipped default (4 lines, then
+ * one every 2 s) is for networks that kill a fast client, and made every test that joins, queries
+ * or pages history wait seconds per line. The test servers only slow a fast client down (ngircd
+ * reads 3 commands a second, ergo's fake lag), so a quicker pace loses nothing; ergo-flood.test.ts
+ * tests the pacing itself against ergo's limits.
+ */
+export const TEST_FLOOD = { floodBurst: 10, floodInterval: 250 } as const;
+
 export async function harness(options: Partial<ParleyOptions> = {}): Promise<Harness> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'parley-irc-'));
   const parley = await createParley({
@@ -39,7 +48,7 @@ export async function harness(options: Partial<ParleyOptions> = {}): Promise<Har
       const acc = await parley.accounts.add({
         protocol: 'irc',
         username: `${nick}@127.0.0.1`,
-        settings: settings as never,
+        settings: { ...TEST_FLOOD, ...settings } as never,
         ...(secrets === undefined ? {} : { secrets }),
       });
       return acc.id;
