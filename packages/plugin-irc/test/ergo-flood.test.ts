@@ -1,8 +1,9 @@
 /**
- * Outgoing flood control on ergo with its flood protection at the shipped
- * defaults (fake lag: a burst of 5 lines, then 2 a second): a 60-line paste
- * goes out paced, the account stays online, every line arrives once and in
- * order; messages still waiting when the link drops go out on the next one.
+ * Outgoing flood control on ergo with its flood protection on (fake lag: a
+ * burst of 5 lines, then 8 a second here; ergo ships 2 a second, which made
+ * the paste alone take half a minute for the same pacing code): a 60-line
+ * paste goes out paced, the account stays online, every line arrives once and
+ * in order; messages still waiting when the link drops go out on the next one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '@parley/core';
@@ -14,8 +15,12 @@ let h: Harness;
 let tap: WireTap;
 let watcher: RawClient;
 
+/** ergo's allowance after its burst, and so the accounts' pace (floodInterval) where a test follows it. */
+const LINES_PER_SECOND = 8;
+const PACE_MS = 1000 / LINES_PER_SECOND;
+
 beforeAll(async () => {
-  server = await startErgo();
+  server = await startErgo({ config: { fakelag: { 'messages-per-window': LINES_PER_SECOND } } });
   tap = await wireTap(server.port);
   h = await harness();
   watcher = await rawClient(server.port, 'watcher', ['#paste']);
@@ -32,8 +37,8 @@ const relayed = (prefix: string) => watcher.lines.filter((l) => l.startsWith(`:$
 
 describe('flood control on ergo', () => {
   it('a 60-line paste into a channel: paced, still online, all 60 lines once and in order', { timeout: 120_000 }, async () => {
-    // Paced at ergo's own allowance (the account setting), so the test takes half a minute, not two.
-    const alice = await h.account('alice', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: ['#paste'], floodBurst: 4, floodInterval: 500 });
+    // Paced at ergo's own allowance (the account setting): 56 lines after the burst take 7 s, so the user is told the paste is queued.
+    const alice = await h.account('alice', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: ['#paste'], floodBurst: 4, floodInterval: PACE_MS });
     await h.parley.accounts.connect(alice);
     let dropped = 0;
     h.parley.events.on('accountDisconnected', (account) => {
@@ -62,7 +67,7 @@ describe('flood control on ergo', () => {
   });
 
   it('messages waiting for flood control when the link drops go out on the next link, once and in order', { timeout: 120_000 }, async () => {
-    const bob = await h.account('bob', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: ['#paste'], floodBurst: 1, floodInterval: 1000 });
+    const bob = await h.account('bob', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: ['#paste'], floodBurst: 1, floodInterval: 500 });
     await h.parley.accounts.connect(bob);
     const conversation = h.parley.conversations.find(bob, 'chat', '#paste')!;
     const texts = Array.from({ length: 6 }, (_, i) => `queued ${i + 1}`);
@@ -86,7 +91,7 @@ describe('flood control on ergo', () => {
 
   it('a burst of JOINs and WHOs at sign-in goes through flood control: every channel joined once, still online', { timeout: 120_000 }, async () => {
     const rooms = Array.from({ length: 12 }, (_, i) => `#burst${i + 1}`);
-    const carol = await h.account('carol', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: rooms, floodBurst: 2, floodInterval: 250 });
+    const carol = await h.account('carol', { server: '127.0.0.1', port: tap.port, tls: false, autoJoin: rooms, floodBurst: 2, floodInterval: PACE_MS });
     await h.parley.accounts.connect(carol);
     await waitFor(() => rooms.every((room) => h.parley.conversations.find(carol, 'chat', room) !== undefined), 'every channel joined', 60_000);
     await waitFor(() => rooms.every((room) => tap.toServer.includes(`WHO ${room} %tcnfar,152`)), 'a WHOX query for each', 60_000);
