@@ -69,6 +69,7 @@ export {
   defineFeaturePlugin,
   type ProtocolPlugin,
   type ProtocolConnection,
+  type NotDeliveredReport,
   type ProtocolCapabilities,
   type ProtocolCommand,
   type ConnectionContext,

@@ -190,6 +190,8 @@ export class AccountSession {
         return true;
       }
       if (await this.subscriptions.handle(request)) return true;
+      // A conference's IM service reporting on a message we sent (an implicit BENOTIFY in its dialog).
+      if (this.conferences && (await this.conferences.handle(request))) return true;
       // A refer NOTIFY in a group conversation without an MCU (after we asked for an invitation).
       if (method === 'NOTIFY' && this.multiparty?.holds(request.raw) && (await this.multiparty.handle(request, false))) return true;
       this.o.ctx.log.warn(`${method} for a subscription we do not have (${headerValue(request.raw, 'Event') ?? 'no event'}); refused`);

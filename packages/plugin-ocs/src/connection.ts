@@ -323,13 +323,13 @@ export class OcsConnection implements ProtocolConnection {
   // What the user gives (addresses, names) is checked before anything else: a value that cannot
   // go into a SIP header or the contact list's XML as it is gets refused, and nothing is sent.
 
-  async sendMessage(target: Target, message: OutgoingMessage): Promise<void> {
+  async sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void> {
     if (target.kind === 'chat' && isMultipartyRoom(target.room) && this.session?.multiparty) return this.requireSession().multiparty!.send(target.room, message);
     if (target.kind === 'chat') {
       const conferences = this.requireSession().conferences;
       if (!conferences) throw new MessageError('not-supported', 'Group chats are not supported on this server');
-      await conferences.send(target.room, message);
-      return;
+      const protocolId = await conferences.send(target.room, message);
+      return protocolId === undefined ? undefined : { protocolId };
     }
     let peer: string;
     try {

@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors/ConnectionError.js';
 import { SecretStoreError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import type { ParleyHooks } from '../hooks/hooks.js';
-import type { ChatParticipant, ConnectionContext, PeerCertificate, RosterEntry, ServerChat, Target } from '../plugins/contract.js';
+import type { ChatParticipant, ConnectionContext, NotDeliveredReport, PeerCertificate, RosterEntry, ServerChat, Target } from '../plugins/contract.js';
 import { isStatusPrimitive, type Presence } from '../presence/presence.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { UiOps } from '../ui/ui-ops.js';
@@ -207,6 +207,11 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
       }
     },
     messageDelivered: guarded('messageDelivered', (protocolId: string) => conversations.delivered(accountId, protocolId)),
+    messageNotDelivered: guarded('messageNotDelivered', (protocolId: string, report: NotDeliveredReport) => {
+      const recipients = Array.isArray(report?.recipients) ? report.recipients : undefined;
+      if (typeof protocolId !== 'string' || recipients === undefined || typeof report.reason !== 'string') throw new Error('invalid delivery report');
+      conversations.notDelivered(accountId, protocolId, recipients.filter(isName).slice(0, 1000), report.reason.replace(/[\r\n\x00]+/g, ' ').slice(0, 500));
+    }),
     typing: guarded('typing', (peer: string, typingState: TypingState) => {
       if (!isName(peer) || !['typing', 'paused', 'idle'].includes(typingState)) throw new Error('invalid typing notification');
       conversations.peerTyping(accountId, peer, typingState);

@@ -473,6 +473,30 @@ export class ConversationManager {
     this.events.emit('messageDelivered', sent.message, sent.conversation.info());
   }
 
+  /**
+   * The server reported that a message it took did not reach `recipients`
+   * (empty: anyone). The message keeps its place; it is marked, and
+   * `messageFailed` (code `not-delivered`) and a line in the conversation
+   * say whom it missed. A report for a message we do not know is dropped.
+   */
+  notDelivered(accountId: string, protocolId: string, recipients: readonly string[], reason: string): void {
+    const sent = this.sentByProtocolId.get(`${accountId}\u0000${protocolId}`);
+    if (sent === undefined) {
+      this.log.debug('a delivery report for a message we did not send', { account: accountId });
+      return;
+    }
+    const { message, conversation } = sent;
+    const missed = [...new Set(recipients)].filter((r) => !(message.notDeliveredTo ?? []).includes(r));
+    if (recipients.length > 0 && missed.length === 0) return;
+    if (missed.length > 0) message.notDeliveredTo = [...(message.notDeliveredTo ?? []), ...missed];
+    const whom = missed.length > 0 ? `Not delivered to ${missed.join(', ')}` : 'Not delivered';
+    const error = new MessageError('not-delivered', `${whom}: ${reason}`);
+    if (missed.length === 0) message.delivery = 'failed';
+    this.log.warn('message not delivered', { conversation: conversation.name, reason: error.code });
+    this.events.emit('messageFailed', message, conversation.info(), error);
+    void this.system(conversation.id, `${error.message}: "${message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text}"`, { error: true });
+  }
+
   /** Typing from a peer. */
   peerTyping(accountId: string, peer: string, state: TypingState): void {
     const conversation = this.ensure(accountId, 'im', peer);

@@ -49,6 +49,8 @@ export interface Message {
   flags: MessageFlags;
   /** Delivery state of outgoing messages. */
   delivery?: 'queued' | 'sent' | 'delivered' | 'failed';
+  /** Since core API 1.12: recipients the server reported this outgoing message did not reach (a group chat's participants). */
+  notDeliveredTo?: string[];
 }
 
 /** What a protocol plugin hands the core for an incoming message. */

@@ -47,7 +47,7 @@ export type HistoryErrorCode = 'history-corrupt' | 'history-locked' | 'history-w
 /** A SecretStoreError's code: the encrypted secret store and its passphrase. */
 export type SecretStoreErrorCode = 'wrong-passphrase' | 'secret-store-corrupt' | 'passphrase-required' | 'secret-store-unavailable';
 /** A MessageError's code: a message that was not sent. */
-export type MessageErrorCode = 'send-failed' | 'send-timeout' | 'not-supported' | 'no-route' | 'invalid-address';
+export type MessageErrorCode = 'send-failed' | 'send-timeout' | 'not-supported' | 'no-route' | 'invalid-address' | 'not-delivered';
 /** A CommandError's code: a slash command that is unknown, misused or failed. */
 export type CommandErrorCode = 'unknown-command' | 'command-failed' | 'command-not-applicable' | 'command-usage';
 /** A ConversationError's code: a conversation that does not exist or cannot do what was asked. */
@@ -164,6 +164,7 @@ export const CORE_ERROR_CODES = defineErrorCodes<CoreErrorCode>({
   'send-timeout': { class: 'MessageError', fatal: false, when: 'The server did not confirm the message in time.', action: 'Try again; it may have been delivered.' },
   'not-supported': { class: ['MessageError', 'ConversationError'], fatal: true, when: 'The protocol cannot do what was asked (group chats, topics, buddy info, this kind of message).', action: 'Nothing: use another account or protocol for this.' },
   'no-route': { class: 'MessageError', fatal: false, when: 'The account is offline or the recipient cannot be reached.', action: 'Connect the account; the message is sent when it is online.' },
+  'not-delivered': { class: 'MessageError', fatal: false, when: 'The server took the message but reported later that it did not reach some (or all) recipients; the message names them in `notDeliveredTo`.', action: 'Tell the people it missed again, or once they are reachable.' },
   'invalid-address': { class: 'MessageError', fatal: true, when: "The protocol cannot send to the recipient's address as it was given (a line break or a character that would end a protocol header); nothing was sent.", action: 'Correct the address and send again.' },
 
   'unknown-command': { class: 'CommandError', fatal: true, when: 'No slash command has that name.', action: 'Type /help for the list.' },

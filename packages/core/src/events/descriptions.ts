@@ -27,7 +27,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   messageSent: 'An outgoing message was handed to the server.',
   messageQueued: 'An outgoing message waits for its account to come online.',
   messageDelivered: 'The server or the peer confirmed delivery of an outgoing message.',
-  messageFailed: 'An outgoing message could not be sent; the error has its code.',
+  messageFailed: 'An outgoing message could not be sent, or (code `not-delivered`, since core API 1.12) the server reported it missed some recipients, named in `message.notDeliveredTo`; the error has its code.',
   buddyListChanged: 'A contact or group was added, removed, renamed or moved; read the list again.',
   buddyListSynced: "The account's buddy list is the server's again: the protocol applied the list the server sent after sign-in (at sign-in for protocols that keep no list on the server).",
   buddyPresenceChanged: "A buddy's presence changed.",

@@ -56,7 +56,7 @@ export interface ParleyEventMap {
   messageQueued: [message: Message, conversation: ConversationInfo];
   /** The server or the peer confirmed delivery of an outgoing message. */
   messageDelivered: [message: Message, conversation: ConversationInfo];
-  /** An outgoing message could not be sent; the error has its code. */
+  /** An outgoing message could not be sent, or (code `not-delivered`, since core API 1.12) the server reported it missed some recipients, named in `message.notDeliveredTo`; the error has its code. */
   messageFailed: [message: Message, conversation: ConversationInfo, error: ParleyError];
 
   /** A contact or group was added, removed, renamed or moved; read the list again. */

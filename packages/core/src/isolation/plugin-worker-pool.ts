@@ -421,6 +421,9 @@ export class RemoteConnection implements ProtocolConnection {
       case 'messageDelivered':
         context.messageDelivered(...message.args);
         return;
+      case 'messageNotDelivered':
+        context.messageNotDelivered?.(...message.args);
+        return;
       case 'typing':
         context.typing(...message.args);
         return;

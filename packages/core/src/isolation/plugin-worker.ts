@@ -103,6 +103,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     },
     receiveMessage: (message) => n({ method: 'receiveMessage', args: [message] }),
     messageDelivered: (protocolId) => n({ method: 'messageDelivered', args: [protocolId] }),
+    messageNotDelivered: (protocolId, report) => n({ method: 'messageNotDelivered', args: [protocolId, { recipients: [...report.recipients], reason: report.reason }] }),
     typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
     buddies: {
       list: () => open.get(conn)?.snapshot.buddies.map((b) => ({ ...b })) ?? snapshot.buddies.map((b) => ({ ...b })),

@@ -10,7 +10,7 @@
  */
 import type { AccountInfo } from '../accounts/account.js';
 import type { IncomingMessage, OutgoingMessage, TypingState } from '../conversations/message.js';
-import type { RosterEntry, ServerChat, Target } from '../plugins/contract.js';
+import type { NotDeliveredReport, RosterEntry, ServerChat, Target } from '../plugins/contract.js';
 import type { Presence } from '../presence/presence.js';
 import type { Settings } from '../options/schema.js';
 import type { LogLevel } from '../util/logger.js';
@@ -83,6 +83,7 @@ export type ContextNotice =
   | { method: 'connectionLost'; args: [error: WireError] }
   | { method: 'receiveMessage'; args: [message: IncomingMessage] }
   | { method: 'messageDelivered'; args: [protocolId: string] }
+  | { method: 'messageNotDelivered'; args: [protocolId: string, report: NotDeliveredReport] }
   | { method: 'typing'; args: [peer: string, state: TypingState] }
   | { method: 'buddies.sync'; args: [entries: RosterEntry[]] }
   | { method: 'buddies.synced'; args: [] }

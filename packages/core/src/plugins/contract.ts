@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.11.0';
+export const CORE_API_VERSION = '1.12.0';
 
 /**
  * What a protocol can do, declared once by its plugin. UIs read it to decide
@@ -192,6 +192,14 @@ export interface ConnectionContext {
   receiveMessage(message: IncomingMessage): void;
   /** A message we sent reached the peer (receipts). */
   messageDelivered(protocolId: string): void;
+  /**
+   * Since core API 1.12: the server took a message we sent (its `protocolId`,
+   * as `sendMessage` resolved) and reported later that it did not reach
+   * `recipients` (a group chat's participants; empty: nobody got it), with
+   * why. The core marks the message, emits `messageFailed` with code
+   * `not-delivered` and writes a line naming them. Absent on an older core.
+   */
+  messageNotDelivered?(protocolId: string, report: NotDeliveredReport): void;
   /** The peer of a one-to-one conversation started or stopped typing. */
   typing(peer: string, state: TypingState): void;
 
@@ -280,6 +288,14 @@ export interface ConnectionContext {
    * every transfer (see `FileTransferCapability`). Absent on a core before 1.5.
    */
   readonly transfers?: TransferReporter;
+}
+
+/** What a server reported about a message it took but could not hand on (`PluginContext.messageNotDelivered`). */
+export interface NotDeliveredReport {
+  /** Who it did not reach, as the conversation names them (chat participants); empty when it reached nobody. */
+  recipients: readonly string[];
+  /** Why, for people (the server's words where it gave some). */
+  reason: string;
 }
 
 /** One account's connection, created by a protocol plugin's factory. */

@@ -267,11 +267,12 @@ export class Conferences {
 
   // ---- in the conversation ----------------------------------------------------------
 
-  async send(room: string, message: OutgoingMessage): Promise<void> {
+  /** Sends to the conference; resolves with the message's protocol id, for the MCU's delivery report. */
+  async send(room: string, message: OutgoingMessage): Promise<string | undefined> {
     const conference = this.requireRoom(room);
     if (conference.joining) await conference.joining.catch(() => undefined);
     if (!conference.mcu) throw new ConferenceError('Not connected to the conversation yet');
-    await conference.mcu.send(message);
+    return conference.mcu.send(message);
   }
 
   async setSubject(room: string, subject: string): Promise<void> {

@@ -4,7 +4,10 @@
  * that dialog, which the MCU relays to every other participant; what
  * others say comes back as MESSAGEs from the MCU naming the author in
  * `ms-sender`. Typing notices are INFO requests in the dialog. BYE ends it;
- * a BYE from the MCU means it dropped us.
+ * a BYE from the MCU means it dropped us. The MCU numbers each message in
+ * its answer (`Message-Id`) and reports later, in an `ms-imdn+xml`
+ * BENOTIFY, the participants it could not relay it to: the core is told
+ * which message missed whom.
  */
 import { MessageError, type ConnectionContext, type OutgoingMessage } from '@parley/core';
 import { fromHtml } from '../html.js';
@@ -13,6 +16,7 @@ import { SipRequestTimeout } from '../sip/endpoint.js';
 import { headerValue } from '../sip/headers.js';
 import { parseMultipart } from '../sip/multipart.js';
 import { parseTyping } from '../typing.js';
+import { failureReason, IMDN_TYPE, parseImdn, undelivered } from './imdn.js';
 import { oneLine } from './c3p.js';
 import { ConferenceError } from './conference-error.js';
 import { InviteDialog, type Body } from './dialog.js';
@@ -20,7 +24,7 @@ import { participantAddress } from './uri.js';
 
 export interface McuOptions {
   endpoint: SipEndpoint;
-  ctx: Pick<ConnectionContext, 'receiveMessage' | 'log'>;
+  ctx: Pick<ConnectionContext, 'receiveMessage' | 'messageNotDelivered' | 'chats' | 'log'>;
   contact: () => string;
   local: () => { address: string; port: number };
   chatUri: string;
@@ -49,9 +53,14 @@ export function messageText(contentType: string, body: string): { text: string; 
   return undefined;
 }
 
+/** Message ids of ours the MCU may still report on, per session (the oldest are forgotten first). */
+const MAX_AWAITED_REPORTS = 500;
+
 export class McuSession {
   private dialog: InviteDialog;
   private left = false;
+  /** The MCU's Message-Id of each message we sent in this dialog → the message's text, for a core without delivery reports. */
+  private readonly awaitingReport = new Map<string, string>();
 
   constructor(private readonly o: McuOptions) {
     this.dialog = new InviteDialog(o.endpoint, o.contact, o.chatUri);
@@ -67,7 +76,7 @@ export class McuSession {
 
   private sdp(): string {
     const { address, port } = this.o.local();
-    return ['v=0', `o=- 0 0 IN IP4 ${address}`, 's=session', `c=IN IP4 ${address}`, 't=0 0', `m=message ${port} sip null`, 'a=accept-types:text/plain text/html application/im-iscomposing+xml', ''].join('\r\n');
+    return ['v=0', `o=- 0 0 IN IP4 ${address}`, 's=session', `c=IN IP4 ${address}`, 't=0 0', `m=message ${port} sip null`, `a=accept-types:text/plain text/html application/im-iscomposing+xml ${IMDN_TYPE}`, ''].join('\r\n');
   }
 
   async join(): Promise<void> {
@@ -82,7 +91,13 @@ export class McuSession {
     this.left = false;
   }
 
-  async send(message: OutgoingMessage): Promise<void> {
+  /** The protocol id of a message we sent: the MCU's Message-Id, in this dialog. */
+  private protocolId(messageId: string): string {
+    return `${this.dialog.callId}/sent/${messageId}`;
+  }
+
+  /** Sends to the conference; resolves with the message's protocol id when the MCU numbered it (for its delivery report). */
+  async send(message: OutgoingMessage): Promise<string | undefined> {
     const body: Body = message.formatted ? { contentType: 'text/html; charset=UTF-8', content: message.formatted.html } : { contentType: 'text/plain; charset=UTF-8', content: message.text };
     if (!this.dialog.open) throw new MessageError('send-failed', 'Not sent: not connected to the conference');
     let response: SipResponse;
@@ -92,6 +107,44 @@ export class McuSession {
       throw new MessageError('send-failed', `Not sent: ${error instanceof SipRequestTimeout ? 'the conference did not answer' : (error as Error).message}`, { cause: error });
     }
     if (response.status < 200 || response.status >= 300) throw new MessageError('send-failed', `Not sent: the conference refused it (${oneLine(`${response.status} ${response.reason}`)})`);
+    const messageId = oneLine(headerValue(response.raw, 'Message-Id') ?? '');
+    if (messageId === '' || messageId.length > 200) return undefined;
+    this.awaitingReport.delete(messageId);
+    this.awaitingReport.set(messageId, message.text);
+    if (this.awaitingReport.size > MAX_AWAITED_REPORTS) this.awaitingReport.delete(this.awaitingReport.keys().next().value!);
+    return this.protocolId(messageId);
+  }
+
+  /**
+   * A delivery report ([MS-CONFIM] 3.3.5.2): each recipient the message
+   * did not reach goes to the core, grouped by why. A report that cannot be
+   * read, or for a message we did not send here, changes nothing.
+   */
+  private deliveryReport(body: string): boolean {
+    const { ctx } = this.o;
+    let report;
+    try {
+      report = parseImdn(body);
+    } catch (error) {
+      ctx.log.warn(`Ignoring a conference delivery report that cannot be read: ${(error as Error).message}`);
+      return false;
+    }
+    const text = this.awaitingReport.get(report.messageId);
+    if (text === undefined) {
+      ctx.log.debug(`Ignoring a conference delivery report for a message we did not send (${report.messageId})`);
+      return true;
+    }
+    this.awaitingReport.delete(report.messageId);
+    const byReason = new Map<string, string[]>();
+    for (const r of report.recipients.filter(undelivered)) {
+      const reason = failureReason(r);
+      byReason.set(reason, [...(byReason.get(reason) ?? []), r.address ?? 'a participant the server did not name']);
+    }
+    for (const [reason, recipients] of byReason) {
+      if (ctx.messageNotDelivered) ctx.messageNotDelivered(this.protocolId(report.messageId), { recipients, reason });
+      else ctx.chats.system(this.o.room(), `Not delivered to ${recipients.join(', ')}: ${reason}: "${text.length > 80 ? `${text.slice(0, 80)}…` : text}"`, true);
+    }
+    return true;
   }
 
   /** A request from the MCU; false when it is not in this session's dialog. */
@@ -108,6 +161,14 @@ export class McuSession {
         this.dialog.open = false;
         if (!this.left) this.o.onDropped();
         return true;
+      case 'NOTIFY':
+      case 'BENOTIFY': {
+        const type = (headerValue(raw, 'Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+        const read = type === IMDN_TYPE ? this.deliveryReport(raw.body) : (ctx.log.warn(`Ignoring a ${method} of type ${oneLine(type) || 'none'} from the conference's IM service`), false);
+        // A BENOTIFY is never answered ([MS-SIP] 3.5); a NOTIFY is, with whether it could be read.
+        if (method === 'NOTIFY') await (read ? endpoint.respond(request, 200, 'OK') : endpoint.respond(request, 400, 'Bad Request'));
+        return true;
+      }
       case 'INFO':
         // The core shows typing for one-to-one conversations only; a group's typing notices are answered and dropped.
         await endpoint.respond(request, 200, 'OK');

@@ -5,7 +5,10 @@
  * modifyConference), the conference event package (SUBSCRIBE `conference`,
  * a full conference-info document first and partial ones after, with
  * versions), and the IM MCU (INVITE, MESSAGE and INFO relayed to every
- * other participant with `ms-sender`, BYE). Each conference has a focus URI
+ * other participant with `ms-sender`, BYE). The MCU numbers each MESSAGE
+ * in its 202 (`Message-Id`), waits for every relay's answer (or its own
+ * timeout) and reports to the sender in an `application/ms-imdn+xml`
+ * BENOTIFY how each went ([MS-CONFIM] 3.3.5.2). Each conference has a focus URI
  * `sip:<organizer>;gruu;opaque=app:conf:focus:id:<id>` and an MCU URI with
  * `app:conf:chat:id:<id>`; both are their own Contact, so requests inside
  * their dialogs come back here.
@@ -61,6 +64,16 @@ export interface TestConference {
   messages: Array<{ from: string; body: string }>;
 }
 
+/** A MESSAGE the MCU relayed, waiting for the answers of its recipients before it reports to the sender. */
+interface PendingReport {
+  conference: TestConference;
+  sender: Member;
+  messageId: string;
+  /** Recipient → SIP status of the relay (undefined: no answer yet). */
+  statuses: Map<string, number | undefined>;
+  timer: NodeJS.Timeout;
+}
+
 export interface ConferenceOptions {
   /** Refuse addConference with this C3P failure (e.g. a server without conferencing). */
   refuseCreate?: string;
@@ -68,11 +81,17 @@ export interface ConferenceOptions {
   createAnswer?: (body: string) => string;
   /** The MCU answers INVITEs with this status (e.g. 503 after it dropped). */
   mcuAnswer?: { status: number; reason: string };
+  /** How long the MCU waits for a relayed MESSAGE's answer before it reports 408 for that recipient (default 10 s). */
+  relayTimeoutMs?: number;
 }
 
 export class ConferenceServices {
   readonly conferences = new Map<string, TestConference>();
   options: ConferenceOptions;
+  /** Participants the MCU cannot reach: what it relays to them is lost on the way (a network partition). */
+  readonly unreachable = new Set<string>();
+  /** Relayed MESSAGEs by the branch of the MCU's request, for their answers. */
+  private readonly relays = new Map<string, { report: PendingReport; recipient: string }>();
 
   constructor(
     private readonly core: ServiceCore,
@@ -337,10 +356,11 @@ export class ConferenceServices {
   }
 
   /** An in-dialog request from the focus or the MCU to a client. */
-  private request(dialog: ServerDialog, from: string, method: string, headers: string[], body?: Body): void {
+  private request(dialog: ServerDialog, from: string, method: string, headers: string[], body?: Body, deliver = true): string {
+    const branch = `z9hG4bK${randomBytes(8).toString('hex')}`;
     const lines = [
       `${method} ${dialog.remoteTarget} SIP/2.0`,
-      `Via: SIP/2.0/TLS ${this.core.host}:${this.core.port};branch=z9hG4bK${randomBytes(8).toString('hex')}`,
+      `Via: SIP/2.0/TLS ${this.core.host}:${this.core.port};branch=${branch}`,
       'Max-Forwards: 70',
       `From: <${from}>;tag=${dialog.localTag}`,
       `To: <sip:${dialog.peer.user!.address}>;tag=${dialog.remoteTag}`,
@@ -352,7 +372,8 @@ export class ConferenceServices {
     if (body) lines.push(`Content-Type: ${body.type}`);
     const content = body?.content ?? '';
     this.core.event('conference-request', `${method} ${dialog.peer.user!.address}`);
-    dialog.peer.send([...lines, `Content-Length: ${Buffer.byteLength(content)}`, '', content].join('\r\n'));
+    if (deliver) dialog.peer.send([...lines, `Content-Length: ${Buffer.byteLength(content)}`, '', content].join('\r\n'));
+    return branch;
   }
 
   // ---- the IM MCU --------------------------------------------------------------
@@ -390,14 +411,67 @@ export class ConferenceServices {
       return;
     }
     const type = headerValue(request, 'Content-Type') ?? 'text/plain';
+    const typing = type.toLowerCase().startsWith('application/im-iscomposing+xml');
     if (method === 'MESSAGE') conference.messages.push({ from: address, body: request.body });
     const messageId = String(conference.messages.length);
-    this.core.respond(peer, request, 200, 'OK', method === 'MESSAGE' ? [`Message-Id: ${messageId}`] : []);
+    // A message is taken at once (202 with its id); how it was relayed comes later, in the report (typing notices get none).
+    if (method === 'MESSAGE') this.core.respond(peer, request, 202, 'Accepted', [`Message-Id: ${messageId}`]);
+    else this.core.respond(peer, request, 200, 'OK');
+    const report: PendingReport | undefined =
+      method === 'MESSAGE' && !typing
+        ? { conference, sender: member, messageId, statuses: new Map(), timer: setTimeout(() => this.report(report!), this.options.relayTimeoutMs ?? 10_000) }
+        : undefined;
     for (const other of conference.members.values()) {
       if (other === member || !other.chat) continue;
-      this.request(other.chat, conference.chatUri, method, [`ms-sender: <sip:${address}>`], { type, content: request.body });
+      const reachable = !this.unreachable.has(other.address);
+      const branch = this.request(other.chat, conference.chatUri, method, [`ms-sender: <sip:${address}>`], { type, content: request.body }, reachable);
+      if (!reachable) this.core.event('mcu-lost', `${method} ${other.address} ${conference.id}`);
+      if (report) {
+        report.statuses.set(other.address, undefined);
+        this.relays.set(branch, { report, recipient: other.address });
+      }
     }
     this.core.event('mcu-relayed', `${method} ${address} ${conference.id}`);
+    if (report && report.statuses.size === 0) this.report(report);
+  }
+
+  /** A client's answer to a request of the MCU's: a relayed MESSAGE's counts towards its report. */
+  handleResponse(response: RawMessage): void {
+    const branch = /branch=([^;,\s]+)/.exec(headerValue(response, 'Via') ?? '')?.[1];
+    const relay = branch ? this.relays.get(branch) : undefined;
+    const status = Number(response.startLine.split(' ')[1]);
+    if (!relay || !(status >= 200)) return;
+    this.relays.delete(branch!);
+    relay.report.statuses.set(relay.recipient, status);
+    if ([...relay.report.statuses.values()].every((s) => s !== undefined)) this.report(relay.report);
+  }
+
+  /** The delivery report to the sender ([MS-CONFIM] 2.2.2): every recipient with its status; 408 for those that never answered. */
+  private report(report: PendingReport): void {
+    clearTimeout(report.timer);
+    for (const [branch, relay] of this.relays) if (relay.report === report) this.relays.delete(branch);
+    const { conference, sender } = report;
+    const recipients = [...report.statuses].map(([address, status]) => {
+      const code = status ?? 408;
+      const diagnostics = status === undefined ? `<entry><key>ms-diagnostics</key><value>6001;source="${escapeXml(this.core.host)}";reason="Request Timeout";component="ImMcu"</value></entry>` : '';
+      return `<recipient uri="&lt;sip:${escapeXml(address)};gruu&gt;"><status>${code}</status>${diagnostics}</recipient>`;
+    });
+    this.core.event('mcu-report', `${sender.address} ${report.messageId} ${[...report.statuses].map(([a, s]) => `${a}=${s ?? 408}`).join(',')}`);
+    if (!sender.chat) return;
+    this.request(sender.chat, conference.chatUri, 'BENOTIFY', ['Event: ms-imdn'], { type: 'application/ms-imdn+xml', content: this.imdnDocument(report.messageId, recipients.join('')) });
+  }
+
+  private imdnDocument(messageId: string, inner: string): string {
+    return `<?xml version="1.0" encoding="utf-8"?><imdn xmlns="http://schemas.microsoft.com/rtc/2005/08/imdn"><message-id>${escapeXml(messageId)}</message-id>${inner}</imdn>`;
+  }
+
+  /** A BENOTIFY with `body` as it is in `address`'s chat session (hostile-input tests). */
+  mcuBenotifyRaw(focusUri: string, address: string, body: Body): boolean {
+    const conference = this.byUri(focusUri)?.conference;
+    const member = conference?.members.get(address.toLowerCase());
+    if (!conference || !member?.chat) return false;
+    this.request(member.chat, conference.chatUri, 'BENOTIFY', ['Event: ms-imdn'], body);
+    return true;
   }
 
   /**

@@ -185,7 +185,11 @@ export class OcsServices {
   handleResponse(peer: Peer, response: RawMessage): void {
     const branch = /branch=([^;,\s]+)/.exec(headerValues(response, 'Via')[0] ?? '')?.[1];
     const entry = branch ? this.pending.get(branch) : undefined;
-    if (!entry) return; // answers to our own NOTIFYs
+    if (!entry) {
+      // Answers to our own requests: the MCU counts those to what it relayed.
+      this.conferences.handleResponse(response);
+      return;
+    }
     if ((statusCode(response) ?? 0) >= 200) this.pending.delete(branch!);
     let first = true;
     const lines = [response.startLine];
