@@ -24,6 +24,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
           testTimeout: 10_000,
+          // expect.poll gives up after 1 s unless told otherwise: too short on a busy machine.
+          expect: { poll: { timeout: 5_000 } },
         },
       },
       {
@@ -33,6 +35,10 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // expect.poll gives up after 1 s unless told otherwise, which a presence or a message
+          // through a real server can take on a busy 2-core machine; a poll still ends as soon as
+          // it holds, so this only changes how long a failing one waits.
+          expect: { poll: { timeout: 15_000 } },
         },
       },
     ],

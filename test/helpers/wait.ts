@@ -1,11 +1,18 @@
 import type { ParleyEventMap, ParleyEventsListenOnly } from '@parley/core';
 
+/**
+ * How long a wait gives up after unless told: long enough for a sign-in on a busy 2-core machine
+ * (the suite shares it with other work). A wait ends as soon as its signal comes, so this only
+ * changes how long a failing test takes to say so.
+ */
+export const DEFAULT_WAIT_MS = 20_000;
+
 /** Resolves with the arguments of the first `event` that satisfies `predicate`; rejects after `ms`. */
 export function waitForEvent<K extends keyof ParleyEventMap>(
   events: ParleyEventsListenOnly,
   event: K,
   predicate: (...args: ParleyEventMap[K]) => boolean = () => true,
-  ms = 10_000,
+  ms = DEFAULT_WAIT_MS,
 ): Promise<ParleyEventMap[K]> {
   return new Promise((resolve, reject) => {
     const listener = (...args: ParleyEventMap[K]) => {
@@ -23,7 +30,7 @@ export function waitForEvent<K extends keyof ParleyEventMap>(
 }
 
 /** Polls `check` until it returns true; rejects after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, ms = DEFAULT_WAIT_MS, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -32,7 +39,7 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 10_000
 }
 
 /** Polls `check` until it returns a value other than undefined/false, and resolves with it. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
