@@ -370,13 +370,13 @@ export class OcsConnection implements ProtocolConnection {
 
   /**
    * Joins a conference by its address (`conf:sip:…;gruu;opaque=app:conf:focus:id:…`, or the
-   * focus URI itself). A group conversation without an MCU cannot be joined by its name: it
-   * lives in the dialogs, which end with the connection. After a reconnect the core asks
-   * again, and hears that it is over.
+   * focus URI itself). A group conversation without an MCU lives in its dialogs, which end
+   * with the connection: when the core asks again after a reconnect, it is made again with
+   * the parties it had (under the same Call-ID); one we no longer know of is over.
    */
   async joinChat(room: string): Promise<void> {
     if (isMultipartyRoom(room)) {
-      if (this.session?.multiparty?.rooms().some((r) => r.toLowerCase() === room.toLowerCase())) return;
+      if (await this.session?.multiparty?.rejoin(room)) return;
       this.ctx.chats.left(room, 'The group conversation ended when the connection was lost; start a new one');
       return;
     }

@@ -12,6 +12,13 @@
  * In the core, such a conversation is a group chat whose room is
  * `multiparty:<Call-ID>`. A one-to-one IM whose Call-ID a group INVITE
  * reuses (a third person added to it) continues as that group.
+ *
+ * The dialogs end with the connection, so each group's Call-ID and parties
+ * are kept in the account's state: when the core rejoins the chat after a
+ * reconnect, the group is made again under the same Call-ID, with us as
+ * roster manager inviting every party it had (as pidgin-sipe starts a new
+ * session for the chat and invites into it), and the conversation goes on
+ * in the same chat.
  */
 import { randomBytes } from 'node:crypto';
 import { MessageError, type ChatParticipant, type ConnectionContext, type OutgoingMessage } from '@parley/core';
@@ -29,6 +36,16 @@ export const MIM_TYPE = 'application/x-ms-mim';
 const MIM_NS = 'http://schemas.microsoft.com/sip/multiparty/';
 /** Most group conversations held at once: more INVITEs with new Call-IDs are declined. */
 const MAX_GROUPS = 64;
+/** The account-state key of the groups to make again after a reconnect. */
+const KEPT_GROUPS = 'multipartyGroups';
+
+/** What is kept of a group across connections. */
+interface KeptGroup {
+  room: string;
+  callId: string;
+  media: Media;
+  parties: string[];
+}
 
 type Media = 'message' | 'x-ms-message';
 
@@ -69,7 +86,7 @@ export interface AdoptedDialog {
 
 export interface MultipartyOptions {
   endpoint: SipEndpoint;
-  ctx: Pick<ConnectionContext, 'receiveMessage' | 'notice' | 'log' | 'chats'>;
+  ctx: Pick<ConnectionContext, 'receiveMessage' | 'notice' | 'log' | 'chats' | 'getState' | 'setState'>;
   /** Our address, user@host. */
   self: string;
   contact: () => string;
@@ -146,6 +163,56 @@ export class MultipartyIm {
     if (party.present || party.dialogs.length === 0 || !group.open) return;
     party.present = true;
     this.o.ctx.chats.participantJoined(group.room, { nick: party.address });
+    this.keep(group);
+  }
+
+  // ---- kept across connections ------------------------------------------------------
+
+  private kept(): KeptGroup[] {
+    const value = this.o.ctx.getState<unknown>(KEPT_GROUPS);
+    if (!Array.isArray(value)) return [];
+    return value.filter(
+      (g): g is KeptGroup =>
+        typeof g === 'object' && g !== null && typeof g.room === 'string' && isMultipartyRoom(g.room) && usableCallId(g.callId) && (g.media === 'message' || g.media === 'x-ms-message') && Array.isArray(g.parties) && g.parties.every((p: unknown) => typeof p === 'string'),
+    );
+  }
+
+  /** Writes down a group's Call-ID and the parties in it now (those with a dialog), for a rejoin after a reconnect. */
+  private keep(group: Group): void {
+    const parties = [...group.parties.values()].filter((p) => p.dialogs.length > 0).map((p) => p.address);
+    const others = this.kept().filter((g) => g.callId !== group.callId);
+    this.o.ctx.setState(KEPT_GROUPS, [...others, { room: group.room, callId: group.callId, media: group.media, parties }].slice(-MAX_GROUPS));
+  }
+
+  private forget(callId: string): void {
+    const kept = this.kept();
+    if (kept.some((g) => g.callId === callId)) this.o.ctx.setState(KEPT_GROUPS, kept.filter((g) => g.callId !== callId));
+  }
+
+  /**
+   * Makes a group we were in before the connection dropped again, under the
+   * same Call-ID (so the chat and each party's conversation go on), as its
+   * roster manager: an INVITE to each party it had. Resolves false when
+   * there is no such group to make (it was left, or had nobody else in it).
+   */
+  async rejoin(room: string): Promise<boolean> {
+    if (this.byRoom(room)) return true;
+    const kept = this.kept().find((g) => g.room.toLowerCase() === room.toLowerCase());
+    const addresses = (kept?.parties ?? []).filter((a) => a !== this.o.self).slice(0, MAX_PARTIES - 1);
+    if (!kept || addresses.length === 0 || this.groups.size >= MAX_GROUPS || this.groups.has(kept.callId)) {
+      if (kept) this.forget(kept.callId);
+      return false;
+    }
+    const group = this.newGroup(kept.callId, kept.media, this.o.self);
+    const invitees = addresses.map((a) => this.party(group, a));
+    for (const p of invitees) p.inviting = true;
+    this.o.ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self });
+    this.o.ctx.chats.participants(group.room, this.participants(group));
+    this.o.ctx.log.info(`Rejoining ${group.room}: inviting ${addresses.join(', ')} again`);
+    await Promise.all(invitees.map((p) => this.sendInvite(group, p, { triggered: false })));
+    // Nobody could be reached: the chat stays, and whoever invites us into this Call-ID later is back in it.
+    if (group.open && ![...group.parties.values()].some((p) => p.dialogs.length > 0)) this.o.ctx.chats.system(group.room, 'Nobody from this group conversation could be reached after the reconnect', true);
+    return true;
   }
 
   private depart(group: Group, party: Party, reason?: string): void {
@@ -153,6 +220,7 @@ export class MultipartyIm {
     group.parties.delete(party.address);
     if (group.rosterManager === party.address) group.rosterManager = undefined;
     if (party.present && group.open) this.o.ctx.chats.participantLeft(group.room, party.address, reason, 'part');
+    if (group.open) this.keep(group);
   }
 
   private endPointsFor(group: Group): string {
@@ -265,6 +333,7 @@ export class MultipartyIm {
       // A running IM taken over: the group chat starts with its messages (core API 1.9).
       ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self, ...(adopted ? { continues: adopted.peer } : {}) });
       ctx.chats.participants(group.room, this.participants(group));
+      this.keep(group);
       if (adopted) ctx.notice(`${from} added more people: the conversation with ${adopted.peer} continues as a group conversation`, { kind: 'im', peer: adopted.peer });
     } else {
       this.announce(group, inviter);
@@ -550,14 +619,23 @@ export class MultipartyIm {
     for (const p of invitees) p.inviting = true;
     this.o.ctx.chats.joined(group.room, { title: this.title(group), nick: this.o.self, ...(existing ? { continues: existing.peer } : {}) });
     this.o.ctx.chats.participants(group.room, this.participants(group));
+    this.keep(group);
     if (existing) this.o.ctx.notice(`The conversation with ${existing.peer} continues as a group conversation`, { kind: 'im', peer: existing.peer });
     await Promise.all(invitees.map((p) => this.sendInvite(group, p, { triggered: false })));
     return group.room;
   }
 
-  /** Leaves a group conversation: a BYE on every dialog. */
-  async leave(room: string, timeoutMs = 3000): Promise<void> {
+  /**
+   * Leaves a group conversation: a BYE on every dialog. Unless `keep` (the
+   * account signing off, whose chats the core rejoins when it is back), it
+   * is not made again after a reconnect.
+   */
+  async leave(room: string, timeoutMs = 3000, keep = false): Promise<void> {
     const group = this.byRoom(room);
+    if (!keep) {
+      const kept = this.kept().find((g) => g.room.toLowerCase() === room.toLowerCase());
+      if (kept) this.forget(kept.callId);
+    }
     if (!group) return;
     group.open = false;
     this.groups.delete(group.callId);
@@ -568,7 +646,7 @@ export class MultipartyIm {
   }
 
   async leaveAll(timeoutMs = 2000): Promise<void> {
-    await Promise.all([...this.groups.values()].map((g) => this.leave(g.room, timeoutMs)));
+    await Promise.all([...this.groups.values()].map((g) => this.leave(g.room, timeoutMs, true)));
   }
 
   /** Whether an INVITE for this request's Call-ID is part of a group we hold. */

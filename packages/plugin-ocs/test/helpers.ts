@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createParley, type AccountInfo, type LogSink, type Parley, type UiOps } from '@parley/core';
+import { createParley, type AccountInfo, type LogSink, type Parley, type ParleyOptions, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
 import type { OcsConnection } from '../src/connection.js';
@@ -36,7 +36,7 @@ export interface TestParley {
 export async function startParley(
   environment: OcsEnvironment = {},
   dnsServers?: string[],
-  extra: { ui?: UiOps; trustTestCa?: boolean; connections?: OcsConnection[]; log?: LogSink } = {},
+  extra: { ui?: UiOps; trustTestCa?: boolean; connections?: OcsConnection[]; log?: LogSink; reconnect?: ParleyOptions['reconnect'] } = {},
 ): Promise<TestParley> {
   const home = mkdtempSync(join(tmpdir(), 'ocs-parley-'));
   const plugin = createOcsPlugin({ requestTimeoutMs: 10_000, connectTimeoutMs: 5_000, ...environment });
@@ -50,7 +50,7 @@ export async function startParley(
     history: false,
     tls: extra.trustTestCa === false ? {} : { ca: [testCertificates().caCert] },
     ui: extra.ui,
-    reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+    reconnect: extra.reconnect ?? { initialDelayMs: 100, maxDelayMs: 1000 },
     dnsServers,
     ...(extra.log ? { log: extra.log } : {}),
   });

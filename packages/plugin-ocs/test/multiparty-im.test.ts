@@ -112,21 +112,6 @@ describe('group conversations without an MCU between Parley accounts', () => {
   });
 });
 
-describe('a group conversation without an MCU and the connection', () => {
-  it('ends with the connection: after the reconnect the core hears it is over, with the reason', async () => {
-    const [alice, bob] = [await signIn('alice'), await signIn('bob')];
-    const room = await bob.connection.features!.multiparty!.start(['alice@example.test']);
-    for (const p of [alice, bob]) await expect.poll(() => p.rosters.get(room), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test']);
-    const left: string[] = [];
-    bob.t.parley.events.on('chatLeft', (c, reason) => {
-      if (c.name === room) left.push(reason ?? '');
-    });
-    server.dropConnections();
-    await expect.poll(() => left, { timeout: 30_000 }).toEqual(['The group conversation ended when the connection was lost; start a new one']);
-    expect(bob.t.parley.conversations.find(bob.id, 'chat', room)?.joined).toBe(false);
-  });
-});
-
 describe('hostile multiparty INVITEs', () => {
   /** An INVITE from mallory (signed in nowhere) that the server signs for bob's association. */
   const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=session\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=x-ms-message 5060 sip null\r\n';

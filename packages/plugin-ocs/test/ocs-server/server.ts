@@ -172,6 +172,8 @@ export interface OcsServer {
   peers: string[];
   /** Closes every client connection (the server's side of a network failure). */
   dropConnections(): void;
+  /** Closes the connections of one user's clients only (the others stay); resolves how many. */
+  dropConnectionsOf(address: string): number;
   /**
    * Writes `text` as it is to every connection signed in as `address` (hostile-input tests);
    * `sign` adds a valid rspauth first, so the client gets past its signature check.
@@ -594,6 +596,15 @@ export async function startOcsServer(options: OcsServerOptions): Promise<OcsServ
     },
     dropConnections() {
       for (const s of sockets) s.destroy();
+    },
+    dropConnectionsOf(address) {
+      let dropped = 0;
+      for (const client of clients) {
+        if (client.user?.address.toLowerCase() !== address.toLowerCase()) continue;
+        client.socket.destroy();
+        dropped++;
+      }
+      return dropped;
     },
     conferences: services.conferences,
     bumpPublications: (address) => services.bumpPublications(address),
