@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type LoopbackServerApi } from '../../../test/helpers/loopback.js';
-import { ensureBuilt, homeWithLoopback, LoopbackPeer, runParley, RunningParley } from './helpers.js';
+import { binary, ensureBuilt, homeWithLoopback, LoopbackPeer, runParley, RunningParley } from './helpers.js';
 
 let server: LoopbackServerApi;
 const running: RunningParley[] = [];
@@ -11,7 +12,7 @@ const peers: LoopbackPeer[] = [];
 beforeAll(async () => {
   ensureBuilt();
   const users: Record<string, string> = { bob: 'bob-pw' };
-  for (const name of ['owned', 'watched', 'killed', 'stopper', 'toggled']) users[name] = 'alice-pw';
+  for (const name of ['owned', 'watched', 'light', 'killed', 'stopper', 'toggled']) users[name] = 'alice-pw';
   server = await startServer(users);
 });
 afterEach(() => {
@@ -107,6 +108,26 @@ describe('parley daemon and the commands that become its clients', () => {
     expect(watch.json().filter((e) => e.type === 'account').map((e) => e.state)).not.toContain('error');
     const status = JSON.parse((await runParley(home, ['daemon', 'status', '--json'])).stdout) as { kind: string; pid: number };
     expect(status).toMatchObject({ kind: 'watch', pid: watch.child.pid });
+  }, 300_000);
+
+  it('a send through the owner loads the bundled binary alone: no module of the core, of a plugin or of a library', async () => {
+    const home = homeWithLoopback();
+    await addAccount(home, 'light');
+    const bob = await bobOnline();
+    const daemon = await startDaemon(home);
+    await daemon.waitFor(() => /loopback:light online/.test(daemon.stderr) || undefined, 'the account online');
+    const log = join(home, 'modules.log');
+    const recorder = new URL('fixtures/record-modules.mjs', import.meta.url).href;
+    const sent = await runParley(home, ['send', 'loopback:light', 'bob', 'light as a feather', '--json'], { env: { NODE_OPTIONS: `--import=${recorder}`, PARLEY_TEST_MODULE_LOG: log } });
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ sent: true });
+    const deadline = Date.now() + 15_000;
+    while (!bob.received.some((m) => m.op === 'msg' && m.text === 'light as a feather') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(bob.received.filter((m) => m.op === 'msg').map((m) => m.text)).toEqual(['light as a feather']);
+    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l !== '')).toEqual([pathToFileURL(binary).href]);
+    // The message is the owner's like any other: in its history.
+    const found = await runParley(home, ['log', 'search', 'feather', '--json']);
+    expect((JSON.parse(found.stdout) as { text: string }[]).map((m) => m.text)).toEqual(['light as a feather']);
   }, 300_000);
 
   it('kill -9 of the owner: its clients exit 8, the next invocation owns the home, history is intact', async () => {

@@ -10,9 +10,10 @@ export const repoDir = join(packageDir, '..', '..');
 export const binary = join(packageDir, 'dist', 'bin', 'parley.js');
 const loopbackFixture = join(repoDir, 'test', 'fixtures', 'parley-plugin-loopback');
 
-/** The tests run the built `parley` (and the protocol plugins it finds installed), as a user would. */
+/** The tests run the built `parley` (the bundled binary, and the protocol plugins it finds installed), as a user would. */
 export function ensureBuilt(...plugins: string[]): void {
   execFileSync('npx', ['tsc', '-b', 'packages/core', 'packages/ui-cli', ...plugins.map((p) => `packages/${p}`)], { cwd: repoDir, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(packageDir, 'scripts', 'bundle.mjs')], { stdio: 'pipe' });
   if (!existsSync(binary)) throw new Error(`${binary} was not built`);
 }
 

@@ -55,6 +55,7 @@ interface ErrorLike {
   code?: unknown;
   message?: unknown;
   reason?: unknown;
+  command?: unknown;
   hint?: unknown;
   serverText?: unknown;
 }
@@ -62,7 +63,8 @@ interface ErrorLike {
 /** The exit code an error means (see EXIT). Errors are told apart by their stable `code`. */
 export function exitCodeFor(error: unknown): number {
   const code = (error as ErrorLike | null)?.code;
-  if (error instanceof UsageError) return EXIT.usage;
+  // By code, not class: the interactive client is loaded apart from the bundled command line (see scripts/bundle.mjs).
+  if (code === 'usage') return EXIT.usage;
   if (typeof code !== 'string') return EXIT.failure;
   if (['unknown-account', 'unknown-protocol', 'invalid-settings', 'duplicate-account', 'invalid-config', 'plugin-not-found', 'plugin-incompatible'].includes(code)) return EXIT.config;
   if (['wrong-passphrase', 'passphrase-required', 'secret-store-corrupt', 'secret-store-unavailable'].includes(code)) return EXIT.secrets;
@@ -81,7 +83,7 @@ function report(io: CliIo, error: unknown, command: string): void {
   const lines = [`parley: ${message}`];
   if (typeof e?.serverText === 'string' && !message.includes(e.serverText)) lines.push(`server said: ${e.serverText}`);
   if (typeof e?.hint === 'string') lines.push(`hint: ${e.hint}`);
-  if (error instanceof UsageError) lines.push(`Run "${['parley', error.command ?? command, '--help'].filter((w) => w !== '').join(' ')}" for usage.`);
+  if (e?.code === 'usage') lines.push(`Run "${['parley', typeof e.command === 'string' ? e.command : command, '--help'].filter((w) => w !== '').join(' ')}" for usage.`);
   if (exitCodeFor(error) === EXIT.failure && io.env.PARLEY_DEBUG !== undefined && error instanceof Error && error.stack !== undefined) lines.push(error.stack);
   io.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -1,5 +1,7 @@
 import type { Parley, ParleyClient, RemoteParley } from '@parley/core';
+import { RemoteError } from '@parley/core/remote';
 import { openCore } from '../cli/core.js';
+import { attachOrElect } from '../cli/election.js';
 import type { CliIo } from '../cli/io.js';
 import { TerminalUi } from '../cli/terminal-ui.js';
 
@@ -49,8 +51,7 @@ export interface Session {
  * signing the same accounts in beside it.
  */
 export async function withParley<T>(context: CommandContext, options: { history: boolean; stdinTaken?: boolean }, run: (session: Session) => Promise<T>): Promise<T> {
-  const { elect, inProcessClient } = await import('@parley/core/remote');
-  const election = await elect({ env: context.io.env, clientName: `parley ${context.command}` });
+  const election = await attachOrElect({ env: context.io.env, clientName: `parley ${context.command}` });
   if (election.role === 'client') {
     const owner = election.client;
     try {
@@ -60,6 +61,7 @@ export async function withParley<T>(context: CommandContext, options: { history:
     }
   }
   try {
+    const { inProcessClient } = await import('@parley/core');
     return await withCore(context, options, (parley) => run({ parley: inProcessClient(parley), owner: undefined, local: parley }));
   } finally {
     await election.claim.release();
@@ -68,7 +70,6 @@ export async function withParley<T>(context: CommandContext, options: { history:
 
 /** The command's outcome, or the RemoteError `core-stopped` if the owner goes away first. */
 export async function untilOwnerStops<T>(owner: RemoteParley, work: Promise<T>): Promise<T> {
-  const { RemoteError } = await import('@parley/core/remote');
   const stopped = owner.disconnected.then((d) => {
     if (!d.byClient) throw new RemoteError('core-stopped', 'The Parley core stopped');
     return new Promise<never>(() => {});

@@ -1,6 +1,8 @@
 import type { LogRecord, OwnerStatus } from '@parley/core';
+import { connectToParley, RemoteError } from '@parley/core/remote';
 import { flag, parseCommandArgs } from '../cli/args.js';
 import { openCore } from '../cli/core.js';
+import { attachOrElect } from '../cli/election.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { accountLabel, statusText, table } from '../cli/format.js';
 import { UsageError } from '../cli/usage-error.js';
@@ -33,8 +35,7 @@ export async function daemon(context: CommandContext): Promise<number> {
   if (parsed.positionals.length > 0) throw new UsageError(`Unknown daemon command "${parsed.positionals[0]}" (status, stop)`, context.command);
   const log = daemonLog(context, flag(parsed, 'json'));
   const note = (level: LogRecord['level'], message: string, data?: Record<string, unknown>) => log({ level, scope: 'parley:daemon', message, time: Date.now(), ...(data === undefined ? {} : { data }) });
-  const { elect, UiRelay } = await import('@parley/core/remote');
-  const election = await elect({ env: context.io.env, clientName: 'parley daemon' });
+  const election = await attachOrElect({ env: context.io.env, clientName: 'parley daemon' });
   if (election.role === 'client') {
     const owner = election.client.owner;
     await election.client.close();
@@ -42,6 +43,7 @@ export async function daemon(context: CommandContext): Promise<number> {
     return EXIT.ownerExists;
   }
   const claim = election.claim;
+  const { UiRelay } = await import('@parley/core');
   let stop: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const onSignal = (signal: NodeJS.Signals) => stop(signal);
@@ -81,7 +83,6 @@ export async function daemon(context: CommandContext): Promise<number> {
 }
 
 async function ownerOrNone(context: CommandContext) {
-  const { connectToParley, RemoteError } = await import('@parley/core/remote');
   try {
     return await connectToParley({ env: context.io.env, clientName: `parley ${context.command}` });
   } catch (error) {

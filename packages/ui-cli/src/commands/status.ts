@@ -1,5 +1,5 @@
 import type { Presence } from '@parley/core';
-import { STATUS_PRIMITIVES, isStatusPrimitive, resolvePaths } from '@parley/core/remote';
+import { connectToParley, RemoteError, STATUS_PRIMITIVES, isStatusPrimitive, resolvePaths } from '@parley/core/remote';
 import { flag, parseCommandArgs } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { UsageError } from '../cli/usage-error.js';
@@ -29,7 +29,6 @@ export async function status(context: CommandContext): Promise<number> {
 
 /** A running owner takes the new status at once; without one it is used at the next sign-on. */
 async function applyToRunningOwner(context: CommandContext, presence: Presence): Promise<void> {
-  const { connectToParley, RemoteError } = await import('@parley/core/remote');
   let owner;
   try {
     owner = await connectToParley({ env: context.io.env, clientName: 'parley status' });

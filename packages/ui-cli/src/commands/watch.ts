@@ -1,6 +1,7 @@
 import type { AccountInfo, ConversationInfo, Message, ParleyClient, TransferInfo, TransferProgress } from '@parley/core';
 import { formatBytes, formatRate } from '@parley/core/remote';
 import { openCore } from '../cli/core.js';
+import { attachOrElect } from '../cli/election.js';
 import { TerminalUi } from '../cli/terminal-ui.js';
 import { flag, listOption, parseCommandArgs, positiveInteger, seconds } from '../cli/args.js';
 import { EXIT } from '../cli/exit-codes.js';
@@ -135,8 +136,7 @@ export async function watch(context: CommandContext): Promise<number> {
   for (const type of only) if (!(WATCH_TYPES as readonly string[]).includes(type)) throw new UsageError(`--only: unknown type "${type}" (types: ${WATCH_TYPES.join(', ')})`, context.command);
   const json = flag(parsed, 'json');
 
-  const { elect, inProcessClient, UiRelay } = await import('@parley/core/remote');
-  const election = await elect({ env: context.io.env, clientName: 'parley watch' });
+  const election = await attachOrElect({ env: context.io.env, clientName: 'parley watch' });
   const options = { json, only, count, timeout };
   if (election.role === 'client') {
     // Another process owns the accounts: watch through it, asking it to sign in those that are not online.
@@ -148,6 +148,7 @@ export async function watch(context: CommandContext): Promise<number> {
     }
   }
   // No owner runs: this watch owns the home while it runs, and other invocations become its clients.
+  const { inProcessClient, UiRelay } = await import('@parley/core');
   const relay = new UiRelay(new TerminalUi(context.io, context.io.stdin.isTTY === true));
   let stopRequested = () => {};
   try {

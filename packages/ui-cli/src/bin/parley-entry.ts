@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// The command line's entry. The build bundles it into dist/bin/parley.js, the
+// `parley` binary (scripts/bundle.mjs): one file, so a client of a running
+// owner starts without loading dozens of modules.
 import { main } from '../cli/main.js';
 import { processIo } from '../cli/io.js';
 
