@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from './history-store.js';
 import { EntryPacker, PACKED_WIDTH, entryToRow, resolveNames, rowsToEntries } from './packed-entries.js';
+import { FLAG_BITS, bitsToFlags, flagsToBits } from './sqlite-history.js';
 
 const full: HistoryEntry = {
   id: 'm1',
@@ -48,5 +49,16 @@ describe('packed history entries', () => {
     const out: HistoryEntry[] = [];
     rowsToEntries(resolveNames(packer.take()), (e) => out.push(e));
     expect(out).toEqual([bare]);
+  });
+
+  it('store every message flag, each alone and all together', () => {
+    const names = Object.keys(FLAG_BITS) as Array<keyof typeof FLAG_BITS>;
+    for (const name of names) {
+      expect(flagsToBits({ [name]: true })).toBe(FLAG_BITS[name]);
+      expect(bitsToFlags(flagsToBits({ [name]: true, delayed: name === 'delayed' ? true : false }))).toEqual({ [name]: true });
+    }
+    const all = Object.fromEntries(names.map((n) => [n, true]));
+    expect(bitsToFlags(flagsToBits(all))).toEqual(all);
+    expect(flagsToBits({})).toBe(0);
   });
 });

@@ -34,14 +34,21 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_max', 0);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_lateness', 0);
 `;
 
-const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, error: 4, autoReply: 8, action: 16, notice: 32 };
+/** The stored bit of each message flag (also the list of flags flagsToBits reads: keep both in step). */
+export const FLAG_BITS: Record<keyof MessageFlags, number> = { delayed: 1, system: 2, error: 4, autoReply: 8, action: 16, notice: 32 };
 
 const FLAG_ENTRIES = Object.entries(FLAG_BITS) as Array<[keyof MessageFlags, number]>;
 
+/** Runs for every message stored: one property read per flag, not a loop over the flag names (a keyed read is several times slower). */
 export function flagsToBits(flags: MessageFlags): number {
-  let bits = 0;
-  for (const [name, bit] of FLAG_ENTRIES) if (flags[name] === true) bits |= bit;
-  return bits;
+  return (
+    (flags.delayed === true ? FLAG_BITS.delayed : 0) |
+    (flags.system === true ? FLAG_BITS.system : 0) |
+    (flags.error === true ? FLAG_BITS.error : 0) |
+    (flags.autoReply === true ? FLAG_BITS.autoReply : 0) |
+    (flags.action === true ? FLAG_BITS.action : 0) |
+    (flags.notice === true ? FLAG_BITS.notice : 0)
+  );
 }
 export function bitsToFlags(bits: number): MessageFlags {
   const flags: MessageFlags = {};
