@@ -68,6 +68,33 @@ describe('BuddyList', () => {
     expect(list.contactList()).toHaveLength(2);
   });
 
+  it('keeps each account\'s buddies apart: the same name on two accounts, found in any case, and a forgotten account leaves the other\'s', async () => {
+    const home = dir();
+    const list = new BuddyList(home);
+    list.sync('a1', [{ name: 'Bob@Example.com', alias: 'Bob' }, { name: 'carol@example.com' }]);
+    list.sync('a2', [{ name: 'bob@example.com', alias: 'Robert' }]);
+    expect(list.find('a1', 'bob@EXAMPLE.com')?.buddy.alias).toBe('Bob');
+    expect(list.find('a2', 'BOB@example.com')?.buddy.alias).toBe('Robert');
+    expect(list.find('a3', 'bob@example.com')).toBeUndefined();
+    expect(list.buddiesOf('a1').map((b) => b.name).sort()).toEqual(['Bob@Example.com', 'carol@example.com']);
+    expect(list.buddiesOf('a2').map((b) => b.name)).toEqual(['bob@example.com']);
+    // A merged person is found from each of its buddies; split again, each has its own contact.
+    const merged = list.mergeContacts(list.find('a1', 'bob@example.com')!.contact.id, list.find('a2', 'bob@example.com')!.contact.id);
+    expect(list.find('a2', 'bob@example.com')?.contact).toBe(merged);
+    list.remove('a2', 'Bob@example.com');
+    expect(list.find('a2', 'bob@example.com')).toBeUndefined();
+    expect(list.buddiesOf('a2')).toEqual([]);
+    expect(list.find('a1', 'bob@example.com')?.contact).toBe(merged);
+    list.upsert('a2', { name: 'bob@example.com' });
+    list.forgetAccount('a1');
+    expect(list.buddiesOf('a1')).toEqual([]);
+    expect(list.contactList().map((c) => c.buddies.map((b) => [b.accountId, b.name]))).toEqual([[['a2', 'bob@example.com']]]);
+    await list.save();
+    const reloaded = new BuddyList(home);
+    expect(reloaded.find('a2', 'Bob@Example.com')?.buddy.name).toBe('bob@example.com');
+    expect(reloaded.find('a1', 'carol@example.com')).toBeUndefined();
+  });
+
   it('renames and moves groups, and refuses to remove a group that is not empty', () => {
     const list = new BuddyList(undefined);
     list.upsert('a', { name: 'bob', groups: ['Old'] });

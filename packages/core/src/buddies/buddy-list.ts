@@ -60,6 +60,12 @@ export interface ContactView extends Contact {
   displayName: string;
 }
 
+/** Where a buddy is in the list. */
+interface IndexEntry {
+  contact: Contact;
+  buddy: Buddy;
+}
+
 interface StoredFile {
   version: 1;
   groups: string[];
@@ -91,8 +97,12 @@ export class BuddyList {
   private readonly file: CoalescedJsonFile | undefined;
   private groups: string[] = [];
   private readonly contacts = new Map<string, Contact>();
-  /** (account, lower-cased name) → where the buddy is: rosters run to thousands. */
-  private readonly index = new Map<string, { contact: Contact; buddy: Buddy }>();
+  /**
+   * Account → lower-cased name → where the buddy is: rosters run to thousands. Keyed by the name
+   * itself (the lower-cased form of a lower-case address is the same string), so the index adds no
+   * string per buddy, and an account's buddies are found without walking every other account's.
+   */
+  private readonly index = new Map<string, Map<string, IndexEntry>>();
   private chats: SavedChat[] = [];
   private onChange: () => void = () => {};
   /** Pictures by content; none without a data folder. */
@@ -177,21 +187,29 @@ export class BuddyList {
     return this.contacts.get(id);
   }
 
-  private static key(accountId: string, name: string): string {
-    return `${accountId}\u0000${name.toLowerCase()}`;
+  /** The account's part of the index, made when `create`. */
+  private accountIndex(accountId: string, create: true): Map<string, IndexEntry>;
+  private accountIndex(accountId: string, create?: false): Map<string, IndexEntry> | undefined;
+  private accountIndex(accountId: string, create = false): Map<string, IndexEntry> | undefined {
+    let names = this.index.get(accountId);
+    if (names === undefined && create) {
+      names = new Map();
+      this.index.set(accountId, names);
+    }
+    return names;
   }
 
   private indexContact(contact: Contact): void {
-    for (const buddy of contact.buddies) this.index.set(BuddyList.key(buddy.accountId, buddy.name), { contact, buddy });
+    for (const buddy of contact.buddies) this.accountIndex(buddy.accountId, true).set(buddy.name.toLowerCase(), { contact, buddy });
   }
 
   find(accountId: string, name: string): { contact: Contact; buddy: Buddy } | undefined {
-    return this.index.get(BuddyList.key(accountId, name));
+    return this.index.get(accountId)?.get(name.toLowerCase());
   }
 
   buddiesOf(accountId: string): Buddy[] {
     const out: Buddy[] = [];
-    for (const { buddy } of this.index.values()) if (buddy.accountId === accountId) out.push(buddy);
+    for (const { buddy } of this.index.get(accountId)?.values() ?? []) out.push(buddy);
     return out;
   }
 
@@ -202,16 +220,17 @@ export class BuddyList {
   /** Adds or updates a buddy; returns true when something changed. */
   private upsertQuiet(accountId: string, entry: RosterEntry): boolean {
     const group = entry.groups?.[0] ?? DEFAULT_GROUP;
-    // Rosters run to thousands: the key is built once per entry.
-    const key = BuddyList.key(accountId, entry.name);
-    const found = this.index.get(key);
+    // Rosters run to thousands: the key is made once per entry.
+    const names = this.accountIndex(accountId, true);
+    const key = entry.name.toLowerCase();
+    const found = names.get(key);
     if (found === undefined) {
       this.ensureGroup(group);
-      const buddy: Buddy = { accountId, name: entry.name, presence: OFFLINE };
-      if (entry.alias !== undefined) buddy.alias = entry.alias;
+      // Made whole in one literal: a property added afterwards would cost each buddy a separate property store.
+      const buddy: Buddy = entry.alias === undefined ? { accountId, name: entry.name, presence: OFFLINE } : { accountId, name: entry.name, presence: OFFLINE, alias: entry.alias };
       const contact: Contact = { id: newId(), group, buddies: [buddy] };
       this.contacts.set(contact.id, contact);
-      this.index.set(key, { contact, buddy });
+      names.set(key, { contact, buddy });
       return true;
     }
     let changed = false;
@@ -236,7 +255,9 @@ export class BuddyList {
     const found = this.find(accountId, name);
     if (found === undefined) return false;
     found.contact.buddies = found.contact.buddies.filter((b) => b !== found.buddy);
-    this.index.delete(BuddyList.key(accountId, name));
+    const names = this.accountIndex(accountId);
+    names?.delete(name.toLowerCase());
+    if (names?.size === 0) this.index.delete(accountId);
     if (found.contact.buddies.length === 0) this.contacts.delete(found.contact.id);
     return true;
   }

@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { newMessageId } from './ids.js';
+import { newId, newMessageId } from './ids.js';
+
+describe('newId', () => {
+  it('gives distinct random (version 4) UUIDs in their usual text form', () => {
+    const ids = Array.from({ length: 1000 }, () => newId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
 
 describe('newMessageId', () => {
   it('never repeats, and is much shorter than a UUID', () => {
