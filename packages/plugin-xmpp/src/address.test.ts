@@ -11,6 +11,14 @@ describe('parseAddress', () => {
     expect(parseAddress('[::1]')?.domain).toBe('[::1]');
   });
 
+  it('gives the same bare JID whichever part carries capitals, and the address itself when it is already folded', () => {
+    for (const value of ['bob@Example.org', 'Bob@example.org', 'BOB@EXAMPLE.ORG/Phone', 'bob@example.org/Phone', 'bob@example.org']) {
+      expect(parseAddress(value)?.bare).toBe('bob@example.org');
+    }
+    expect(parseAddress('bob@example.org/Phone')?.full).toBe('bob@example.org/Phone');
+    expect(parseAddress('Bob@Example.org/Phone')?.full).toBe('bob@example.org/Phone');
+  });
+
   it('drops the trailing dot of a fully qualified domain', () => {
     expect(parseAddress('bob@example.org.')?.bare).toBe('bob@example.org');
   });

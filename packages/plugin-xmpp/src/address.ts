@@ -24,7 +24,8 @@ export function parseAddress(value: string | undefined | null): Address | undefi
   const resource = slash === -1 ? '' : value.slice(slash + 1);
   const at = bareText.indexOf('@');
   const local = at === -1 ? '' : bareText.slice(0, at);
-  let domain = (at === -1 ? bareText : bareText.slice(at + 1)).toLowerCase();
+  const domainText = at === -1 ? bareText : bareText.slice(at + 1);
+  let domain = domainText.toLowerCase();
   if (domain.endsWith('.')) domain = domain.slice(0, -1);
   if (at !== -1 && (local.length === 0 || LOCAL_FORBIDDEN.test(local))) return undefined;
   if (domain.length === 0 || !DOMAIN.test(domain) || domain.length > 1023) return undefined;
@@ -32,8 +33,12 @@ export function parseAddress(value: string | undefined | null): Address | undefi
   // A UTF-16 unit is at most 3 bytes of UTF-8: only long parts need counting (rosters run to thousands).
   if ((local.length > 341 && Buffer.byteLength(local) > 1023) || (resource.length > 341 && Buffer.byteLength(resource) > 1023)) return undefined;
   // Localparts are case-insensitive in practice (nodeprep / UsernameCaseMapped).
-  const bare = local === '' ? domain : `${local.toLowerCase()}@${domain}`;
-  return { local: local.toLowerCase(), domain, resource, bare, full: resource === '' ? bare : `${bare}/${resource}` };
+  const lowerLocal = local.toLowerCase();
+  // An address already in its folded form is its own bare JID: the text as it came, rather than
+  // one built of pieces (a roster of thousands keeps every one of them).
+  const folded = lowerLocal === local && domain === domainText;
+  const bare = local === '' ? domain : folded ? bareText : `${lowerLocal}@${domain}`;
+  return { local: lowerLocal, domain, resource, bare, full: resource === '' ? bare : `${bare}/${resource}` };
 }
 
 /** The bare JID of a user-typed address, or undefined when it is not one. */

@@ -155,16 +155,22 @@ export class XmppConnection implements ProtocolConnection {
     if (endpoints.length === 0) throw ConnectionError.invalidSettings(`${own.domain} publishes no XMPP service`, { hint: 'Set the connect server in the advanced settings' });
 
     let failure: ConnectionError | undefined;
-    for (const endpoint of endpoints) {
-      try {
-        await this.attempt(endpoint, steps);
-        return;
-      } catch (error) {
-        failure = toConnectionError(error);
-        this.teardown();
-        // Only a network failure is worth trying the next host for (through a proxy: the proxy could not reach it).
-        if ((failure.reason !== 'network' && failure.reason !== 'proxy-destination-unreachable') || this.ctx.signal.aborted) break;
+    // The roster received is written once the initial presence is out (or the sign-in has failed).
+    this.roster.holdWrites();
+    try {
+      for (const endpoint of endpoints) {
+        try {
+          await this.attempt(endpoint, steps);
+          return;
+        } catch (error) {
+          failure = toConnectionError(error);
+          this.teardown();
+          // Only a network failure is worth trying the next host for (through a proxy: the proxy could not reach it).
+          if ((failure.reason !== 'network' && failure.reason !== 'proxy-destination-unreachable') || this.ctx.signal.aborted) break;
+        }
       }
+    } finally {
+      this.roster.releaseWrites();
     }
     this.state = 'closed';
     throw failure ?? ConnectionError.network('Could not connect');
@@ -283,6 +289,7 @@ export class XmppConnection implements ProtocolConnection {
       await xmpp.send(this.presenceStanza({ status: 'available' }));
       // The point where a sign-in has what a bare client has: roster in, presence out (bench/xmpp-roster stops here).
       this.ctx.log.debug('Initial presence sent');
+      this.roster.releaseWrites();
       // A round trip after the presence: the server handles a stream's stanzas
       // in order, so once it answers, we are available (messages sent to us
       // from now on are delivered, not stored offline) and carbons are on.

@@ -18,7 +18,20 @@ interface StoredRoster {
   items: StoredItem[];
 }
 
+/**
+ * The kept roster is one JSON text in the account's state: the state keeps
+ * its own copy of what it is given, and of thousands of items that copy is
+ * one string rather than thousands of arrays held for the whole run.
+ * Earlier versions kept the object itself; it is still read.
+ */
 function readStored(value: unknown): StoredRoster | undefined {
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
   const stored = value as Partial<StoredRoster> | undefined;
   if (typeof stored?.ver !== 'string' || stored.ver === '' || !Array.isArray(stored.items)) return undefined;
   const items = stored.items.filter(
@@ -38,24 +51,46 @@ export interface RosterItem {
   ask: boolean;
 }
 
-const SUBSCRIPTIONS = new Set(['none', 'to', 'from', 'both', 'remove']);
+const SUBSCRIPTIONS = new Map<string, Subscription>((['none', 'to', 'from', 'both', 'remove'] as const).map((s) => [s, s]));
 
-/** Reads one <item/>; undefined (and the item skipped) when its JID is unusable. */
-export function parseItem(item: Element): RosterItem | undefined {
+/**
+ * Reads one <item/>; undefined (and the item skipped) when its JID is unusable.
+ * `groupNames`, shared by the items of one roster, makes every item of a group
+ * hold the same string for its name rather than a copy each.
+ */
+export function parseItem(item: Element, groupNames?: Map<string, string>): RosterItem | undefined {
   const address = parseAddress(item.attrs.jid as string | undefined);
   if (address === undefined || address.resource !== '') return undefined;
-  const sub = String(item.attrs.subscription ?? 'none');
-  const groups: string[] = [];
-  for (const group of item.getChildren('group')) {
+  const groupText = (group: Element): string => {
     const name = group.text().trim();
-    if (name !== '' && !groups.includes(name)) groups.push(name);
+    if (groupNames === undefined) return name;
+    const known = groupNames.get(name);
+    if (known !== undefined) return known;
+    groupNames.set(name, name);
+    return name;
+  };
+  const children = item.getChildren('group');
+  let groups: string[];
+  // Most contacts are in one group: an array made to measure, not one grown by a push (which
+  // reserves room for more than a dozen names, kept for as long as the contact).
+  if (children.length === 1) {
+    const name = groupText(children[0]!);
+    groups = name === '' ? [] : [name];
+  } else {
+    const found: string[] = [];
+    for (const group of children) {
+      const name = groupText(group);
+      if (name !== '' && !found.includes(name)) found.push(name);
+    }
+    groups = found.slice();
   }
   const name = typeof item.attrs.name === 'string' && item.attrs.name.trim() !== '' ? item.attrs.name : undefined;
   return {
     jid: address.bare,
     name,
     groups,
-    subscription: (SUBSCRIPTIONS.has(sub) ? sub : 'none') as Subscription,
+    // The constant, not the attribute's text: one string for every item rather than one each.
+    subscription: SUBSCRIPTIONS.get(String(item.attrs.subscription ?? 'none')) ?? 'none',
     ask: item.attrs.ask === 'subscribe',
   };
 }
@@ -86,6 +121,9 @@ export class Roster {
   /** The version of the roster held, and whether it waits to be kept. */
   private ver = '';
   private storing: NodeJS.Immediate | undefined;
+  /** While a sign-in is under way the roster is not written: see `holdWrites`. */
+  private held = false;
+  private waiting = false;
 
   constructor(private readonly session: Session) {}
 
@@ -122,8 +160,17 @@ export class Roster {
     this.ver = stored.ver;
     this.items.clear();
     const entries: RosterEntry[] = [];
+    // As when read from the server: one string per group name and per subscription state.
+    const groupNames = new Map<string, string>();
+    const shared = (group: string): string => {
+      const known = groupNames.get(group);
+      if (known !== undefined) return known;
+      groupNames.set(group, group);
+      return group;
+    };
     for (const [jid, name, groups, subscription, ask] of stored.items) {
-      const item: RosterItem = { jid, name: name ?? undefined, groups, subscription, ask };
+      for (let i = 0; i < groups.length; i++) groups[i] = shared(groups[i]!);
+      const item: RosterItem = { jid, name: name ?? undefined, groups, subscription: SUBSCRIPTIONS.get(subscription) ?? 'none', ask };
       this.items.set(jid, item);
       entries.push(toEntry(item));
     }
@@ -137,15 +184,39 @@ export class Roster {
    */
   private store(ver: string): void {
     this.ver = this.versioning ? ver : '';
+    if (this.held) {
+      this.waiting = true;
+      return;
+    }
     this.storing ??= setImmediate(() => {
       this.storing = undefined;
       if (this.ver === '') {
         if (this.session.ctx.getState(ROSTER_STATE_KEY) !== undefined) this.session.ctx.setState(ROSTER_STATE_KEY, undefined);
         return;
       }
-      const items: StoredItem[] = [...this.items.values()].map((i) => [i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
-      this.session.ctx.setState(ROSTER_STATE_KEY, { ver: this.ver, items } satisfies StoredRoster);
+      const items: StoredItem[] = [];
+      for (const i of this.items.values()) items.push([i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
+      this.session.ctx.setState(ROSTER_STATE_KEY, JSON.stringify({ ver: this.ver, items } satisfies StoredRoster));
     });
+  }
+
+  /**
+   * From the roster get until the initial presence is out, the roster is
+   * written at `releaseWrites`, not as soon as it arrives: writing thousands
+   * of items takes milliseconds that the sign-in would wait for.
+   */
+  holdWrites(): void {
+    this.held = true;
+  }
+
+  /** Writes what was held back (if anything); a sign-in that failed still keeps the roster it received. */
+  releaseWrites(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.waiting) {
+      this.waiting = false;
+      this.store(this.ver);
+    }
   }
 
   /** Makes the buddy list the server's roster, from `pending` when the get was already sent, and says it is applied. */
@@ -157,8 +228,9 @@ export class Roster {
   private replaceItems(query: Element | undefined): RosterEntry[] {
     this.items.clear();
     const entries: RosterEntry[] = [];
+    const groupNames = new Map<string, string>();
     for (const el of query?.getChildren('item') ?? []) {
-      const item = parseItem(el);
+      const item = parseItem(el, groupNames);
       if (item === undefined) {
         this.session.log.warn('Skipped a roster item with an invalid JID', { jid: String(el.attrs.jid) });
         continue;
