@@ -332,7 +332,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     await raw.answer(0);
     raw.send({ id: 'sub', method: 'parley.subscribe', params: [{}] });
     await raw.answer('sub');
-    const { REMOTE_METHODS } = await import('@parley/core');
+    const { REMOTE_METHODS } = await import('../packages/core/src/remote/protocol.js');
     let id = 1;
     for (const [namespace, methods] of Object.entries(REMOTE_METHODS)) {
       for (const method of methods) {

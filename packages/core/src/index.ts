@@ -9,7 +9,7 @@ export type { ConversationService } from './services/conversation-service.js';
 export type { PresenceService } from './services/presence-service.js';
 export type { TransferService } from './services/transfer-service.js';
 export type { SettingsService, GlobalProxyView } from './services/settings-service.js';
-export { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './isolation/plugin-worker-pool.js';
+export type { WorkerLimits } from './isolation/plugin-worker-pool.js';
 
 export {
   ParleyError,
@@ -59,7 +59,7 @@ export type {
 export { openTransferSink, type TransferSink } from './transfers/sink.js';
 export { safeFileName } from './transfers/safe-name.js';
 export { formatBytes, formatRate, formatDuration } from './transfers/format.js';
-export { DEFAULT_MAX_INCOMING_SIZE, type TransferSettings } from './transfers/transfer-manager.js';
+export type { TransferSettings } from './transfers/transfer-manager.js';
 export { ConversationError, ConversationManagerError } from './conversations/errors.js';
 export { CommandError, CommandRegistry, type CommandSpec, type CommandInvocation, type CommandHandler, type RegisteredCommand } from './commands/registry.js';
 
@@ -161,5 +161,5 @@ export type { ParleyServer } from './remote/server.js';
 export { UiRelay, type RemoteUi } from './remote/ui-relay.js';
 export { RemoteError, type RemoteErrorCode } from './remote/errors.js';
 export { RemoteParleyError, type WireError as RemoteWireError } from './remote/wire.js';
-export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './remote/protocol.js';
+export { REMOTE_PROTOCOL_VERSION, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './remote/protocol.js';
 export { runFiles, type RunFiles } from './remote/run-directory.js';

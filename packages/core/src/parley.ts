@@ -90,7 +90,16 @@ export class Parley {
     /** Loads a feature plugin now (an embedder's own, or a discovered one by name). */
     use(plugin: FeaturePlugin | string): Promise<void>;
     /** Heap in use by each protocol plugin's worker thread, in bytes; empty when plugins run in process. */
-    workerMemory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>>;
+    workerMemory(): Promise<
+      Array<{
+        /** The protocol id the worker runs ("xmpp"). */
+        protocol: string;
+        /** The worker's `threadId`, as Node's `worker_threads` numbers it. */
+        threadId: number;
+        /** Bytes of the worker's V8 heap in use when it answered. */
+        heapUsed: number;
+      }>
+    >;
   };
 
   private readonly accountManager: AccountManager;

@@ -1,5 +1,6 @@
 import { ConnectionError, defineErrorCodes, ParleyError } from '@parley/core';
 
+/** Every code the IRC plugin's own errors carry: the keys of `IRC_ERROR_CODES`. */
 export type IrcErrorCode = 'irc-invalid-input' | 'irc-not-connected' | 'irc-timeout' | 'irc-server-refused' | 'irc-dcc-malformed';
 
 /** Every code the IRC plugin raises besides the core's connection codes. */

@@ -29,6 +29,7 @@ function keysFor(context: ConnectionContext): Map<string, string> {
   return keys;
 }
 
+/** The plugin: what the core loads for `@parley/plugin-irc`. */
 export const ircPlugin: ProtocolPlugin = defineProtocolPlugin({
   ...descriptor,
   validateUsername,

@@ -9,6 +9,7 @@ import { ParleyError } from '@parley/core';
 import { Grammar } from 'sip.js';
 import type { OcsErrorCode } from './errors.js';
 
+/** The codes an `OcsInputError` carries: a malformed address, or text that would break the SIP message. */
 export type OcsInputErrorCode = Extract<OcsErrorCode, 'ocs-invalid-address' | 'ocs-invalid-input'>;
 
 /** A user-given value the plugin refuses to put on the wire. */

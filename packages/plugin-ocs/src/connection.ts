@@ -33,10 +33,33 @@ import { handleRegistrationNotify } from './registration-notify.js';
 import { SipEndpoint, type IncomingRequest } from './sip/endpoint.js';
 import { StreamTransport } from './transport/stream-transport.js';
 
+/**
+ * Where and how long the plugin looks for its server, for `createOcsPlugin`:
+ * tests point it at their own server on free ports and shorten the waits.
+ * Every field has a default that suits real deployments.
+ */
 export interface OcsEnvironment {
-  autodiscoverPorts?: { https: number; http: number };
-  hostFallbacks?: ReadonlyArray<{ prefix: string; port: number }>;
+  /** Ports of the Lync autodiscover web service (`LyncDiscover.<domain>`); default 443 and 80. */
+  autodiscoverPorts?: {
+    /** Port of the https autodiscover request. */
+    https: number;
+    /** Port of the plain http one. */
+    http: number;
+  };
+  /**
+   * Hosts tried when neither autodiscover nor DNS SRV names a server, in
+   * order: `<prefix>.<domain>` on `port`; default sipinternal:5061,
+   * sipexternal:443, sip:443.
+   */
+  hostFallbacks?: ReadonlyArray<{
+    /** The host's first label ("sipinternal"). */
+    prefix: string;
+    /** The port to connect to (TLS). */
+    port: number;
+  }>;
+  /** How long a SIP request waits for its final answer before it fails (default 30 s). */
   requestTimeoutMs?: number;
+  /** How long connecting to one server candidate may take before the next is tried (default 15 s). */
   connectTimeoutMs?: number;
 }
 

@@ -6,6 +6,7 @@
  */
 import { defineErrorCodes } from '@parley/core';
 
+/** Every code the OCS plugin's own errors carry: the keys of `OCS_ERROR_CODES`. */
 export type OcsErrorCode =
   | 'ocs-invalid-settings'
   | 'ocs-invalid-sign-in-address'
@@ -30,6 +31,10 @@ export type OcsErrorCode =
   | 'ocs-invalid-input'
   | 'ocs-conference-failed';
 
+/**
+ * The OCS plugin's error codes with when each happens and what the user can
+ * do, for a UI to look a code up and for docs/errors.md.
+ */
 export const OCS_ERROR_CODES = defineErrorCodes<OcsErrorCode>({
   'ocs-invalid-settings': { class: 'SettingsError', fatal: true, when: 'An account setting cannot be used (a server that is not host[:port], a port out of range, a login or User Agent with line breaks); field names it.', action: 'Edit the account setting the message names.' },
   'ocs-invalid-sign-in-address': { class: 'SettingsError', fatal: true, when: 'The sign-in address is not user@domain.', action: 'Edit the account: the user name is the sign-in address, like user@company.com.' },

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { manifestField, parseManifest } from '@parley/core';
-import ocsPlugin, { createOcsPlugin, descriptor, DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './index.js';
+import ocsPlugin, { createOcsPlugin, descriptor } from './index.js';
+import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 

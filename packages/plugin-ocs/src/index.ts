@@ -7,7 +7,6 @@ import { OcsConnection, type OcsEnvironment } from './connection.js';
 import { descriptor } from './descriptor.js';
 import { validateSignInAddress } from './options.js';
 
-export { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from './options.js';
 export type { OcsEnvironment } from './connection.js';
 export { OCS_ERROR_CODES, type OcsErrorCode } from './errors.js';
 export { OcsInputError, peerAddress, type OcsInputErrorCode } from './address.js';
@@ -34,6 +33,7 @@ export function createOcsPlugin(environment: OcsEnvironment = {}): ProtocolPlugi
   });
 }
 
+/** The plugin with its real-world defaults: what the core loads for `@parley/plugin-ocs`. */
 export const ocsPlugin = createOcsPlugin();
 export default ocsPlugin;
 /**

@@ -5,6 +5,7 @@
 import { ParleyError, securityOption, serverOption, type OptionSchema, type Settings } from '@parley/core';
 import { Grammar } from 'sip.js';
 
+/** User Agent strings of Microsoft's own clients, offered in the account form for servers that admit only those. */
 export const USER_AGENT_PRESETS = [
   { value: 'UCCAPI/3.5.6907.0 OC/3.5.6907.0 (Microsoft Office Communicator 2007 R2)', label: 'Office Communicator 2007 R2' },
   { value: 'UCCAPI/4.0.7577.0 OC/4.0.7577.0 (Microsoft Lync 2010)', label: 'Lync 2010' },
@@ -12,6 +13,7 @@ export const USER_AGENT_PRESETS = [
   { value: 'UCCAPI/16.0.4266.1001 OC/16.0.4266.1001 (Skype for Business)', label: 'Skype for Business 2016' },
 ] as const;
 
+/** The User Agent sent unless the account picks another. */
 export const DEFAULT_USER_AGENT = 'Parley/0.1 (OCS plugin)';
 
 export const ocsOptions = {

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, type ConfigError } from '@parley/core';
-import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from '../src/index.js';
+import { DEFAULT_USER_AGENT, USER_AGENT_PRESETS } from '../src/options.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { until } from '../../../test/helpers/wait.js';

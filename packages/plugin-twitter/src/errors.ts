@@ -10,8 +10,10 @@ import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twit
 import { PayloadError } from './payload.js';
 import { readRateWindow } from './rate-limit.js';
 
+/** What kind of failure an `XApiError` is, which decides what the plugin does next (see the module comment). */
 export type XFailureKind = 'rate-limited' | 'unauthorized' | 'forbidden' | 'network' | 'certificate' | 'malformed' | 'server' | 'rejected';
 
+/** Every code the X plugin's errors carry: `x-` and the failure kind, or `x-payload-invalid`. */
 export type XErrorCode = `x-${XFailureKind}` | 'x-payload-invalid';
 
 /** Every code the X plugin's own errors carry. */
@@ -27,14 +29,21 @@ export const X_ERROR_CODES = defineErrorCodes<XErrorCode>({
   'x-payload-invalid': { class: 'PayloadError', fatal: false, when: 'A response body is not the shape the API reference describes.', action: 'Nothing: it is reported as x-malformed.' },
 });
 
+/**
+ * A failed X API request, as the plugin reports it: `code` is `x-` and the
+ * kind; `details` carries what the API said.
+ */
 export class XApiError extends ParleyError {
   declare readonly code: `x-${XFailureKind}`;
   constructor(
+    /** The failure kind, `code` without its `x-`. */
     readonly kind: XFailureKind,
     /** "GET /2/users/:id/mentions" */
     readonly endpoint: string,
     message: string,
+    /** What is known of the failure beyond its kind. */
     readonly details: {
+      /** The HTTP status of the answer, when there was one. */
       status?: number;
       /** The server's own title/detail, shown verbatim. */
       serverText?: string;
@@ -42,6 +51,7 @@ export class XApiError extends ParleyError {
       resetAt?: number;
       /** Node's code for network and certificate failures. */
       errorCode?: string;
+      /** The library's own error, kept as the cause. */
       cause?: unknown;
     } = {},
   ) {

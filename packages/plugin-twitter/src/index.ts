@@ -5,6 +5,7 @@ import { TwitterConnection } from './connection.js';
 import { normalizeHandle } from './ids.js';
 import { descriptor } from './descriptor.js';
 
+/** The plugin: what the core loads for `@parley/plugin-twitter`. */
 export const twitterPlugin: ProtocolPlugin = defineProtocolPlugin({
   ...descriptor,
   validateUsername(username) {
@@ -23,6 +24,3 @@ export default twitterPlugin;
 const publicDescriptor: ProtocolPluginDescriptor = descriptor;
 export { publicDescriptor as descriptor };
 export { XApiError, X_ERROR_CODES, type XFailureKind, type XErrorCode } from './errors.js';
-export { TIMELINE_ROOM } from './timeline.js';
-export { MENTIONS_ROOM } from './mentions.js';
-export { FOLLOWING_GROUP } from './following.js';

@@ -21,6 +21,7 @@ const HASH_SIZE: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
 export const MIN_ITERATIONS = 4096;
 export const MAX_ITERATIONS = 10_000_000;
 
+/** Why a SCRAM exchange (RFC 5802) stopped; a `ScramError`'s code is `xmpp-scram-` and this. */
 export type ScramErrorCode =
   | 'malformed-server-first'
   | 'malformed-server-final'
@@ -49,6 +50,7 @@ export const XMPP_ERROR_CODES = defineErrorCodes<`xmpp-scram-${ScramErrorCode}`>
 export class ScramError extends ParleyError {
   declare readonly code: `xmpp-scram-${ScramErrorCode}`;
   constructor(
+    /** Why the exchange stopped, `code` without its `xmpp-scram-`. */
     readonly reason: ScramErrorCode,
     message: string,
   ) {

@@ -17,6 +17,7 @@ export interface BuddyIcon {
   path: string;
 }
 
+/** The image types Parley accepts for a buddy's or the user's picture, told by the bytes' own signature. */
 export type IconType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
 
 const EXTENSIONS: Record<IconType, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };

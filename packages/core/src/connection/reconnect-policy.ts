@@ -1,5 +1,6 @@
 import type { ConnectionError } from '../errors/ConnectionError.js';
 
+/** How the core retries an account's connection (`createParley({ reconnect })` overrides some). */
 export interface ReconnectOptions {
   /**
    * Delay before the first attempt after an online connection dropped (never
@@ -9,7 +10,9 @@ export interface ReconnectOptions {
   afterDropDelayMs: number;
   /** Delay before the first retry of a failed attempt; doubled (`factor`) for each further one. */
   initialDelayMs: number;
+  /** The longest wait between two attempts, however many have failed (default 5 minutes). */
   maxDelayMs: number;
+  /** How much each wait grows over the previous one (default 2: doubled). */
   factor: number;
   /** Fraction of the delay added or removed at random, so many clients do not return at once. */
   jitter: number;

@@ -53,7 +53,15 @@ const REASONS = {
  * ConnectionError may override that (`ConnectionErrorDetails.fatal`).
  * `CORE_ERROR_CODES` says when each happens and what the user can do.
  */
-export const CONNECTION_REASONS: Readonly<Record<ConnectionErrorReason, { readonly fatal: boolean }>> = REASONS;
+export const CONNECTION_REASONS: Readonly<
+  Record<
+    ConnectionErrorReason,
+    {
+      /** True: retrying as is fails again, so the core stops and the user must act. */
+      readonly fatal: boolean;
+    }
+  >
+> = REASONS;
 
 /** The optional parts of a ConnectionError, given to its constructor or factory methods. */
 export interface ConnectionErrorDetails {

@@ -80,6 +80,7 @@ export class ParleyError extends Error {
 /** Settings that do not match a plugin's option schema, or a config file that cannot be read. */
 export class ConfigError extends ParleyError {
   declare readonly code: ConfigErrorCode;
+  /** The option or config key at fault ("port"), so a form can mark it; undefined when the whole file or set is. */
   readonly field: string | undefined;
   constructor(code: ConfigErrorCode, message: string, field?: string, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -90,6 +91,7 @@ export class ConfigError extends ParleyError {
 /** A plugin that cannot be loaded, is incompatible, or failed inside a hook. */
 export class PluginError extends ParleyError {
   declare readonly code: PluginErrorCode;
+  /** The plugin's id or package name, as the user would find it in `parley plugins`. */
   readonly plugin: string;
   constructor(code: PluginErrorCode, plugin: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -140,8 +142,18 @@ interface CoreErrorClasses {
 
 /** The error type `isParleyError(value, code)` narrows to. */
 export type ParleyErrorFor<C extends string> = C extends CoreErrorCode
-  ? { [K in keyof CoreErrorClasses]: C extends CoreErrorClasses[K][0] ? CoreErrorClasses[K][1] : never }[keyof CoreErrorClasses] | (C extends 'internal-error' ? ParleyError & { readonly code: C } : never)
-  : ParleyError & { readonly code: C };
+  ?
+      | { [K in keyof CoreErrorClasses]: C extends CoreErrorClasses[K][0] ? CoreErrorClasses[K][1] : never }[keyof CoreErrorClasses]
+      | (C extends 'internal-error'
+          ? ParleyError & {
+              /** The code asked for. */
+              readonly code: C;
+            }
+          : never)
+  : ParleyError & {
+      /** The code asked for: a plugin's own, narrowed to the literal. */
+      readonly code: C;
+    };
 
 /**
  * The one check for Parley's errors: `isParleyError(e)` is any of them,

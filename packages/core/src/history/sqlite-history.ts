@@ -111,6 +111,7 @@ function isCorrupt(error: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
 }
 
+/** Tuning for `new SqliteHistory(path, options)`; the defaults suit one user's history. */
 export interface SqliteHistoryOptions {
   /** How long a write waits for a lock held by another process before it is retried later. */
   busyTimeoutMs?: number;

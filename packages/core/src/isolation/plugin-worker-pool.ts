@@ -19,9 +19,11 @@ export interface WorkerLimits {
   resourceLimits: ResourceLimits;
   /** Crashes within `crashWindowMs` after which the plugin is disabled (default 5 in 10 minutes). */
   maxCrashes: number;
+  /** The sliding window `maxCrashes` is counted in; older crashes are forgotten. */
   crashWindowMs: number;
 }
 
+/** The limits a worker gets unless `createParley({ workerLimits })` overrides some. */
 export const DEFAULT_WORKER_LIMITS: WorkerLimits = {
   heartbeatIntervalMs: 1_000,
   heartbeatTimeoutMs: 10_000,

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConnectionError } from '../errors/ConnectionError.js';
 
+/** Where `Net.listen` opens its socket. */
 export interface ListenOptions {
   /**
    * The local address to listen on: the one the peer is told to connect to
@@ -12,9 +13,11 @@ export interface ListenOptions {
   port?: number;
 }
 
+/** How long `NetListener.accept` waits for the peer. */
 export interface AcceptOptions {
   /** How long to wait for the peer (default: the connect timeout, 20 s). */
   timeoutMs?: number;
+  /** Ends the wait early (the user cancelled the transfer) with a `network` ConnectionError. */
   signal?: AbortSignal;
 }
 
@@ -26,6 +29,7 @@ export interface AcceptOptions {
 export interface Listener {
   /** The address and port to tell the peer. */
   readonly host: string;
+  /** The port the socket got (the one asked for, or a free one for 0). */
   readonly port: number;
   /**
    * The next incoming connection, or a `network` ConnectionError when none

@@ -8,6 +8,11 @@ export function formatFingerprint(digest: Buffer): string {
   return [...digest].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
 }
 
+/**
+ * The SHA-256 fingerprint of a DER certificate as upper-case hex pairs joined
+ * by colons (`AB:CD:…`): the form of `PeerCertificate.fingerprint256`, which
+ * the user is asked to trust, so a UI or test can compare against it.
+ */
 export function fingerprint256(der: Buffer): string {
   return formatFingerprint(createHash('sha256').update(der).digest());
 }

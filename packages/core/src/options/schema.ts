@@ -49,7 +49,12 @@ export interface ChoiceOption extends OptionBase {
   /** Tells the option kinds apart. */
   kind: 'choice';
   /** The values offered, in order: `value` is stored, `label` is shown. */
-  choices: ReadonlyArray<{ value: string; label: string }>;
+  choices: ReadonlyArray<{
+    /** What is stored in the account's settings. */
+    value: string;
+    /** What the form shows for it. */
+    label: string;
+  }>;
   /** The value when the account does not set one; one of the choices' values. */
   default?: string;
   /** Also accept a value that is not one of the choices (a preset list plus free text). */

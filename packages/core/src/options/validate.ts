@@ -54,6 +54,7 @@ function coerce(key: string, spec: OptionSpec, raw: unknown): SettingValue {
   }
 }
 
+/** What `validateSettings` makes of a form's input: the settings to store and the secrets to keep apart. */
 export interface ValidatedSettings {
   /** Everything but secrets, with defaults filled in. */
   settings: Settings;

@@ -46,7 +46,19 @@ export interface ProtocolCapabilities {
 }
 
 /** Where an outgoing message goes. */
-export type Target = { kind: 'im'; peer: string } | { kind: 'chat'; room: string };
+export type Target =
+  | {
+      /** A one-to-one conversation. */
+      kind: 'im';
+      /** The person's protocol address (JID, nick, SIP address). */
+      peer: string;
+    }
+  | {
+      /** A group chat the account has joined. */
+      kind: 'chat';
+      /** The room's protocol name (MUC JID, #channel, conference URI). */
+      room: string;
+    };
 
 /** A buddy-list entry as a protocol names it, in both directions (server roster in, user's changes out). */
 export interface RosterEntry {
@@ -60,6 +72,7 @@ export interface RosterEntry {
 
 /** Since core API 1.10: a page of a conversation's archive on the server (`fetchOlder`). */
 export interface ArchivePage {
+  /** The page's messages, oldest first. */
   messages: ArchivedMessage[];
   /** Where the next older page starts; undefined when there is none. */
   cursor?: string;
@@ -67,17 +80,23 @@ export interface ArchivePage {
   complete: boolean;
 }
 
+/** Since core API 1.10: one message of an `ArchivePage`, as the server archived it. */
 export interface ArchivedMessage {
+  /** `outgoing` for what this account sent (from another device too), `incoming` for the rest. */
   direction: 'incoming' | 'outgoing';
+  /** Who wrote it: the peer's address, the nick in a room, or the account's own name. */
   sender: string;
+  /** The message body as plain text. */
   text: string;
   /** Epoch ms, as the server stored it. */
   timestamp: number;
+  /** The protocol's id for the message: the core drops an archived message it already holds under this id. */
   protocolId?: string;
 }
 
 /** Since core API 1.6: a group chat the account's server keeps for it (XMPP bookmarks). */
 export interface ServerChat {
+  /** The room's protocol name, as `chats.join` takes it. */
   room: string;
   /** The name the user gave it. */
   alias?: string;
@@ -309,7 +328,13 @@ export interface ProtocolConnection {
    * for it when there is one (receipts then match `messageDelivered`); rejects
    * with a ParleyError when it was not sent.
    */
-  sendMessage(target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
+  sendMessage(
+    target: Target,
+    message: OutgoingMessage,
+  ): Promise<{
+    /** The server's or the protocol's id for the sent message. */
+    protocolId?: string;
+  } | void>;
   /** Publishes the user's presence: on each change while online, and after sign-in when it is not plain `available`. */
   setPresence?(presence: Presence): Promise<void>;
   /** Capability `typing`: tells `peer` the user is (or stopped) typing. */

@@ -14,19 +14,27 @@ import type { CommandSpec } from '../commands/registry.js';
 export interface PluginManifest {
   /** npm package name. */
   packageName: string;
+  /** The package's version (`0.0.0` when package.json has none), shown by `parley plugins`. */
   version: string;
+  /** `protocol`: adds a protocol accounts can use; `feature`: hooks into the core (auto-reply, logging). */
   kind: 'protocol' | 'feature';
   /** Protocol id for protocol plugins; the package name for feature plugins. */
   id: string;
+  /** The name a UI shows ("XMPP"); the package name when the manifest gives none. */
   name: string;
+  /** The package.json `description`, for a plugin list. */
   description?: string;
   /** Semver range of the core API it was written for. */
   coreApi: string;
   /** Module to import, relative to the package directory. */
   entry: string;
+  /** The account form's fields (protocol plugins) or the plugin's settings (feature plugins); empty when it has none. */
   options: OptionSchema;
+  /** What the protocol supports, so a UI can hide what it cannot do before the plugin is loaded; empty for feature plugins. */
   capabilities: ProtocolCapabilities;
+  /** What the account form calls the username ("JID", "Nick"); a UI says "Username" when absent. */
   usernameLabel?: string;
+  /** The slash commands the plugin adds, for help and completion before it is loaded. */
   commands: readonly CommandSpec[];
 }
 

@@ -14,20 +14,34 @@ type MethodsOf<N extends keyof typeof REMOTE_API> = keyof (typeof REMOTE_API)[N]
  * every method answering with a promise.
  */
 export interface ParleyClient {
+  /** `parley.accounts`: add, change, connect and remove accounts, read their states. */
   readonly accounts: AsyncMethods<Parley['accounts'], MethodsOf<'accounts'>>;
+  /** `parley.conversations`: open conversations, send in them, mark them read, close them, see what is queued. */
   readonly conversations: AsyncMethods<Parley['conversations'], MethodsOf<'conversations'>>;
+  /** `parley.chats`: join and leave group chats, set a topic, the rooms saved on the server. */
   readonly chats: AsyncMethods<Parley['chats'], MethodsOf<'chats'>>;
+  /** `parley.buddies`: the buddy list: groups and contacts, adding, moving, renaming, merging, profiles. */
   readonly buddies: AsyncMethods<Parley['buddies'], MethodsOf<'buddies'>>;
+  /** `parley.presence`: the person's status, for every account or one. */
   readonly presence: AsyncMethods<Parley['presence'], MethodsOf<'presence'>>;
+  /** `parley.plugins`: the installed plugins and the protocols (with their account forms) they add. */
   readonly plugins: AsyncMethods<Parley['plugins'], MethodsOf<'plugins'>>;
   /** Since remote protocol 1.3. */
   readonly transfers: AsyncMethods<Parley['transfers'], MethodsOf<'transfers'>>;
+  /** `parley.settings`: the core's global settings (the default proxy). */
   readonly settings: AsyncMethods<Parley['settings'], MethodsOf<'settings'>>;
+  /**
+   * The core's events, to listen to (`on`, `once`, `off`); a remote client
+   * receives only the events it has listeners for, so listen before acting.
+   */
   readonly events: ParleyEventsListenOnly;
   /** Since remote protocol 1.6: local history and older pages of the server's archive. */
   readonly history: AsyncMethods<Parley['history'], MethodsOf<'history'>>;
+  /** Searches stored messages; empty when history is off. Prefer `history.search`. */
   searchHistory: Async<Parley['searchHistory']>;
+  /** Resolves once every message received so far is stored. Prefer `history.flush`. */
   flushHistory: Async<Parley['flushHistory']>;
+  /** Runs a slash command line as if typed in the conversation given (or in none); resolves with its output. */
   runCommand: Async<Parley['runCommand']>;
   /** What a UI draws, read at one instant: accounts and states, presence, buddies, conversations, protocols, commands. */
   snapshot(): Promise<CoreSnapshot>;

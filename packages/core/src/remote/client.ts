@@ -14,9 +14,11 @@ import { errorFromWire, fromWire, RemoteParleyError, type WireError } from './wi
 /** Answers from the owner can be large (a long history search); requests to it cannot. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
+/** Which running core `connectToParley` attaches to, and how this client presents itself. */
 export interface ConnectOptions {
   /** The Parley home (like PARLEY_HOME); default: PARLEY_HOME, else the XDG directories. */
   home?: string;
+  /** The environment PARLEY_HOME and the XDG variables are read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Answers the core's questions (certificates, authorization requests) and shows its notifications. */
   ui?: UiOps;
@@ -24,6 +26,7 @@ export interface ConnectOptions {
   clientName?: string;
 }
 
+/** How a remote client's connection ended, once `RemoteParley.disconnected` resolves. */
 export interface Disconnection {
   /** True when this client closed the connection itself. */
   byClient: boolean;
@@ -41,6 +44,7 @@ export interface RemoteParley extends ParleyClient {
   stopOwner(): Promise<void>;
   /** Resolves once the connection is gone, whoever closed it. */
   readonly disconnected: Promise<Disconnection>;
+  /** Closes this client's connection; the owner and its accounts keep running. */
   close(): Promise<void>;
 }
 

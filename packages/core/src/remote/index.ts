@@ -9,7 +9,7 @@ export { elect, OwnerClaim, type Election, type ElectOptions, type ServeOwnerOpt
 export { UiRelay } from './ui-relay.js';
 export { RemoteError, type RemoteErrorCode } from './errors.js';
 export { RemoteParleyError } from './wire.js';
-export { REMOTE_PROTOCOL_VERSION, REMOTE_METHODS, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './protocol.js';
+export { REMOTE_PROTOCOL_VERSION, MAX_MESSAGE_BYTES, type OwnerInfo, type OwnerStatus } from './protocol.js';
 export { runFiles, type RunFiles } from './run-directory.js';
 export { ParleyError, isParleyError, ConfigError } from '../errors/ParleyError.js';
 export { ConnectionError, CONNECTION_ERROR_CODES } from '../errors/ConnectionError.js';

@@ -18,11 +18,18 @@ function coreVersion(): string {
   }
 }
 
+/** How `OwnerClaim.serve` runs the owner's socket. */
 export interface ServeOwnerOptions {
   /** What owns the home, shown by `parley daemon status`: "daemon", "watch", "interactive". */
   kind: string;
+  /**
+   * The core's UI when it was created with this relay: attached clients then
+   * answer its questions and see its notices; without one, no client is asked.
+   */
   relay?: UiRelay;
+  /** Called when a client asks the owner to stop (`parley daemon stop`): release the claim and exit. */
   onStopRequested?: () => void;
+  /** Where the server logs clients attaching, leaving and misbehaving. */
   log?: Logger;
 }
 
@@ -35,11 +42,18 @@ export interface ServeOwnerOptions {
 export class OwnerClaim {
   private server: ParleyServer | undefined;
 
+  /** @internal Made by `elect()` for the process that won. */
   constructor(
+    /** The home's run folder, socket and lock file. */
     readonly files: RunFiles,
     private readonly lock: OwnerLock,
   ) {}
 
+  /**
+   * Opens the home's socket so other invocations attach to this core instead
+   * of signing its accounts in again; resolves once it listens. Call it once
+   * the core is started.
+   */
   async serve(parley: Parley, options: ServeOwnerOptions): Promise<ParleyServer> {
     // Loaded here, not with the module: a client that only attaches never needs the server side.
     const { ParleyServer } = await import('./server.js');
@@ -63,8 +77,25 @@ export class OwnerClaim {
   }
 }
 
-export type Election = { role: 'client'; client: RemoteParley } | { role: 'owner'; claim: OwnerClaim };
+/**
+ * What `elect()` decided: attach to the running owner as a client, or own
+ * the home (start the core, then `claim.serve` it).
+ */
+export type Election =
+  | {
+      /** Another process owns the home. */
+      role: 'client';
+      /** Connected to it. */
+      client: RemoteParley;
+    }
+  | {
+      /** This process owns the home now. */
+      role: 'owner';
+      /** Held until `claim.release()`; serve the core through it. */
+      claim: OwnerClaim;
+    };
 
+/** Which home `elect()` decides for, and how long it waits for a process that is still starting. */
 export interface ElectOptions extends ConnectOptions {
   /** How long to wait for another process that holds the home without serving it yet (default 2 minutes). */
   waitMs?: number;

@@ -165,9 +165,13 @@ export const NOTIFICATIONS = {
 /** Request the owner sends to a client attached as UI: `[request, { purpose, accountId? }]` → the answer. */
 export const UI_REQUEST_METHOD = 'parley.uiRequest';
 
+/** Who owns a home, as the owner says in its handshake answer. */
 export interface OwnerInfo {
+  /** The remote protocol version it speaks (`REMOTE_PROTOCOL_VERSION` of its core). */
   protocolVersion: string;
+  /** Its `@parley/core` package version. */
   coreVersion: string;
+  /** Its process id. */
   pid: number;
   /** Epoch ms. */
   startedAt: number;
@@ -175,10 +179,32 @@ export interface OwnerInfo {
   kind: string;
 }
 
+/** What `RemoteParley.status()` answers: the owner, how long it has run and every account's state. */
 export interface OwnerStatus extends OwnerInfo {
+  /** Milliseconds since the owner started. */
   uptimeMs: number;
+  /** Clients attached, this one included. */
   clients: number;
-  accounts: Array<{ id: string; protocol: string; username: string; enabled: boolean; state: string; error?: { code: string; message: string } }>;
+  /** Every account of the home, enabled or not. */
+  accounts: Array<{
+    /** The account's id. */
+    id: string;
+    /** Its protocol id ("xmpp"). */
+    protocol: string;
+    /** Its username on that protocol. */
+    username: string;
+    /** Whether it connects when the owner starts. */
+    enabled: boolean;
+    /** Its connection state (`ConnectionState`: "online", "offline", …). */
+    state: string;
+    /** Why its last attempt failed, when it did. */
+    error?: {
+      /** The error's code. */
+      code: string;
+      /** The text for the user. */
+      message: string;
+    };
+  }>;
 }
 
 /** JSON-RPC error codes: the standard ones, and ours in the server range. */

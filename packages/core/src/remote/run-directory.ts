@@ -6,6 +6,7 @@ import { RemoteError } from './errors.js';
 /** sockaddr_un's sun_path holds 108 bytes on Linux, 104 on the BSDs, with the final NUL. */
 const MAX_SOCKET_PATH_BYTES = 103;
 
+/** The files through which a home's owner is found: `runFiles(paths)`. */
 export interface RunFiles {
   /** 0700, inside the home: only its user can reach what is in it. */
   dir: string;

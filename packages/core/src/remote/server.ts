@@ -63,6 +63,7 @@ export class ParleyServer {
     private readonly options: ServeOptions,
   ) {}
 
+  /** Clients attached right now, UIs and one-shot commands alike. */
   get clientCount(): number {
     return this.clients.size;
   }
@@ -104,6 +105,7 @@ export class ParleyServer {
     removeSocket(this.options.files.socket);
   }
 
+  /** What `parley daemon status` shows: the owner, its uptime, its clients and each account's state. */
   status(): OwnerStatus {
     return {
       ...this.options.info,

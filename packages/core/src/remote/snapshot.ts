@@ -8,8 +8,11 @@ import type { TransferInfo } from '../transfers/types.js';
 
 /** A slash command as a UI lists it (for /help and completion); running one is `commands.run`. */
 export interface CommandInfo {
+  /** The command without its slash ("join"). */
   name: string;
+  /** One line saying what it does, for /help. */
   help: string;
+  /** Its arguments as /help shows them ("<room> [password]"). */
   usage?: string;
   /** "core", or the plugin that registered it. */
   owner: string;
@@ -25,17 +28,30 @@ export interface CommandInfo {
  * after the events that change it, so it shows what a UI beside the core would.
  */
 export interface CoreSnapshot {
-  accounts: Array<{ account: AccountInfo; status: AccountStatus }>;
+  /** Every account, in the order `accounts.list()` gives them. */
+  accounts: Array<{
+    /** The account as UIs see it: id, protocol, username, whether it is enabled. */
+    account: AccountInfo;
+    /** Its connection state and, after a failure, the error. */
+    status: AccountStatus;
+  }>;
+  /** The person's status, as `presence.get()` gives it. */
   presence: Presence;
+  /** The buddy list's group names. */
   groups: string[];
+  /** Every contact with its buddies and their presence. */
   contacts: ContactView[];
+  /** The open conversations with their recent messages and unread counts. */
   conversations: ConversationView[];
+  /** The installed protocols with their account forms. */
   protocols: ProtocolDescriptor[];
+  /** The slash commands the core and its plugins offer. */
   commands: CommandInfo[];
   /** Since remote protocol 1.3: file transfers going on and recently ended. */
   transfers?: TransferInfo[];
 }
 
+/** Reads a snapshot of an in-process core (what the owner answers to `state.snapshot`). */
 export function snapshotOf(parley: Parley): CoreSnapshot {
   return {
     accounts: parley.accounts.list().map((account) => ({ account, status: parley.accounts.status(account.id) })),

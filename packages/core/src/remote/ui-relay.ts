@@ -2,7 +2,9 @@ import type { NotificationLevel, UiOps, UiRequest, UiRequestContext, UiRequestRe
 
 /** A client that answers the core's questions over the socket. */
 export interface RemoteUi {
+  /** Puts the question to the client; resolves with its answer as received, which the relay checks. */
   request(request: UiRequest, context: { purpose: UiRequestContext['purpose']; accountId?: string }, signal: AbortSignal | undefined): Promise<unknown>;
+  /** Shows a notice on the client; nothing comes back. */
   notify(level: NotificationLevel, title: string, message?: string, accountId?: string): void;
 }
 
@@ -20,6 +22,10 @@ export class UiRelay implements UiOps {
 
   constructor(private readonly local: UiOps | undefined) {}
 
+  /**
+   * Adds a client as a UI; it is asked first until another attaches.
+   * Returns the function that detaches it (when the client leaves).
+   */
   attach(ui: RemoteUi): () => void {
     this.remotes.unshift(ui);
     return () => {

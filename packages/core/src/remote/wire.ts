@@ -9,9 +9,13 @@
 import { isParleyError, ParleyError } from '../errors/ParleyError.js';
 import { copyErrorFields, reviveParleyError } from '../errors/revive.js';
 
+/** A Parley error as it crosses the socket: its class name, code, message and plain-data fields. */
 export interface WireError {
+  /** The class name on the side that raised it ("ConnectionError", a plugin's own). */
   name: string;
+  /** The error's code, as `isParleyError` checks it. */
   code: string;
+  /** The text for the user. */
   message: string;
   [field: string]: unknown;
 }
@@ -28,8 +32,11 @@ export function errorToWire(error: unknown): WireError {
  * it had there; `remoteName` is that class's name.
  */
 export class RemoteParleyError extends ParleyError {
+  /** The class name the error had on the other side. */
   readonly remoteName: string;
+  /** The option at fault, when the original error named one (as `ConfigError.field`). */
   readonly field: string | undefined;
+  /** The plugin at fault, when the original error named one (as `PluginError.plugin`). */
   readonly plugin: string | undefined;
   constructor(wire: WireError) {
     super(wire.code, wire.message);

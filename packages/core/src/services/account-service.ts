@@ -76,7 +76,14 @@ export class AccountService {
   };
 
   /** Connects every enabled account; resolves when each has succeeded or failed once. */
-  readonly connectEnabled = async (): Promise<Array<{ account: AccountInfo; error?: ConnectionError }>> => {
+  readonly connectEnabled = async (): Promise<
+    Array<{
+      /** The account, as it was after its attempt. */
+      account: AccountInfo;
+      /** Why its first attempt failed; absent when it connected. */
+      error?: ConnectionError;
+    }>
+  > => {
     const enabled = this.deps.accounts.list().filter((a) => a.enabled);
     return Promise.all(
       enabled.map((account) =>

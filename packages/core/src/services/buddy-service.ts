@@ -1,5 +1,5 @@
 import type { AccountManager } from '../accounts/account-manager.js';
-import { DEFAULT_GROUP, type BuddyList, type ContactView } from '../buddies/buddy-list.js';
+import { DEFAULT_GROUP, type Buddy, type BuddyList, type ContactView } from '../buddies/buddy-list.js';
 import { ConversationError } from '../conversations/errors.js';
 import type { RosterEntry } from '../plugins/contract.js';
 import type { Logger } from '../util/logger.js';
@@ -28,7 +28,17 @@ export class BuddyService {
   };
 
   /** The buddy `name` on an account, with the contact it belongs to; undefined when not in the list. */
-  readonly find = (accountRef: string, name: string) => {
+  readonly find = (
+    accountRef: string,
+    name: string,
+  ):
+    | {
+        /** The contact the buddy is grouped under, as the buddy list shows it. */
+        contact: ContactView;
+        /** A copy of the buddy entry: its address on the protocol, alias, presence and icon. */
+        buddy: Buddy;
+      }
+    | undefined => {
     const found = this.deps.buddies.find(this.deps.accounts.resolve(accountRef).id, name);
     return found === undefined ? undefined : { contact: this.deps.buddies.view(found.contact), buddy: { ...found.buddy } };
   };

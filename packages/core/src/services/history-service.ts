@@ -37,7 +37,12 @@ export class HistoryService {
   /** @internal Made by the core; reach it as `parley.history`. */
   constructor(private readonly deps: HistoryServiceDeps) {}
 
+  /**
+   * Stored messages matching every given criterion, newest `limit` of them;
+   * `account` is an id or `protocol:username`. Empty when history is off.
+   */
   readonly search = (query: HistoryQuery & { account?: string }): Promise<HistoryEntry[]> => this.deps.search(query);
+  /** Resolves once every message received so far is written, e.g. before searching for one just received. */
   readonly flush = (): Promise<void> => this.deps.flush();
 
   /**

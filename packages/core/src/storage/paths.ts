@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/** The folders Parley keeps its files in, from `resolvePaths()`. */
 export interface ParleyPaths {
   /** accounts.json, buddies.json, config.json. */
   config: string;

@@ -5,6 +5,7 @@ import type { FileTarget } from './types.js';
 
 /** A stream into an accepted file's temporary path; `bytes` counts what is in the file, the offset included. */
 export interface TransferSink extends Writable {
+  /** Bytes in the file so far, counting the resume offset: what to report as progress. */
   readonly bytes: number;
 }
 

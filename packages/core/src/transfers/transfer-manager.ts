@@ -28,6 +28,7 @@ export interface TransferSettings {
   autoAcceptFromBuddies: boolean;
 }
 
+/** Largest incoming file accepted when neither the options nor the config file set one: 4 GiB. */
 export const DEFAULT_MAX_INCOMING_SIZE = 4 * 1024 ** 3;
 
 /** How often, at most, `transferProgress` is emitted for one transfer. */

@@ -67,13 +67,15 @@ export type UiRequest =
     };
 
 /** The answer type for a request of kind `R` (undefined: the user gave none). */
-export type UiRequestResult<R extends UiRequest> = R extends { kind: 'input' }
-  ? string | undefined
-  : R extends { kind: 'confirm' }
-    ? boolean
-    : R extends { kind: 'choice' }
-      ? string | undefined
-      : Record<string, string> | undefined;
+export type UiRequestResult<R extends UiRequest> = R extends UiRequest
+  ? R['kind'] extends 'input'
+    ? string | undefined
+    : R['kind'] extends 'confirm'
+      ? boolean
+      : R['kind'] extends 'choice'
+        ? string | undefined
+        : Record<string, string> | undefined
+  : never;
 
 /** Why the core asks: lets a UI style the prompt (a certificate warning, a password dialog). */
 export type UiRequestPurpose =

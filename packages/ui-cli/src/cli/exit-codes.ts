@@ -3,6 +3,7 @@
  * `parley --help`; the numbers are part of the command-line interface.
  */
 export const EXIT = {
+  /** The command did what was asked. */
   ok: 0,
   /** A search found nothing (like grep). */
   notFound: 1,
@@ -26,6 +27,7 @@ export const EXIT = {
   failure: 70,
 } as const;
 
+/** One of the numbers in `EXIT`. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_HELP = `Exit codes:

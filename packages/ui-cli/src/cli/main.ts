@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<CommandRun>> = {
 
 const GROUPS = new Set(['accounts', 'plugins', 'log', 'buddies', 'config']);
 
+/** This package's version, as `parley --version` prints it. */
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
