@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, MessageError, defineFeaturePlugin, type Message } from '@parley/core';
 import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi, type TestParley } from './helpers/loopback.js';
-import { until, waitFor, waitForEvent } from './helpers/wait.js';
+import { DEFAULT_WAIT_MS, until, waitFor, waitForEvent } from './helpers/wait.js';
 import { filesContaining } from './helpers/temp.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -91,7 +91,7 @@ describe('core end to end over the loopback protocol', () => {
     // nothing more can reach the server, so what it saw now is all it will see.
     expect(status.state).toBe('error');
     expect(status.nextAttemptAt).toBeUndefined();
-    await until(() => server.sockets.size === 0, 5000, 'the failed attempt to close its connection');
+    await until(() => server.sockets.size === 0, DEFAULT_WAIT_MS, 'the failed attempt to close its connection');
     expect(server.received.filter((m) => m.op === 'login')).toHaveLength(1);
     expect(a.parley.accounts.status(alice.id)).toMatchObject({ state: 'error' });
   });
@@ -101,7 +101,7 @@ describe('core end to end over the loopback protocol', () => {
     await a.parley.accounts.connect(alice.id);
     await b.parley.accounts.connect(bob.id);
     await server.stop();
-    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', 5000, 'reconnecting');
+    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', DEFAULT_WAIT_MS, 'reconnecting');
     const status = a.parley.accounts.status(alice.id);
     expect(status.error?.reason).toBe('network');
     expect(status.nextAttemptAt).toBeGreaterThan(Date.now() - 1000);
@@ -143,7 +143,7 @@ describe('core end to end over the loopback protocol', () => {
     await a.parley.accounts.connect(alice.id);
     await b.parley.accounts.connect(bob.id);
     await server.stop();
-    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', 5000, 'reconnecting');
+    await until(() => a.parley.accounts.status(alice.id).state === 'reconnecting', DEFAULT_WAIT_MS, 'reconnecting');
     for (const text of ['queued 1', 'queued 2', 'queued 3']) await a.parley.conversations.sendIm(alice.id, 'bob', text);
     // Sent from the status event itself: before the core has begun to send the queue.
     const live = new Promise<Message | undefined>((resolve, reject) => {
@@ -170,7 +170,7 @@ describe('core end to end over the loopback protocol', () => {
     a.parley.events.on('messageReceived', (m) => received.push(m.text));
     const twice = '{"op":"msg","from":"bob","id":"m7","text":"sent again after a lost acknowledgement"}\n';
     server.sendRaw('alice', twice + twice + '{"op":"msg","from":"bob","id":"m7","text":"a client that reuses ids"}\n{"op":"msg","from":"bob","text":"end"}\n');
-    await until(() => received.includes('end'), 5000, 'the last message');
+    await until(() => received.includes('end'), DEFAULT_WAIT_MS, 'the last message');
     expect(received).toEqual(['sent again after a lost acknowledgement', 'a client that reuses ids', 'end']);
   });
 
@@ -188,7 +188,7 @@ describe('core end to end over the loopback protocol', () => {
     expect(message.delivery).toBe('failed');
     expect(error.code).toBe('send-timeout');
     const conversation = a.parley.conversations.find(alice.id, 'im', 'bob')!;
-    await until(() => conversation.messages.some((m) => m.flags.error === true && m.text.includes('are you there?')), 5000, 'error line');
+    await until(() => conversation.messages.some((m) => m.flags.error === true && m.text.includes('are you there?')), DEFAULT_WAIT_MS, 'error line');
   });
 
   it('reports a message failed when the account is in a fatal error state', async () => {
@@ -242,7 +242,7 @@ describe('core end to end over the loopback protocol', () => {
     const sent = await a.parley.conversations.sendIm(alice.id, 'bob', 'buy now cheap');
     expect(sent?.text).toBe('BUY NOW CHEAP');
     for (let i = 1; i <= 5; i++) await a.parley.conversations.sendIm(alice.id, 'bob', `message ${i}`);
-    await until(() => seen.length === 5, 5000, 'five messages');
+    await until(() => seen.length === 5, DEFAULT_WAIT_MS, 'five messages');
     expect(seen.map((m) => m.text)).toEqual(['MESSAGE 1', 'MESSAGE 2', 'MESSAGE 3', 'MESSAGE 4', 'MESSAGE 5']);
     expect(faults.slice(0, 5)).toEqual(Array(5).fill('broken:plugin-hook-failed'));
     expect(disabled).toEqual(['broken']);
@@ -296,9 +296,9 @@ describe('core end to end over the loopback protocol', () => {
     expect(a.parley.buddies.contact(contact.id)!.presence.status).toBe('away');
 
     await a.parley.buddies.add(alice.id, 'carol', { group: 'Friends', alias: 'Carol' });
-    await until(() => (server.rosters.alice ?? []).some((e) => e.name === 'carol'), 5000, 'server roster add');
+    await until(() => (server.rosters.alice ?? []).some((e) => e.name === 'carol'), DEFAULT_WAIT_MS, 'server roster add');
     await a.parley.buddies.remove(alice.id, 'bob');
-    await until(() => !(server.rosters.alice ?? []).some((e) => e.name === 'bob'), 5000, 'server roster remove');
+    await until(() => !(server.rosters.alice ?? []).some((e) => e.name === 'bob'), DEFAULT_WAIT_MS, 'server roster remove');
     expect(a.parley.buddies.contacts().map((c) => c.displayName)).toEqual(['Carol']);
   });
 
@@ -327,7 +327,7 @@ describe('core end to end over the loopback protocol', () => {
     await bobArrives;
     const room = a.parley.conversations.find(alice.id, 'chat', 'lobby')!;
     expect([...room.participants.keys()].sort()).toEqual(['alice', 'bob']);
-    await until(() => room.messages.some((m) => m.flags.system === true && m.text === 'bob joined'), 5000, 'join line');
+    await until(() => room.messages.some((m) => m.flags.system === true && m.text === 'bob joined'), DEFAULT_WAIT_MS, 'join line');
     const heard = waitForEvent(a.parley.events, 'messageReceived', (m) => m.text === 'hi all');
     const bobRoom = b.parley.conversations.find(bob.id, 'chat', 'lobby')!;
     await b.parley.conversations.send(bobRoom.id, 'hi all');

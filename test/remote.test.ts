@@ -8,7 +8,7 @@ import { ConnectionError, MAX_MESSAGE_BYTES, RemoteError, UiRelay, connectToParl
 import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi } from './helpers/loopback.js';
 import { RawRpc } from './helpers/rpc-frames.js';
 import { tempHome } from './helpers/temp.js';
-import { until, waitFor } from './helpers/wait.js';
+import { DEFAULT_WAIT_MS, until, waitFor } from './helpers/wait.js';
 import { LoopbackPeer } from '../packages/ui-cli/test/helpers.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -141,7 +141,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     expect(await relay.request({ kind: 'confirm', title: 'Trust?' }, { purpose: 'certificate-trust' })).toBe(false);
     expect(asked).toEqual(['authorization: bob wants to add you', 'certificate-trust: Trust?']);
     relay.notify('warning', 'Plugin x was disabled');
-    await until(() => notes.includes('Plugin x was disabled'), 5_000, 'the notification');
+    await until(() => notes.includes('Plugin x was disabled'), DEFAULT_WAIT_MS, 'the notification');
   });
 
   it('elects one owner per home: a second process attaches; after the owner stops the next one owns', async () => {
@@ -355,7 +355,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     const { home, claim, stopRequested } = await ownedHome();
     const remote = await client(home);
     await remote.stopOwner();
-    await until(() => stopRequested.length === 1, 5_000, 'the stop request');
+    await until(() => stopRequested.length === 1, DEFAULT_WAIT_MS, 'the stop request');
     await claim.release();
     expect(await remote.disconnected).toEqual({ byClient: false, ownerStopping: true });
     await expect(connectToParley({ home })).rejects.toBeInstanceOf(RemoteError);

@@ -52,7 +52,8 @@ function removeAccount(username: string): void {
 }
 
 function runWithLockRetry(command: string, args: string[], input: string | undefined, what: string): void {
-  const deadline = Date.now() + 10_000;
+  // Other test files (and other checkouts on the machine) add and remove accounts at the same time.
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const done = spawnSync(command, args, { input, encoding: 'utf8' });
     if (done.status === 0) return;

@@ -25,7 +25,11 @@ describe('auto-reply', () => {
     const answer = waitForEvent(b.parley.events, 'messageReceived');
     await b.parley.conversations.sendIm(bob.id, 'alice', 'are you there?');
     expect((await answer)[0].text).toBe('At the dentist');
-    const sentByAlice = a.parley.conversations.find(alice.id, 'im', 'bob')!.messages.filter((m) => m.direction === 'outgoing');
+    // Bob can have the answer before alice's core has written it into her conversation: wait for it there.
+    const sentByAlice = await waitFor(() => {
+      const outgoing = a.parley.conversations.find(alice.id, 'im', 'bob')?.messages.filter((m) => m.direction === 'outgoing') ?? [];
+      return outgoing.length > 0 ? outgoing : undefined;
+    }, "the answer in alice's conversation");
     expect(sentByAlice.map((m) => m.flags.autoReply)).toEqual([true]);
 
     // The plugin's decision about each message is the signal: it says why it did not answer.
@@ -34,12 +38,12 @@ describe('auto-reply', () => {
       return id === undefined ? undefined : a.logs.find((r) => r.scope.includes('auto-reply') && r.message.startsWith('not answering') && r.data?.message === id)?.message;
     };
     await b.parley.conversations.sendIm(bob.id, 'alice', 'hello??');
-    expect(await waitFor(() => decision('hello??'), 'the decision about the second message', 5000)).toBe('not answering: answered in this conversation recently');
+    expect(await waitFor(() => decision('hello??'), 'the decision about the second message')).toBe('not answering: answered in this conversation recently');
     expect(server.received.filter((m) => m.op === 'msg' && m.user === 'alice')).toHaveLength(1);
 
     await a.parley.presence.set({ status: 'available' });
     await b.parley.conversations.sendIm(bob.id, 'alice', 'back?');
-    expect(await waitFor(() => decision('back?'), 'the decision about the third message', 5000)).toBe('not answering: the user is not away');
+    expect(await waitFor(() => decision('back?'), 'the decision about the third message')).toBe('not answering: the user is not away');
     expect(server.received.filter((m) => m.op === 'msg' && m.user === 'alice')).toHaveLength(1);
   });
 });

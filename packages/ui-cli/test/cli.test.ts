@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type LoopbackServerApi } from '../../../test/helpers/loopback.js';
 import { filesContaining, tempHome } from '../../../test/helpers/temp.js';
-import { until } from '../../../test/helpers/wait.js';
+import { DEFAULT_WAIT_MS, until } from '../../../test/helpers/wait.js';
 import { ensureBuilt, homeWithLoopback, LoopbackPeer, packageDir, runParley, RunningParley } from './helpers.js';
 
 const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -190,8 +190,7 @@ describe('parley scripting commands', () => {
     const sent = await runParley(home, ['send', 'loopback:sender', 'bob', 'lunch', 'at', 'noon?', '--json']);
     expect(sent.code).toBe(0);
     expect(JSON.parse(sent.stdout)).toMatchObject({ sent: true, to: 'bob' });
-    const deadline = Date.now() + 5000;
-    while (!bob.received.some((m) => m.op === 'msg' && m.text === 'lunch at noon?') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => bob.received.some((m) => m.op === 'msg' && m.text === 'lunch at noon?'), DEFAULT_WAIT_MS, 'bob to receive the message');
     expect(bob.received.find((m) => m.op === 'msg' && m.text === 'lunch at noon?')).toMatchObject({ from: 'sender' });
 
     const found = await runParley(home, ['log', 'search', 'noon', '--peer', 'bob', '--since', '1h', '--json']);
@@ -271,7 +270,7 @@ describe('parley scripting commands', () => {
     await carol.login();
     carol.say('filtered', 'only one message');
     // Stored once the server has read it: the watcher's sign-in then finds it waiting.
-    await until(() => server.received.some((m) => m.op === 'msg' && m.user === 'carol' && m.text === 'only one message'), 5000, 'the server to store the message');
+    await until(() => server.received.some((m) => m.op === 'msg' && m.user === 'carol' && m.text === 'only one message'), DEFAULT_WAIT_MS, 'the server to store the message');
     const watch = new RunningParley(home, ['watch', 'loopback:filtered', '--only', 'message', '--count', '2', '--timeout', '3']);
     running.push(watch);
     expect(await watch.exited).toBe(6);

@@ -127,7 +127,7 @@ export class LoopbackPeer {
       socket.once('error', reject);
     });
     this.write({ op: 'login', user: this.user, password: this.password });
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 20_000;
     while (!this.received.some((m) => m.op === 'login-ok')) {
       if (Date.now() > deadline) throw new Error(`${this.user} could not log in`);
       await new Promise((r) => setTimeout(r, 10));
