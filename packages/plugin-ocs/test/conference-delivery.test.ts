@@ -9,8 +9,12 @@
  * (malformed XML, another document, an unknown message id, a report for a
  * message never sent, a CR/LF recipient) change nothing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ConversationInfo, ConversationView, Message, ParleyError } from '@parley/core';
+import { createParley, type ConversationInfo, type ConversationView, type Message, type ParleyError } from '@parley/core';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
@@ -182,5 +186,48 @@ describe('delivery reports from the conference IM service', () => {
     await bob.t.parley.conversations.send(bob.chat(room)!.id, 'back');
     await waitFor(() => textsIn(alice, room).includes('bob@example.test: back'), 'alice to read bob again');
     expect(alice.failures).toHaveLength(1);
+  });
+});
+
+describe('delivery reports with the plugin in its worker thread', () => {
+  const builtPlugin = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+
+  it('the report crosses the boundary: the sender in a worker sees which message missed whom', async () => {
+    server.conferences.options.relayTimeoutMs = 1500;
+    const home = mkdtempSync(join(tmpdir(), 'ocs-imdn-worker-'));
+    const parley = await createParley({ home, isolation: 'worker', pluginModules: [builtPlugin], passphrase: 'test', secretStore: 'file', discover: false, history: false, tls: { ca: [testCertificates().caCert] }, log: () => {} });
+    cleanups.push(async () => {
+      await parley.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    });
+    const account = await parley.accounts.add({
+      protocol: 'ocs',
+      username: 'alice@example.test',
+      settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: 'alice' },
+      secrets: { password: 'alice-pw' },
+    });
+    const failures: Array<{ message: Message; error: ParleyError }> = [];
+    parley.events.on('messageFailed', (message, _c, error) => failures.push({ message, error }));
+    await parley.accounts.connect(account.id);
+    const bob = await signIn('bob');
+    const carol = await signIn('carol');
+    const started = await parley.runCommand('/conference', { conversationId: parley.conversations.openIm(account.id, 'bob@example.test').id });
+    const room = /Started a group conversation: (\S+)$/.exec(String(started))![1]!;
+    const inAlice = parley.conversations.find(account.id, 'chat', room)!;
+    for (const who of ['bob@example.test', 'carol@example.test']) await parley.runCommand(`/invite ${who}`, { conversationId: inAlice.id });
+    await waitFor(() => server.conferences.membersOf(room).filter((m) => m.inChat).length === 3, 'all three in the MCU');
+
+    server.conferences.unreachable.add('bob@example.test');
+    const sent = (await parley.conversations.send(inAlice.id, 'across the boundary'))!;
+    await waitFor(() => failures.length === 1, 'alice to be told the message missed bob');
+    expect(failures[0]!.message.id).toBe(sent.id);
+    expect(failures[0]!.message.notDeliveredTo).toEqual(['bob@example.test']);
+    expect(failures[0]!.error.code).toBe('not-delivered');
+    await waitFor(() => textsIn(carol, room).includes('alice@example.test: across the boundary'), 'carol to read alice');
+    expect(textsIn(bob, room)).toEqual([]);
   });
 });
