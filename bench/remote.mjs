@@ -69,12 +69,19 @@ await main(async () => {
     let n = 0;
     // A send that fails exits non-zero and fails the benchmark.
     const send = (env, how) => parley(env, ['send', 'xmpp:alice@localhost', 'bob@localhost', `bench message ${n++} ${how}`]);
-    const runs = await rounds({ oneShot: () => send(alone, 'one-shot'), throughOwner: () => send(owned, 'through the owner') }, { rounds: 11 });
+    // Bare node and `parley --version` in the same rounds gauge the machine: on a quiet machine
+    // the binary's own start is a small step above Node's; a large ratio means a loaded one.
+    const bare = () => new Promise((resolve, reject) => {
+      const start = performance.now();
+      spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }).on('error', reject).on('exit', () => resolve(performance.now() - start));
+    });
+    const runs = await rounds({ oneShot: () => send(alone, 'one-shot'), throughOwner: () => send(owned, 'through the owner'), bare, version: () => parley(owned, ['--version']) }, { rounds: 11 });
     await parley(owned, ['daemon', 'stop']);
 
     const owner = median(runs.throughOwner);
     const single = median(runs.oneShot);
     console.log(`parley send through a running owner: ${describe(runs.throughOwner, 'ms')}`);
+    console.log(`machine gauge: parley --version ${describe(runs.version, 'ms')}; bare node ${describe(runs.bare, 'ms')} (${(median(runs.version) / median(runs.bare)).toFixed(2)}x)`);
     console.log(`one-shot parley send signing in itself: ${describe(runs.oneShot, 'ms')} (${(single / owner).toFixed(1)}x; aim: at least 10x and under 150 ms)`);
     result('remote-send', owner, single, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 10, parleyAtMost: 150 } });
   } finally {

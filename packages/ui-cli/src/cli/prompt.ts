@@ -1,12 +1,13 @@
-import { createInterface } from 'node:readline';
 import type { CliInput, CliOutput } from './io.js';
 
 /**
  * Asks one line on the terminal. Secret answers are read in raw mode and
  * echoed as nothing, so a password never appears on screen or in scrollback.
  */
-export function askLine(input: CliInput, output: CliOutput, question: string, options: { secret?: boolean } = {}): Promise<string | undefined> {
+export async function askLine(input: CliInput, output: CliOutput, question: string, options: { secret?: boolean } = {}): Promise<string | undefined> {
   if (options.secret === true && input.isTTY === true && input.setRawMode !== undefined) return askSecret(input, output, question);
+  // Loaded with the first question: most commands never ask one.
+  const { createInterface } = await import('node:readline');
   return new Promise((resolve) => {
     const rl = createInterface({ input, output, terminal: input.isTTY === true });
     let answered = false;
