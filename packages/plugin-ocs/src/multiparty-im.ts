@@ -86,7 +86,7 @@ export interface AdoptedDialog {
 
 export interface MultipartyOptions {
   endpoint: SipEndpoint;
-  ctx: Pick<ConnectionContext, 'receiveMessage' | 'notice' | 'log' | 'chats' | 'getState' | 'setState'>;
+  ctx: Pick<ConnectionContext, 'receiveMessage' | 'messageNotDelivered' | 'notice' | 'log' | 'chats' | 'getState' | 'setState'>;
   /** Our address, user@host. */
   self: string;
   contact: () => string;
@@ -524,8 +524,13 @@ export class MultipartyIm {
       });
   }
 
-  /** A message to the group: to each party, in its latest dialog; in order, one after the other. */
-  send(room: string, message: OutgoingMessage): Promise<void> {
+  /**
+   * A message to the group: to each party, in its latest dialog; in order,
+   * one after the other. Resolves with its protocol id once at least one
+   * party took it; the parties it did not reach are reported to the core
+   * right after (`messageNotDelivered`), as a conference's MCU reports them.
+   */
+  send(room: string, message: OutgoingMessage): Promise<{ protocolId: string }> {
     const group = this.byRoom(room);
     if (!group) return Promise.reject(new MessageError('no-route', 'This group conversation has ended'));
     const run = (this.chains.get(group.callId) ?? Promise.resolve()).then(() => this.sendNow(group, message));
@@ -533,12 +538,13 @@ export class MultipartyIm {
     return run;
   }
 
-  private async sendNow(group: Group, message: OutgoingMessage): Promise<void> {
+  private async sendNow(group: Group, message: OutgoingMessage): Promise<{ protocolId: string }> {
     if (!group.open) throw new MessageError('no-route', 'This group conversation has ended');
     const parties = [...group.parties.values()].filter((p) => p.dialogs.length > 0);
     if (parties.length === 0) throw new MessageError('send-failed', 'Not sent: nobody else is left in this group conversation');
     const body = message.formatted ? { contentType: 'text/html; charset=UTF-8', content: message.formatted.html } : { contentType: 'text/plain; charset=UTF-8', content: message.text };
     const failures: string[] = [];
+    const missed: Array<{ address: string; reason: string }> = [];
     await Promise.all(
       parties.map(async (party) => {
         const dialog = party.dialogs[party.dialogs.length - 1]!;
@@ -551,13 +557,26 @@ export class MultipartyIm {
             this.depart(group, party, 'no longer reachable');
           }
           failures.push(failureText(party.address, response.status, response.reason));
+          missed.push({ address: party.address, reason: `${response.status} ${printable(response.reason).slice(0, 200)}` });
         } catch (error) {
           failures.push(`${party.address}: ${(error as Error).message}`);
+          missed.push({ address: party.address, reason: (error as Error).message });
         }
       }),
     );
     if (failures.length === parties.length) throw new MessageError('send-failed', `Not sent: ${failures.join('; ')}`);
-    if (failures.length > 0) this.o.ctx.chats.system(group.room, `Not delivered to everyone: ${failures.join('; ')}`, true);
+    const protocolId = `${group.callId}/sent/${message.id}`;
+    if (missed.length > 0) {
+      const { ctx } = this.o;
+      if (!ctx.messageNotDelivered) ctx.chats.system(group.room, `Not delivered to everyone: ${failures.join('; ')}`, true);
+      else {
+        // Once the core has the protocol id: it takes it when this send resolves.
+        setImmediate(() => {
+          for (const m of missed) ctx.messageNotDelivered!(protocolId, { recipients: [m.address], reason: m.reason });
+        });
+      }
+    }
+    return { protocolId };
   }
 
   /**

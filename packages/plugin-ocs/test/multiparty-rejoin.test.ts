@@ -80,9 +80,17 @@ describe('a group conversation without an MCU across a reconnect', () => {
 
     expect(server.dropConnectionsOf('bob@example.test')).toBe(1);
     await waitFor(() => bob.states.includes('reconnecting'), "bob's loss to be reported");
-    // Alice writes while bob is away: the server cannot reach him, so for her he has left; carol gets it.
-    await alice.t.parley.conversations.send(chat(alice, room)!.id, 'while bob was away');
+    // Alice writes while bob is away: the server cannot reach him, so for her he has left; carol gets it,
+    // and alice's Parley shows that message as not delivered to bob.
+    const failed: Array<{ message: Message; code: string }> = [];
+    alice.t.parley.events.on('messageFailed', (message, _c, error) => failed.push({ message, code: error.code }));
+    const away = (await alice.t.parley.conversations.send(chat(alice, room)!.id, 'while bob was away'))!;
     await rosterIs(alice, room, ['alice@example.test', 'carol@example.test']);
+    await waitFor(() => failed.length === 1, 'alice to be told the message missed bob');
+    expect(failed[0]!.message.id).toBe(away.id);
+    expect(failed[0]!.message.notDeliveredTo).toEqual(['bob@example.test']);
+    expect(failed[0]!.code).toBe('not-delivered');
+    expect(away.delivery).toBe('sent');
     await waitFor(() => textsFrom(carol, room).includes('alice@example.test: while bob was away'), 'carol to read alice');
     // Bob writes while offline: the core keeps it until he is back.
     expect((await bob.t.parley.conversations.send(bobChat.id, 'written while offline'))?.delivery).toBe('queued');
