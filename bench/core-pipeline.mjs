@@ -81,9 +81,15 @@ async function baselineRun() {
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   const insert = db.prepare('INSERT INTO messages (id, protocol_id, account_id, peer, kind, direction, sender, sender_alias, ts, text, html, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const index = db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
+  // The batch's rows go into the index by one statement reading them back, as Parley's history does:
+  // cheaper than binding every text a second time.
+  const index = db.prepare('INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?');
+  let lastIndexed = 0;
   const write = db.transaction((batch) => {
-    for (const m of batch) index.run(insert.run(m.id, null, 'bench:me', m.peer, 'im', 'incoming', m.sender, null, m.ts, m.text, null, 0).lastInsertRowid, m.text);
+    let last = lastIndexed;
+    for (const m of batch) last = insert.run(m.id, null, 'bench:me', m.peer, 'im', 'incoming', m.sender, null, m.ts, m.text, null, 0).lastInsertRowid;
+    index.run(lastIndexed);
+    lastIndexed = last;
   });
   // One transaction per event-loop turn, as Parley's history does.
   let pending = [];
