@@ -45,7 +45,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     const { home, server, parley, alice } = await ownedHome();
     const remote = await client(home);
     expect(remote.owner.pid).toBe(process.pid);
-    expect(remote.owner.protocolVersion).toBe('1.6');
+    expect(remote.owner.protocolVersion).toBe('1.7');
     expect((await remote.accounts.list()).map((a) => a.id)).toEqual([alice.id]);
 
     const bob = new LoopbackPeer(server.port, 'bob', 'bob-pw');
@@ -290,7 +290,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     raw.send({ id: 2, method: 'accounts.list' });
     expect(await raw.answer(2)).toMatchObject({ error: { code: -32001 } }); // no handshake yet
     raw.send({ id: 3, method: 'parley.hello', params: [{ protocolVersion: '1.0' }] });
-    expect((await raw.answer(3)).result).toMatchObject({ protocolVersion: '1.6' });
+    expect((await raw.answer(3)).result).toMatchObject({ protocolVersion: '1.7' });
     raw.send({ id: 4, method: 'accounts.secret', params: ['loopback:alice', 'password'] });
     expect(await raw.answer(4)).toMatchObject({ error: { code: -32601 } });
     raw.send({ id: 5, method: 'constructor.constructor', params: [] });
@@ -316,7 +316,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     raw.send({ id: 1, method: 'parley.hello', params: [{ protocolVersion: '2.0' }] });
     const answer = await raw.answer(1);
     expect(answer.error).toMatchObject({ code: -32001, data: { code: 'protocol-mismatch' } });
-    expect(answer.error.message).toContain('1.6');
+    expect(answer.error.message).toContain('1.7');
     await raw.waitClosed();
   });
 

@@ -164,6 +164,9 @@ export class LoopbackServer {
           case 'room-msg':
             for (const m of this.rooms.get(msg.room) ?? []) this.deliver(m, { op: 'room-msg', room: msg.room, from: user, text: msg.text, ts: Date.now() });
             break;
+          case 'room-typing':
+            for (const m of this.rooms.get(msg.room) ?? []) if (m !== user) this.deliver(m, { op: 'room-typing', room: msg.room, from: user, state: msg.state });
+            break;
           case 'file-offer':
           case 'file-decline':
           case 'file-cancel': {

@@ -166,11 +166,12 @@ export class Parley {
         canQueue: (id) => accounts.canQueue(id),
         send: (id, target, message) => accounts.send(id, target, message),
         setTyping: (id, peer, typing) => accounts.setTyping(id, peer, typing),
+        setChatTyping: (id, room, typing) => accounts.setChatTyping(id, room, typing),
         closeConversation: (id, target) => accounts.closeConversation(id, target),
         selfName: (id) => accounts.get(id).username,
       },
       log.child('conversations'),
-      { queueTimeoutMs: options.sendQueueTimeoutMs ?? 5 * 60_000 },
+      { queueTimeoutMs: options.sendQueueTimeoutMs ?? 5 * 60_000, ...(options.chatTypingTimeoutMs === undefined ? {} : { chatTypingTimeoutMs: options.chatTypingTimeoutMs }) },
     ));
     const settings = new CoreSettings(options, config);
     const transfers = (this.transferManager = new TransferManager({ accounts, registry, buddies, conversations, events, ui, log: log.child('transfers'), settings: settings.transfers() }));

@@ -340,6 +340,16 @@ export class AccountManager {
     }
   }
 
+  async setChatTyping(accountId: string, room: string, state: TypingState): Promise<void> {
+    const connection = this.connection(accountId);
+    if (connection?.setChatTyping === undefined) return;
+    try {
+      await connection.setChatTyping(room, state);
+    } catch (error) {
+      this.deps.log.debug('typing notification failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   async closeConversation(accountId: string, target: Target): Promise<void> {
     const connection = this.connection(accountId);
     if (connection?.closeConversation === undefined) return;

@@ -35,6 +35,8 @@ export interface ParleyOptions {
   reconnect?: Partial<ReconnectOptions>;
   /** How long a message waits for its account before it is reported failed (default 5 minutes). */
   sendQueueTimeoutMs?: number;
+  /** Since core API 1.13: how long a group chat participant's typing lasts unless their protocol repeats it (default 30 s). */
+  chatTypingTimeoutMs?: number;
   /** false: keep no history (history search then finds nothing). */
   history?: boolean;
   /** DNS servers plugins should use for service discovery ("127.0.0.1:5353"); else PARLEY_DNS_SERVERS, else the system's. */

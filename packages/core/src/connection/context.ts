@@ -295,6 +295,10 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
         conversations.participantRenamed(accountId, room, oldNick, newNick);
       }),
       topic: guarded('chats.topic', (room: string, topic: string, setBy?: string) => conversations.setTopic(accountId, room, String(topic), setBy)),
+      typing: guarded('chats.typing', (room: string, nick: string, typingState: TypingState) => {
+        if (!isName(room) || !isName(nick) || !['typing', 'paused', 'idle'].includes(typingState)) throw new Error('invalid chat typing notification');
+        conversations.participantTyping(accountId, room, nick, typingState);
+      }),
       system: guarded('chats.system', (room: string, text: string, error?: boolean) => {
         void conversations.systemFor(accountId, { kind: 'chat', room }, String(text), error === true ? { error: true } : {});
       }),

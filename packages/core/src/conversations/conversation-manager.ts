@@ -18,6 +18,7 @@ export interface OutboundRouter {
   canQueue(accountId: string): boolean;
   send(accountId: string, target: Target, message: OutgoingMessage): Promise<{ protocolId?: string } | void>;
   setTyping(accountId: string, peer: string, state: TypingState): Promise<void>;
+  setChatTyping(accountId: string, room: string, state: TypingState): Promise<void>;
   closeConversation(accountId: string, target: Target): Promise<void>;
   selfName(accountId: string): string;
 }
@@ -34,6 +35,8 @@ class Conversation implements ConversationView {
   title: string;
   topic?: string;
   typing: TypingState = 'idle';
+  /** A chat's participants who are typing or paused, by nick. */
+  chatTyping = new Map<string, TypingState>();
   participants = new Map<string, ChatParticipant>();
   messages: Message[] = [];
   joined = false;
@@ -92,7 +95,16 @@ interface Queued {
 export interface ConversationManagerOptions {
   /** How long a message waits for its account to come back before it is reported failed. */
   queueTimeoutMs: number;
+  /**
+   * How long a group chat participant's "typing" or "paused" lasts unless the
+   * protocol repeats it: a participant whose client stopped saying anything
+   * (it crashed, the notice was lost) does not type forever. Default 30 s.
+   */
+  chatTypingTimeoutMs?: number;
 }
+
+/** XEP-0085 suggests "paused" after 30 s without a keystroke; a state not renewed in that time is stale. */
+const CHAT_TYPING_TIMEOUT_MS = 30_000;
 
 /** Keeps the fields a hook may not change: who, where and which message it is. */
 function guardIdentity(original: Message, rewritten: Message): Message {
@@ -174,6 +186,12 @@ export class ConversationManager {
   private readonly flushing = new Set<string>();
   /** Outgoing messages by protocol id, for delivery receipts. */
   private readonly sentByProtocolId = new Map<string, { message: Message; conversation: Conversation }>();
+  /**
+   * When each participant's entry in a chat's `chatTyping` lapses unless they
+   * repeat it. Kept here, not on the conversation: a UI's snapshot copies the
+   * conversation as data, and timers are not.
+   */
+  private readonly chatTypingTimers = new WeakMap<Conversation, Map<string, NodeJS.Timeout>>();
 
   constructor(
     private readonly hooks: ParleyHooks,
@@ -237,6 +255,8 @@ export class ConversationManager {
     if (conversation === undefined) return;
     // The protocol may end its session (an OCS dialog's BYE); closing locally never waits for it.
     if (this.router.isOnline(conversation.accountId)) void this.router.closeConversation(conversation.accountId, conversation.target());
+    for (const timer of this.chatTypingTimers.get(conversation)?.values() ?? []) clearTimeout(timer);
+    this.chatTypingTimers.delete(conversation);
     this.byId.delete(id);
     this.byKey.delete(conversationKey(conversation.accountId, conversation.kind, conversation.name));
     this.bySpelling.delete(conversation.accountId);
@@ -288,6 +308,7 @@ export class ConversationManager {
     if (final === undefined) return;
     if (final.direction === 'incoming') {
       if (conversation.kind === 'im' && conversation.typing !== 'idle') this.setTyping(conversation, final.sender, 'idle');
+      if (conversation.kind === 'chat') this.setChatTyping(conversation, final.sender, 'idle');
       this.events.emit('messageReceived', final, conversation.info());
     } else {
       this.events.emit('messageSent', final, conversation.info());
@@ -509,11 +530,46 @@ export class ConversationManager {
     this.events.emit('typingChanged', conversation.info(), peer, state);
   }
 
-  /** Our own typing, sent to the peer when the protocol supports it. */
+  /** Typing from a participant of a group chat the account is in; ignored for a room it is not in. */
+  participantTyping(accountId: string, room: string, nick: string, state: TypingState): void {
+    const conversation = this.byKey.get(conversationKey(accountId, 'chat', room));
+    if (conversation === undefined || !conversation.joined) return;
+    this.setChatTyping(conversation, nick, state);
+  }
+
+  private setChatTyping(conversation: Conversation, nick: string, state: TypingState): void {
+    let timers = this.chatTypingTimers.get(conversation);
+    clearTimeout(timers?.get(nick));
+    timers?.delete(nick);
+    if (state !== 'idle') {
+      const timer = setTimeout(() => {
+        timers!.delete(nick);
+        this.setChatTyping(conversation, nick, 'idle');
+      }, this.options.chatTypingTimeoutMs ?? CHAT_TYPING_TIMEOUT_MS);
+      timer.unref();
+      if (timers === undefined) this.chatTypingTimers.set(conversation, (timers = new Map()));
+      timers.set(nick, timer);
+    }
+    if ((conversation.chatTyping.get(nick) ?? 'idle') === state) return;
+    if (state === 'idle') conversation.chatTyping.delete(nick);
+    else conversation.chatTyping.set(nick, state);
+    this.events.emit('chatTypingChanged', conversation.info(), nick, state);
+  }
+
+  /** Everyone typing in a chat stops (we left the room, or went offline). */
+  private clearChatTyping(conversation: Conversation): void {
+    for (const nick of [...conversation.chatTyping.keys()]) this.setChatTyping(conversation, nick, 'idle');
+  }
+
+  /**
+   * Our own typing, sent to the peer of an IM, or to a joined group chat,
+   * when the protocol supports it.
+   */
   async sendTyping(conversationId: string, state: TypingState): Promise<void> {
     const conversation = this.require(conversationId);
-    if (conversation.kind !== 'im' || !this.router.isOnline(conversation.accountId)) return;
-    await this.router.setTyping(conversation.accountId, conversation.name, state);
+    if (!this.router.isOnline(conversation.accountId)) return;
+    if (conversation.kind === 'im') await this.router.setTyping(conversation.accountId, conversation.name, state);
+    else if (conversation.joined) await this.router.setChatTyping(conversation.accountId, conversation.name, state);
   }
 
   // Group chat state, reported by plugins.
@@ -537,6 +593,7 @@ export class ConversationManager {
     if (conversation === undefined) return;
     conversation.joined = false;
     conversation.participants.clear();
+    this.clearChatTyping(conversation);
     this.events.emit('chatLeft', conversation.info(), reason);
     if (reason !== undefined) void this.system(conversation.id, reason);
   }
@@ -562,6 +619,7 @@ export class ConversationManager {
   participantLeft(accountId: string, room: string, nick: string, reason: string | undefined, kind: 'part' | 'quit' | 'kick'): void {
     const conversation = this.ensure(accountId, 'chat', room);
     conversation.participants.delete(nick);
+    this.setChatTyping(conversation, nick, 'idle');
     this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
     const verb = kind === 'kick' ? 'was kicked' : kind === 'quit' ? 'quit' : 'left';
     void this.system(conversation.id, `${nick} ${verb}${reason ? ` (${reason})` : ''}`);
@@ -572,6 +630,7 @@ export class ConversationManager {
     const participant = conversation.participants.get(oldNick);
     conversation.participants.delete(oldNick);
     conversation.participants.set(newNick, { ...participant, nick: newNick });
+    this.setChatTyping(conversation, oldNick, 'idle');
     this.events.emit('conversationParticipantsChanged', conversation.info(), [...conversation.participants.values()]);
     void this.system(conversation.id, `${oldNick} is now known as ${newNick}`);
   }
@@ -588,7 +647,10 @@ export class ConversationManager {
     for (const c of this.byId.values()) {
       if (c.accountId !== accountId) continue;
       c.typing = 'idle';
-      if (c.kind === 'chat') c.participants.clear();
+      if (c.kind === 'chat') {
+        c.participants.clear();
+        this.clearChatTyping(c);
+      }
     }
   }
 

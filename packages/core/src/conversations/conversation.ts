@@ -24,6 +24,8 @@ export interface ConversationView extends ConversationInfo {
   topic?: string;
   /** IM: the peer's typing state. */
   typing: TypingState;
+  /** Since core API 1.13: a chat's participants who are typing or paused, by nick (empty for an IM). */
+  chatTyping: ReadonlyMap<string, TypingState>;
   /** A chat's participants by nick (empty for an IM). */
   participants: ReadonlyMap<string, ChatParticipant>;
   /** The most recent messages (bounded); older ones are in history. */

@@ -22,6 +22,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<keyof ParleyEventMap, string>> 
   chatJoined: 'A group chat was joined (also after a reconnect).',
   chatLeft: 'A group chat was left, or the user was removed from it (the reason says which).',
   typingChanged: 'A peer started, paused or stopped typing.',
+  chatTypingChanged: "A participant of a group chat started, paused or stopped typing (since core API 1.13); 'idle' also when their message arrived, they left, or their typing was not repeated in time.",
   messageWritten: 'A message was written to a conversation after every hook ran: incoming, outgoing and system lines. Render conversations from this one.',
   messageReceived: 'An incoming message arrived (after the receiving hooks).',
   messageSent: 'An outgoing message was handed to the server.',

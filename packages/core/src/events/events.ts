@@ -45,6 +45,8 @@ export interface ParleyEventMap {
   chatLeft: [conversation: ConversationInfo, reason: string | undefined];
   /** A peer started, paused or stopped typing. */
   typingChanged: [conversation: ConversationInfo, peer: string, state: TypingState];
+  /** Since core API 1.13: a participant of a group chat started, paused or stopped typing. */
+  chatTypingChanged: [conversation: ConversationInfo, participant: string, state: TypingState];
 
   /** A message was written to a conversation (either direction, system lines too). */
   messageWritten: [message: Message, conversation: ConversationInfo];

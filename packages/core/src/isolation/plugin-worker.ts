@@ -125,6 +125,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
       participantRenamed: (room, oldNick, newNick) => n({ method: 'chats.participantRenamed', args: [room, oldNick, newNick] }),
       topic: (room, topic, setBy) => n({ method: 'chats.topic', args: [room, topic, setBy] }),
       system: (room, text, error) => n({ method: 'chats.system', args: [room, text, error] }),
+      typing: (room, nick, state) => n({ method: 'chats.typing', args: [room, nick, state] }),
       saved: (chats) => n({ method: 'chats.saved', args: [chats.map((c) => ({ ...c }))] }),
     },
     notice: (text, where, error) => n({ method: 'notice', args: [text, where, error] }),

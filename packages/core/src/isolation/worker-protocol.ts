@@ -48,6 +48,7 @@ export const CONNECTION_METHODS = [
   'sendMessage',
   'setPresence',
   'setTyping',
+  'setChatTyping',
   'closeConversation',
   'joinChat',
   'leaveChat',
@@ -100,6 +101,7 @@ export type ContextNotice =
   | { method: 'chats.participantRenamed'; args: [room: string, oldNick: string, newNick: string] }
   | { method: 'chats.topic'; args: [room: string, topic: string, setBy?: string] }
   | { method: 'chats.system'; args: [room: string, text: string, error?: boolean] }
+  | { method: 'chats.typing'; args: [room: string, nick: string, state: TypingState] }
   | { method: 'chats.saved'; args: [chats: ServerChat[]] }
   | { method: 'notice'; args: [text: string, where?: Target, error?: boolean] }
   | { method: 'accountInfo'; args: [info: Record<string, string>] }

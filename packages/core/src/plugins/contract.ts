@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.12.0';
+export const CORE_API_VERSION = '1.13.0';
 
 /**
  * What a protocol can do, declared once by its plugin. UIs read it to decide
@@ -26,6 +26,11 @@ export interface ProtocolCapabilities {
   groupChat?: boolean;
   /** Typing notifications both ways: `setTyping`, and `context.typing` for the peer's. */
   typing?: boolean;
+  /**
+   * Since core API 1.13: typing notifications in group chats, both ways:
+   * `setChatTyping`, and `context.chats.typing` for the participants'.
+   */
+  chatTyping?: boolean;
   /** The buddy list can be changed from here: `addBuddy`, `removeBuddy`, `updateBuddy`. */
   buddyManagement?: boolean;
   /** Messages can carry formatting (`OutgoingMessage.formatted`), not only plain text. */
@@ -288,6 +293,13 @@ export interface ConnectionContext {
     /** A line about the room that is not a message (mode change, error). */
     system(room: string, text: string, error?: boolean): void;
     /**
+     * Since core API 1.13 (capability `chatTyping`): participant `nick` (as in
+     * their messages' `sender`) started, paused or stopped typing in `room`.
+     * The core clears it when their message arrives, when they leave, and
+     * when a "typing" or "paused" is not repeated for a while.
+     */
+    typing(room: string, nick: string, state: TypingState): void;
+    /**
      * Since core API 1.6: the group chats the server keeps for this account
      * replace its saved chats (a chat saved while the account was offline
      * stays, to be sent to the server at the next sign-in). Said before
@@ -339,6 +351,8 @@ export interface ProtocolConnection {
   setPresence?(presence: Presence): Promise<void>;
   /** Capability `typing`: tells `peer` the user is (or stopped) typing. */
   setTyping?(peer: string, state: TypingState): Promise<void>;
+  /** Since core API 1.13, capability `chatTyping`: tells the participants of `room` the user is (or stopped) typing. */
+  setChatTyping?(room: string, state: TypingState): Promise<void>;
   /** The user closed the conversation: end a protocol session tied to it (an OCS dialog). */
   closeConversation?(target: Target): Promise<void>;
   /**

@@ -9,7 +9,7 @@
 import type { ParleyEventMap } from '../events/events.js';
 
 /** Major.minor: a client of another major version is refused at the handshake. */
-export const REMOTE_PROTOCOL_VERSION = '1.6';
+export const REMOTE_PROTOCOL_VERSION = '1.7';
 
 /** The largest message either side accepts (headers excluded). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -237,6 +237,7 @@ export const EVENT_NAMES = [
   'chatJoined',
   'chatLeft',
   'typingChanged',
+  'chatTypingChanged',
   'messageWritten',
   'messageReceived',
   'messageSent',

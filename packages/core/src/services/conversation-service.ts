@@ -47,7 +47,11 @@ export class ConversationService {
     return this.sendIm(buddy.accountId, buddy.name, text);
   };
 
-  /** Tells the peer of an IM that the user is typing, paused or stopped (when the protocol has typing notices). */
+  /**
+   * Tells the peer of an IM that the user is typing, paused or stopped (when
+   * the protocol has typing notices); since core API 1.13 also the
+   * participants of a joined group chat (capability `chatTyping`).
+   */
   readonly setTyping = (conversationId: string, state: TypingState): Promise<void> => this.deps.conversations.sendTyping(conversationId, state);
   /** The user has seen the conversation: its unread count goes to 0 and every UI is told (`conversationRead`). */
   readonly markRead = (conversationId: string): void => this.deps.conversations.markRead(conversationId);

@@ -71,6 +71,14 @@ export function followEvents(parley: Pick<ParleyClient, 'events'>, accounts: rea
     if (!watched.has(c.accountId)) return;
     emit({ ...base('typing', c.accountId), peer, state, conversation: { kind: c.kind, name: c.name } }, `[${clock(Date.now())}] ${label(c.accountId)} ${peer} ${state === 'typing' ? 'is typing' : state === 'paused' ? 'stopped typing' : 'is idle'}`);
   });
+  // A group chat's typing is per participant: the participant is `peer`, the room the conversation.
+  on('chatTypingChanged', (c: ConversationInfo, participant: string, state: string) => {
+    if (!watched.has(c.accountId)) return;
+    emit(
+      { ...base('typing', c.accountId), peer: participant, state, conversation: { kind: c.kind, name: c.name } },
+      `[${clock(Date.now())}] ${label(c.accountId)} ${c.name} ${participant} ${state === 'typing' ? 'is typing' : state === 'paused' ? 'stopped typing' : 'is idle'}`,
+    );
+  });
   on('accountStatusChanged', (account: AccountInfo, status: Parameters<typeof statusText>[0]) => {
     if (!watched.has(account.id)) return;
     const event: WatchEvent = { ...base('account', account.id), state: status.state };

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { clock, messageLine } from '../cli/format.js';
 import { STATUS_WINDOW, type ClientModel, type WindowLine } from './model.js';
 import { LEVEL_COLOR } from './theme.js';
+import { typingLine } from './typing-line.js';
 import { wrapText } from './wrap.js';
 
 export function TabBar({ model }: { model: ClientModel }) {
@@ -47,7 +48,7 @@ export function ConversationView({ model, height, width }: { model: ClientModel;
   const window = model.currentWindow();
   const conversation = model.currentConversation();
   const participants = conversation?.kind === 'chat' ? [...conversation.participants.values()] : [];
-  const typing = conversation?.kind === 'im' && conversation.typing !== 'idle' ? conversation.typing : undefined;
+  const typing = conversation === undefined ? undefined : typingLine(conversation, model.windowTitle(window));
   const textWidth = width - (participants.length > 0 ? 18 : 0);
   const rowsHigh = Math.max(1, height - (conversation?.kind === 'chat' ? 1 : 0) - (model.scroll > 0 ? 1 : 0) - (typing === undefined ? 0 : 1));
   const lines = model.windowLines();
@@ -83,8 +84,11 @@ export function ConversationView({ model, height, width }: { model: ClientModel;
         ) : null}
       </Box>
       {model.scroll > 0 ? <Text color="yellow">-- scrolled back {model.scroll} rows (PgDn) --</Text> : null}
-      {typing === 'typing' ? <Text dimColor>{model.windowTitle(window)} is typing…</Text> : null}
-      {typing === 'paused' ? <Text dimColor>{model.windowTitle(window)} stopped typing</Text> : null}
+      {typing === undefined ? null : (
+        <Text dimColor wrap="truncate-end">
+          {typing}
+        </Text>
+      )}
     </Box>
   );
 }

@@ -16,6 +16,7 @@ const FOLLOWED = [
   'chatJoined',
   'chatLeft',
   'typingChanged',
+  'chatTypingChanged',
   'messageWritten',
   'messageSent',
   'messageDelivered',

@@ -158,6 +158,11 @@ export class ClientModel {
     return conversation === undefined ? undefined : this.protocolOf(conversation.accountId);
   }
 
+  private protocolCapable(accountId: string, capability: 'chatTyping'): boolean {
+    const protocol = this.protocolOf(accountId);
+    return this.core.protocols().find((p) => p.id === protocol)?.capabilities[capability] === true;
+  }
+
   private protocolOf(accountId: string): string | undefined {
     return this.core.account(accountId)?.protocol;
   }
@@ -348,10 +353,11 @@ export class ClientModel {
     }
   }
 
-  /** Tells the peer when typing starts and stops (only changes are sent). */
+  /** Tells the peer, or a group chat whose protocol has typing there, when typing starts and stops (only changes are sent). */
   typed(value: string): void {
     const conversation = this.currentConversation();
-    if (conversation === undefined || conversation.kind !== 'im') return;
+    if (conversation === undefined) return;
+    if (conversation.kind === 'chat' && (!conversation.joined || !this.protocolCapable(conversation.accountId, 'chatTyping'))) return;
     const state = value === '' || value.startsWith('/') ? 'idle' : 'typing';
     if ((this.typingSent.get(conversation.id) ?? 'idle') === state) return;
     this.typingSent.set(conversation.id, state);
