@@ -7,7 +7,8 @@
  * participant (messageFailed, code not-delivered, a line in the chat);
  * everyone else gets it, and nothing else is lost. Hostile reports
  * (malformed XML, another document, an unknown message id, a report for a
- * message never sent, a CR/LF recipient) change nothing.
+ * message never sent, a CR/LF recipient) change nothing. A MESSAGE the MCU
+ * refuses outright fails at once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +136,29 @@ describe('delivery reports from the conference IM service', () => {
     // Alice's conversation keeps all she wrote, in order, with the one line about carol.
     expect(chat.messages.filter((m) => m.direction === 'outgoing' && !m.flags.system).map((m) => m.text)).toEqual(['budget is due friday', 'and the slides']);
     expect(errorLines(chat)).toHaveLength(1);
+  });
+
+  it('an MCU that refuses a message outright: it fails at once as not sent, and the next one goes through', async () => {
+    const { alice, bob, carol, room } = await threeInAConference();
+    const chat = alice.chat(room)!;
+    server.conferences.options.refuseMessages = { status: 503, reason: 'Service Unavailable' };
+    const refused = (await alice.t.parley.conversations.send(chat.id, 'refused one'))!;
+    expect(refused.delivery).toBe('failed');
+    expect(alice.failures).toHaveLength(1);
+    expect(alice.failures[0]!.error.code).toBe('send-failed');
+    expect(alice.failures[0]!.error.message).toBe('Not sent: the conference refused it (503 Service Unavailable)');
+    expect(alice.failures[0]!.message.notDeliveredTo).toBeUndefined();
+    expect(server.events.some((e) => e.kind === 'mcu-refused' && e.detail === 'alice@example.test 503')).toBe(true);
+
+    server.conferences.options.refuseMessages = undefined;
+    await alice.t.parley.conversations.send(chat.id, 'this one goes');
+    for (const p of [bob, carol]) await waitFor(() => textsIn(p, room).length === 1, `${p.address} to read alice`);
+    for (const p of [bob, carol]) expect(textsIn(p, room)).toEqual(['alice@example.test: this one goes']);
+    expect(chat.messages.filter((m) => m.direction === 'outgoing' && !m.flags.system).map((m) => [m.text, m.delivery])).toEqual([
+      ['refused one', 'failed'],
+      ['this one goes', 'sent'],
+    ]);
+    expect(alice.failures).toHaveLength(1);
   });
 
   it('hostile reports from the MCU change nothing: malformed, another document, unknown or never-sent message ids, CR/LF recipients', async () => {

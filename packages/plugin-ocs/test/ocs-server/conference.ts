@@ -81,6 +81,8 @@ export interface ConferenceOptions {
   createAnswer?: (body: string) => string;
   /** The MCU answers INVITEs with this status (e.g. 503 after it dropped). */
   mcuAnswer?: { status: number; reason: string };
+  /** The MCU refuses every MESSAGE with this status instead of relaying it (a conference it cannot deliver in at all). */
+  refuseMessages?: { status: number; reason: string };
   /** How long the MCU waits for a relayed MESSAGE's answer before it reports 408 for that recipient (default 10 s). */
   relayTimeoutMs?: number;
 }
@@ -412,6 +414,12 @@ export class ConferenceServices {
     }
     const type = headerValue(request, 'Content-Type') ?? 'text/plain';
     const typing = type.toLowerCase().startsWith('application/im-iscomposing+xml');
+    const refusal = this.options.refuseMessages;
+    if (method === 'MESSAGE' && refusal) {
+      this.core.event('mcu-refused', `${address} ${refusal.status}`);
+      this.core.respond(peer, request, refusal.status, refusal.reason, ['ms-diagnostics: 2;reason="Refused by the test server"']);
+      return;
+    }
     if (method === 'MESSAGE') conference.messages.push({ from: address, body: request.body });
     const messageId = String(conference.messages.length);
     // A message is taken at once (202 with its id); how it was relayed comes later, in the report (typing notices get none).
