@@ -57,7 +57,9 @@ export async function withParley<T>(context: CommandContext, options: { history:
     try {
       return await untilOwnerStops(owner, run({ parley: owner, owner, local: undefined }));
     } finally {
-      await owner.close();
+      // Every answer is in: the command ends now, without waiting for the owner to
+      // close its side too (the process exits right after, and the owner sees it go).
+      void owner.close();
     }
   }
   try {

@@ -14,10 +14,15 @@ import { applySavedStatus } from './saved-status.js';
  * connection are thrown.
  */
 export async function signInToSend(context: CommandContext, { parley, local }: Session, ref: string, json: boolean): Promise<AccountInfo | number> {
+  // A running owner is asked both at once (one round trip, not two): connect takes the same
+  // reference get does, and an unknown account fails both with the same error. A core of our
+  // own first takes the saved status, so it signs on with it.
+  const connecting = local === undefined ? parley.accounts.connect(ref) : undefined;
+  connecting?.catch(() => undefined); // Handled below, once the account is known.
   const account = await parley.accounts.get(ref);
   if (local !== undefined) await applySavedStatus(local);
   try {
-    await parley.accounts.connect(account.id);
+    await (connecting ?? parley.accounts.connect(account.id));
     return account;
   } catch (raw) {
     if (!ConnectionError.is(raw)) throw raw;
