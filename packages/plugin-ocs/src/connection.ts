@@ -367,6 +367,13 @@ export class OcsConnection implements ProtocolConnection {
     await this.requireSession().typing(peerAddress(peer), state);
   }
 
+  /** Typing in a group conversation: to its MCU, or to each party of one without an MCU. */
+  async setChatTyping(room: string, state: TypingState): Promise<void> {
+    if (!this.session || !this.online) return;
+    if (isMultipartyRoom(room)) await this.session.multiparty?.typing(room, state);
+    else await this.session.conferences?.typing(room, state);
+  }
+
   async setPresence(presence: Presence): Promise<void> {
     await this.requireSession().setPresence(presence);
   }

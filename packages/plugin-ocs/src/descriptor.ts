@@ -10,7 +10,7 @@ export const descriptor = definePluginDescriptor({
   entry: './dist/index.js',
   usernameLabel: 'Sign-in address',
   options: ocsOptions,
-  capabilities: { groupChat: true, typing: true, buddyManagement: true, formattedText: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'] },
+  capabilities: { groupChat: true, typing: true, chatTyping: true, buddyManagement: true, formattedText: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'] },
   commands: [
     { name: 'invite', usage: '<address>', help: '/invite <address>: add someone to this conversation (a one-to-one conversation becomes a group conversation)' },
     { name: 'conference', usage: '[subject]', help: '/conference [subject]: start a new group conversation; /join conf:sip:… joins one by its address' },

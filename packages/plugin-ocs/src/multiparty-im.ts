@@ -21,14 +21,14 @@
  * in the same chat.
  */
 import { randomBytes } from 'node:crypto';
-import { MessageError, type ChatParticipant, type ConnectionContext, type OutgoingMessage } from '@parley/core';
+import { MessageError, type ChatParticipant, type ConnectionContext, type OutgoingMessage, type TypingState } from '@parley/core';
 import { peerAddress, printable } from './address.js';
 import { fromHtml } from './html.js';
 import { failureText } from './im-session.js';
 import { addressOf, formatEndPoints, MAX_PARTIES, MULTIPARTY_REQUIRE, parseEndPoints, rosterManagerOf, usableCallId, type Endpoint } from './multiparty-headers.js';
 import type { IncomingRequest, SipEndpoint, SipResponse } from './sip/endpoint.js';
 import { headerValue, type RawMessage } from './sip/headers.js';
-import { parseTyping } from './typing.js';
+import { KEYBOARD_ACTIVITY_TYPE, keyboardActivity, parseTyping } from './typing.js';
 import { child, escapeXml, parseXml } from './xml.js';
 
 export const MULTIPARTY_ROOM_PREFIX = 'multiparty:';
@@ -359,8 +359,10 @@ export class MultipartyIm {
       return;
     }
     const type = (headerValue(raw, 'Content-Type') ?? 'text/plain').toLowerCase();
-    if (parseTyping(type, raw.body) !== undefined) {
+    const typing = parseTyping(type, raw.body);
+    if (typing !== undefined) {
       await this.o.endpoint.respond(request, 200, 'OK');
+      this.partyTyping(group, from, typing);
       return;
     }
     const base = type.split(';')[0]!.trim();
@@ -388,6 +390,9 @@ export class MultipartyIm {
     const raw = request.raw;
     if (!(headerValue(raw, 'Content-Type') ?? '').toLowerCase().startsWith(MIM_TYPE)) {
       await this.o.endpoint.respond(request, 200, 'OK');
+      // Each party's typing comes in its own dialog, as in a two-party IM; anything else in an INFO is answered and dropped.
+      const typing = parseTyping(headerValue(raw, 'Content-Type') ?? '', raw.body);
+      if (typing !== undefined && from !== undefined && group.parties.get(from)?.dialogs.length) this.partyTyping(group, from, typing);
       return;
     }
     let action;
@@ -577,6 +582,30 @@ export class MultipartyIm {
       }
     }
     return { protocolId };
+  }
+
+  /** A party of the group is typing (or stopped); only a party with a dialog in it counts. */
+  private partyTyping(group: Group, from: string | undefined, state: TypingState): void {
+    if (from === undefined || from === this.o.self || !group.open) return;
+    this.o.ctx.chats.typing?.(group.room, from, state);
+  }
+
+  /**
+   * Our typing to the group: an INFO with Communicator's KeyboardActivity
+   * document to each party, in its latest dialog, as in a two-party IM. It
+   * waits behind messages being sent: two requests at once in one dialog
+   * can make the server refuse the first (stale CSeq).
+   */
+  typing(room: string, state: TypingState): Promise<void> {
+    const group = this.byRoom(room);
+    if (!group?.open) return Promise.resolve();
+    const body = { contentType: KEYBOARD_ACTIVITY_TYPE, content: keyboardActivity(state) };
+    const run = (this.chains.get(group.callId) ?? Promise.resolve()).then(async () => {
+      const parties = [...group.parties.values()].filter((p) => p.dialogs.length > 0);
+      await Promise.all(parties.map((p) => this.inDialog(group, p, p.dialogs[p.dialogs.length - 1]!, 'INFO', body).catch(() => undefined)));
+    });
+    this.chains.set(group.callId, run.catch(() => undefined));
+    return run;
   }
 
   /**

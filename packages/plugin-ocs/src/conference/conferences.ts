@@ -8,7 +8,7 @@
  * the two-party session is closed), and leaving cleanly.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConnectionContext, OutgoingMessage } from '@parley/core';
+import type { ConnectionContext, OutgoingMessage, TypingState } from '@parley/core';
 import { printable } from '../address.js';
 import { failureText, type ImSessions } from '../im-session.js';
 import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.js';
@@ -273,6 +273,12 @@ export class Conferences {
     if (conference.joining) await conference.joining.catch(() => undefined);
     if (!conference.mcu) throw new ConferenceError('Not connected to the conversation yet');
     return conference.mcu.send(message);
+  }
+
+  /** Our typing to the conference's MCU, once we are in its chat; nothing before. */
+  async typing(room: string, state: TypingState): Promise<void> {
+    const conference = this.byRoom(room);
+    if (conference && !conference.gone) await conference.mcu?.typing(state);
   }
 
   async setSubject(room: string, subject: string): Promise<void> {

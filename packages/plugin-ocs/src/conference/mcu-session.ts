@@ -9,13 +9,13 @@
  * BENOTIFY, the participants it could not relay it to: the core is told
  * which message missed whom.
  */
-import { MessageError, type ConnectionContext, type OutgoingMessage } from '@parley/core';
+import { MessageError, type ConnectionContext, type OutgoingMessage, type TypingState } from '@parley/core';
 import { fromHtml } from '../html.js';
 import type { IncomingRequest, SipEndpoint, SipResponse } from '../sip/endpoint.js';
 import { SipRequestTimeout } from '../sip/endpoint.js';
-import { headerValue } from '../sip/headers.js';
+import { headerValue, type RawMessage } from '../sip/headers.js';
 import { parseMultipart } from '../sip/multipart.js';
-import { parseTyping } from '../typing.js';
+import { IS_COMPOSING_TYPE, isComposing, parseTyping } from '../typing.js';
 import { failureReason, IMDN_TYPE, parseImdn, undelivered } from './imdn.js';
 import { oneLine } from './c3p.js';
 import { ConferenceError } from './conference-error.js';
@@ -147,6 +147,24 @@ export class McuSession {
     return true;
   }
 
+  /**
+   * Our typing to the conference: an INFO with an RFC 3994 isComposing
+   * document in the MCU's dialog, which the MCU relays to every other
+   * participant ([MS-CONFIM]). Best effort: typing is never worth an error.
+   */
+  async typing(state: TypingState): Promise<void> {
+    if (!this.dialog.open || this.left) return;
+    await this.dialog.request('INFO', { contentType: IS_COMPOSING_TYPE, content: isComposing(state) }).catch(() => undefined);
+  }
+
+  /** A typing notice the MCU relayed: its author is `ms-sender` (else From); a body that is no typing document is dropped. */
+  private participantTyping(raw: RawMessage): void {
+    const state = parseTyping(headerValue(raw, 'Content-Type') ?? '', raw.body);
+    const sender = participantAddress(headerValue(raw, 'ms-sender') ?? '') ?? participantAddress(headerValue(raw, 'From') ?? '');
+    if (state === undefined || !sender) return;
+    this.o.ctx.chats.typing?.(this.o.room(), sender, state);
+  }
+
   /** A request from the MCU; false when it is not in this session's dialog. */
   async handle(request: IncomingRequest): Promise<boolean> {
     const raw = request.raw;
@@ -170,13 +188,15 @@ export class McuSession {
         return true;
       }
       case 'INFO':
-        // The core shows typing for one-to-one conversations only; a group's typing notices are answered and dropped.
+        // Another participant's typing, relayed by the MCU with its author in ms-sender; other INFOs are answered and dropped.
         await endpoint.respond(request, 200, 'OK');
+        this.participantTyping(raw);
         return true;
       case 'MESSAGE': {
         const type = headerValue(raw, 'Content-Type') ?? 'text/plain';
         if (parseTyping(type.toLowerCase(), raw.body) !== undefined) {
           await endpoint.respond(request, 200, 'OK');
+          this.participantTyping(raw);
           return true;
         }
         const content = messageText(type, raw.body);

@@ -482,6 +482,15 @@ export class ConferenceServices {
     return true;
   }
 
+  /** An INFO with `body`, as from the participant `sender`, in `address`'s chat session (hostile typing notices). */
+  mcuInfoRaw(focusUri: string, address: string, body: Body, sender: string): boolean {
+    const conference = this.byUri(focusUri)?.conference;
+    const member = conference?.members.get(address.toLowerCase());
+    if (!conference || !member?.chat) return false;
+    this.request(member.chat, conference.chatUri, 'INFO', [`ms-sender: ${sender}`], body);
+    return true;
+  }
+
   /**
    * The MCU ends every chat session of a conference (BYE to each participant), as when it
    * fails mid-conference; with `refuse` it then answers new INVITEs with 503.
