@@ -28,6 +28,12 @@ const FAULTS = {
   exit: 'exited with code 1',
 } as const;
 type Fault = keyof typeof FAULTS;
+/**
+ * Whether a message the plugin reported in the same turn as its fault still reaches the core: a
+ * worker that throws, rejects or exits says what it had to say first; one that never returns to
+ * its event loop, or runs out of memory, cannot send what it reported in that last turn.
+ */
+const REPORTED_BEFORE_FAULT: Record<Fault, boolean> = { throw: true, reject: true, exit: true, loop: false, allocate: false };
 const BEHAVIOUR: Record<Fault, string> = {
   throw: 'throws inside a socket data handler',
   reject: 'rejects a promise nobody awaits',
@@ -151,13 +157,16 @@ async function faultScenario(isolation: 'worker' | 'none', fault: Fault): Promis
     const since = parley.events.length;
     // Until the faulty account is back, its reconnects are refused: what is sent meanwhile must wait in the queue.
     await loopback.pauseAccepting();
-    loopback.sendRaw('f', `${JSON.stringify({ op: 'fault', kind: fault })}\n`);
+    // A message and the fault in one read of the socket: the plugin reports the message, then misbehaves.
+    const last = `last before the fault ${tag}`;
+    loopback.sendRaw('f', `${JSON.stringify({ op: 'msg', from: 'g', text: last })}\n${JSON.stringify({ op: 'fault', kind: fault })}\n`);
     await exchange(parley, `${tag} during`);
 
     const crashed = await parley.waitFor((e) => e.ev === 'status' && e.key === 'faulty' && e.reason === 'plugin-crashed', 'the faulty account to show the crash');
     expect(crashed.message).toContain('Plugin Faulty crashed');
     expect(crashed.message).toContain(FAULTS[fault]);
     expect(crashed.state).toBe('reconnecting');
+    if (REPORTED_BEFORE_FAULT[fault]) await parley.waitFor((e) => e.ev === 'received' && e.key === 'faulty' && e.text === last, 'the message reported just before the fault');
 
     const queued = `queued ${tag}`;
     await parley.command({ cmd: 'send', key: 'faulty', peer: 'g', text: queued });

@@ -43,7 +43,11 @@ async function wire(target: { host: string; port: number }): Promise<{ port: num
 /** Roster items the server sent: each contact's JID in an <item/>. */
 const itemsOnWire = (text: string) => text.match(/<item [^>]*jid=["'][^"']+@example\.net["']/g)?.length ?? 0;
 
-describe('roster versioning (RFC 6121 §2.6, XEP-0237) against a real Prosody', () => {
+/** The built plugin, for a worker thread: the roster and its version then cross the worker boundary both ways (kept state, buddy list). */
+const builtPlugin = new URL('../dist/index.js', import.meta.url).href;
+
+describe.each(['none', 'worker'] as const)('roster versioning (RFC 6121 §2.6, XEP-0237) against a real Prosody, isolation %s', (isolation) => {
+  const plugin = isolation === 'worker' ? { isolation, plugins: [], pluginModules: [builtPlugin] } : { isolation };
   let server: TestProsody;
   let link: Awaited<ReturnType<typeof wire>>;
   let h: Harness;
@@ -61,7 +65,7 @@ describe('roster versioning (RFC 6121 §2.6, XEP-0237) against a real Prosody', 
     );
     await server.start();
     link = await wire({ host: server.host, port: server.port });
-    h = await harness(server);
+    h = await harness(server, plugin);
     alice = await h.account('alice', 'alice-pw', { port: link.port, security: 'plain' });
   });
   afterAll(async () => {
@@ -131,7 +135,7 @@ describe('roster versioning (RFC 6121 §2.6, XEP-0237) against a real Prosody', 
     await h.parley.shutdown();
     const old = h;
     homes.push(old.home);
-    h = await harness(server, { home: old.home });
+    h = await harness(server, { home: old.home, ...plugin });
     link.reset();
     await h.parley.accounts.connect(alice);
     expect(itemsOnWire(link.fromServer())).toBe(0);

@@ -5,7 +5,9 @@ import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } fr
 import { CONNECTION_ERROR_CODES, ConnectionError } from '../errors/ConnectionError.js';
 import { isParleyError, PluginError } from '../errors/ParleyError.js';
 import type { Logger } from '../util/logger.js';
-import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
+import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
+import { packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
+import { readTape, type TapeReader, type WorkerTape } from './worker-tape.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { CrashBudget } from './crash-budget.js';
 
@@ -31,6 +33,12 @@ export const DEFAULT_WORKER_LIMITS: WorkerLimits = {
   maxCrashes: 5,
   crashWindowMs: 10 * 60_000,
 };
+
+/** What the core sends when a connection opens in a worker, less the buddy list (read at that moment). */
+export type WorkerSnapshotBase = Omit<ConnectionSnapshot, 'buddies'>;
+
+/** Keeps a plugin's state value as the worker sends it: JSON text, or undefined for removed. */
+export type StoreState = (key: string, json: string | undefined) => void;
 
 function workerScript(): URL {
   const sibling = new URL('./plugin-worker.js', import.meta.url);
@@ -69,16 +77,20 @@ export class PluginWorkerPool {
     this.budget = new CrashBudget(limits.maxCrashes, limits.crashWindowMs);
   }
 
-  /** A connection of `plugin` living in its worker; the worker starts on first use. */
-  createConnection(plugin: ProtocolPlugin, module: string, context: ConnectionContext, snapshot: () => Promise<ConnectionSnapshot>): RemoteConnection {
+  /**
+   * A connection of `plugin` living in its worker; the worker starts on first use. The snapshot's
+   * buddy list is read from `context` when the connection opens in the worker; `storeState` keeps
+   * the plugin's state as the worker sends it, JSON text (undefined: removed).
+   */
+  createConnection(plugin: ProtocolPlugin, module: string, context: ConnectionContext, snapshot: () => Promise<WorkerSnapshotBase>, storeState: StoreState): RemoteConnection {
     const disabled = this.disabledPlugins.get(plugin.id);
     if (disabled !== undefined) throw disabled;
     let worker = this.workers.get(plugin.id);
     if (worker === undefined || worker.ended) {
-      worker = new PluginWorker(plugin, { module, protocol: plugin.id }, this.limits, (error) => this.onCrash(plugin, error));
+      worker = new PluginWorker(plugin, { module, protocol: plugin.id }, this.limits, this.log, (error) => this.onCrash(plugin, error));
       this.workers.set(plugin.id, worker);
     }
-    return worker.connection(context, snapshot);
+    return worker.connection(context, snapshot, storeState);
   }
 
   /** Every open worker connection, for pushes from the core (buddy list changes). */
@@ -119,6 +131,7 @@ export class PluginWorkerPool {
 class PluginWorker {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
+  private handshake: ((message: FromWorker) => void) | undefined;
   private readonly conns = new Map<number, RemoteConnection>();
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void; conn: number }>();
   private nextConn = 1;
@@ -134,6 +147,7 @@ class PluginWorker {
     readonly plugin: ProtocolPlugin,
     start: WorkerStart,
     private readonly limits: WorkerLimits,
+    private readonly log: Logger,
     private readonly onCrash: (error: PluginError) => void,
   ) {
     // The thread gets no flags of ours: `--input-type` or `--eval` would stop it loading its file.
@@ -141,20 +155,19 @@ class PluginWorker {
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       // Heartbeat answers may come first: wait for the handshake.
-      const handshake = (message: FromWorker) => {
+      this.handshake = (message: FromWorker) => {
         if (message.t !== 'ready' && message.t !== 'failed') return;
-        this.worker.off('message', handshake);
+        this.handshake = undefined;
         if (message.t === 'failed') reject(new PluginError('plugin-load-failed', plugin.name, `Plugin ${plugin.name} failed to load in its worker: ${message.error.message}`, { cause: fromWireError(message.error) }));
         else if (message.version !== WORKER_PROTOCOL_VERSION) reject(new PluginError('plugin-load-failed', plugin.name, `The worker speaks protocol ${message.version}, the core ${WORKER_PROTOCOL_VERSION}`));
         else resolve();
       };
-      this.worker.on('message', handshake);
       // A worker that dies while loading crashed like any other: not fatal, counted.
       this.worker.once('exit', () => reject(this.crashError()));
     });
     // Nobody may be waiting yet; the rejection is delivered to each connection that does.
     this.ready.catch(() => {});
-    this.worker.on('message', (message: FromWorker) => this.handle(message));
+    this.worker.on('message', (tape: WorkerTape) => this.received(tape));
     this.worker.on('error', (error) => {
       this.cause ??= describeFault(error);
     });
@@ -175,20 +188,23 @@ class PluginWorker {
     return this.conns.values();
   }
 
-  connection(context: ConnectionContext, snapshot: () => Promise<ConnectionSnapshot>): RemoteConnection {
+  connection(context: ConnectionContext, snapshot: () => Promise<WorkerSnapshotBase>, storeState: StoreState): RemoteConnection {
     const conn = this.nextConn++;
-    const remote = new RemoteConnection(this, conn, context, snapshot);
+    const remote = new RemoteConnection(this, conn, context, snapshot, storeState);
     this.conns.set(conn, remote);
     return remote;
   }
 
-  /** Waits for the plugin to load, then opens `conn` in the worker. */
-  async openConnection(conn: number, snapshot: ConnectionSnapshot): Promise<ConnectionMethod[]> {
+  /**
+   * Waits for the plugin to load, then opens `conn` in the worker with the snapshot made at that
+   * moment. Resolves once the open is sent, with the methods the worker will say the connection has.
+   */
+  async openConnection(conn: number, snapshot: () => ConnectionSnapshot): Promise<{ methods: Promise<ConnectionMethod[]> }> {
     await this.ready;
     if (this.ended) throw this.crashError();
-    const opened = new Promise<ConnectionMethod[]>((resolve, reject) => this.waitOpened.set(conn, { resolve, reject }));
-    this.post({ t: 'open', conn, snapshot });
-    return opened;
+    const methods = new Promise<ConnectionMethod[]>((resolve, reject) => this.waitOpened.set(conn, { resolve, reject }));
+    this.post({ t: 'open', conn, snapshot: snapshot() });
+    return { methods };
   }
 
   private readonly waitOpened = new Map<number, { resolve(methods: ConnectionMethod[]): void; reject(error: unknown): void }>();
@@ -219,9 +235,22 @@ class PluginWorker {
     this.post({ t: 'close', conn });
   }
 
-  private handle(message: FromWorker): void {
+  /** What the worker sent in one turn, handled in order. */
+  private received(tape: WorkerTape): void {
     // Any message shows the worker's loop turning; under a flood a pong waits behind the others.
     this.lastPong = Date.now();
+    if (Array.isArray(tape)) readTape(tape, this.reader);
+  }
+
+  private readonly reader: TapeReader = {
+    notice: (conn, call) => this.conns.get(conn)?.notice(call),
+    other: (message) => this.handle(message),
+    // One record that cannot be handled (a plugin's bad input the core did not expect) costs that record, not the rest.
+    failed: (error) => this.log.error(`A message from plugin ${this.plugin.name}'s worker could not be handled`, { plugin: this.plugin.name, error: error instanceof Error ? error.message : String(error) }),
+  };
+
+  private handle(message: FromWorker): void {
+    if (this.handshake !== undefined) this.handshake(message);
     switch (message.t) {
       case 'pong':
         return;
@@ -238,7 +267,6 @@ class PluginWorker {
         else pending?.resolve(message.value);
         return;
       }
-      case 'notice':
       case 'request':
       case 'log':
         this.conns.get(message.conn)?.fromWorker(message);
@@ -307,12 +335,15 @@ function describeFault(error: unknown): string {
 export class RemoteConnection implements ProtocolConnection {
   private opened: Promise<void> | undefined;
   private closed = false;
+  /** The buddy list the worker holds for this connection (sent with the open, then pushed); undefined before the open is sent. */
+  private pushed: PackedRoster | undefined;
 
   constructor(
     private readonly worker: PluginWorker,
     private readonly conn: number,
     private readonly context: ConnectionContext,
-    private readonly snapshot: () => Promise<ConnectionSnapshot>,
+    private readonly snapshot: () => Promise<WorkerSnapshotBase>,
+    private readonly storeState: StoreState,
   ) {
     context.signal.addEventListener('abort', () => worker.post({ t: 'abort', conn }), { once: true });
   }
@@ -321,21 +352,47 @@ export class RemoteConnection implements ProtocolConnection {
     return this.worker.plugin;
   }
 
+  /** Sends the open to the worker (once); resolves when it is sent. */
+  private send(): Promise<{ methods: Promise<ConnectionMethod[]> }> {
+    this.sending ??= this.snapshot().then((base) =>
+      this.worker.openConnection(this.conn, () => {
+        this.pushed = packRoster(this.context.buddies.list());
+        return { ...base, buddies: this.pushed };
+      }),
+    );
+    return this.sending;
+  }
+
+  private sending: Promise<{ methods: Promise<ConnectionMethod[]> }> | undefined;
+
+  /** Opens the connection in the worker; resolves once the worker has said which methods it has. */
   private open(): Promise<void> {
-    this.opened ??= this.snapshot().then((snapshot) => this.worker.openConnection(this.conn, snapshot)).then((methods) => {
-      const self = this as unknown as Record<string, unknown>;
-      for (const method of methods) if (!(method in RemoteConnection.prototype)) self[method] = (...args: unknown[]) => this.worker.call(this.conn, method, args);
-    });
+    this.opened ??= this.send()
+      .then((sent) => sent.methods)
+      .then((methods) => {
+        const self = this as unknown as Record<string, unknown>;
+        for (const method of methods) if (!(method in RemoteConnection.prototype)) self[method] = (...args: unknown[]) => this.worker.call(this.conn, method, args);
+      });
     return this.opened;
   }
 
   async connect(): Promise<void> {
+    // Started at once, as a disconnect that comes meanwhile expects.
+    const opening = this.open();
+    // Its failure is the sending's, thrown below.
+    opening.catch(() => {});
+    let connecting: Promise<unknown> | undefined;
     try {
-      await this.open();
+      await this.send();
+      // Right behind the open, which the worker handles first: no wait for its answer in between.
+      connecting = this.worker.call(this.conn, 'connect', []);
+      await opening;
     } catch (error) {
+      // The worker failed: the connect call fails the same way, and is not waited for.
+      connecting?.catch(() => {});
       throw isParleyError(error, CONNECTION_ERROR_CODES) ? error : ConnectionError.other(error instanceof Error ? error.message : String(error), { fatal: true, cause: error });
     }
-    await this.worker.call(this.conn, 'connect', []);
+    await connecting;
   }
 
   async disconnect(): Promise<void> {
@@ -360,9 +417,13 @@ export class RemoteConnection implements ProtocolConnection {
     return this.worker.command(this.conn, name, args, target) as Promise<string | void>;
   }
 
-  /** The core's buddy list changed: the worker's copy for this account follows. */
+  /** The core's buddy list changed: the worker's copy for this account follows, if this account's list is not what it holds. */
   pushBuddies(): void {
-    if (!this.closed && this.opened !== undefined) this.worker.post({ t: 'buddies', conn: this.conn, buddies: this.context.buddies.list() });
+    if (this.closed || this.pushed === undefined) return;
+    const buddies = packRoster(this.context.buddies.list());
+    if (samePackedRoster(buddies, this.pushed)) return;
+    this.pushed = buddies;
+    this.worker.post({ t: 'buddies', conn: this.conn, buddies });
   }
 
   /** The worker is gone: the core sees this connection drop. */
@@ -371,8 +432,8 @@ export class RemoteConnection implements ProtocolConnection {
     this.context.connectionLost(error);
   }
 
-  /** A context call from the plugin. */
-  fromWorker(message: Extract<FromWorker, { t: 'notice' | 'request' | 'log' }>): void {
+  /** A context call from the plugin that is answered, or a log record. */
+  fromWorker(message: Extract<FromWorker, { t: 'request' | 'log' }>): void {
     const { context } = this;
     if (message.t === 'log') {
       context.log[message.level](message.message, message.fields);
@@ -401,12 +462,16 @@ export class RemoteConnection implements ProtocolConnection {
           void answer(() => context.buddies.authorizationRequest(...message.args));
           return;
       }
-      return;
     }
+  }
+
+  /** A context call from the plugin that is not answered. */
+  notice(message: ContextNotice): void {
+    const { context } = this;
     const a = message.args as unknown as never[];
     switch (message.method) {
       case 'setState':
-        context.setState(message.args[0], message.args[1]);
+        this.storeState(message.args[0], message.args[1]);
         return;
       case 'connectionLost':
         context.connectionLost(fromWireError(message.args[0]) as ConnectionError);
@@ -453,11 +518,15 @@ export class RemoteConnection implements ProtocolConnection {
       case 'transfers.cancelled':
         context.transfers?.cancelled(...message.args);
         return;
+      case 'buddies.sync':
+        context.buddies.sync(unpackRoster(message.args[0]));
+        return;
       default: {
         // buddies.* and chats.*: same names on the context, arguments checked there.
-        const [group, name] = message.method.split('.') as ['buddies' | 'chats', string];
-        const fn = (context[group] as unknown as Record<string, ((...args: never[]) => void) | undefined>)[name];
-        fn?.(...a);
+        const [group, name] = String(message.method).split('.') as ['buddies' | 'chats', string];
+        if (group !== 'buddies' && group !== 'chats') throw new Error(`no context call ${String(message.method)}`);
+        const calls = context[group] as unknown as Record<string, ((...args: never[]) => void) | undefined>;
+        if (Object.hasOwn(calls, name)) calls[name]?.(...a);
       }
     }
   }

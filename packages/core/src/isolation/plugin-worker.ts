@@ -12,13 +12,90 @@ import type { Logger, LogLevel } from '../util/logger.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type ContextRequest, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { createNet } from '../net/net.js';
+import { packRoster, unpackRoster } from './packed-roster.js';
+import { noticeOf, splitTape, writeNotice, writeOther, type WorkerTape } from './worker-tape.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
 
-function post(message: FromWorker): void {
-  port.postMessage(message);
+/**
+ * What this thread says to the core goes out once per turn of its work: a
+ * plugin reporting thousands of messages from one read of its socket makes
+ * one crossing, not thousands (each costs a copy, a wake-up and an event on
+ * the core's side). The order is the order of the calls.
+ */
+let outbox: WorkerTape = [];
+let flushQueued = false;
+
+function queueFlush(): void {
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
 }
+
+function post(message: FromWorker): void {
+  writeOther(outbox, message);
+  queueFlush();
+}
+
+function flush(): void {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const tape = outbox;
+  outbox = [];
+  try {
+    port.postMessage(tape);
+  } catch {
+    // Something on the tape cannot be copied (a function in a message, say): each record goes on
+    // its own, in order, and only what cannot cross is made plain or dropped.
+    for (const record of splitTape(tape)) postAlone(record);
+  }
+}
+
+function postAlone(record: WorkerTape): void {
+  try {
+    port.postMessage(record);
+    return;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const notice = noticeOf(record);
+    const message = notice === undefined ? (record[1] as FromWorker) : undefined;
+    if (message?.t === 'request') {
+      // The plugin's call fails, as it would have had the copy been made when it called.
+      const pending = waiting.get(message.id);
+      waiting.delete(message.id);
+      pending?.reject(error);
+      return;
+    }
+    try {
+      if (message?.t === 'result') port.postMessage(tapeOf({ t: 'result', id: message.id, value: plain(message.value) }));
+      else if (message?.t === 'log') port.postMessage(tapeOf({ ...message, fields: plain(message.fields) as Record<string, unknown> }));
+      else if (notice !== undefined) {
+        const tape: WorkerTape = [];
+        writeNotice(tape, notice.conn, { method: notice.call.method, args: notice.call.args.map(plain) } as ContextNotice, (value) => value);
+        port.postMessage(tape);
+      }
+    } catch {
+      // Not even as JSON (a cycle): a result is an error, anything else is dropped with a warning.
+      if (message?.t === 'result') port.postMessage(tapeOf({ t: 'result', id: message.id, error: toWireError(new Error(`The plugin's answer cannot cross to the core: ${why}`)) }));
+      else if (notice !== undefined || message?.t === 'log') {
+        const conn = notice?.conn ?? (message as { conn: number }).conn;
+        port.postMessage(tapeOf({ t: 'log', conn, level: 'warn', message: `Dropped the plugin's ${notice?.call.method ?? 'log'} call: it cannot cross to the core (${why})` }));
+      }
+    }
+  }
+}
+
+function tapeOf(message: FromWorker): WorkerTape {
+  const tape: WorkerTape = [];
+  writeOther(tape, message);
+  return tape;
+}
+
+// A thread that is about to end still says what it said before: the core hears it before it sees the end.
+process.on('uncaughtExceptionMonitor', flush);
+process.on('exit', flush);
 
 interface Open {
   connection: ProtocolConnection;
@@ -35,25 +112,39 @@ function request(conn: number, call: ContextRequest): Promise<unknown> {
   const id = nextRequest++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
-    post({ t: 'request', id, conn, ...call } as FromWorker);
+    post({ t: 'request', id, conn, method: call.method, args: call.args.map(asCalled) } as FromWorker);
   });
 }
 
 function notice(conn: number, call: ContextNotice): void {
   if (!open.has(conn)) return;
-  post({ t: 'notice', conn, ...call } as FromWorker);
+  writeNotice(outbox, conn, call, asCalled);
+  queueFlush();
+}
+
+/**
+ * The copy that crosses is made when the batch goes, at the end of this
+ * turn: what the plugin passed is taken as it was when it called, as the
+ * core reads it at once in process (an object's fields, a list's items).
+ */
+function asCalled<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.slice() as T;
+  if (ArrayBuffer.isView(value)) return (value instanceof DataView ? value : (value as unknown as Uint8Array).slice()) as T;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null ? ({ ...value } as T) : value;
 }
 
 function logger(conn: number, scope: string | undefined): Logger {
   const write = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     const record: FromWorker = { t: 'log', conn, level, message: scope === undefined ? String(message) : `${scope}: ${String(message)}` };
-    if (fields !== undefined) record.fields = plain(fields) as Record<string, unknown>;
+    if (fields !== undefined) record.fields = asCalled(fields);
     post(record);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (s) => logger(conn, scope === undefined ? s : `${scope}:${s}`) };
 }
 
-/** Log fields may hold errors or class instances: only what survives a copy crosses. */
+/** Log fields and results may hold anything: what cannot be copied as it is crosses as JSON would have it. */
 function plain(value: unknown): unknown {
   try {
     return structuredClone(value);
@@ -64,6 +155,8 @@ function plain(value: unknown): unknown {
 
 function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortSignal): ConnectionContext {
   const state = new Map(Object.entries(snapshot.state));
+  // What the plugin set, as the JSON text the core was sent; read back (parsed once) only if asked for.
+  const stateText = new Map<string, string>();
   // Lives as long as this thread: a crash takes it along with the sockets it described.
   const carry = carryOvers.get(snapshot.account.id) ?? new Map<string, unknown>();
   carryOvers.set(snapshot.account.id, carry);
@@ -75,11 +168,22 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     signal,
     getSecret: (key, ask) => request(conn, { method: 'getSecret', args: ask === undefined ? [key] : [key, ask] }) as Promise<string | undefined>,
     setSecret: (key, value) => request(conn, { method: 'setSecret', args: [key, value] }) as Promise<void>,
-    getState: <T>(key: string) => state.get(key) as T | undefined,
+    getState: <T>(key: string) => {
+      const text = stateText.get(key);
+      if (text !== undefined) {
+        stateText.delete(key);
+        state.set(key, JSON.parse(text));
+      }
+      return state.get(key) as T | undefined;
+    },
     setState: (key, value) => {
-      const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-      state.set(key, copy);
-      n({ method: 'setState', args: [key, copy] });
+      // The JSON text is the copy (a value without one would be lost at the next start, as in process).
+      const text = value === undefined ? undefined : (JSON.stringify(value) as string | undefined);
+      if (value !== undefined && text === undefined) throw new TypeError(`The plugin state "${key}" has no JSON form`);
+      state.delete(key);
+      if (text === undefined) stateText.delete(key);
+      else stateText.set(key, text);
+      n({ method: 'setState', args: [key, text] });
     },
     carryOver: {
       get: <T>(key: string) => carry.get(key) as T | undefined,
@@ -106,8 +210,8 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     messageNotDelivered: (protocolId, report) => n({ method: 'messageNotDelivered', args: [protocolId, { recipients: [...report.recipients], reason: report.reason }] }),
     typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
     buddies: {
-      list: () => open.get(conn)?.snapshot.buddies.map((b) => ({ ...b })) ?? snapshot.buddies.map((b) => ({ ...b })),
-      sync: (entries) => n({ method: 'buddies.sync', args: [[...entries]] }),
+      list: () => unpackRoster(open.get(conn)?.snapshot.buddies ?? snapshot.buddies),
+      sync: (entries) => n({ method: 'buddies.sync', args: [packRoster(entries)] }),
       synced: () => n({ method: 'buddies.synced', args: [] }),
       upsert: (entry) => n({ method: 'buddies.upsert', args: [entry] }),
       remove: (name) => n({ method: 'buddies.remove', args: [name] }),
@@ -194,7 +298,7 @@ function reply(id: number, work: () => unknown): void {
   Promise.resolve()
     .then(work)
     .then(
-      (value: unknown) => post({ t: 'result', id, value: value === undefined ? undefined : plain(value) }),
+      (value: unknown) => post({ t: 'result', id, value: asCalled(value) }),
       (error: unknown) => post({ t: 'result', id, error: toWireError(error) }),
     );
 }

@@ -7,6 +7,13 @@
  *
  * Order matters and is kept: one port carries everything, so a context call
  * the plugin makes before `connect()` resolves reaches the core first.
+ *
+ * The worker sends what one turn of its work produced in one postMessage, as
+ * a WorkerTape (worker-tape.ts) read in order: a burst of thousands of
+ * incoming messages costs a few crossings instead of one each, and the
+ * frequent calls cross without objects around them. Big lists cross in a
+ * cheap shape too: a roster as columns (PackedRoster), the plugin's state as
+ * its JSON text.
  */
 import type { AccountInfo } from '../accounts/account.js';
 import type { IncomingMessage, OutgoingMessage, TypingState } from '../conversations/message.js';
@@ -17,9 +24,10 @@ import type { LogLevel } from '../util/logger.js';
 import type { WireError } from './wire-error.js';
 import type { NetConfig } from '../net/net.js';
 import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.js';
+import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 3;
+export const WORKER_PROTOCOL_VERSION = 4;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -34,7 +42,7 @@ export interface ConnectionSnapshot {
   settings: Settings;
   /** The account's plugin state (`getState`), by key. */
   state: Record<string, unknown>;
-  buddies: RosterEntry[];
+  buddies: PackedRoster;
   tlsCa: string[] | undefined;
   dnsServers: readonly string[] | undefined;
   /** The connection's network configuration, its proxy password included (it lives in the worker's memory only). */
@@ -78,7 +86,8 @@ export type ContextRequest =
 
 /** Context calls the core only hears (no answer). */
 export type ContextNotice =
-  | { method: 'setState'; args: [key: string, value: unknown] }
+  /** The value as JSON text (undefined: removed): the worker makes that copy anyway, and a string crosses cheaply. */
+  | { method: 'setState'; args: [key: string, json: string | undefined] }
   | { method: 'progress'; args: [text: string, step?: number, steps?: number] }
   | { method: 'sessionDetail'; args: [text: string] }
   | { method: 'connectionLost'; args: [error: WireError] }
@@ -86,7 +95,7 @@ export type ContextNotice =
   | { method: 'messageDelivered'; args: [protocolId: string] }
   | { method: 'messageNotDelivered'; args: [protocolId: string, report: NotDeliveredReport] }
   | { method: 'typing'; args: [peer: string, state: TypingState] }
-  | { method: 'buddies.sync'; args: [entries: RosterEntry[]] }
+  | { method: 'buddies.sync'; args: [entries: PackedRoster] }
   | { method: 'buddies.synced'; args: [] }
   | { method: 'buddies.upsert'; args: [entry: RosterEntry] }
   | { method: 'buddies.remove'; args: [name: string] }
@@ -119,19 +128,18 @@ export type ToWorker =
   | { t: 'command'; id: number; conn: number; name: string; args: string; target?: Target }
   | { t: 'abort'; conn: number }
   | { t: 'close'; conn: number }
-  | { t: 'buddies'; conn: number; buddies: RosterEntry[] }
+  | { t: 'buddies'; conn: number; buddies: PackedRoster }
   | { t: 'answer'; id: number; value?: unknown; error?: WireError }
   | { t: 'ping'; n: number }
   /** The worker's heap in use, in bytes, answered as a result. */
   | { t: 'memory'; id: number };
 
-/** Worker → core. */
+/** Worker → core (each on a WorkerTape: context notices in their own records, the rest as they are). */
 export type FromWorker =
   | { t: 'ready'; version: number; protocol: string }
   | { t: 'failed'; error: WireError }
   | { t: 'opened'; conn: number; methods: ConnectionMethod[] }
   | { t: 'result'; id: number; value?: unknown; error?: WireError }
-  | ({ t: 'notice'; conn: number } & ContextNotice)
   | ({ t: 'request'; id: number; conn: number } & ContextRequest)
   | { t: 'log'; conn: number; level: LogLevel; message: string; fields?: Record<string, unknown> }
   | { t: 'pong'; n: number };

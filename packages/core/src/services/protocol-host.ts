@@ -123,15 +123,21 @@ export class ProtocolHost {
     }
     const module = this.pool === undefined ? undefined : deps.registry.moduleOf(plugin.id);
     if (this.pool !== undefined && module !== undefined) {
-      return this.pool.createConnection(plugin, module, context, async () => ({
-        net: await withProxyPassword(net, proxyPassword),
-        account: context.account,
-        settings: context.settings,
-        state: deps.state.entries(record.id, 'plugin:'),
-        buddies: context.buddies.list(),
-        tlsCa: context.tlsCa(),
-        dnsServers: context.coreSetting('dnsServers'),
-      }));
+      return this.pool.createConnection(
+        plugin,
+        module,
+        context,
+        async () => ({
+          net: await withProxyPassword(net, proxyPassword),
+          account: context.account,
+          settings: context.settings,
+          state: deps.state.entries(record.id, 'plugin:'),
+          tlsCa: context.tlsCa(),
+          dnsServers: context.coreSetting('dnsServers'),
+        }),
+        // As context.setState, from the JSON text the worker made of the value.
+        (key, json) => deps.state.setJson(record.id, `plugin:${key}`, json),
+      );
     }
     this.pluginOf.set(record.id, plugin.id);
     const connection = guardedConnection(plugin, context, { plugin, fault: (error) => this.inProcessFault(plugin, error) });

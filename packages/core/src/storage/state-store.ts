@@ -40,6 +40,13 @@ export class StateStore {
     this.schedule();
   }
 
+  /** As `set`, with the value as JSON text (undefined: none), as a plugin's worker sends it: parsed, it is already a copy. */
+  setJson(scope: string, key: string, json: string | undefined): void {
+    const value: unknown = json === undefined ? undefined : JSON.parse(json);
+    this.state = { ...this.state, [scope]: { ...this.state[scope], [key]: value } };
+    this.schedule();
+  }
+
   deleteScope(scope: string): void {
     const { [scope]: _gone, ...rest } = this.state;
     this.state = rest;
