@@ -1,14 +1,34 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
+
+const HEX = Array.from({ length: 256 }, (_, byte) => (byte + 0x100).toString(16).slice(1));
+/** Random bytes for many ids at a time, as `randomUUID` keeps them too. */
+const pool = Buffer.alloc(16 * 128);
+let poolUsed = pool.length;
 
 /**
- * A random UUID (v4) as one flat string. Node builds `randomUUID()`'s text by
- * concatenating its pieces, and V8 keeps such a string as a chain of about
- * twenty pieces until something flattens it: a buddy list of thousands of
- * contacts then held half a kilobyte per id. Decoding it once from bytes
- * gives the same text in 36 bytes.
+ * A random UUID (RFC 4122 version 4) as one flat string. Node's `randomUUID()`
+ * builds its text by concatenation, which V8 keeps as a chain of about twenty
+ * pieces for as long as the id lives: a buddy list of thousands of contacts
+ * held half a kilobyte per id. Joined from its parts at once, the same text
+ * takes 36 bytes, and is made faster.
  */
 export function newId(): string {
-  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+  if (poolUsed === pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const b = pool;
+  const o = poolUsed;
+  poolUsed += 16;
+  const h = HEX;
+  // Version 4 in the high nibble of byte 6, the variant (binary 10) in the top bits of byte 8.
+  return [
+    h[b[o]!], h[b[o + 1]!], h[b[o + 2]!], h[b[o + 3]!], '-',
+    h[b[o + 4]!], h[b[o + 5]!], '-',
+    h[(b[o + 6]! & 0x0f) | 0x40], h[b[o + 7]!], '-',
+    h[(b[o + 8]! & 0x3f) | 0x80], h[b[o + 9]!], '-',
+    h[b[o + 10]!], h[b[o + 11]!], h[b[o + 12]!], h[b[o + 13]!], h[b[o + 14]!], h[b[o + 15]!],
+  ].join('');
 }
 
 /**
