@@ -304,6 +304,8 @@ export class XmppConnection implements ProtocolConnection {
     }
     this.ctx.progress('Online', 5, steps);
     this.state = 'online';
+    // The key derived for this sign-in, kept for the next one now that this one no longer waits.
+    exchange?.current?.keep().catch((error: unknown) => this.ctx.log.debug('SCRAM cache unavailable', { error: String(error) }));
     this.lastError = undefined;
     this.stopKeepalive = startKeepalive(this.session, this.settings.pingIntervalMs, (error) => {
       this.lastError = ConnectionError.network('The server stopped answering pings', { cause: error });

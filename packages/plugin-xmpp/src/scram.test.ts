@@ -145,6 +145,10 @@ describe('salted password cache', () => {
     await first.clientFinal(RFC7677.serverFirst, 'pencil');
     expect(first.fromCache).toBe(false);
     expect(calls).toHaveLength(1);
+    // Nothing is written during the exchange; the connection keeps the key once the sign-in is done, once.
+    expect(cache.secrets.size).toBe(0);
+    await first.keep();
+    await first.keep();
     expect([...cache.secrets.keys()]).toEqual([cacheKey('sha256')]);
     // The stored entry holds no plaintext password.
     expect(cache.secrets.get(cacheKey('sha256'))).not.toContain('pencil');
@@ -164,6 +168,7 @@ describe('salted password cache', () => {
       const scram = new ScramClient('SCRAM-SHA-256', { nonce: () => RFC7677.nonce, cache, derive });
       scram.clientFirst('user');
       await scram.clientFinal(serverFirst, password);
+      await scram.keep();
       return scram.fromCache;
     };
     expect(await run(RFC7677.serverFirst, 'pencil')).toBe(false);
@@ -197,6 +202,7 @@ describe('salted password cache', () => {
     const scram = new ScramClient('SCRAM-SHA-1', { nonce: () => RFC5802.nonce, cache: broken });
     scram.clientFirst('user');
     expect(await scram.clientFinal(RFC5802.serverFirst, 'pencil')).toBe(RFC5802.clientFinal);
+    await scram.keep();
     expect(errors).toHaveLength(2);
   });
 });

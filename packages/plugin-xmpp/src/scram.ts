@@ -159,6 +159,8 @@ export class ScramClient {
   private serverSignature: Buffer | undefined;
   /** Whether the salted password came from the cache (no key derivation this time). */
   fromCache: boolean | undefined;
+  /** A salted password derived by this exchange, for `keep` to put in the cache. */
+  private derived: { salt: Buffer; iterations: number; password: string; salted: Buffer } | undefined;
 
   constructor(
     readonly mechanism: ScramName,
@@ -217,8 +219,21 @@ export class ScramClient {
     }
     const salted = await (this.options.derive ?? deriveSaltedPassword)(password, first.salt, first.iterations, this.hash);
     this.fromCache = false;
-    await cache?.set(this.hash, first.salt, first.iterations, password, salted);
+    if (cache !== undefined) this.derived = { salt: first.salt, iterations: first.iterations, password, salted };
     return salted;
+  }
+
+  /**
+   * Puts the salted password this exchange derived in the cache (once). Not
+   * done during the exchange: writing the secret store waits for the disk,
+   * and the sign-in would wait with it; the connection calls this once the
+   * sign-in is done (a sign-in that fails derives again next time).
+   */
+  async keep(): Promise<void> {
+    const derived = this.derived;
+    this.derived = undefined;
+    if (derived === undefined) return;
+    await this.options.cache?.set(this.hash, derived.salt, derived.iterations, derived.password, derived.salted);
   }
 }
 

@@ -29,6 +29,8 @@ export class SecureSocket extends EventEmitter {
   private readonly abort = new AbortController();
   /** The TCP connection is fully closed (not only asked to). */
   private gone = false;
+  /** Writes are being gathered until the end of this turn. */
+  private corked = false;
 
   /** Our end's address on the connection to the server: where peers on the same network may reach us. */
   get localAddress(): string | undefined {
@@ -113,6 +115,17 @@ export class SecureSocket extends EventEmitter {
     if (socket === undefined || socket.destroyed) {
       callback?.(new Error('Not connected'));
       return;
+    }
+    // Stanzas written in the same turn (the roster get and the discovery
+    // requests of a sign-in, a burst of messages) leave in one write: one
+    // system call and one wake-up of the server instead of one each.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
     }
     socket.write(data, callback);
   }
