@@ -82,3 +82,22 @@ describe('delivery failure reports', () => {
     expect(failures[2]![1].message).toBe('Not delivered: the service dropped it');
   });
 });
+
+describe('messages awaiting a receipt', () => {
+  it('are the newest few thousand only: a receipt for an older one changes nothing, a newer one still counts', async () => {
+    const { RECEIPT_WINDOW } = await import('../packages/core/src/conversations/conversation-manager.js');
+    const { ctx, p, accountId } = await setup();
+    const im = p.conversations.openIm(accountId, 'bob');
+    const sent: Message[] = [];
+    for (let i = 0; i <= RECEIPT_WINDOW; i++) sent.push((await p.conversations.send(im.id, `n${i}`))!);
+    const delivered: string[] = [];
+    p.events.on('messageDelivered', (m) => delivered.push(m.text));
+    // m1 fell out of the window when message RECEIPT_WINDOW + 1 was sent; m2 is the oldest still in it.
+    ctx.messageDelivered('m1');
+    ctx.messageDelivered('m2');
+    await until(() => delivered.length > 0);
+    expect(delivered).toEqual(['n1']);
+    expect(sent[0]!.delivery).toBe('sent');
+    expect(sent[1]!.delivery).toBe('delivered');
+  });
+});

@@ -29,6 +29,8 @@ const SCROLLBACK = 500;
 const RECENT_IDS = 1000;
 /** Names remembered per account and kind as spelt, to find a conversation without case-folding (see `ensure`). */
 const SPELLINGS = 4096;
+/** Sent messages that can still take a delivery receipt or report, newest first, over every account. */
+export const RECEIPT_WINDOW = 5000;
 
 class Conversation implements ConversationView {
   readonly id: string;
@@ -184,7 +186,11 @@ export class ConversationManager {
   private readonly queues = new Map<string, Queued[]>();
   /** Accounts whose queue is being sent: new messages line up behind it, so nothing overtakes. */
   private readonly flushing = new Set<string>();
-  /** Outgoing messages by protocol id, for delivery receipts. */
+  /**
+   * Outgoing messages by protocol id, for delivery receipts and reports; the
+   * newest RECEIPT_WINDOW only, since many never get a receipt (a protocol or
+   * peer that sends none) and a client runs for weeks.
+   */
   private readonly sentByProtocolId = new Map<string, { message: Message; conversation: Conversation }>();
   /**
    * When each participant's entry in a chat's `chatTyping` lapses unless they
@@ -423,6 +429,8 @@ export class ConversationManager {
       if (result?.protocolId !== undefined) {
         message.protocolId = result.protocolId;
         this.sentByProtocolId.set(`${conversation.accountId}\u0000${result.protocolId}`, { message, conversation });
+        // A Map iterates in insertion order: the first key is the oldest message still awaiting one.
+        if (this.sentByProtocolId.size > RECEIPT_WINDOW) this.sentByProtocolId.delete(this.sentByProtocolId.keys().next().value!);
       }
     } catch (cause) {
       const error = cause instanceof MessageError ? cause : new MessageError('send-failed', `Not sent: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
