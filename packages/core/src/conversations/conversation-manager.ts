@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConversationError } from './errors.js';
 import { MessageError, type ParleyError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
-import type { ParleyHooks } from '../hooks/hooks.js';
-import type { AsyncSeriesWaterfallHook } from 'tapable';
+import { runMessageWaterfall, type ParleyHooks } from '../hooks/hooks.js';
 import type { HistoryEntry, HistoryStore } from '../history/history-store.js';
 import type { ChatParticipant, Target } from '../plugins/contract.js';
 import { newId, newMessageId } from '../util/ids.js';
@@ -112,6 +111,17 @@ const CHAT_TYPING_TIMEOUT_MS = 30_000;
 function guardIdentity(original: Message, rewritten: Message): Message {
   // Left as it was (the common case): nothing to restore, and no copy per message.
   if (rewritten === original) return original;
+  // A rewrite that kept them (a tap's `{ ...message, text }`) is taken as it is: the flags are still the
+  // core's own copy, and a second copy per message would only make garbage.
+  if (
+    rewritten.id === original.id &&
+    rewritten.conversationId === original.conversationId &&
+    rewritten.accountId === original.accountId &&
+    rewritten.direction === original.direction &&
+    rewritten.flags === original.flags
+  ) {
+    return rewritten;
+  }
   return {
     ...rewritten,
     id: original.id,
@@ -120,27 +130,6 @@ function guardIdentity(original: Message, rewritten: Message): Message {
     direction: original.direction,
     flags: { ...rewritten.flags },
   };
-}
-
-/**
- * Runs a message waterfall hook. Its taps are callback-style (hooks.ts), so
- * when they all answer at once the result is returned as it is, with no
- * promise; only a tap that answers later makes it a promise.
- */
-function runWaterfall(hook: AsyncSeriesWaterfallHook<[Message | null]>, message: Message): Message | null | Promise<Message | null> {
-  let settled: { error: unknown; value: Message | null } | undefined;
-  let later: { resolve: (value: Message | null) => void; reject: (error: unknown) => void } | undefined;
-  hook.callAsync(message, (error, value) => {
-    const result = (value ?? null) as Message | null;
-    if (later === undefined) settled = { error, value: result };
-    else if (error) later.reject(error);
-    else later.resolve(result);
-  });
-  if (settled !== undefined) {
-    if (settled.error) throw settled.error;
-    return settled.value;
-  }
-  return new Promise((resolve, reject) => (later = { resolve, reject }));
 }
 
 /** `fn(value)` now for a plain value, or once a promise settles. */
@@ -304,7 +293,7 @@ export class ConversationManager {
       this.log.debug('dropped a message that arrived twice', { conversation: conversation.name, protocolId: message.protocolId });
       return;
     }
-    return then(runWaterfall(this.hooks.receivingMessage, message), (accepted) => {
+    return then(runMessageWaterfall(this.hooks.receivingMessage, message), (accepted) => {
       if (accepted === null) return;
       return then(this.write(conversation, guardIdentity(message, accepted)), (final) => this.received(conversation, final));
     });
@@ -343,7 +332,7 @@ export class ConversationManager {
   }
 
   private write(conversation: Conversation, message: Message): Message | undefined | Promise<Message | undefined> {
-    return then(runWaterfall(this.hooks.writingToConversation, message), (rewritten) => this.written(conversation, message, rewritten));
+    return then(runMessageWaterfall(this.hooks.writingToConversation, message), (rewritten) => this.written(conversation, message, rewritten));
   }
 
   private written(conversation: Conversation, message: Message, rewritten: Message | null): Message | undefined {

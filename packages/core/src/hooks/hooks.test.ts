@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../conversations/message.js';
-import { createHooks, tapOnlyHooks, type HookName } from './hooks.js';
+import { createHooks, runMessageWaterfall, tapOnlyHooks, type HookName } from './hooks.js';
 
 function message(text: string): Message {
   return { id: 'm1', conversationId: 'c1', accountId: 'a1', direction: 'outgoing', sender: 'me', timestamp: 1, text, flags: {} };
@@ -55,6 +55,41 @@ describe('tap-only hooks', () => {
     expect((await hooks.receivingMessage.promise(message('x')))?.text).toBe('x ok');
     expect(faults.map(([p, h]) => `${p}@${h}`)).toEqual(['thrower@receivingMessage', 'rejecter@receivingMessage', 'liar@receivingMessage']);
     expect(faults[2]![2]).toMatch(/returned number/);
+  });
+
+  it('runs a message waterfall directly as tapable does: at once when every tap answers at once, in stage order, cancels, faults and later answers', async () => {
+    const { hooks, faults, view } = setup();
+    view('second').receivingMessage.tap((m) => ({ ...m, text: `${m.text}!` }), { stage: 10 });
+    view('first').receivingMessage.tap((m) => ({ ...m, text: m.text.toUpperCase() }));
+    view('thrower').receivingMessage.tap(() => {
+      throw new Error('sync boom');
+    }, { stage: 5 });
+    const now = runMessageWaterfall(hooks.receivingMessage, message('hi'));
+    expect(now).not.toBeInstanceOf(Promise);
+    expect((now as Message).text).toBe('HI!');
+    expect(faults.map(([p]) => p)).toEqual(['thrower']);
+
+    view('later').receivingMessage.tap(async (m) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return m.text === 'DROP' ? null : { ...m, text: `${m.text}?` };
+    }, { stage: 1 });
+    let reached = 0;
+    view('after-cancel').receivingMessage.tap(() => {
+      reached++;
+    }, { stage: 20 });
+    const later = runMessageWaterfall(hooks.receivingMessage, message('hi'));
+    expect(later).toBeInstanceOf(Promise);
+    expect((await later)?.text).toBe('HI?!');
+    expect(await runMessageWaterfall(hooks.receivingMessage, message('drop'))).toBeNull();
+    expect(reached).toBe(1);
+    expect((await hooks.receivingMessage.promise(message('hi')))?.text).toBe('HI?!');
+  });
+
+  it('leaves a waterfall with a tap added to tapable directly to tapable', async () => {
+    const { hooks, view } = setup();
+    view('plugin').writingToConversation.tap((m) => ({ ...m, text: `${m.text}1` }));
+    hooks.writingToConversation.tap('direct', (m) => (m === null ? null : { ...m, text: `${m.text}2` }));
+    expect((await runMessageWaterfall(hooks.writingToConversation, message('x')))?.text).toBe('x12');
   });
 
   it('isolates observers on sync and async hooks, and skips a disabled plugin', async () => {

@@ -106,34 +106,15 @@ export function tapOnlyHooks(hooks: ParleyHooks, plugin: string, report: HookFau
         const tapInfo = { name: plugin, stage: options.stage ?? 0 };
         const call = fn as (...args: unknown[]) => unknown;
         if (WATERFALLS.has(name)) {
+          const step = messageStep(call, () => isDisabled(), (error) => report(plugin, name, error));
           // Callback style, so a tap that answers at once costs no promise: every message runs these.
-          (hooks[name] as AsyncSeriesWaterfallHook<[Message | null]>).tapAsync(tapInfo, (message: Message | null, next: (error: null, value: Message | null) => void) => {
-            if (message === null || isDisabled()) return next(null, message);
-            const settle = (result: unknown): Message | null => {
-              if (result === undefined) return message;
-              if (result === null) return null;
-              if (!isMessageLike(result)) {
-                report(plugin, name, new TypeError(`returned ${typeof result}, expected a message, null or nothing`));
-                return message;
-              }
-              return result;
-            };
-            let result: unknown;
-            try {
-              result = call(message);
-            } catch (error) {
-              report(plugin, name, error);
-              return next(null, message);
-            }
-            if (!isThenable(result)) return next(null, settle(result));
-            result.then(
-              (value) => next(null, settle(value)),
-              (error: unknown) => {
-                report(plugin, name, error);
-                next(null, message);
-              },
-            );
-          });
+          const tapFn = (message: Message | null, next: (error: null, value: Message | null) => void) => {
+            const result = step(message);
+            if (result instanceof Promise) void result.then((value) => next(null, value));
+            else next(null, result);
+          };
+          (tapFn as StepCarrier)[MESSAGE_STEP] = step;
+          (hooks[name] as AsyncSeriesWaterfallHook<[Message | null]>).tapAsync(tapInfo, tapFn);
         } else if (ASYNC.has(name)) {
           (hooks[name] as AsyncSeriesHook<unknown[]>).tapPromise(tapInfo, async (...args: unknown[]) => {
             if (isDisabled()) return;
@@ -159,6 +140,89 @@ export function tapOnlyHooks(hooks: ParleyHooks, plugin: string, report: HookFau
     };
   }
   return view as unknown as ParleyHooksTapOnly;
+}
+
+/** One waterfall tap's work on a message: the message to pass on, or a promise of it when the tap answers later. */
+type MessageStep = (message: Message | null) => Message | null | Promise<Message | null>;
+const MESSAGE_STEP = Symbol('messageStep');
+type StepCarrier = { [MESSAGE_STEP]?: MessageStep };
+
+function messageStep(call: (...args: unknown[]) => unknown, isDisabled: () => boolean, fault: (error: unknown) => void): MessageStep {
+  const settle = (message: Message, result: unknown): Message | null => {
+    if (result === undefined) return message;
+    if (result === null) return null;
+    if (!isMessageLike(result)) {
+      fault(new TypeError(`returned ${typeof result}, expected a message, null or nothing`));
+      return message;
+    }
+    return result;
+  };
+  return (message) => {
+    if (message === null || isDisabled()) return message;
+    let result: unknown;
+    try {
+      result = call(message);
+    } catch (error) {
+      fault(error);
+      return message;
+    }
+    if (!isThenable(result)) return settle(message, result);
+    const later = result;
+    return new Promise((resolve) => {
+      later.then(
+        (value) => resolve(settle(message, value)),
+        (error: unknown) => {
+          fault(error);
+          resolve(message);
+        },
+      );
+    });
+  };
+}
+
+/**
+ * Runs a message waterfall (receivingMessage, sendingMessage, writingToConversation) by calling its
+ * taps in turn, as tapable would: the message as the last tap left it, or `null` when one cancelled
+ * it, with no promise when every tap answers at once. Every message runs this, and tapable's compiled
+ * caller makes several closures per call; the taps' order (stage) is tapable's own. A hook with a tap
+ * or interceptor not added through `tapOnlyHooks` goes through tapable itself.
+ */
+export function runMessageWaterfall(hook: AsyncSeriesWaterfallHook<[Message | null]>, message: Message): Message | null | Promise<Message | null> {
+  const taps = hook.taps;
+  let direct = hook.interceptors.length === 0;
+  for (let i = 0; direct && i < taps.length; i++) direct = (taps[i]!.fn as StepCarrier)[MESSAGE_STEP] !== undefined;
+  if (!direct) return viaTapable(hook, message);
+  return stepFrom(taps, 0, message);
+}
+
+function stepFrom(taps: ReadonlyArray<{ fn: unknown }>, first: number, message: Message | null): Message | null | Promise<Message | null> {
+  let value = message;
+  for (let i = first; i < taps.length; i++) {
+    const result = (taps[i]!.fn as StepCarrier)[MESSAGE_STEP]!(value);
+    // A tap answering later: the rest run once it has, from the list as it is now (as tapable's call would).
+    if (result instanceof Promise) {
+      const rest = taps.slice(i + 1);
+      return result.then((later) => stepFrom(rest, 0, later));
+    }
+    value = result;
+  }
+  return value;
+}
+
+function viaTapable(hook: AsyncSeriesWaterfallHook<[Message | null]>, message: Message): Message | null | Promise<Message | null> {
+  let settled: { error: unknown; value: Message | null } | undefined;
+  let later: { resolve: (value: Message | null) => void; reject: (error: unknown) => void } | undefined;
+  hook.callAsync(message, (error, value) => {
+    const result = (value ?? null) as Message | null;
+    if (later === undefined) settled = { error, value: result };
+    else if (error) later.reject(error);
+    else later.resolve(result);
+  });
+  if (settled !== undefined) {
+    if (settled.error) throw settled.error;
+    return settled.value;
+  }
+  return new Promise((resolve, reject) => (later = { resolve, reject }));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
