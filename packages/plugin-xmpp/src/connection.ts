@@ -525,6 +525,11 @@ export class XmppConnection implements ProtocolConnection {
     await this.muc.leave(room);
   }
 
+  /** XEP-0085 in a room: our chat state goes to every occupant. */
+  async setChatTyping(room: string, state: TypingState): Promise<void> {
+    await this.muc.typing(room, state);
+  }
+
   async setTopic(room: string, topic: string): Promise<void> {
     await this.muc.setTopic(room, topic);
   }

@@ -10,7 +10,7 @@ export const descriptor = definePluginDescriptor({
   entry: './dist/index.js',
   usernameLabel: 'JID',
   options: xmppOptions,
-  capabilities: { groupChat: true, typing: true, buddyManagement: true, offlineMessages: true, buddyInfo: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'],
+  capabilities: { groupChat: true, typing: true, chatTyping: true, buddyManagement: true, offlineMessages: true, buddyInfo: true, statuses: ['available', 'away', 'busy', 'extended-away', 'invisible', 'offline'],
     fileTransfer: { send: true, receive: true, methods: ['http-upload', 'jingle-socks5', 'jingle-ibb'] },
   },
   commands: [

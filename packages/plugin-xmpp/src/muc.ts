@@ -1,7 +1,8 @@
-import { ConnectionError, MessageError, type ChatParticipant, type OutgoingMessage } from '@parley/core';
+import { ConnectionError, MessageError, type ChatParticipant, type OutgoingMessage, type TypingState } from '@parley/core';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { parseAddress } from './address.js';
+import { chatStateElement, readChatState } from './chat-states.js';
 import { delayedAt } from './delay.js';
 import type { ArchivedMessage } from './mam.js';
 import { RoomArchive } from './muc-archive.js';
@@ -194,6 +195,16 @@ export class Muc {
     return { protocolId: id };
   }
 
+  /**
+   * Our chat state to a room we are in (XEP-0085 §5.5): a groupchat message
+   * with the state only, and a hint that archives need not keep it (XEP-0334).
+   */
+  async typing(name: string, state: TypingState): Promise<void> {
+    const room = this.rooms.get(await this.roomJid(name));
+    if (room === undefined || !room.joined) return;
+    await this.sendOrFail(xml('message', { type: 'groupchat', to: room.jid }, chatStateElement(state), xml('no-store', { xmlns: 'urn:xmpp:hints' })));
+  }
+
   async setTopic(name: string, topic: string): Promise<void> {
     const jid = await this.roomJid(name);
     await this.sendOrFail(xml('message', { type: 'groupchat', to: jid }, xml('subject', {}, xmlSafe(topic))));
@@ -306,6 +317,10 @@ export class Muc {
       this.session.ctx.chats.system(room.label, `The room refused a message (${condition})`, true);
       return;
     }
+    // XEP-0085 §5.5: an occupant's chat state, sent to the room and reflected to everyone; ours
+    // comes back too, and one in the room's history (delayed) belongs to its moment.
+    const state = stanza.attrs.type === 'groupchat' && from.resource !== '' ? readChatState(stanza) : undefined;
+    if (state !== undefined && from.resource !== room.nick && room.joined && delayedAt(stanza) === undefined) this.session.ctx.chats.typing?.(room.label, from.resource, state);
     const body = stanza.getChildText('body');
     const subject = stanza.getChild('subject');
     // §8.1: a subject change is a message with <subject/> and no body.
