@@ -130,7 +130,7 @@ export class Parley {
     const hooks: ParleyHooks = createHooks();
     const commands = (this.commands = new CommandRegistry());
     const registry = container.resolve<PluginRegistry>(PluginRegistry);
-    const state = (this.state = new StateStore(this.paths.data));
+    const state = (this.state = new StateStore(this.paths.data, (error) => log.warn("Could not save the accounts' state", { error: error instanceof Error ? error.message : String(error) })));
     const buddies = (this.buddyList = new BuddyList(this.paths.data, (error) => log.warn('Could not save the buddy list', { error: error instanceof Error ? error.message : String(error) })));
     buddies.setChangeListener(() => events.emit('buddyListChanged'));
     this.historyStore = container.isRegistered(TOKENS.HistoryStore, true) ? container.resolve<HistoryStore>(TOKENS.HistoryStore) : undefined;
@@ -262,7 +262,7 @@ export class Parley {
     await this.accountManager.shutdown();
     await this.protocols.shutdown();
     this.features.shutdown();
-    this.state.flush();
+    await this.state.flush();
     await this.buddyList.save();
     await this.historyStore?.close();
   }

@@ -1,22 +1,26 @@
 import { join } from 'node:path';
-import { readJsonFile, writeJsonFile } from './json-file.js';
+import { CoalescedJsonFile, readJsonFile } from './json-file.js';
 
 type StateMap = Record<string, Record<string, unknown>>;
 
 /**
  * Small per-account state that plugins and the core keep between runs (last
  * seen ids, trusted certificate fingerprints, the last status). Writes are
- * coalesced: many updates in one tick cost one file write.
+ * coalesced (many updates in a moment cost one file write) and run off the
+ * event loop: the state may hold a roster of thousands, and an fsync can take
+ * long on a busy disk, which would stall every account's work meanwhile.
  */
 export class StateStore {
-  private readonly path: string;
+  private readonly file: CoalescedJsonFile;
+  // Replaced, never changed in place: a write serializes the state as it was when it started.
   private state: StateMap;
   private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'state.json');
-    this.state = readJsonFile<StateMap>(this.path, {}, (value) => {
+  /** `onSaveError`: a background write failed (the state stays in memory and is written again on the next change). */
+  constructor(dataDir: string, onSaveError: (error: unknown) => void = () => {}) {
+    const path = join(dataDir, 'state.json');
+    this.file = new CoalescedJsonFile(path, () => this.state, onSaveError, 20);
+    this.state = readJsonFile<StateMap>(path, {}, (value) => {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected an object');
       return value as StateMap;
     });
@@ -55,14 +59,13 @@ export class StateStore {
 
   private schedule(): void {
     this.dirty = true;
-    this.timer ??= setTimeout(() => this.flush(), 20);
+    this.file.schedule();
   }
 
-  flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** Writes now (at shutdown) if anything changed, after the background write in flight. */
+  async flush(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    writeJsonFile(this.path, this.state);
+    await this.file.flush();
   }
 }
