@@ -132,11 +132,6 @@ function guardIdentity(original: Message, rewritten: Message): Message {
   };
 }
 
-/** `fn(value)` now for a plain value, or once a promise settles. */
-function then<T, R>(value: T | Promise<T>, fn: (value: T) => R | Promise<R>): R | Promise<R> {
-  return value instanceof Promise ? value.then(fn) : fn(value);
-}
-
 /** The message as history keeps it, built field by field: a spread of a rewritten message is several times slower. */
 function historyEntry(message: Message, conversation: Conversation): HistoryEntry {
   const entry: HistoryEntry = {
@@ -293,10 +288,23 @@ export class ConversationManager {
       this.log.debug('dropped a message that arrived twice', { conversation: conversation.name, protocolId: message.protocolId });
       return;
     }
-    return then(runMessageWaterfall(this.hooks.receivingMessage, message), (accepted) => {
-      if (accepted === null) return;
-      return then(this.write(conversation, guardIdentity(message, accepted)), (final) => this.received(conversation, final));
-    });
+    const accepted = runMessageWaterfall(this.hooks.receivingMessage, message);
+    // The continuations are methods, not closures made here: a closure costs an allocation per message even when unused.
+    return accepted instanceof Promise ? this.acceptedLater(conversation, message, accepted) : this.accepted(conversation, message, accepted);
+  }
+
+  private accepted(conversation: Conversation, message: Message, accepted: Message | null): void | Promise<void> {
+    if (accepted === null) return;
+    const final = this.write(conversation, guardIdentity(message, accepted));
+    return final instanceof Promise ? this.receivedLater(conversation, final) : this.received(conversation, final);
+  }
+
+  private async receivedLater(conversation: Conversation, final: Promise<Message | undefined>): Promise<void> {
+    this.received(conversation, await final);
+  }
+
+  private async acceptedLater(conversation: Conversation, message: Message, accepted: Promise<Message | null>): Promise<void> {
+    return this.accepted(conversation, message, await accepted);
   }
 
   private received(conversation: Conversation, final: Message | undefined): void {
@@ -332,7 +340,12 @@ export class ConversationManager {
   }
 
   private write(conversation: Conversation, message: Message): Message | undefined | Promise<Message | undefined> {
-    return then(runMessageWaterfall(this.hooks.writingToConversation, message), (rewritten) => this.written(conversation, message, rewritten));
+    const rewritten = runMessageWaterfall(this.hooks.writingToConversation, message);
+    return rewritten instanceof Promise ? this.writtenLater(conversation, message, rewritten) : this.written(conversation, message, rewritten);
+  }
+
+  private async writtenLater(conversation: Conversation, message: Message, rewritten: Promise<Message | null>): Promise<Message | undefined> {
+    return this.written(conversation, message, await rewritten);
   }
 
   private written(conversation: Conversation, message: Message, rewritten: Message | null): Message | undefined {

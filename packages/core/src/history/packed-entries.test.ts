@@ -51,6 +51,30 @@ describe('packed history entries', () => {
     expect(out).toEqual([bare]);
   });
 
+  it('fills batches of its capacity in one array reused after each full batch, each batch copied as it was taken', () => {
+    const packer = new EntryPacker(2);
+    const taken: unknown[][] = [];
+    const entries = [full, bare, again, { ...full, id: 'm4' }, { ...bare, id: 'm5' }];
+    for (const e of entries) {
+      packer.add(e);
+      // As the history posts a full batch: a copy, before anything else is added.
+      if (packer.full) taken.push(resolveNames(structuredClone(packer.take())));
+    }
+    expect(() => {
+      packer.add(full);
+      packer.add(full);
+      packer.add(full);
+    }).toThrow(RangeError);
+    expect(packer.size).toBe(2 * PACKED_WIDTH);
+    packer.take();
+    packer.add(entries[4]!);
+    taken.push(resolveNames(packer.take()));
+    expect(taken.map((rows) => rows.length / PACKED_WIDTH)).toEqual([2, 2, 1]);
+    const out: HistoryEntry[] = [];
+    for (const rows of taken) rowsToEntries(rows, (e) => out.push(e));
+    expect(out).toEqual([full, bare, again, { ...full, id: 'm4' }, { ...bare, id: 'm5' }]);
+  });
+
   it('store every message flag, each alone and all together', () => {
     const names = Object.keys(FLAG_BITS) as Array<keyof typeof FLAG_BITS>;
     for (const name of names) {

@@ -25,32 +25,51 @@ export function entryToRow(e: HistoryEntry, into: unknown[]): void {
   into.push(e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, Math.trunc(e.timestamp), e.text, e.formatted?.html ?? null, flagsToBits(e.flags));
 }
 
-/** Collects entries into a batch, each repeated name kept once. */
+/**
+ * Collects entries into a batch, each repeated name kept once. The rows go into one array made
+ * once at full size and written in place: growing an array push by push copies it over and over,
+ * which was most of the garbage the message path made. A full batch is that array itself, so it
+ * must be posted (copied) or used before the next `add`; a partial one is copied out at its size.
+ */
 export class EntryPacker {
-  private rows: unknown[] = [];
+  private readonly rows: unknown[];
+  private used = 0;
   private names: string[] = [];
   private nameIndex = new Map<string, number>();
 
+  /** @param capacity entries a batch holds at most */
+  constructor(readonly capacity = 1000) {
+    // Filled, not sized with `new Array(n)`: an array with holes is copied to another thread value by value with its index.
+    this.rows = Array.from({ length: capacity * PACKED_WIDTH }, () => null);
+  }
+
   /** Values packed so far (PACKED_WIDTH per entry). */
   get size(): number {
-    return this.rows.length;
+    return this.used;
+  }
+
+  /** No room for another entry: take the batch. */
+  get full(): boolean {
+    return this.used === this.rows.length;
   }
 
   add(e: HistoryEntry): void {
-    this.rows.push(
-      e.id,
-      e.protocolId ?? null,
-      this.name(e.accountId),
-      this.name(e.peer),
-      this.name(e.conversationKind),
-      this.name(e.direction),
-      this.name(e.sender),
-      e.senderAlias ?? null,
-      Math.trunc(e.timestamp),
-      e.text,
-      e.formatted?.html ?? null,
-      flagsToBits(e.flags),
-    );
+    if (this.full) throw new RangeError('the batch is full: take it first');
+    const rows = this.rows;
+    const i = this.used;
+    rows[i] = e.id;
+    rows[i + 1] = e.protocolId ?? null;
+    rows[i + 2] = this.name(e.accountId);
+    rows[i + 3] = this.name(e.peer);
+    rows[i + 4] = this.name(e.conversationKind);
+    rows[i + 5] = this.name(e.direction);
+    rows[i + 6] = this.name(e.sender);
+    rows[i + 7] = e.senderAlias ?? null;
+    rows[i + 8] = Math.trunc(e.timestamp);
+    rows[i + 9] = e.text;
+    rows[i + 10] = e.formatted?.html ?? null;
+    rows[i + 11] = flagsToBits(e.flags);
+    this.used = i + PACKED_WIDTH;
   }
 
   private name(value: string): number {
@@ -63,12 +82,12 @@ export class EntryPacker {
     return index;
   }
 
-  /** The batch so far; the packer starts a new one. */
+  /** The batch so far; the packer starts a new one. A full batch shares the packer's array: use it before the next `add`. */
   take(): PackedBatch {
-    const batch = { rows: this.rows, names: this.names };
-    this.rows = [];
+    const batch = { rows: this.full ? this.rows : this.rows.slice(0, this.used), names: this.names };
+    this.used = 0;
     this.names = [];
-    this.nameIndex = new Map();
+    this.nameIndex.clear();
     return batch;
   }
 }

@@ -4,10 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
-import { EntryPacker, PACKED_WIDTH } from './packed-entries.js';
+import { EntryPacker } from './packed-entries.js';
 
-/** Values buffered before they are posted without waiting for the end of the turn: 1,000 entries. */
-const POST_SLICE = 1000 * PACKED_WIDTH;
+/** Entries buffered before they are posted without waiting for the end of the turn. */
+const POST_SLICE = 1000;
 
 type HistoryErrorCode = ConstructorParameters<typeof HistoryError>[0];
 
@@ -27,7 +27,7 @@ function workerScript(): URL | undefined {
  */
 export class ThreadedHistory implements HistoryStore {
   /** Entries packed as flat rows of plain values (see packed-entries.ts), for a cheap copy to the thread. */
-  private readonly buffer = new EntryPacker();
+  private readonly buffer = new EntryPacker(POST_SLICE);
   private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
@@ -112,7 +112,7 @@ export class ThreadedHistory implements HistoryStore {
     this.buffer.add(entry);
     // A burst handled in one turn (a backlog replayed, a busy room) goes over in slices, so the
     // thread writes the first while this one still works through the rest.
-    if (this.buffer.size >= POST_SLICE) this.sendBuffer();
+    if (this.buffer.full) this.sendBuffer();
     else this.scheduled ??= setImmediate(() => this.sendBuffer());
   }
 
