@@ -38,6 +38,7 @@ import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
 import { resolveEndpoints, type Endpoint } from './srv.js';
 import { countEveryStanza } from './stanza-count.js';
+import { SignInSteps, startSignIn } from './sign-in-steps.js';
 import { skipUnreadableAddresses } from './unreadable-addresses.js';
 import { requestBeforeStreamManagement } from './stream-order.js';
 import { installTransport, type SecureSocket, type TransportClass } from './transport.js';
@@ -188,6 +189,8 @@ export class XmppConnection implements ProtocolConnection {
       service: `xmpp://${host}:${endpoint.port}`,
       domain: this.own.domain,
       resource: this.settings.resource,
+      // Each wait of the library for the server (the stream header, STARTTLS, closing); its default, 2 s, is too short for a loaded server or a slow link.
+      timeout: this.settings.stepTimeoutMs,
       credentials: credentialsFactory(this.own.local, password, {
         exchange: () => exchange,
         onMechanism: (mechanism) => this.ctx.log.debug('SASL mechanism', { mechanism }),
@@ -196,6 +199,7 @@ export class XmppConnection implements ProtocolConnection {
       }) as never,
     });
     this.xmpp = xmpp;
+    const signIn = new SignInSteps(xmpp, this.settings.stepTimeoutMs);
     // The core decides when to reconnect (its policy, its backoff).
     xmpp.reconnect.stop();
     const internals = xmpp as unknown as ClientInternals;
@@ -205,6 +209,9 @@ export class XmppConnection implements ProtocolConnection {
         security: this.settings.security,
         domain: this.own.domain,
         net: this.ctx.net,
+        stepTimeoutMs: this.settings.stepTimeoutMs,
+        // A connection gone during the sign-in ends the library's wait for the step at once.
+        onPeerClose: () => (this.state === 'connecting' ? signIn.closed() : undefined),
         onOpen: (secure) => this.ctx.progress(secure ? 'Authenticating (encrypted)' : 'Authenticating', 3, steps),
       },
       (socket) => {
@@ -261,9 +268,12 @@ export class XmppConnection implements ProtocolConnection {
     });
 
     this.ctx.progress('Connecting', 2, steps);
-    const started = xmpp.start();
+    const started = startSignIn(xmpp).catch((error: unknown) => {
+      throw signIn.explain(error);
+    });
     if (onResumed !== undefined) started.catch(() => {});
-    await withTimeout(onResumed === undefined ? started : Promise.race([started, onResumed]), CONNECT_TIMEOUT_MS, () => ConnectionError.network('The server did not complete the sign-in in time'));
+    // The whole sign-in may take a few steps' worth when the account allows each step longer.
+    await withTimeout(onResumed === undefined ? started : Promise.race([started, onResumed]), Math.max(CONNECT_TIMEOUT_MS, 2 * this.settings.stepTimeoutMs), () => ConnectionError.network('The server did not complete the sign-in in time'));
     if (resumed && saved !== undefined) {
       // The server kept the session: roster, presence, carbons and the
       // stanzas it queued meanwhile (delivered now) are as they were.

@@ -16,6 +16,15 @@ export const xmppOptions = {
   }),
   priority: { kind: 'integer', label: 'Priority', group: 'advanced', default: 1, min: -128, max: 127 },
   pingInterval: { kind: 'integer', label: 'Keepalive ping every (seconds)', group: 'advanced', default: 60, min: 0, max: 3600 },
+  signInStepTimeout: {
+    kind: 'integer',
+    label: 'Wait for each sign-in step (seconds)',
+    description: 'How long the server may take to answer each step of a sign-in (the stream header, STARTTLS) before Parley gives up and tries again',
+    group: 'advanced',
+    default: 20,
+    min: 1,
+    max: 3600,
+  },
   archiveDays: { kind: 'integer', label: 'Fetch archived messages of the last (days)', description: 'On a first sign-in; later sign-ins fetch what is new since the last message seen (0: off)', group: 'advanced', default: 7, min: 0, max: 3650 },
   nick: { kind: 'string', label: 'Nickname in group chats', description: 'Defaults to the JID\'s local part', group: 'advanced', default: '' },
   fileTransfer: {
@@ -43,6 +52,8 @@ export interface XmppSettings {
   security: Security;
   priority: number;
   pingIntervalMs: number;
+  /** How long each step of a sign-in may wait for the server. */
+  stepTimeoutMs: number;
   nick: string;
   /** XEP-0313: how far back a first sign-in fetches the archive. */
   archiveDays: number;
@@ -78,6 +89,7 @@ export function readSettings(settings: Settings): XmppSettings {
     security,
     priority: Math.max(-128, Math.min(127, int(settings, 'priority', 1))),
     pingIntervalMs: int(settings, 'pingInterval', 60) * 1000,
+    stepTimeoutMs: Math.max(1, Math.min(3600, int(settings, 'signInStepTimeout', 20))) * 1000,
     nick: str(settings, 'nick', ''),
     archiveDays: Math.max(0, int(settings, 'archiveDays', 7)),
     fileTransfer: fileTransferMethod(str(settings, 'fileTransfer', 'auto')),

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { ConnectionError } from '@parley/core';
 import type { Element } from '@xmpp/xml';
 import { streamFailure } from './errors.js';
+import { seconds } from './sign-in-steps.js';
 
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const NS_STREAM = 'http://etherx.jabber.org/streams';
@@ -29,7 +30,7 @@ export function negotiateStartTls(socket: Socket, domain: string, Parser: Stream
   return new Promise<void>((resolve, reject) => {
     const parser = new Parser();
     let state: 'features' | 'proceed' | 'done' = 'features';
-    const timer = setTimeout(() => finish(ConnectionError.network('The server did not answer the STARTTLS negotiation')), timeoutMs);
+    const timer = setTimeout(() => finish(ConnectionError.network(`The server did not answer the STARTTLS negotiation within ${seconds(timeoutMs)}`, { protocolDetail: 'timeout' })), timeoutMs);
     const onData = (data: Buffer) => parser.write(data.toString('utf8'));
     const onClose = () => finish(ConnectionError.network('The server closed the connection during STARTTLS'));
     const onError = (error: Error) => finish(error);

@@ -10,8 +10,17 @@ export interface TransportConfig {
   domain: string;
   /** The core's network layer: proxy, TLS verification and the user's certificate decision. */
   net: Net;
+  /** How long the STARTTLS negotiation may wait for each answer of the server. */
+  stepTimeoutMs?: number;
   /** Called once the socket is open, secured or not (for progress). */
   onOpen?(secure: boolean): void;
+  /**
+   * The server closed the connection without an error. An error returned is
+   * emitted before 'close': @xmpp/client waits for a step (the stream
+   * header) on 'open' or 'error' only, and would otherwise sit out its whole
+   * step limit on a connection that is already gone.
+   */
+  onPeerClose?(): Error | undefined;
 }
 
 /**
@@ -76,7 +85,7 @@ export class SecureSocket extends EventEmitter {
     const raw = await net.connect({ host, port, signal });
     if (this.config.security === 'plain') return raw;
     try {
-      await negotiateStartTls(raw, domain, this.Parser);
+      await negotiateStartTls(raw, domain, this.Parser, this.config.stepTimeoutMs);
       const socket = await net.startTls(raw, { servername: domain, signal });
       this.secure = true;
       return socket;
@@ -95,6 +104,11 @@ export class SecureSocket extends EventEmitter {
     socket.on('data', (data: Buffer) => this.emit('data', data));
     socket.on('error', (error: Error) => this.fail(error));
     socket.once('close', (hadError: boolean) => {
+      // Closed by the other end (not by end() or destroy()), and not already reported as an error.
+      if (!this.closed && !hadError) {
+        const error = this.config.onPeerClose?.();
+        if (error !== undefined) this.fail(error);
+      }
       this.closed = true;
       this.gone = true;
       this.emit('close', hadError);
