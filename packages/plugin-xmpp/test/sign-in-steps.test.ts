@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../../../test/servers/prosody.js';
 import { harness, type Harness } from './helpers.js';
@@ -31,6 +31,44 @@ async function misbehaving(onFirstData: (socket: Socket) => void): Promise<{ por
   };
 }
 
+/**
+ * A plain TCP relay to the real server that closes the client's connection
+ * as soon as the client, authenticated, opens its new stream (RFC 6120
+ * §6.4.6): a server going down between authentication and the restart.
+ */
+async function cutAfterAuthentication(target: { host: string; port: number }): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    let authenticated = false;
+    client.on('data', (data: Buffer) => {
+      if (authenticated) client.end();
+      else upstream.write(data);
+    });
+    upstream.on('data', (data: Buffer) => {
+      if (data.toString('utf8').includes('<success')) authenticated = true;
+      client.write(data);
+    });
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 interface Failure {
   code?: string;
   reason?: string;
@@ -44,7 +82,8 @@ describe.each(['none', 'worker'] as const)('XMPP sign-in step limits, isolation 
   const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    server = await startTestProsody({ users: { alice: 'alice-pw' } });
+    // Plaintext allowed, so that the relay below can see where authentication ends.
+    server = await startTestProsody({ users: { alice: 'alice-pw' }, extraConfig: 'c2s_require_encryption = false\n' });
     h = await harness(server, isolation === 'worker' ? { isolation, plugins: [], pluginModules: [builtPlugin] } : { isolation });
   });
   afterEach(async () => {
@@ -100,6 +139,15 @@ describe.each(['none', 'worker'] as const)('XMPP sign-in step limits, isolation 
     const error = await failedSignIn({ server: '127.0.0.1', port: resetting.port, security: 'plain', resource: 'reset', signInStepTimeout: 600 });
     expect(error?.code).toBe('connection-network');
     expect(error?.protocolDetail).toBe('ECONNRESET');
+  });
+
+  it('fails at once when the real server\'s connection closes while the stream restarts after authentication', { timeout: 30_000 }, async () => {
+    const relay = await cutAfterAuthentication({ host: server.host, port: server.port });
+    closers.push(relay.close);
+    const error = await failedSignIn({ server: '127.0.0.1', port: relay.port, security: 'plain', resource: 'restart', signInStepTimeout: 600 });
+    expect(error?.code).toBe('connection-network');
+    expect(error?.protocolDetail).toBe('connection-closed');
+    expect(error?.message).toBe('The server closed the connection while Parley waited for the stream header after authentication');
   });
 
   it('signs in to a real server with a short step limit, which then is not in the way', async () => {
