@@ -4,6 +4,7 @@ import { MessageError, type ParleyError } from '../errors/ParleyError.js';
 import type { ParleyEvents } from '../events/events.js';
 import { runMessageWaterfall, type ParleyHooks } from '../hooks/hooks.js';
 import type { HistoryEntry, HistoryStore } from '../history/history-store.js';
+import { ThreadedHistory } from '../history/threaded-history.js';
 import type { ChatParticipant, Target } from '../plugins/contract.js';
 import { newId, newMessageId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
@@ -356,7 +357,9 @@ export class ConversationManager {
     if (conversation.messages.length >= SCROLLBACK * 2) conversation.messages.splice(0, conversation.messages.length - SCROLLBACK);
     if (final.direction === 'incoming' && final.flags.system !== true) conversation.unread++;
     this.events.emit('messageWritten', final, conversation.info());
-    this.history?.append(historyEntry(final, conversation));
+    // The core's own history takes the message as it is; another store gets its history entry.
+    if (this.history instanceof ThreadedHistory) this.history.appendMessage(final, conversation.name, conversation.kind);
+    else this.history?.append(historyEntry(final, conversation));
     return final;
   }
 

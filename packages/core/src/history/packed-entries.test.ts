@@ -75,6 +75,17 @@ describe('packed history entries', () => {
     expect(out).toEqual([full, bare, again, { ...full, id: 'm4' }, { ...bare, id: 'm5' }]);
   });
 
+  it('packs a message with its peer and kind as it packs the same history entry', () => {
+    const byEntry = new EntryPacker();
+    const byMessage = new EntryPacker();
+    for (const e of [full, bare, again]) {
+      byEntry.add(e);
+      const { peer, conversationKind, ...message } = e;
+      byMessage.addMessage(message, peer, conversationKind);
+    }
+    expect(byMessage.take()).toEqual(byEntry.take());
+  });
+
   it('store every message flag, each alone and all together', () => {
     const names = Object.keys(FLAG_BITS) as Array<keyof typeof FLAG_BITS>;
     for (const name of names) {

@@ -5,6 +5,7 @@
 // making no object per message. Names that repeat from message to message
 // (account, peer, sender, kind, direction) cross once per batch, as numbers
 // into a table. Only what the store keeps is packed.
+import type { Message } from '../conversations/message.js';
 import type { HistoryEntry } from './history-store.js';
 import { bitsToFlags, flagsToBits } from './sqlite-history.js';
 
@@ -54,14 +55,19 @@ export class EntryPacker {
   }
 
   add(e: HistoryEntry): void {
+    this.addMessage(e, e.peer, e.conversationKind);
+  }
+
+  /** Adds a message of the conversation with this peer or room, as `add` would its history entry, without making one. */
+  addMessage(e: Message, peer: string, conversationKind: HistoryEntry['conversationKind']): void {
     if (this.full) throw new RangeError('the batch is full: take it first');
     const rows = this.rows;
     const i = this.used;
     rows[i] = e.id;
     rows[i + 1] = e.protocolId ?? null;
     rows[i + 2] = this.name(e.accountId);
-    rows[i + 3] = this.name(e.peer);
-    rows[i + 4] = this.name(e.conversationKind);
+    rows[i + 3] = this.name(peer);
+    rows[i + 4] = this.name(conversationKind);
     rows[i + 5] = this.name(e.direction);
     rows[i + 6] = this.name(e.sender);
     rows[i + 7] = e.senderAlias ?? null;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HistoryError } from '../errors/ParleyError.js';
+import type { Message } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
 import { EntryPacker } from './packed-entries.js';
@@ -110,6 +111,17 @@ export class ThreadedHistory implements HistoryStore {
   append(entry: HistoryEntry): void {
     if (this.closed) return;
     this.buffer.add(entry);
+    this.sendWhenDue();
+  }
+
+  /** Appends a message of the conversation with this peer or room, as `append` would its history entry, without making one. */
+  appendMessage(message: Message, peer: string, conversationKind: HistoryEntry['conversationKind']): void {
+    if (this.closed) return;
+    this.buffer.addMessage(message, peer, conversationKind);
+    this.sendWhenDue();
+  }
+
+  private sendWhenDue(): void {
     // A burst handled in one turn (a backlog replayed, a busy room) goes over in slices, so the
     // thread writes the first while this one still works through the rest.
     if (this.buffer.full) this.sendBuffer();
