@@ -11,6 +11,7 @@ import {
   type ProtocolConnection,
   type RosterEntry,
   type Target,
+  type TypingState,
 } from '@parley/core';
 import { BatchTracker } from './batch.js';
 import { newCapabilitiesWanted, WANTED_CAPABILITIES, wantedCapabilities } from './capabilities.js';
@@ -31,6 +32,7 @@ import { rawLine, word } from './sanitize.js';
 import { saslFailure, saslOptions, servicesSignIn } from './sasl.js';
 import { parseSts, StsPolicies, stsValueOf } from './sts.js';
 import { createTransportClass } from './transport.js';
+import { readTypingTag, typingLine } from './typing.js';
 import { whois } from './whois.js';
 import { dccHost, dccLine } from './dcc/wiring.js';
 import { DccTransfers } from './dcc/manager.js';
@@ -236,6 +238,12 @@ export class IrcConnection implements ProtocolConnection, LineSink {
       });
     });
 
+    // IRCv3 typing (client tag on TAGMSG) from someone in a channel we are in; our own comes back with echo-message.
+    client.on('tagmsg', (e) => {
+      const state = readTypingTag(e.tags);
+      if (state === undefined || !e.nick || typeof e.target !== 'string' || client.caseCompare(e.nick, client.user.nick)) return;
+      if (channels.isJoined(e.target)) ctx.chats.typing?.(e.target, e.nick, state);
+    });
     client.on('nick in use', (e) => {
       if (this.registered) {
         ctx.notice(`The nick ${e.nick} is in use`, undefined, true);
@@ -699,6 +707,13 @@ export class IrcConnection implements ProtocolConnection, LineSink {
   async leaveChat(room: string): Promise<void> {
     this.requireClient();
     this.channels!.part(room);
+  }
+
+  /** The IRCv3 typing tag in a TAGMSG to a channel we are in, when the server passes client tags (message-tags); else nothing. */
+  async setChatTyping(room: string, state: TypingState): Promise<void> {
+    const client = this.requireClient();
+    if (!client.network.cap.isEnabled('message-tags') || !this.channels!.isJoined(room)) return;
+    this.pace(typingLine(word(room, 'channel'), state));
   }
 
   async setTopic(room: string, topic: string): Promise<void> {

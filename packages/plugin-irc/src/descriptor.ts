@@ -65,6 +65,8 @@ export const descriptor = definePluginDescriptor({
   capabilities: {
     groupChat: true,
     typing: false,
+    // IRCv3 client tags: in a channel, on a server with message-tags.
+    chatTyping: true,
     buddyManagement: true,
     formattedText: false,
     offlineMessages: false,

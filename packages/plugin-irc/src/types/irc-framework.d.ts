@@ -95,6 +95,14 @@ declare module 'irc-framework' {
   export interface UnknownCommand { command: string; params: string[]; nick?: string; prefix?: string }
   export interface RawEvent { line: string; from_server: boolean }
 
+  /** A TAGMSG (IRCv3 message-tags): tags and no text. */
+  export interface TagmsgEvent {
+    from_server: boolean;
+    nick: string;
+    target: string;
+    tags: Record<string, string | undefined>;
+  }
+
   export interface ClientEvents {
     registered: [RegisteredEvent];
     connected: [RegisteredEvent];
@@ -103,6 +111,7 @@ declare module 'irc-framework' {
     privmsg: [MessageEvent];
     notice: [MessageEvent];
     action: [MessageEvent];
+    tagmsg: [TagmsgEvent];
     'ctcp request': [CtcpEvent];
     'ctcp response': [CtcpEvent];
     join: [JoinEvent];
