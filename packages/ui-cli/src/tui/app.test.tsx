@@ -167,6 +167,27 @@ describe.each<Placement>(['in this process', 'in the home\'s owner'])('the inter
     await c.see('1:status');
   });
 
+  it('says who is typing in a group chat, and tells the room when the user types there', async () => {
+    const c = await client(async (parley) => {
+      await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');
+    });
+    await c.model.connectAll();
+    const [alice] = c.parley.accounts.list();
+    await c.parley.chats.join(alice!.id, 'typers');
+    await c.see('typers');
+    const bob = await peer('bob', 'bob-pw');
+    const bobRoom = await bob.parley.chats.join(bob.account.id, 'typers');
+    await until(() => c.parley.conversations.find(alice!.id, 'chat', 'typers')!.participants.has('bob'), 'bob in the room', c.frame);
+    await bob.parley.conversations.setTyping(bobRoom.id, 'typing');
+    await c.see('bob is typing…');
+    const heard = new Promise<string>((resolve) => bob.parley.events.on('chatTypingChanged', (_c, nick, state) => resolve(`${nick}:${state}`)));
+    await c.press('hel');
+    expect(await heard).toBe('alice:typing');
+    await bob.parley.conversations.send(bobRoom.id, 'typed');
+    await c.see('<bob> typed');
+    await until(() => !c.frame().includes('is typing'), "bob's typing line to go", c.frame);
+  });
+
   it('/more asks the core for older messages of the conversation, and says why when there are none to ask for', async () => {
     const c = await client(async (parley) => {
       const account = await addLoopbackAccount(parley, server.port, 'alice', 'alice-pw');
