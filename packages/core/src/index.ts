@@ -133,6 +133,7 @@ export { TOKENS } from './di/tokens.js';
 export type { Logger, LogSink, LogRecord, LogLevel } from './util/logger.js';
 
 export { describePeerCertificate, describeCertificate, certificateError, isCertificateErrorCode, fingerprint256 } from './net/tls.js';
+export { parseHttpUrl } from './net/http-url.js';
 export { createNet, type Net, type NetConfig, type NetCallbacks, type ConnectOptions as NetConnectOptions, type StartTlsOptions, type SrvRecord } from './net/net.js';
 export type { Listener as NetListener, ListenOptions as NetListenOptions, AcceptOptions as NetAcceptOptions } from './net/listen.js';
 export {

@@ -6,7 +6,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'ocs',
   name: 'Office Communicator / Lync / Skype for Business',
-  coreApi: '^1.3.0',
+  coreApi: '^1.14.0',
   entry: './dist/index.js',
   usernameLabel: 'Sign-in address',
   options: ocsOptions,

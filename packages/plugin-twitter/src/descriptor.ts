@@ -6,7 +6,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'twitter',
   name: 'X (Twitter)',
-  coreApi: '^1.3.0',
+  coreApi: '^1.14.0',
   entry: './dist/index.js',
   usernameLabel: 'X username (@handle)',
   options: twitterOptions,

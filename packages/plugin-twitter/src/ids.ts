@@ -1,3 +1,5 @@
+import { parseHttpUrl } from '@parley/core';
+
 /** X ids are 64-bit snowflakes sent as decimal strings (API v2 never sends them as numbers). */
 const ID = /^[0-9]{1,19}$/;
 
@@ -22,14 +24,8 @@ export function newestId(ids: readonly string[]): string | undefined {
 export function parsePostRef(input: string): string | undefined {
   const text = input.trim();
   if (isId(text)) return text;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (!/(^|\.)(x|twitter)\.com$/i.test(url.hostname)) return undefined;
+  const url = parseHttpUrl(text);
+  if (url === undefined || !/(^|\.)(x|twitter)\.com$/i.test(url.hostname)) return undefined;
   const match = /^\/(?:[A-Za-z0-9_]{1,15}|i\/web)\/status(?:es)?\/([0-9]{1,19})\/?$/.exec(url.pathname);
   return match !== null && isId(match[1]) ? match[1] : undefined;
 }

@@ -3,7 +3,7 @@
  * subset of `FormattedBody` (a href, br, i) with links to the post, to
  * mentioned accounts and to the expanded URLs.
  */
-import type { FormattedBody } from '@parley/core';
+import { parseHttpUrl, type FormattedBody } from '@parley/core';
 import type { XPost, XUser } from './payload.js';
 
 export interface RenderedPost {
@@ -30,12 +30,7 @@ export function escapeHtml(text: string): string {
 }
 
 function safeHref(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseHttpUrl(url)?.href;
 }
 
 function link(url: string, label: string): string {

@@ -6,7 +6,7 @@ export const descriptor = definePluginDescriptor({
   kind: 'protocol',
   id: 'xmpp',
   name: 'XMPP',
-  coreApi: '^1.10.0',
+  coreApi: '^1.14.0',
   entry: './dist/index.js',
   usernameLabel: 'JID',
   options: xmppOptions,

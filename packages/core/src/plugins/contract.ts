@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.13.0';
+export const CORE_API_VERSION = '1.14.0';
 
 /**
  * What a protocol can do, declared once by its plugin. UIs read it to decide

@@ -7,6 +7,7 @@
  * will go into a Request-URI or a header is checked here first: it comes
  * from a user or a peer, and a line break or `>` in it would end the header.
  */
+import { parseHttpUrl } from '@parley/core';
 import { printable, OcsInputError } from '../address.js';
 
 /** sip:user@host[:port] followed by URI parameters made of safe characters only. */
@@ -34,13 +35,8 @@ export function isFocusUri(uri: string): boolean {
  * the host names the web service, not the SIP domain).
  */
 function fromMeetingLink(link: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(link);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = parseHttpUrl(link);
+  if (url === undefined) return undefined;
   const labels = url.hostname.split('.');
   const parts = url.pathname.split('/').filter((p) => p !== '');
   if (labels.length < 3 || parts.length < 2) return undefined;

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { TransferError, type Net, type OutgoingFile } from '@parley/core';
+import { parseHttpUrl, TransferError, type Net, type OutgoingFile } from '@parley/core';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { NS_DISCO_INFO } from '../disco.js';
@@ -84,13 +84,7 @@ export function parseSlot(slot: Element | undefined): UploadSlot {
 }
 
 function safeUrl(value: unknown): URL | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  return typeof value === 'string' ? parseHttpUrl(value) : undefined;
 }
 
 /**

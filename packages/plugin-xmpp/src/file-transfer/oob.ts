@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { openTransferSink, TransferError, type FileTarget, type IncomingFileOffer, type Net } from '@parley/core';
+import { openTransferSink, parseHttpUrl, TransferError, type FileTarget, type IncomingFileOffer, type Net } from '@parley/core';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { drain, httpRequestVia } from './http.js';
@@ -15,13 +15,8 @@ export function readOobLink(message: Element): { url: URL; description?: string 
   const x = message.getChild('x', NS_OOB);
   const text = x?.getChildText('url')?.trim();
   if (text === undefined || text === '' || text.length > 4096) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = parseHttpUrl(text);
+  if (url === undefined) return undefined;
   const description = x?.getChildText('desc')?.trim();
   return description === undefined || description === '' ? { url } : { url, description };
 }
