@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ensureErgo } from './ergo-build.mjs';
 import { registerWithNickServ } from './nickserv.js';
-import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts, type RestartableServer } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export interface ErgoOptions {
@@ -17,19 +17,14 @@ export interface ErgoOptions {
   config?: Record<string, unknown>;
 }
 
-export interface ErgoServer {
-  readonly host: '127.0.0.1';
+/** ergo's log (stderr) is its `output()`; `stop()` keeps its database. */
+export interface ErgoServer extends RestartableServer {
   readonly name: string;
-  /** Plain client port. */
-  readonly port: number;
   /** TLS client port, certificate from the test CA. */
   readonly tlsPort: number;
   readonly certificates: TestCertificates;
-  readonly dir: string;
   /** The configuration file ergo runs with. */
   readonly configPath: string;
-  /** Everything ergo logged (stderr), for failing tests' messages. */
-  output(): string;
   /**
    * Registers `account` with `password` through NickServ from a throwaway
    * connection that uses the account's name as its nick.
@@ -42,13 +37,6 @@ export interface ErgoServer {
    * rehash completed.
    */
   rehash(patch: Record<string, unknown>): Promise<void>;
-  /** Stops the server (clients see their connection drop); its database stays. */
-  stop(): Promise<void>;
-  /** Starts it again on the same ports after `stop()`. */
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /** Stops it and removes its files. */
-  close(): Promise<void>;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts, type RestartableServer } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export interface InspircdOptions {
@@ -20,11 +20,9 @@ export interface InspircdOptions {
   extraConfig?: readonly string[];
 }
 
-export interface InspircdServer {
-  readonly host: '127.0.0.1';
+/** InspIRCd's console and log file are its `output()`. */
+export interface InspircdServer extends RestartableServer {
   readonly name: string;
-  /** Plain client port. */
-  readonly port: number;
   /** TLS client port, certificate from the test CA. */
   readonly tlsPort: number;
   /** Server-to-server port a services package links to. */
@@ -32,14 +30,6 @@ export interface InspircdServer {
   /** The services server this one accepts a link from (`<link>` plus `<uline>`). */
   readonly services: { readonly name: string; readonly password: string };
   readonly certificates: TestCertificates;
-  readonly dir: string;
-  /** Everything InspIRCd wrote (console and log file), for failing tests' messages. */
-  output(): string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /** Stops it and removes its files. */
-  close(): Promise<void>;
 }
 
 

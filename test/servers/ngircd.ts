@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonControls, freePort, inTempDir, spawnDaemon, withFreePorts } from './process.js';
+import { daemonControls, freePort, inTempDir, spawnDaemon, withFreePorts, type RestartableServer } from './process.js';
 import { createTestCertificates, type TestCertificates } from './test-ca.js';
 
 export { freePort };
@@ -15,21 +15,11 @@ export interface NgircdOptions {
   extraOptions?: readonly string[];
 }
 
-export interface NgircdServer {
-  readonly host: '127.0.0.1';
-  readonly port: number;
+/** ngircd's stdout/stderr are its `output()`. */
+export interface NgircdServer extends RestartableServer {
+  /** TLS client port, certificate from the test CA. */
   readonly tlsPort: number;
   readonly certificates: TestCertificates;
-  readonly dir: string;
-  /** Everything ngircd wrote to stdout/stderr, for failing tests' messages. */
-  output(): string;
-  /** Stops the server (clients see their connection drop). */
-  stop(): Promise<void>;
-  /** Starts it again on the same ports after `stop()`. */
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /** Stops it and removes its files. */
-  close(): Promise<void>;
 }
 
 

@@ -22,6 +22,29 @@ export async function inTempDir<T>(prefix: string, launch: (dir: string) => Prom
   }
 }
 
+/**
+ * What every launched server that can be stopped and started again offers,
+ * beside its own fields: where clients reach it, its folder, and the
+ * controls `daemonControls` builds.
+ */
+export interface RestartableServer {
+  readonly host: '127.0.0.1';
+  /** Plain client port. */
+  readonly port: number;
+  /** Its own temporary folder: configuration, data and logs. */
+  readonly dir: string;
+  /** Everything the server wrote, for failing tests' messages. */
+  output(): string;
+  /** Stops the server (clients see their connection drop). */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports after `stop()`. */
+  start(): Promise<void>;
+  /** `stop()`, then `start()`. */
+  restart(): Promise<void>;
+  /** Stops it and removes its files. */
+  close(): Promise<void>;
+}
+
 /** What a launcher's server object offers of its daemon; `close` stops it, runs `cleanUp`, and removes `dir`. */
 export function daemonControls(server: Daemon, dir: string, cleanUp?: () => void) {
   return {

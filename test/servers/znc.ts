@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonControls, inTempDir, spawnDaemon, withFreePorts } from './process.js';
+import { daemonControls, inTempDir, spawnDaemon, withFreePorts, type RestartableServer } from './process.js';
 
 export interface ZncOptions {
   /** The IRC server ZNC connects to, on 127.0.0.1. */
@@ -13,18 +13,9 @@ export interface ZncOptions {
   channels?: readonly string[];
 }
 
-export interface ZncServer {
-  readonly host: '127.0.0.1';
-  /** Plain client port. */
-  readonly port: number;
+export interface ZncServer extends RestartableServer {
   /** The server password a client signs in with: `user/network:password`. */
   readonly clientPassword: string;
-  readonly dir: string;
-  output(): string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**
