@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParley, type ConversationInfo, type Message, type Parley, type UiOps } from '@parley/core';
+import { afterEach, beforeEach } from 'vitest';
 import twitterPlugin from '../src/index.js';
 import { startXApi, type RunningXApi, type User } from './x-api-server/index.js';
 
@@ -43,10 +44,51 @@ export interface Client {
   shutdown(): Promise<void>;
 }
 
-export async function startClient(
-  world: World,
-  options: { home?: string; secrets?: Record<string, string>; settings?: Record<string, unknown>; register?: boolean; trustTestCa?: boolean; ui?: UiOps } = {},
-): Promise<Client> {
+/** How `startClient` sets the client up: its home, the account's secrets and settings, its UI. */
+export interface ClientOptions {
+  home?: string;
+  secrets?: Record<string, string>;
+  settings?: Record<string, unknown>;
+  register?: boolean;
+  trustTestCa?: boolean;
+  ui?: UiOps;
+}
+
+/**
+ * For each test of the file or `describe` it is called in: a fresh world
+ * before it; after it, every client the test started through `start` shut
+ * down and its home removed, then the world's API server stopped. `world` is
+ * the running test's.
+ */
+export function worldPerTest(): { readonly world: World; start(options?: ClientOptions): Promise<Client> } {
+  let current: World | undefined;
+  const clients: Client[] = [];
+  beforeEach(async () => {
+    current = await startWorld();
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) {
+      await client.shutdown().catch(() => {});
+      removeHome(client.home);
+    }
+    await current?.api.stop();
+    current = undefined;
+  });
+  const scope = {
+    get world(): World {
+      if (current === undefined) throw new Error('worldPerTest: the world exists only while a test runs');
+      return current;
+    },
+    async start(options: ClientOptions = {}): Promise<Client> {
+      const client = await startClient(scope.world, options);
+      clients.push(client);
+      return client;
+    },
+  };
+  return scope;
+}
+
+export async function startClient(world: World, options: ClientOptions = {}): Promise<Client> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'parley-twitter-'));
   const parley = await createParley({
     home,
