@@ -90,7 +90,7 @@ describe('DCC engine against WeeChat on ngircd', () => {
     dir = mkdtempSync(join(tmpdir(), 'parley-dcc-engine-'));
     source = join(dir, 'source file.bin');
     writeFileSync(source, randomBytes(SIZE));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await weechat?.close();

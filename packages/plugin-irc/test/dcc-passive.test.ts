@@ -41,7 +41,7 @@ beforeAll(async () => {
   bytes = randomBytes(SIZE);
   source = join(work, 'passive.bin');
   writeFileSync(source, bytes);
-}, 60_000);
+});
 
 afterAll(async () => {
   await irssi?.close();

@@ -313,7 +313,7 @@ describe('DCC from the plugin in its worker thread', () => {
     worker = await harness({ plugins: [], pluginModules: [new URL('../dist/index.js', import.meta.url).href], isolation: 'worker', ui, transfers: { downloadDir: workerDownloads } });
     workerAccount = await worker.account('workerdcc', { server: '127.0.0.1', port: server.port, tls: false });
     await worker.parley.accounts.connect(workerAccount);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await worker?.close();

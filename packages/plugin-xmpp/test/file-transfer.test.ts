@@ -48,7 +48,7 @@ describe.each(['none', 'worker'] as const)('XMPP file transfer against Prosody a
     await h.parley.accounts.connect(alice);
     bob = await SlixmppPeer.start({ jid: 'bob@localhost', password: 'bob-pw', host: server.host, port: server.port, caPath: server.certificates.caCertPath });
     await bob.call('receive_policy', { accept: true, dir: bobFiles });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (process.env.FT_DEBUG !== undefined) {
