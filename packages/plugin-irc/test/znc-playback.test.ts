@@ -45,6 +45,14 @@ describe('ZNC playback', () => {
     await h.parley.accounts.connect(alice);
     await waitFor(() => h.parley.conversations.find(alice, 'chat', '#room')?.joined === true, 'alice in #room through ZNC');
     await h.parley.accounts.disconnect(alice);
+    // ZNC buffers only while no client is attached, and it may still be taking the client's leave when
+    // bob writes (a busy machine): wait until ZNC answers a CTCP VERSION itself, which it does only then.
+    let asked = 0;
+    await waitFor(() => {
+      if (bob.lines.some((l) => /^:alice!\S+ NOTICE bob :\u0001VERSION ZNC /.test(l))) return true;
+      if (asked++ % 50 === 0) bob.send('PRIVMSG alice :\u0001VERSION\u0001');
+      return false;
+    }, 'ZNC to answer for the detached alice');
     for (let i = 1; i <= 5; i++) bob.send(`PRIVMSG #room :while away ${i}`);
     bob.send('PRIVMSG alice :psst, while away');
     // ZNC has them all once bob's PING comes back after them (ngircd answers in order).
