@@ -12,13 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createParley, type ConversationView, type Message, type Parley, type UiRequest } from '@parley/core';
 import { RecordingUi } from '../../../test/helpers/recording-ui.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
-import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
+import { addTestAccount, startParley, testCertificates, tlsServerPerFile, type TestParley } from './helpers.js';
 
 const users = [
   { address: 'alice@example.test', login: 'alice', password: 'alice-pw', displayName: 'Alice Liddell' },
@@ -26,20 +25,10 @@ const users = [
   { address: 'carol@example.test', login: 'carol', password: 'carol-pw', displayName: 'Carol' },
 ];
 
-let server: OcsServer;
-const running: TestParley[] = [];
-
-beforeAll(async () => {
-  const { key, cert } = testCertificates();
-  server = await startOcsServer({ users, tls: { key, cert } });
-});
-afterEach(async () => {
+const ocs = tlsServerPerFile(users, (server) => {
   server.conferences.options = {};
-  while (running.length) await running.pop()!.cleanup();
 });
-afterAll(async () => {
-  await server.close();
-});
+const running = ocs.running;
 
 interface Account {
   t: TestParley;
@@ -59,7 +48,7 @@ async function signIn(name: 'alice' | 'bob' | 'carol', answer: (request: UiReque
   const ui = new RecordingUi(answer);
   const t = await startParley({}, undefined, { connections, ui });
   running.push(t);
-  const account = await addTestAccount(t.parley, server.port, name);
+  const account = await addTestAccount(t.parley, ocs.server.port, name);
   const received: Message[] = [];
   t.parley.events.on('messageReceived', (m) => received.push(m));
   await t.parley.accounts.connect(account.id);
@@ -116,7 +105,7 @@ describe('group conversations on the test OCS server', () => {
     expect(textsIn(carol, typed)).toEqual([...fromAlice, 'bob@example.test: bob here']);
     await waitFor(() => textsIn(alice, room).length === 2, 'alice to read two messages');
     expect(textsIn(alice, room)).toEqual(['bob@example.test: bob here', 'carol@example.test: carol here']);
-    expect(server.conferences.conferences.get(room.split(':id:')[1]!)!.messages).toHaveLength(7);
+    expect(ocs.server.conferences.conferences.get(room.split(':id:')[1]!)!.messages).toHaveLength(7);
 
     // Carol leaves: the others see it; she is out of the focus too (BYE to the MCU and the focus).
     await carol.t.parley.chats.leave(carol.chat(typed)!.id);
@@ -124,8 +113,8 @@ describe('group conversations on the test OCS server', () => {
     await inRoom(alice, room, ['alice@example.test', 'bob@example.test']);
     await inRoom(bob, room, ['alice@example.test', 'bob@example.test']);
     expect(systemLines(bob.chat(room))).toContain('carol@example.test left');
-    await waitFor(() => server.conferences.membersOf(room).every((m) => m.address !== 'carol@example.test'), 'carol to be out of the focus');
-    expect(server.events.some((e) => e.kind === 'conference-unsubscribed' && e.detail.startsWith('carol@example.test'))).toBe(true);
+    await waitFor(() => ocs.server.conferences.membersOf(room).every((m) => m.address !== 'carol@example.test'), 'carol to be out of the focus');
+    expect(ocs.server.events.some((e) => e.kind === 'conference-unsubscribed' && e.detail.startsWith('carol@example.test'))).toBe(true);
 
     // The subject changes through the focus and reaches everyone.
     await alice.t.parley.chats.setTopic(inAlice.id, 'Plans, revised');
@@ -140,18 +129,18 @@ describe('group conversations on the test OCS server', () => {
     const both = ['alice@example.test', 'bob@example.test'];
     await inRoom(alice, room, both);
     await inRoom(bob, room, both);
-    const before = server.events.filter((e) => e.kind === 'mcu-joined').length;
-    server.dropConnections();
+    const before = ocs.server.events.filter((e) => e.kind === 'mcu-joined').length;
+    ocs.server.dropConnections();
     // Both sign in again and the core rejoins the chat: two new MCU sessions.
-    await waitFor(() => server.events.filter((e) => e.kind === 'mcu-joined').length >= before + 2, 'both to rejoin the MCU');
+    await waitFor(() => ocs.server.events.filter((e) => e.kind === 'mcu-joined').length >= before + 2, 'both to rejoin the MCU');
     await inRoom(alice, room, both);
     await inRoom(bob, room, both);
     await alice.t.parley.conversations.send(alice.chat(room)!.id, 'after the drop');
     await waitFor(() => textsIn(bob, room).includes('alice@example.test: after the drop'), 'bob to read the message sent after the drop');
 
     // The conference is gone when they come back: the rejoin fails and the chat says so.
-    server.conferences.conferences.delete(room.split(':id:')[1]!);
-    server.dropConnections();
+    ocs.server.conferences.conferences.delete(room.split(':id:')[1]!);
+    ocs.server.dropConnections();
     for (const a of [alice, bob]) {
       await waitFor(() => a.chat(room)?.joined === false, `${a.address}'s chat to be left`);
       expect(systemLines(a.chat(room)).some((t) => /^Not in this conversation: The conference refused us: 404/.test(t))).toBe(true);
@@ -186,15 +175,15 @@ describe('group conversations on the test OCS server', () => {
     const alice = await signIn('alice');
     const bob = await signIn('bob');
     const carol = await signIn('carol');
-    server.conferences.options = { refuseCreate: 'conferencingNotEnabled' };
-    const conferences = server.conferences.conferences.size;
+    ocs.server.conferences.options = { refuseCreate: 'conferencingNotEnabled' };
+    const conferences = ocs.server.conferences.conferences.size;
     await alice.t.parley.conversations.sendIm(alice.id, 'bob@example.test', 'before the group');
     await waitFor(() => bob.received.find((m) => m.text === 'before the group'), 'bob to read the first message');
     const room = await alice.connection().inviteToConversation({ kind: 'im', peer: 'bob@example.test' }, 'carol@example.test');
     expect(room).toMatch(/^multiparty:/);
     const everyone = ['alice@example.test', 'bob@example.test', 'carol@example.test'];
     for (const a of [alice, bob, carol]) await inRoom(a, room, everyone);
-    expect(server.conferences.conferences.size).toBe(conferences);
+    expect(ocs.server.conferences.conferences.size).toBe(conferences);
   });
 
   it('a declined invitation: the inviter is told, the invitee is not in the conference', async () => {
@@ -203,7 +192,7 @@ describe('group conversations on the test OCS server', () => {
     const room = await alice.connection().createConference('Declined');
     await expect(alice.connection().inviteToConversation({ kind: 'chat', room }, 'bob@example.test')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('declined') });
     expect(bob.ui.requests).toHaveLength(1);
-    expect(server.conferences.membersOf(room).map((m) => m.address)).toEqual(['alice@example.test']);
+    expect(ocs.server.conferences.membersOf(room).map((m) => m.address)).toEqual(['alice@example.test']);
     await expect(bob.t.parley.chats.join(bob.id, 'conf:sip:bob@example.test')).rejects.toMatchObject({ code: 'ocs-invalid-address' });
   });
 
@@ -212,7 +201,7 @@ describe('group conversations on the test OCS server', () => {
     const room = await alice.connection().createConference('Hostile');
     await inRoom(alice, room, ['alice@example.test']);
     // Versions that follow the server's own, so that none of these asks for the full state again.
-    const next = server.conferences.conferences.get(room.split(':id:')[1]!)!.version + 1;
+    const next = ocs.server.conferences.conferences.get(room.split(':id:')[1]!)!.version + 1;
     const ci = (inner: string, version: number) =>
       `<conference-info xmlns="urn:ietf:params:xml:ns:conference-info" xmlns:x="urn:example:x" entity="${room}" state="partial" version="${version}">${inner}</conference-info>`;
     const hostile = ci(
@@ -220,20 +209,20 @@ describe('group conversations on the test OCS server', () => {
         `<roles><entry>presenter</entry></roles><endpoint entity="sip:mallory@example.test;gruu" session-type="chat"><status>connected</status><x:extra/></endpoint></user></users>`,
       next,
     );
-    expect(server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: hostile })).toBe(1);
+    expect(ocs.server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: hostile })).toBe(1);
     const c = await inRoom(alice, room, ['alice@example.test', 'mallory@example.test']);
     expect(c.participants.get('mallory@example.test')?.realName).toBe('Mallory Via: SIP/2.0/TLS evil');
-    server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/>', next + 1).slice(0, -25) });
-    server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/></users>', next + 1) });
+    ocs.server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/>', next + 1).slice(0, -25) });
+    ocs.server.conferences.notifyRaw(room, { type: 'application/conference-info+xml', content: ci('<users><user entity="sip:mallory@example.test" state="deleted"/></users>', next + 1) });
     await inRoom(alice, room, ['alice@example.test']);
     expect(alice.t.parley.accounts.status(alice.id).state).toBe('online');
   });
 
   it('a truncated C3P answer from the focus factory is a clear error, and nothing is joined', async () => {
     const alice = await signIn('alice');
-    server.conferences.options = { createAnswer: (body) => body.slice(0, body.length - 30) };
+    ocs.server.conferences.options = { createAnswer: (body) => body.slice(0, body.length - 30) };
     await expect(alice.connection().createConference('Cut short')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('cannot be read') });
-    server.conferences.options = { refuseCreate: 'conferencingDisabled' };
+    ocs.server.conferences.options = { refuseCreate: 'conferencingDisabled' };
     await expect(alice.connection().createConference('Refused')).rejects.toMatchObject({ code: 'ocs-conference-failed', message: expect.stringContaining('conferencingDisabled') });
     expect(alice.t.parley.conversations.list().filter((c) => c.kind === 'chat')).toEqual([]);
   });
@@ -246,15 +235,15 @@ describe('group conversations on the test OCS server', () => {
     const both = ['alice@example.test', 'bob@example.test'];
     await inRoom(alice, room, both);
     await inRoom(bob, room, both);
-    expect(server.conferences.dropMcu(room)).toBe(2);
+    expect(ocs.server.conferences.dropMcu(room)).toBe(2);
     await waitFor(() => systemLines(alice.chat(room)).includes('Back in the conversation') && systemLines(bob.chat(room)).includes('Back in the conversation'), 'both to be back');
     await inRoom(alice, room, both);
     await alice.t.parley.conversations.send(alice.chat(room)!.id, 'still here');
     await waitFor(() => textsIn(bob, room).includes('alice@example.test: still here'), 'bob to read alice after the MCU came back');
-    server.conferences.dropMcu(room, true);
+    ocs.server.conferences.dropMcu(room, true);
     await waitFor(() => alice.chat(room)?.joined === false && bob.chat(room)?.joined === false, 'both to be out');
     expect(systemLines(alice.chat(room)).some((t) => t.startsWith('You are no longer in this conversation: its service dropped us'))).toBe(true);
-    await waitFor(() => server.conferences.membersOf(room).length === 0, 'both to have left the focus');
+    await waitFor(() => ocs.server.conferences.membersOf(room).length === 0, 'both to have left the focus');
   });
 });
 
@@ -277,7 +266,7 @@ describe('group conversations with the plugin in its worker thread', () => {
     const account = await parley.accounts.add({
       protocol: 'ocs',
       username: user.address,
-      settings: { server: `127.0.0.1:${server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
+      settings: { server: `127.0.0.1:${ocs.server.port}`, transport: 'tls', authentication: 'ntlm', login: name },
       secrets: { password: user.password },
     });
     const received: Message[] = [];

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createParley, type AccountInfo, type LogSink, type Parley, type ParleyOptions, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
 import type { OcsConnection } from '../src/connection.js';
+import { startOcsServer, type OcsServer, type OcsUser } from './ocs-server/server.js';
 
 let shared: TestCertificates | undefined;
 
@@ -83,4 +85,33 @@ export function addTestAccount(parley: Parley, port: number, name: string): Prom
     settings: { server: `127.0.0.1:${port}`, transport: 'tls', authentication: 'ntlm', login: name },
     secrets: { password: `${name}-pw` },
   });
+}
+
+/**
+ * The test OCS server with TLS (the file's test certificate) for every test
+ * of the file: started before the first test, closed after the last. After
+ * each test, `afterEachTest` resets what the test changed on the server, then
+ * every Parley the test put in `running` is shut down.
+ */
+export function tlsServerPerFile(users: OcsUser[], afterEachTest?: (server: OcsServer) => void): { readonly server: OcsServer; readonly running: TestParley[] } {
+  let server: OcsServer | undefined;
+  const running: TestParley[] = [];
+  beforeAll(async () => {
+    const { key, cert } = testCertificates();
+    server = await startOcsServer({ users, tls: { key, cert } });
+  });
+  afterEach(async () => {
+    if (server !== undefined) afterEachTest?.(server);
+    while (running.length) await running.pop()!.cleanup();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return {
+    get server(): OcsServer {
+      if (server === undefined) throw new Error('tlsServerPerFile: the server runs only during the tests of its file');
+      return server;
+    },
+    running,
+  };
 }

@@ -6,27 +6,15 @@
  * party in order, the roster, a party leaving with BYE; and INVITEs with
  * hostile multiparty headers injected by the server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatParticipant, ConversationInfo, Message, Parley } from '@parley/core';
-import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { addTestAccount, startParley, type TestParley, testCertificates } from './helpers.js';
+import { addTestAccount, startParley, tlsServerPerFile, type TestParley } from './helpers.js';
 import type { OcsConnection } from '../src/connection.js';
 
 const users = ['alice', 'bob', 'carol', 'mallory'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
 
-let server: OcsServer;
-const running: TestParley[] = [];
-
-beforeAll(async () => {
-  const { key, cert } = testCertificates();
-  server = await startOcsServer({ users, tls: { key, cert } });
-});
-afterEach(async () => {
-  while (running.length) await running.pop()!.cleanup();
-});
-afterAll(async () => {
-  await server.close();
-});
+const ocs = tlsServerPerFile(users);
+const running = ocs.running;
 
 interface Party {
   t: TestParley;
@@ -41,7 +29,7 @@ async function signIn(name: string): Promise<Party> {
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { connections });
   running.push(t);
-  const account = await addTestAccount(t.parley, server.port, name);
+  const account = await addTestAccount(t.parley, ocs.server.port, name);
   const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map(), system: [] };
   t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
     if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
@@ -74,7 +62,7 @@ describe('group conversations without an MCU between Parley accounts', () => {
       await expect.poll(() => p.rosters.get(room), { timeout: 20_000 }).toEqual(['alice@example.test', 'bob@example.test', 'carol@example.test']);
     }
     // Carol's triggered INVITE reached Alice, with the IM's Call-ID; Alice's IM became the group.
-    expect(server.events.some((e) => e.kind === 'routed' && e.detail === 'INVITE carol@example.test -> alice@example.test')).toBe(true);
+    expect(ocs.server.events.some((e) => e.kind === 'routed' && e.detail === 'INVITE carol@example.test -> alice@example.test')).toBe(true);
     expect(alice.connection.features?.im.isOpen('bob@example.test')).toBe(false);
     // The group chat starts with the IM's messages for the two who had it, not for Carol.
     const scrollback = (p: Party) => p.t.parley.conversations.find(p.id, 'chat', room)!.messages.filter((m) => !m.flags.system).map((m) => m.text);
@@ -108,17 +96,17 @@ describe('group conversations without an MCU between Parley accounts', () => {
     await alice.t.parley.conversations.send(conversationId(alice, room), 'still here');
     await expect.poll(() => bob.messages.map((m) => m.text), { timeout: 15_000 }).toContain('still here');
     expect(carol.messages.map((m) => m.text)).not.toContain('still here');
-    expect(server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
+    expect(ocs.server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
   });
 });
 
 describe('hostile multiparty INVITEs', () => {
-  /** An INVITE from mallory (signed in nowhere) that the server signs for bob's association. */
+  /** An INVITE from mallory (signed in nowhere) that the ocs.server signs for bob's association. */
   const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=session\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=x-ms-message 5060 sip null\r\n';
   const hostileInvite = (callId: string, headers: string[]) =>
     [
       `INVITE sip:bob@example.test SIP/2.0`,
-      `Via: SIP/2.0/TLS 127.0.0.1:${server.port};branch=z9hG4bK${callId.replace(/\W/g, '')}`,
+      `Via: SIP/2.0/TLS 127.0.0.1:${ocs.server.port};branch=z9hG4bK${callId.replace(/\W/g, '')}`,
       'From: <sip:mallory@example.test>;tag=m1;epid=0123456789',
       'To: <sip:bob@example.test>',
       `Call-ID: ${callId}`,
@@ -130,24 +118,24 @@ describe('hostile multiparty INVITEs', () => {
       '',
       SDP,
     ].join('\r\n');
-  const answered = (callId: string) => server.events.find((e) => e.kind === 'response' && e.detail.endsWith(`INVITE ${callId}`))?.detail.split(' ')[0];
+  const answered = (callId: string) => ocs.server.events.find((e) => e.kind === 'response' && e.detail.endsWith(`INVITE ${callId}`))?.detail.split(' ')[0];
 
   it('EndPoints entries with line breaks, other schemes or no address are dropped; the group works without a roster manager', async () => {
     const bob = await signIn('bob');
     const alice = await signIn('alice');
-    const before = server.events.length;
+    const before = ocs.server.events.length;
     // Folded across lines (legal), one entry with a bare LF inside, one tel: URI, one nonsense; no Roster-Manager.
     expect(
-      server.sendRaw('bob@example.test', hostileInvite('hostile-lf', ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>,', ' <sip:evil@example.test\nVia: SIP/2.0/TLS evil>, <tel:+1555>, <sip:alice@example.test>, junk', 'TriggeredInvite: TRUE']), { sign: true }),
+      ocs.server.sendRaw('bob@example.test', hostileInvite('hostile-lf', ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>,', ' <sip:evil@example.test\nVia: SIP/2.0/TLS evil>, <tel:+1555>, <sip:alice@example.test>, junk', 'TriggeredInvite: TRUE']), { sign: true }),
     ).toBe(1);
     await expect.poll(() => answered('hostile-lf'), { timeout: 15_000 }).toBe('200');
     await expect.poll(() => chatRooms(bob.t.parley, bob.id), { timeout: 15_000 }).toEqual(['multiparty:hostile-lf']);
     // Bob connects to Alice (a triggered INVITE, the same Call-ID), and to nobody else.
     await expect.poll(() => bob.rosters.get('multiparty:hostile-lf'), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test', 'mallory@example.test']);
     await expect.poll(() => alice.rosters.get('multiparty:hostile-lf'), { timeout: 15_000 }).toEqual(['alice@example.test', 'bob@example.test']);
-    const invites = server.events.slice(before).filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE bob@example.test')).map((e) => e.detail);
+    const invites = ocs.server.events.slice(before).filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE bob@example.test')).map((e) => e.detail);
     expect(invites).toEqual(['INVITE bob@example.test -> alice@example.test']);
-    expect(server.events.filter((e) => e.kind === 'unparseable')).toEqual([]);
+    expect(ocs.server.events.filter((e) => e.kind === 'unparseable')).toEqual([]);
   });
 
   it('an INVITE naming hundreds of parties is declined with a reason, and nobody is invited', async () => {
@@ -157,17 +145,17 @@ describe('hostile multiparty INVITEs', () => {
       if (c.kind === 'im' && c.name === 'mallory@example.test') notices.push(m.text);
     });
     const many = Array.from({ length: 400 }, (_, i) => `<sip:user${i}@example.test>`).join(', ');
-    const before = server.events.length;
-    server.sendRaw('bob@example.test', hostileInvite('hostile-many', ['Roster-Manager: sip:mallory@example.test', `EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>, ${many}`, 'Require: com.microsoft.rtc-multiparty']), { sign: true });
+    const before = ocs.server.events.length;
+    ocs.server.sendRaw('bob@example.test', hostileInvite('hostile-many', ['Roster-Manager: sip:mallory@example.test', `EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>, ${many}`, 'Require: com.microsoft.rtc-multiparty']), { sign: true });
     await expect.poll(() => answered('hostile-many'), { timeout: 15_000 }).toBe('486');
     expect(chatRooms(bob.t.parley, bob.id)).toEqual([]);
-    expect(server.events.slice(before).filter((e) => e.kind === 'request' && e.detail === 'INVITE')).toEqual([]);
+    expect(ocs.server.events.slice(before).filter((e) => e.kind === 'request' && e.detail === 'INVITE')).toEqual([]);
     await expect.poll(() => notices, { timeout: 15_000 }).toEqual(['mallory@example.test invited you to a group conversation with more than 32 parties; it was declined']);
   });
 
   it('an INVITE with a Call-ID that cannot name a conversation, or from no address, is refused', async () => {
     const bob = await signIn('bob');
-    server.sendRaw('bob@example.test', hostileInvite('x'.repeat(300), ['Require: com.microsoft.rtc-multiparty', 'EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>']), { sign: true });
+    ocs.server.sendRaw('bob@example.test', hostileInvite('x'.repeat(300), ['Require: com.microsoft.rtc-multiparty', 'EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>']), { sign: true });
     await expect.poll(() => answered('x'.repeat(300)), { timeout: 15_000 }).toBe('400');
     expect(chatRooms(bob.t.parley, bob.id)).toEqual([]);
   });
@@ -176,7 +164,7 @@ describe('hostile multiparty INVITEs', () => {
     const bob = await signIn('bob');
     const carol = await signIn('carol');
     const callId = 'hostile-dialog';
-    server.sendRaw('bob@example.test', hostileInvite(callId, ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>', 'Require: com.microsoft.rtc-multiparty']), { sign: true });
+    ocs.server.sendRaw('bob@example.test', hostileInvite(callId, ['EndPoints: <sip:mallory@example.test>, <sip:bob@example.test>', 'Require: com.microsoft.rtc-multiparty']), { sign: true });
     await expect.poll(() => answered(callId), { timeout: 15_000 }).toBe('200');
     const room = `multiparty:${callId}`;
     await expect.poll(() => bob.rosters.get(room), { timeout: 15_000 }).toEqual(['bob@example.test', 'mallory@example.test']);
@@ -184,7 +172,7 @@ describe('hostile multiparty INVITEs', () => {
     const inDialog = (method: string, from: string, headers: string[], body = '', type?: string) =>
       [
         `${method} sip:bob@example.test SIP/2.0`,
-        `Via: SIP/2.0/TLS 127.0.0.1:${server.port};branch=z9hG4bK${method}${++cseq}x`,
+        `Via: SIP/2.0/TLS 127.0.0.1:${ocs.server.port};branch=z9hG4bK${method}${++cseq}x`,
         `From: <sip:${from}>;tag=m1`,
         'To: <sip:bob@example.test>;tag=unknown',
         `Call-ID: ${callId}`,
@@ -196,10 +184,10 @@ describe('hostile multiparty INVITEs', () => {
         body,
       ].join('\r\n');
     // Bob's answers to what we send him (carol's answers to bob's INVITE are left out).
-    const responses = () => server.events.filter((e) => e.kind === 'response' && e.detail.endsWith(` ${callId}`) && !e.detail.includes(' INVITE ')).map((e) => e.detail.split(' ').slice(0, 2).join(' '));
+    const responses = () => ocs.server.events.filter((e) => e.kind === 'response' && e.detail.endsWith(` ${callId}`) && !e.detail.includes(' INVITE ')).map((e) => e.detail.split(' ').slice(0, 2).join(' '));
     const send = async (text: string, expected: string) => {
       const count = responses().length;
-      server.sendRaw('bob@example.test', text, { sign: true });
+      ocs.server.sendRaw('bob@example.test', text, { sign: true });
       await expect.poll(() => responses().slice(count), { timeout: 15_000 }).toEqual([expected]);
     };
     const mim = (inner: string) => `<?xml version="1.0"?><action xmlns="http://schemas.microsoft.com/sip/multiparty/">${inner}</action>`;
