@@ -8,28 +8,16 @@
  * (its retries held back so the test decides when it comes back), once
  * with the server dropping everyone.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatParticipant, ConversationInfo, Message } from '@parley/core';
 import { recordStates, waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
-import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
+import { addTestAccount, startParley, tlsServerPerFile, type TestParley } from './helpers.js';
 
 const users = ['alice', 'bob', 'carol'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
 
-let server: OcsServer;
-const running: TestParley[] = [];
-
-beforeAll(async () => {
-  const { key, cert } = testCertificates();
-  server = await startOcsServer({ users, tls: { key, cert } });
-});
-afterEach(async () => {
-  while (running.length) await running.pop()!.cleanup();
-});
-afterAll(async () => {
-  await server.close();
-});
+const ocs = tlsServerPerFile(users);
+const running = ocs.running;
 
 interface Party {
   t: TestParley;
@@ -48,7 +36,7 @@ async function signIn(name: string, reconnect?: typeof HELD_BACK): Promise<Party
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { connections, ...(reconnect ? { reconnect } : {}) });
   running.push(t);
-  const account = await addTestAccount(t.parley, server.port, name);
+  const account = await addTestAccount(t.parley, ocs.server.port, name);
   const party: Party = { t, id: account.id, address: `${name}@example.test`, connections, messages: [], rosters: new Map(), states: recordStates(t.parley.events, account.id) };
   t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
     if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
@@ -60,7 +48,7 @@ async function signIn(name: string, reconnect?: typeof HELD_BACK): Promise<Party
 
 const chat = (p: Party, room: string) => p.t.parley.conversations.find(p.id, 'chat', room);
 const textsFrom = (p: Party, room: string) => p.messages.filter((m) => m.room === room).map((m) => `${m.sender}: ${m.text}`);
-const invitesSince = (index: number) => server.events.slice(index).filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE ')).map((e) => e.detail);
+const invitesSince = (index: number) => ocs.server.events.slice(index).filter((e) => e.kind === 'routed' && e.detail.startsWith('INVITE ')).map((e) => e.detail);
 
 async function rosterIs(p: Party, room: string, members: string[]): Promise<void> {
   await waitFor(() => p.rosters.get(room)?.join() === [...members].sort().join(), `${p.address} to see ${members.join(', ')} in the group`, 30_000);
@@ -78,7 +66,7 @@ describe('a group conversation without an MCU across a reconnect', () => {
     await bob.t.parley.conversations.send(bobChat.id, 'before the drop');
     for (const p of [alice, carol]) await waitFor(() => textsFrom(p, room).includes('bob@example.test: before the drop'), `${p.address} to read bob`);
 
-    expect(server.dropConnectionsOf('bob@example.test')).toBe(1);
+    expect(ocs.server.dropConnectionsOf('bob@example.test')).toBe(1);
     await waitFor(() => bob.states.includes('reconnecting'), "bob's loss to be reported");
     // Alice writes while bob is away: the server cannot reach him, so for her he has left; carol gets it,
     // and alice's Parley shows that message as not delivered to bob.
@@ -95,13 +83,13 @@ describe('a group conversation without an MCU across a reconnect', () => {
     // Bob writes while offline: the core keeps it until he is back.
     expect((await bob.t.parley.conversations.send(bobChat.id, 'written while offline'))?.delivery).toBe('queued');
 
-    const before = server.events.length;
+    const before = ocs.server.events.length;
     await bob.t.parley.accounts.connect(bob.id);
     // Bob invites both again, in the group's Call-ID, as roster manager; everyone sees all three again.
     for (const p of [alice, bob, carol]) await rosterIs(p, room, everyone);
     expect(invitesSince(before).sort()).toEqual(['INVITE bob@example.test -> alice@example.test', 'INVITE bob@example.test -> carol@example.test']);
     const callId = room.slice('multiparty:'.length);
-    expect(server.events.slice(before).filter((e) => e.kind === 'response' && e.detail === `200 INVITE ${callId}`)).toHaveLength(2);
+    expect(ocs.server.events.slice(before).filter((e) => e.kind === 'response' && e.detail === `200 INVITE ${callId}`)).toHaveLength(2);
     // What bob wrote offline reaches both, after the group is made again.
     for (const p of [alice, carol]) await waitFor(() => textsFrom(p, room).includes('bob@example.test: written while offline'), `${p.address} to read what bob wrote offline`);
 
@@ -116,7 +104,7 @@ describe('a group conversation without an MCU across a reconnect', () => {
     await waitFor(() => textsFrom(carol, room).includes('alice@example.test: welcome back'), 'carol to read alice');
     await waitFor(() => textsFrom(alice, room).length === 3, 'alice to read carol');
     expect(textsFrom(alice, room)).toEqual(['bob@example.test: before the drop', 'bob@example.test: written while offline', 'carol@example.test: hi again']);
-    expect(server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
+    expect(ocs.server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
   });
 
   it('the server drops everyone: each account comes back and the group goes on in the same chat; a group left is not made again', async () => {
@@ -128,7 +116,7 @@ describe('a group conversation without an MCU across a reconnect', () => {
     const ids = [chat(alice, room)!.id, chat(bob, room)!.id];
 
     for (const p of [alice, bob]) p.rosters.clear();
-    server.dropConnections();
+    ocs.server.dropConnections();
     // Both reconnect by themselves and make the group again (whichever invites first, the other takes it).
     for (const p of [alice, bob]) await rosterIs(p, room, both);
     for (const p of [alice, bob]) expect(p.states).toEqual(expect.arrayContaining(['reconnecting', 'online']));
@@ -145,10 +133,10 @@ describe('a group conversation without an MCU across a reconnect', () => {
     });
     await alice.t.parley.chats.leave(ids[0]!);
     await rosterIs(bob, room, ['bob@example.test']);
-    const before = server.events.length;
+    const before = ocs.server.events.length;
     const onlineAgain = (p: Party) => p.states.length;
     const marks = [onlineAgain(alice), onlineAgain(bob)];
-    server.dropConnections();
+    ocs.server.dropConnections();
     await waitFor(() => alice.states.slice(marks[0]).includes('online') && bob.states.slice(marks[1]).includes('online'), 'both to be back online');
     // Bob's rejoin has nobody to invite: the chat is over for him, with the reason; nobody invited alice.
     await waitFor(() => bobLeft.length > 0, "bob's group to end");

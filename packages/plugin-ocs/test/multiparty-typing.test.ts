@@ -5,27 +5,15 @@
  * Communicator's KeyboardActivity document, as in a two-party IM; the
  * others see who is typing, and a party's message or leaving ends it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConversationInfo } from '@parley/core';
-import { startOcsServer, type OcsServer } from './ocs-server/server.js';
-import { addTestAccount, startParley, type TestParley, testCertificates } from './helpers.js';
+import { addTestAccount, startParley, tlsServerPerFile, type TestParley } from './helpers.js';
 import type { OcsConnection } from '../src/connection.js';
 
 const users = ['alice', 'bob', 'carol'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
 
-let server: OcsServer;
-const running: TestParley[] = [];
-
-beforeAll(async () => {
-  const { key, cert } = testCertificates();
-  server = await startOcsServer({ users, tls: { key, cert } });
-});
-afterEach(async () => {
-  while (running.length) await running.pop()!.cleanup();
-});
-afterAll(async () => {
-  await server.close();
-});
+const ocs = tlsServerPerFile(users);
+const running = ocs.running;
 
 interface Party {
   t: TestParley;
@@ -39,7 +27,7 @@ async function signIn(name: string): Promise<Party> {
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { connections });
   running.push(t);
-  const account = await addTestAccount(t.parley, server.port, name);
+  const account = await addTestAccount(t.parley, ocs.server.port, name);
   const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, typing: [] };
   t.parley.events.on('chatTypingChanged', (c: ConversationInfo, participant: string, state: string) => party.typing.push(`${c.name} ${participant}:${state}`));
   await t.parley.accounts.connect(account.id);
@@ -56,12 +44,12 @@ describe('typing in a group conversation without an MCU', () => {
     for (const p of [alice, bob, carol]) {
       await expect.poll(() => p.t.parley.conversations.find(p.id, 'chat', room)?.participants.size, { timeout: 20_000 }).toBe(3);
     }
-    const infosBefore = server.events.filter((e) => e.kind === 'routed' && e.detail.startsWith('INFO alice@example.test')).length;
+    const infosBefore = ocs.server.events.filter((e) => e.kind === 'routed' && e.detail.startsWith('INFO alice@example.test')).length;
 
     await alice.t.parley.conversations.setTyping(conversationId(alice, room), 'typing');
     for (const p of [bob, carol]) await expect.poll(() => p.typing, { timeout: 15_000 }).toContain(`${room} alice@example.test:typing`);
     // One INFO to each of the two others, in alice's own dialogs with them.
-    const infos = server.events.filter((e) => e.kind === 'routed' && e.detail.startsWith('INFO alice@example.test')).slice(infosBefore).map((e) => e.detail);
+    const infos = ocs.server.events.filter((e) => e.kind === 'routed' && e.detail.startsWith('INFO alice@example.test')).slice(infosBefore).map((e) => e.detail);
     expect(infos.sort()).toEqual(['INFO alice@example.test -> bob@example.test', 'INFO alice@example.test -> carol@example.test']);
 
     // Her message ends it.
