@@ -5,6 +5,7 @@
  * listing them. Each test file starts its own with `startSipeChat`.
  */
 import type { ChatParticipant, ConversationInfo, Message, UiOps } from '@parley/core';
+import { expect } from 'vitest';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { IrcControl, signInSipe, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
 import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
@@ -131,3 +132,43 @@ export async function newChannel(irc: IrcControl, from: number): Promise<string>
 }
 export const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const channelMessage = (channel: string, from: string, text: string) => new RegExp(`^:${from}![^ ]+ PRIVMSG ${escape(channel)} :${escape(text)}$`);
+
+/**
+ * SIPE starts a chat with bob and invites carol; resolves once bob and carol
+ * each list all three and SIPE saw both join. The flow both group kinds
+ * share: a conference (OCS 2007 and later) and a multiparty IM (OCS 2005).
+ */
+export async function sipeStartsWithBobAndInvitesCarol({ irc, bob, carol }: SipeChat): Promise<{ channel: string; room: string }> {
+  const seen = irc.lines.length;
+  irc.say(`chat with ${nick(BOB)}`);
+  const channel = await newChannel(irc, seen);
+  await expect.poll(() => joinedRooms(bob).length, { timeout: 20_000 }).toBe(1);
+  const room = joinedRooms(bob)[0]!;
+  irc.raw(`INVITE ${nick(CAROL)} ${channel}`);
+  for (const p of [bob, carol]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL]);
+  await irc.waitFor(new RegExp(`^:${nick(BOB)}![^ ]+ JOIN :?${escape(channel)}`), 20_000);
+  await irc.waitFor(new RegExp(`^:${nick(CAROL)}![^ ]+ JOIN :?${escape(channel)}`), 20_000);
+  return { channel, room };
+}
+
+/**
+ * SIPE, bob and carol write in the chat: each message reaches both others,
+ * each party's in the order it sent them (between parties no order is
+ * defined). Then carol leaves, and SIPE and bob see it.
+ */
+export async function exchangeThenCarolLeaves({ irc, bob, carol }: SipeChat, channel: string, room: string): Promise<void> {
+  irc.raw(`PRIVMSG ${channel} :from SIPE 1`);
+  irc.raw(`PRIVMSG ${channel} :from SIPE 2`);
+  await bob.t.parley.conversations.send(conversationId(bob, room), 'from bob 1');
+  await carol.t.parley.conversations.send(conversationId(carol, room), 'from carol 1');
+  await bob.t.parley.conversations.send(conversationId(bob, room), 'from bob 2 — ünïcödé');
+  await irc.waitFor(channelMessage(channel, nick(BOB), 'from bob 1'), 20_000);
+  await irc.waitFor(channelMessage(channel, nick(CAROL), 'from carol 1'), 20_000);
+  await irc.waitFor(channelMessage(channel, nick(BOB), 'from bob 2 — ünïcödé'), 20_000);
+  await expect.poll(() => bySender(bob, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['from SIPE 1', 'from SIPE 2'], [CAROL]: ['from carol 1'] });
+  await expect.poll(() => bySender(carol, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['from SIPE 1', 'from SIPE 2'], [BOB]: ['from bob 1', 'from bob 2 — ünïcödé'] });
+
+  await carol.t.parley.chats.leave(conversationId(carol, room));
+  await irc.waitFor(new RegExp(`^:${nick(CAROL)}![^ ]+ (PART|QUIT) :?${escape(channel)}`), 20_000);
+  await expect.poll(() => bob.rosters.get(room), { timeout: 20_000 }).toEqual([ALICE, BOB]);
+}

@@ -35,7 +35,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IrcControl } from './bitlbee.js';
 import type { OcsServer } from './ocs-server/server.js';
-import { ALICE, BOB, CAROL, DAVE, bySender, channelMessage, conversationId, escape, joinedRooms, newChannel as channelAfter, nick, startSipeChat, type Party, type SipeChat } from './sipe-chat.js';
+import { ALICE, BOB, CAROL, DAVE, bySender, channelMessage, conversationId, escape, joinedRooms, newChannel as channelAfter, nick, exchangeThenCarolLeaves, sipeStartsWithBobAndInvitesCarol, startSipeChat, type Party, type SipeChat } from './sipe-chat.js';
 
 let chat: SipeChat;
 let server: OcsServer;
@@ -54,31 +54,8 @@ const newChannel = (from: number) => channelAfter(irc, from);
 
 describe('pidgin-sipe and two Parley accounts in one group conversation', () => {
   it('SIPE creates the group with bob and invites carol: everyone sees everyone and each message, and a party leaving', async () => {
-    const seen = irc.lines.length;
-    irc.say(`chat with ${nick(BOB)}`);
-    const channel = await newChannel(seen);
-    await expect.poll(() => joinedRooms(bob).length, { timeout: 20_000 }).toBe(1);
-    const room = joinedRooms(bob)[0]!;
-    irc.raw(`INVITE ${nick(CAROL)} ${channel}`);
-    for (const p of [bob, carol]) await expect.poll(() => p.rosters.get(room), { timeout: 30_000 }).toEqual([ALICE, BOB, CAROL]);
-    await irc.waitFor(new RegExp(`^:${nick(BOB)}![^ ]+ JOIN :?${escape(channel)}`), 20_000);
-    await irc.waitFor(new RegExp(`^:${nick(CAROL)}![^ ]+ JOIN :?${escape(channel)}`), 20_000);
-
-    irc.raw(`PRIVMSG ${channel} :from SIPE 1`);
-    irc.raw(`PRIVMSG ${channel} :from SIPE 2`);
-    await bob.t.parley.conversations.send(conversationId(bob, room), 'from bob 1');
-    await carol.t.parley.conversations.send(conversationId(carol, room), 'from carol 1');
-    await bob.t.parley.conversations.send(conversationId(bob, room), 'from bob 2 — ünïcödé');
-    await irc.waitFor(channelMessage(channel, nick(BOB), 'from bob 1'), 20_000);
-    await irc.waitFor(channelMessage(channel, nick(CAROL), 'from carol 1'), 20_000);
-    await irc.waitFor(channelMessage(channel, nick(BOB), 'from bob 2 — ünïcödé'), 20_000);
-    // Each party's messages arrive in the order it sent them (between parties no order is defined).
-    await expect.poll(() => bySender(bob, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['from SIPE 1', 'from SIPE 2'], [CAROL]: ['from carol 1'] });
-    await expect.poll(() => bySender(carol, room), { timeout: 20_000 }).toEqual({ [ALICE]: ['from SIPE 1', 'from SIPE 2'], [BOB]: ['from bob 1', 'from bob 2 — ünïcödé'] });
-
-    await carol.t.parley.chats.leave(conversationId(carol, room));
-    await irc.waitFor(new RegExp(`^:${nick(CAROL)}![^ ]+ (PART|QUIT) :?${escape(channel)}`), 20_000);
-    await expect.poll(() => bob.rosters.get(room), { timeout: 20_000 }).toEqual([ALICE, BOB]);
+    const { channel, room } = await sipeStartsWithBobAndInvitesCarol(chat);
+    await exchangeThenCarolLeaves(chat, channel, room);
     expect(server.events.filter((e) => e.kind === 'bad-signature')).toEqual([]);
   });
 
