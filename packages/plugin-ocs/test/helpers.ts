@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createParley, type AccountInfo, type LogSink, type Parley, type ParleyOptions, type UiOps } from '@parley/core';
+import { createParley, type AccountInfo, type ChatParticipant, type ConversationInfo, type LogSink, type Message, type Parley, type ParleyOptions, type UiOps } from '@parley/core';
 import { createTestCertificates, type TestCertificates } from '../../../test/servers/test-ca.js';
 import { createOcsPlugin, type OcsEnvironment } from '../src/index.js';
 import type { OcsConnection } from '../src/connection.js';
@@ -114,4 +114,22 @@ export function tlsServerPerFile(users: OcsUser[], afterEachTest?: (server: OcsS
     },
     running,
   };
+}
+
+/** What a test party saw in its group chats, as `recordChats` collects it. */
+export interface ChatRecord {
+  /** Every message received in a group chat, in order. */
+  messages: Array<{ room: string; sender: string; text: string }>;
+  /** Each room's participants (nicks, sorted) as last reported. */
+  rosters: Map<string, string[]>;
+}
+
+/** Starts recording `parley`'s group chat messages and rosters; call it before the account connects. */
+export function recordChats(parley: Parley): ChatRecord {
+  const record: ChatRecord = { messages: [], rosters: new Map() };
+  parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
+    if (c.kind === 'chat') record.messages.push({ room: c.name, sender: m.sender, text: m.text });
+  });
+  parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => record.rosters.set(c.name, list.map((p) => p.nick).sort()));
+  return record;
 }

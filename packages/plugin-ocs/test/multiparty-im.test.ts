@@ -7,8 +7,8 @@
  * hostile multiparty headers injected by the server.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChatParticipant, ConversationInfo, Message, Parley } from '@parley/core';
-import { addTestAccount, startParley, tlsServerPerFile, type TestParley } from './helpers.js';
+import type { Parley } from '@parley/core';
+import { addTestAccount, recordChats, startParley, tlsServerPerFile, type ChatRecord, type TestParley } from './helpers.js';
 import type { OcsConnection } from '../src/connection.js';
 
 const users = ['alice', 'bob', 'carol', 'mallory'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
@@ -16,12 +16,10 @@ const users = ['alice', 'bob', 'carol', 'mallory'].map((n) => ({ address: `${n}@
 const ocs = tlsServerPerFile(users);
 const running = ocs.running;
 
-interface Party {
+interface Party extends ChatRecord {
   t: TestParley;
   id: string;
   connection: OcsConnection;
-  messages: Array<{ room: string; sender: string; text: string }>;
-  rosters: Map<string, string[]>;
   system: string[];
 }
 
@@ -30,11 +28,7 @@ async function signIn(name: string): Promise<Party> {
   const t = await startParley({}, undefined, { connections });
   running.push(t);
   const account = await addTestAccount(t.parley, ocs.server.port, name);
-  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map(), system: [] };
-  t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
-    if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
-  });
-  t.parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => party.rosters.set(c.name, list.map((p) => p.nick).sort()));
+  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, ...recordChats(t.parley), system: [] };
   await t.parley.accounts.connect(account.id);
   party.connection = connections[connections.length - 1]!;
   return party;

@@ -9,23 +9,21 @@
  * with the server dropping everyone.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChatParticipant, ConversationInfo, Message } from '@parley/core';
+import type { Message } from '@parley/core';
 import { recordStates, waitFor } from '../../../test/helpers/wait.js';
 import type { OcsConnection } from '../src/connection.js';
-import { addTestAccount, startParley, tlsServerPerFile, type TestParley } from './helpers.js';
+import { addTestAccount, recordChats, startParley, tlsServerPerFile, type ChatRecord, type TestParley } from './helpers.js';
 
 const users = ['alice', 'bob', 'carol'].map((n) => ({ address: `${n}@example.test`, login: n, password: `${n}-pw` }));
 
 const ocs = tlsServerPerFile(users);
 const running = ocs.running;
 
-interface Party {
+interface Party extends ChatRecord {
   t: TestParley;
   id: string;
   address: string;
   connections: OcsConnection[];
-  messages: Array<{ room: string; sender: string; text: string }>;
-  rosters: Map<string, string[]>;
   states: string[];
 }
 
@@ -37,11 +35,7 @@ async function signIn(name: string, reconnect?: typeof HELD_BACK): Promise<Party
   const t = await startParley({}, undefined, { connections, ...(reconnect ? { reconnect } : {}) });
   running.push(t);
   const account = await addTestAccount(t.parley, ocs.server.port, name);
-  const party: Party = { t, id: account.id, address: `${name}@example.test`, connections, messages: [], rosters: new Map(), states: recordStates(t.parley.events, account.id) };
-  t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
-    if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
-  });
-  t.parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => party.rosters.set(c.name, list.map((p) => p.nick).sort()));
+  const party: Party = { t, id: account.id, address: `${name}@example.test`, connections, ...recordChats(t.parley), states: recordStates(t.parley.events, account.id) };
   await t.parley.accounts.connect(account.id);
   return party;
 }

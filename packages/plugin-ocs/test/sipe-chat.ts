@@ -4,11 +4,11 @@
  * (Parley), alice's contact list naming all three, and SIPE signed in and
  * listing them. Each test file starts its own with `startSipeChat`.
  */
-import type { ChatParticipant, ConversationInfo, Message, UiOps } from '@parley/core';
+import type { UiOps } from '@parley/core';
 import { expect } from 'vitest';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { IrcControl, signInSipe, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
-import { addTestAccount, startParley, testCertificates, type TestParley } from './helpers.js';
+import { addTestAccount, recordChats, startParley, testCertificates, type ChatRecord, type TestParley } from './helpers.js';
 import type { OcsConnection } from '../src/connection.js';
 
 export const ALICE = 'alice@example.test';
@@ -19,13 +19,10 @@ export const DAVE = 'dave@example.test';
 export const nick = (address: string) => `sip${address.split('@')[0]}`;
 
 /** One Parley account in the chat, with what it saw of the group chats. */
-export interface Party {
+export interface Party extends ChatRecord {
   t: TestParley;
   id: string;
   connection: OcsConnection;
-  messages: Array<{ room: string; sender: string; text: string }>;
-  /** Each room's participants (nicks, sorted) as last reported. */
-  rosters: Map<string, string[]>;
 }
 
 export interface SipeChat {
@@ -50,11 +47,7 @@ async function signIn(server: OcsServer, name: string, ui: UiOps | undefined): P
   const connections: OcsConnection[] = [];
   const t = await startParley({}, undefined, { connections, ...(ui ? { ui } : {}) });
   const account = await addTestAccount(t.parley, server.port, name);
-  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, messages: [], rosters: new Map() };
-  t.parley.events.on('messageReceived', (m: Message, c: ConversationInfo) => {
-    if (c.kind === 'chat') party.messages.push({ room: c.name, sender: m.sender, text: m.text });
-  });
-  t.parley.events.on('conversationParticipantsChanged', (c: ConversationInfo, list: readonly ChatParticipant[]) => party.rosters.set(c.name, list.map((p) => p.nick).sort()));
+  const party: Party = { t, id: account.id, connection: undefined as unknown as OcsConnection, ...recordChats(t.parley) };
   await t.parley.accounts.connect(account.id);
   party.connection = connections[connections.length - 1]!;
   return party;
