@@ -114,7 +114,20 @@ export class CoreMirror {
       this.again = true;
       return this.refreshing;
     }
-    this.refreshing = (async () => {
+    const run: { promise?: Promise<void>; ended: boolean } = { ended: false };
+    run.promise = this.deliverUntilDone(run);
+    if (!run.ended) this.refreshing = run.promise;
+    return run.promise;
+  }
+
+  /**
+   * Reads the snapshot and hands out the events it includes, until no event
+   * is waiting. It marks itself ended in the same turn as its last check: an
+   * event that came a turn later to a run still marked as going would count
+   * on that run and wait for the next event.
+   */
+  private async deliverUntilDone(run: { promise?: Promise<void>; ended: boolean }): Promise<void> {
+    try {
       do {
         this.again = false;
         const events = this.pending.splice(0);
@@ -131,10 +144,10 @@ export class CoreMirror {
         for (const event of events) this.emitter.emit(event.name, ...event.args);
         this.emitter.emit('changed');
       } while (this.again || this.pending.length > 0);
-    })().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    } finally {
+      run.ended = true;
+      if (this.refreshing === run.promise) this.refreshing = undefined;
+    }
   }
 
   // ---- reads ------------------------------------------------------------
