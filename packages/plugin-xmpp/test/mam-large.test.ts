@@ -10,7 +10,7 @@ describe('a 10,000-message archive at sign-in (XEP-0313 paged with XEP-0059) aga
 
   beforeAll(async () => {
     // The archive in memory, room for all of it (Prosody keeps 1000 items by default); its file store would reread it for every page.
-    server = await startTestProsody({ mam: true, extraConfig: 'storage = { archive = "memory" }\nstorage_archive_item_limit = 20000\n', users: { alice: 'alice-pw', bob: 'bob-pw' } });
+    server = await startTestProsody({ mam: true, extraConfig: 'storage = { archive = "memory", offline = "memory" }\nstorage_archive_item_limit = 20000\n', users: { alice: 'alice-pw', bob: 'bob-pw' } });
     h = await harness(server);
     // Alice's phone writes them all (to Bob, who is offline): her archive keeps them as hers.
     const phone = await rawXmpp(server, 'alice', 'alice-pw', 'phone');

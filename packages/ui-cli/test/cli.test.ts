@@ -271,7 +271,8 @@ describe('parley scripting commands', () => {
     carol.say('filtered', 'only one message');
     // Stored once the server has read it: the watcher's sign-in then finds it waiting.
     await until(() => server.received.some((m) => m.op === 'msg' && m.user === 'carol' && m.text === 'only one message'), DEFAULT_WAIT_MS, 'the server to store the message');
-    const watch = new RunningParley(home, ['watch', 'loopback:filtered', '--only', 'message', '--count', '2', '--timeout', '3']);
+    // The timeout counts from the start, sign-in included: ten seconds leave a loaded machine time to sign in and deliver.
+    const watch = new RunningParley(home, ['watch', 'loopback:filtered', '--only', 'message', '--count', '2', '--timeout', '10']);
     running.push(watch);
     expect(await watch.exited).toBe(6);
     expect(watch.lines()).toHaveLength(1);
