@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError, MessageError, defineFeaturePlugin, type Message } from '@parley/core';
-import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi, type TestParley } from './helpers/loopback.js';
+import { ConnectionError, MessageError, PluginError, defineFeaturePlugin, type Message } from '@parley/core';
+import { addLoopbackAccount, loopbackParley, startServer, type TestParley } from './helpers/loopback.js';
 import { DEFAULT_WAIT_MS, until, waitFor, waitForEvent } from './helpers/wait.js';
 import { filesContaining } from './helpers/temp.js';
 
@@ -207,7 +207,7 @@ describe('core end to end over the loopback protocol', () => {
     const { a, b, alice, bob } = await setup();
     const faults: string[] = [];
     const disabled: string[] = [];
-    b.parley.events.on('pluginFault', (e) => faults.push(`${e.plugin}:${e.code}`));
+    b.parley.events.on('pluginFault', (e) => faults.push(`${e instanceof PluginError ? e.plugin : 'not a PluginError'}:${e.code}`));
     b.parley.events.on('pluginDisabled', (name) => disabled.push(name));
     await a.parley.plugins.use(
       defineFeaturePlugin({

@@ -70,7 +70,7 @@ describe('file transfer between two Parley instances (loopback protocol)', () =>
     expect(bobUi.requests.filter((r) => r.context.purpose === 'file-transfer')).toHaveLength(1);
 
     await b.parley.flushHistory();
-    const lines = (await b.parley.searchHistory({ text: 'report' })).map((e) => e.text);
+    const lines = (await b.parley.searchHistory({ words: 'report' })).map((e) => e.text);
     expect(lines).toEqual(expect.arrayContaining([expect.stringContaining('alice offers report.bin'), expect.stringContaining('Received report.bin')]));
   });
 

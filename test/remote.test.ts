@@ -227,7 +227,7 @@ describe('the owner of a home and its clients over JSON-RPC', () => {
     const child = spawn(process.execPath, [script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    const [code] = (await new Promise((resolve) => child.on('exit', (...args) => resolve(args)))) as [number];
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
     expect(code).toBe(0);
     const { accounts, loaded } = JSON.parse(out) as { accounts: string[]; loaded: string[] };
     expect(accounts).toEqual([alice.id]);

@@ -71,6 +71,7 @@ function recordingBuddies() {
       remove: () => undefined,
       presence: (name: string, presence: Presence) => void seen.presence.push([name, presence]),
       info: (name: string, info: Record<string, string>) => void seen.info.push([name, info]),
+      icon: () => undefined,
       authorizationRequest: async () => false,
     },
   };

@@ -21,6 +21,8 @@ function fakeBuddies() {
     /** How many times the plugin said the server's list is applied. */
     applied: () => applied,
     buddies: {
+      list: () => [],
+      icon: () => undefined,
       sync: (e: readonly RosterEntry[]) => (synced = e),
       synced: () => void applied++,
       upsert: () => undefined,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, ParleyError } from '@parley/core';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { rejection, startParley, testCertificates, type TestParley } from './helpers.js';
-import type { OcsConnection } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 
 const INJECTED = 'bob@example.test>\r\nX-Injected: yes';
 const users = [

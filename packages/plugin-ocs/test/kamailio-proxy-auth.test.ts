@@ -73,7 +73,8 @@ describe('Kamailio challenging PUBLISH, SUBSCRIBE and MESSAGE (407 Proxy-Authent
     await alice.parley.conversations.sendIm(alice.id, 'bob@example.test', 'Hallo Bob, über den Proxy');
     await expect.poll(() => bob.received.map((m) => [m.sender, m.text]), { timeout: 15_000 }).toContainEqual(['alice@example.test', 'Hallo Bob, über den Proxy']);
     const reply = await bob.parley.conversations.sendIm(bob.id, 'alice@example.test', 'Hi Alice');
-    expect(reply.delivery).not.toBe('failed');
+    expect(reply).toBeDefined();
+    expect(reply!.delivery).not.toBe('failed');
     await expect.poll(() => alice.received.map((m) => [m.sender, m.text]), { timeout: 15_000 }).toContainEqual(['bob@example.test', 'Hi Alice']);
 
     const log = kamailio.log();

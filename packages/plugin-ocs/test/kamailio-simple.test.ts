@@ -83,7 +83,7 @@ describe('two accounts on Kamailio (SIP/SIMPLE)', () => {
     const failed: string[] = [];
     alice.parley.events.on('messageFailed', (_m, _c, e) => failed.push(e.message));
     const message = await alice.parley.conversations.sendIm(alice.id, 'bob@example.test', 'are you there?');
-    expect(message.delivery).toBe('failed');
+    expect(message?.delivery).toBe('failed');
     expect(failed).toEqual(['Not sent: bob@example.test is offline or not available']);
   });
 });

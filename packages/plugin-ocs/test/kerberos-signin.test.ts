@@ -11,11 +11,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EncryptedFileSecretStore, type ConnectionError } from '@parley/core';
+import type { ConnectionError } from '@parley/core';
+// The store itself, not exported: to read what the running Parley wrote with the helpers' passphrase.
+import { EncryptedFileSecretStore } from '../../core/src/secrets/encrypted-file-store.js';
 import { startKerberosRealm, type KerberosRealm } from '../../../test/servers/kerberos.js';
 import { freePort } from '../../../test/servers/process.js';
 import * as tls from 'node:tls';
-import type { OcsConnection } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 import { GSS_C_INTEG_FLAG, GssCredential, GssInitiator } from '../src/auth/gssapi.js';
 import { messageFields, signatureString } from '../src/signing.js';
 import { parseRawMessage } from '../src/sip/headers.js';

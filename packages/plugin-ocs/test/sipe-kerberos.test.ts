@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '@parley/core';
 import { startKerberosRealm, type KerberosRealm } from '../../../test/servers/kerberos.js';
-import type { OcsConnection } from '../src/index.js';
+import type { OcsConnection } from '../src/connection.js';
 import { startOcsServer, type OcsServer } from './ocs-server/server.js';
 import { IrcControl, relay, sendPrivmsg, startBitlBee, trustForPurple, type BitlBee } from './bitlbee.js';
 import { startParley, testCertificates, type TestParley } from './helpers.js';

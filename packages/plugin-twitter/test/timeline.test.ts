@@ -46,7 +46,9 @@ describe('timeline, mentions, posting and following', () => {
     // Later polls ask only for what is newer than the last post shown.
     const sinceIds = () => world.api.server.requestsTo('GET /2/users/:id/timelines/reverse_chronological').map((r) => r.query.since_id);
     expect(sinceIds()[0]).toBeUndefined();
-    await c.waitFor(() => sinceIds().includes(lines[2]!.protocolId), 'a poll from the newest post on');
+    const newest = lines[2]!.protocolId;
+    expect(newest).toMatch(/^\d+$/);
+    await c.waitFor(() => sinceIds().includes(newest!), 'a poll from the newest post on');
   });
 
   it('shows replies and quotes with their context', async () => {

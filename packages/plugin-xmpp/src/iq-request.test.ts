@@ -1,6 +1,6 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-// @ts-expect-error: @xmpp/iq ships no types; this is the caller @xmpp/client uses.
+// The caller @xmpp/client uses.
 import iqCaller from '@xmpp/iq/caller.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestIq, type IqCaller } from './iq-request.js';
@@ -21,7 +21,8 @@ function slowWriter() {
   let route: ((context: { type: string; name: string; id: string; stanza: Element }, next: () => void) => void) | undefined;
   let release = () => {};
   const sent: Element[] = [];
-  const caller = iqCaller({
+  // Only what the caller uses of the connection: its send and its middleware.
+  const connection = {
     entity: {
       send: (stanza: Element) => {
         sent.push(stanza);
@@ -29,7 +30,8 @@ function slowWriter() {
       },
     },
     middleware: { use: (fn: typeof route) => (route = fn) },
-  }) as IqCaller;
+  };
+  const caller = iqCaller(connection as unknown as Parameters<typeof iqCaller>[0]) as IqCaller;
   const reply = (stanza: Element) => route!({ type: String(stanza.attrs.type), name: stanza.name, id: String(stanza.attrs.id), stanza }, () => undefined);
   return { caller, sent, reply, release: () => release() };
 }

@@ -100,7 +100,8 @@ describe('parley send-file', () => {
     const states = events.filter((e) => e.event === 'changed').map((e) => e.transfer.state);
     expect(states).toEqual(['transferring', 'done']);
     const last = events.filter((e) => e.event === 'progress').at(-1);
-    expect(last.progress).toMatchObject({ bytes: bytes.length, size: bytes.length });
+    expect(last).toBeDefined();
+    expect(last!.progress).toMatchObject({ bytes: bytes.length, size: bytes.length });
     await until(() => peer.parley.transfers.list().some((t) => t.state === 'done'), 15_000, 'bob to have the file');
     expect(sha256(readFileSync(join(peer.downloads, 'through-owner.bin')))).toBe(sha256(bytes));
   });

@@ -77,7 +77,9 @@ const query = fc.record(
   { requiredKeys: ['limit'] },
 );
 
-async function store(path: string, messages: Array<fc.RecordValue<typeof message>>, batches: number): Promise<Stored[]> {
+type MessageRecord = typeof message extends fc.Arbitrary<infer T> ? T : never;
+
+async function store(path: string, messages: Array<MessageRecord>, batches: number): Promise<Stored[]> {
   const history = new SqliteHistory(path);
   const stored: Stored[] = [];
   let clock = 0;

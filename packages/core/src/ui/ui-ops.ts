@@ -119,10 +119,10 @@ export interface UiOps extends UiRequests, UiNotifications {}
 /** Declines every request and drops notifications: what a core with no UI does. */
 export class HeadlessUi implements UiOps {
   /** Declines: false for a confirmation, undefined for anything else. */
-  async request<R extends UiRequest>(request: R): Promise<UiRequestResult<R>> {
+  async request<R extends UiRequest>(request: R, _context?: UiRequestContext): Promise<UiRequestResult<R>> {
     const declined: unknown = request.kind === 'confirm' ? false : undefined;
     return declined as UiRequestResult<R>;
   }
   /** Drops the notice. */
-  notify(): void {}
+  notify(_level?: NotificationLevel, _title?: string, _message?: string, _accountId?: string): void {}
 }

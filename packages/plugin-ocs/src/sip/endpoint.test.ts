@@ -42,9 +42,9 @@ afterEach(() => {
 });
 
 async function endpointFor(port: number, withDigest = true) {
-  const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, outgoing: (text) => endpoint.decorate(text), open: (options) => createNet({ proxy: { mode: 'none' } }, { trustCertificate: async () => false }).connect(options) });
+  const transport = new StreamTransport({ host: '127.0.0.1', port, secure: false, outgoing: (text): string => endpoint.decorate(text), open: (options) => createNet({ proxy: { mode: 'none' } }, { trustCertificate: async () => false }).connect(options) });
   await transport.connect();
-  const endpoint = new SipEndpoint({ transport, log: quiet, aor: Grammar.URIParse('sip:alice@example.test')!, userAgent: 'test', epid: 'e1' });
+  const endpoint: SipEndpoint = new SipEndpoint({ transport, log: quiet, aor: Grammar.URIParse('sip:alice@example.test')!, userAgent: 'test', epid: 'e1' });
   if (withDigest) endpoint.challenges = new DigestAuthenticator({ username: 'alice', password: 'secret' });
   closers.push(() => void transport.disconnect());
   return endpoint;

@@ -74,7 +74,7 @@ describe('XEP-0260 candidates', () => {
     expect(candidate({})).toEqual({ cid: 'c', host: '192.0.2.1', jid: 'a@b/c', port: 1080, priority: 1, type: 'direct' });
   });
 
-  it.each([{ port: '0' }, { port: '70000' }, { port: 'x' }, { type: 'teleport' }, { priority: '1e400' }, { cid: '' }, { host: '' }, { host: 'h'.repeat(300) }])('drops %o', (attrs) => {
+  it.each<Record<string, string>>([{ port: '0' }, { port: '70000' }, { port: 'x' }, { type: 'teleport' }, { priority: '1e400' }, { cid: '' }, { host: '' }, { host: 'h'.repeat(300) }])('drops %o', (attrs) => {
     expect(candidate(attrs)).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { completerFor, editLine, emptyLine, type KeyPress, type LineState } from './line-editor.js';
+import { completerFor, editLine, emptyLine, type Completer, type KeyPress, type LineState } from './line-editor.js';
 
 const none = () => ({ start: 0, candidates: [] as string[] });
 
-function typeKeys(state: LineState, steps: Array<string | KeyPress>, completer = none): { state: LineState; submitted: string[] } {
+function typeKeys(state: LineState, steps: Array<string | KeyPress>, completer: Completer = none): { state: LineState; submitted: string[] } {
   const submitted: string[] = [];
   for (const step of steps) {
     const result = typeof step === 'string' ? editLine(state, step, {}, completer) : editLine(state, '', step, completer);
