@@ -5,9 +5,10 @@ import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } fr
 import { CONNECTION_ERROR_CODES, ConnectionError } from '../errors/ConnectionError.js';
 import { isParleyError, PluginError } from '../errors/ParleyError.js';
 import type { Logger } from '../util/logger.js';
+import type { IncomingMessage } from '../conversations/message.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
 import { packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
-import { readTape, type TapeReader, type WorkerTape } from './worker-tape.js';
+import { ConversationTable, readTape, type TapeReader, type WorkerTape } from './worker-tape.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { CrashBudget } from './crash-budget.js';
 
@@ -239,11 +240,15 @@ class PluginWorker {
   private received(tape: WorkerTape): void {
     // Any message shows the worker's loop turning; under a flood a pong waits behind the others.
     this.lastPong = Date.now();
-    if (Array.isArray(tape)) readTape(tape, this.reader);
+    if (Array.isArray(tape)) readTape(tape, this.reader, this.conversations);
   }
+
+  /** The conversations the worker's messages name by number. */
+  private readonly conversations = new ConversationTable();
 
   private readonly reader: TapeReader = {
     notice: (conn, call) => this.conns.get(conn)?.notice(call),
+    message: (conn, message) => this.conns.get(conn)?.receive(message),
     other: (message) => this.handle(message),
     // One record that cannot be handled (a plugin's bad input the core did not expect) costs that record, not the rest.
     failed: (error) => this.log.error(`A message from plugin ${this.plugin.name}'s worker could not be handled`, { plugin: this.plugin.name, error: error instanceof Error ? error.message : String(error) }),
@@ -463,6 +468,11 @@ export class RemoteConnection implements ProtocolConnection {
           return;
       }
     }
+  }
+
+  /** A message the plugin received (receiveMessage). */
+  receive(message: IncomingMessage): void {
+    this.context.receiveMessage(message);
   }
 
   /** A context call from the plugin that is not answered. */

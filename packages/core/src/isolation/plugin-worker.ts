@@ -13,7 +13,7 @@ import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, typ
 import { fromWireError, toWireError } from './wire-error.js';
 import { createNet } from '../net/net.js';
 import { packRoster, unpackRoster } from './packed-roster.js';
-import { noticeOf, splitTape, writeNotice, writeOther, type WorkerTape } from './worker-tape.js';
+import { ConversationIds, noticeOf, splitTape, writeNotice, writeOther, writeReceived, type WorkerTape } from './worker-tape.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -26,6 +26,8 @@ const start = workerData as WorkerStart;
  */
 let outbox: WorkerTape = [];
 let flushQueued = false;
+/** The conversations messages name by number (see ConversationIds). */
+const conversationIds = new ConversationIds();
 
 function queueFlush(): void {
   if (!flushQueued) {
@@ -44,6 +46,7 @@ function flush(): void {
   if (outbox.length === 0) return;
   const tape = outbox;
   outbox = [];
+  conversationIds.startTape();
   try {
     port.postMessage(tape);
   } catch {
@@ -59,7 +62,7 @@ function postAlone(record: WorkerTape): void {
     return;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    const notice = noticeOf(record);
+    const notice = noticeOf(record, conversationIds.table);
     const message = notice === undefined ? (record[1] as FromWorker) : undefined;
     if (message?.t === 'request') {
       // The plugin's call fails, as it would have had the copy been made when it called.
@@ -73,7 +76,7 @@ function postAlone(record: WorkerTape): void {
       else if (message?.t === 'log') port.postMessage(tapeOf({ ...message, fields: plain(message.fields) as Record<string, unknown> }));
       else if (notice !== undefined) {
         const tape: WorkerTape = [];
-        writeNotice(tape, notice.conn, { method: notice.call.method, args: notice.call.args.map(plain) } as ContextNotice, (value) => value);
+        writeNotice(tape, conversationIds, notice.conn, { method: notice.call.method, args: notice.call.args.map(plain) } as ContextNotice, (value) => value);
         port.postMessage(tape);
       }
     } catch {
@@ -118,7 +121,14 @@ function request(conn: number, call: ContextRequest): Promise<unknown> {
 
 function notice(conn: number, call: ContextNotice): void {
   if (!open.has(conn)) return;
-  writeNotice(outbox, conn, call, asCalled);
+  writeNotice(outbox, conversationIds, conn, call, asCalled);
+  queueFlush();
+}
+
+/** receiveMessage, the call a plugin makes most: straight onto the tape. */
+function received(conn: number, message: Parameters<ConnectionContext['receiveMessage']>[0]): void {
+  if (!open.has(conn)) return;
+  writeReceived(outbox, conversationIds, conn, message, asCalled);
   queueFlush();
 }
 
@@ -205,7 +215,7 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     ui: {
       request: (req, ctx) => request(conn, { method: 'ui.request', args: [req, { purpose: ctx.purpose }] }) as never,
     },
-    receiveMessage: (message) => n({ method: 'receiveMessage', args: [message] }),
+    receiveMessage: (message) => received(conn, message),
     messageDelivered: (protocolId) => n({ method: 'messageDelivered', args: [protocolId] }),
     messageNotDelivered: (protocolId, report) => n({ method: 'messageNotDelivered', args: [protocolId, { recipients: [...report.recipients], reason: report.reason }] }),
     typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
@@ -375,6 +385,7 @@ function handle(plugin: ProtocolPlugin, message: ToWorker): void {
       case 'close':
         open.get(message.conn)?.abort.abort();
         open.delete(message.conn);
+        conversationIds.forget(message.conn);
         return;
       case 'answer': {
         const pending = waiting.get(message.id);

@@ -11,7 +11,8 @@
  * The worker sends what one turn of its work produced in one postMessage, as
  * a WorkerTape (worker-tape.ts) read in order: a burst of thousands of
  * incoming messages costs a few crossings instead of one each, and the
- * frequent calls cross without objects around them. Big lists cross in a
+ * frequent calls cross without objects around them (a message names its
+ * conversation by a number the worker told the core once). Big lists cross in a
  * cheap shape too: a roster as columns (PackedRoster), the plugin's state as
  * its JSON text.
  */
@@ -27,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 4;
+export const WORKER_PROTOCOL_VERSION = 5;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {

@@ -1,19 +1,30 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ContextNotice, FromWorker } from './worker-protocol.js';
-import { noticeOf, readTape, splitTape, writeNotice, writeOther, type WorkerTape } from './worker-tape.js';
+import { ConversationIds, ConversationTable, noticeOf, readTape, splitTape, writeNotice as writeWith, writeOther, type WorkerTape } from './worker-tape.js';
 import { packRoster, samePackedRoster, unpackRoster } from './packed-roster.js';
 
 const same = (value: unknown) => value;
 
+/** The worker's conversation ids for the tapes a test writes. */
+let ids = new ConversationIds();
+const writeNotice = (tape: WorkerTape, conn: number, call: ContextNotice, copy: (value: unknown) => unknown) => writeWith(tape, ids, conn, call, copy);
+beforeEach(() => {
+  ids = new ConversationIds();
+});
+
 /** What the core reads from a tape after it crossed a MessagePort. */
-function read(tape: WorkerTape): Array<{ conn: number; call: ContextNotice } | FromWorker | { failed: string }> {
+function read(tape: WorkerTape, table = new ConversationTable()): Array<{ conn: number; call: ContextNotice } | FromWorker | { failed: string }> {
   const got: Array<{ conn: number; call: ContextNotice } | FromWorker | { failed: string }> = [];
-  readTape(structuredClone(tape), {
-    notice: (conn, call) => got.push({ conn, call }),
-    other: (message) => got.push(message),
-    failed: (error) => got.push({ failed: String(error) }),
-  });
+  readTape(
+    structuredClone(tape),
+    {
+      notice: (conn, call) => got.push({ conn, call }),
+      other: (message) => got.push(message),
+      failed: (error) => got.push({ failed: String(error) }),
+    },
+    table,
+  );
   return got;
 }
 
@@ -92,10 +103,62 @@ describe('the worker tape', () => {
     writeOther(tape, { t: 'pong', n: 1 });
     writeNotice(tape, 2, { method: 'chats.topic', args: ['#a', 'topic', 'op'] }, same);
     const parts = splitTape(tape);
-    expect(parts).toHaveLength(3);
-    expect(parts.flatMap(read)).toEqual(read(tape));
-    expect(noticeOf(parts[2]!)).toEqual({ conn: 2, call: { method: 'chats.topic', args: ['#a', 'topic', 'op'] } });
-    expect(noticeOf(parts[1]!)).toBeUndefined();
+    // The conversation's id, the message, the pong, the topic.
+    expect(parts).toHaveLength(4);
+    const table = new ConversationTable();
+    expect(parts.flatMap((part) => read(part, table))).toEqual(read(tape));
+    expect(noticeOf(parts[3]!, ids.table)).toEqual({ conn: 2, call: { method: 'chats.topic', args: ['#a', 'topic', 'op'] } });
+    expect(noticeOf(parts[1]!, ids.table)).toEqual({ conn: 1, call: { method: 'receiveMessage', args: [{ conversation: { kind: 'chat', room: '#a' }, sender: 's', text: 't' }] } });
+    expect(noticeOf(parts[2]!, ids.table)).toBeUndefined();
+  });
+
+  it('names each conversation once across tapes, per connection and kind, and reads every message back to its own', () => {
+    const table = new ConversationTable();
+    const messages: Array<[number, ContextNotice]> = [
+      [1, { method: 'receiveMessage', args: [{ conversation: { kind: 'chat', room: '#a' }, sender: 's', text: '1' }] }],
+      [1, { method: 'receiveMessage', args: [{ conversation: { kind: 'im', peer: '#a' }, sender: '#a', text: '2' }] }],
+      [2, { method: 'receiveMessage', args: [{ conversation: { kind: 'chat', room: '#a' }, sender: 's', text: '3' }] }],
+      [1, { method: 'receiveMessage', args: [{ conversation: { kind: 'chat', room: '#a' }, sender: 't', text: '4', timestamp: 9 }] }],
+    ];
+    const first: WorkerTape = [];
+    for (const [conn, call] of messages) writeNotice(first, conn, call, same);
+    const second: WorkerTape = [];
+    ids.startTape();
+    for (const [conn, call] of messages) writeNotice(second, conn, call, same);
+    const expected = messages.map(([conn, call]) => ({ conn, call }));
+    expect(read(first, table)).toEqual(expected);
+    // Already named: the second tape holds only the messages, and reads back the same.
+    expect(splitTape(second)).toHaveLength(4);
+    expect(read(second, table)).toEqual(expected);
+    // A message naming an id the core was never told is reported, and the rest is read.
+    expect(read(second, new ConversationTable()).filter((r) => 'failed' in r)).toHaveLength(4);
+  });
+
+  it('starts its ids again past a limit, defining each again before it is used', () => {
+    const table = new ConversationTable();
+    const call = (room: string): ContextNotice => ({ method: 'receiveMessage', args: [{ conversation: { kind: 'chat', room }, sender: 's', text: room }] });
+    for (let i = 0; i < 5000; i++) {
+      const tape: WorkerTape = [];
+      ids.startTape();
+      writeNotice(tape, 1, call(`#r${i}`), same);
+      read(tape, table);
+    }
+    // The ids started over at the 4,097th: #r0's id now names #r4096, and #r0 is named again.
+    const tape: WorkerTape = [];
+    ids.startTape();
+    writeNotice(tape, 1, call('#r0'), same);
+    writeNotice(tape, 1, call('#r4096'), same);
+    expect(splitTape(tape)).toHaveLength(3);
+    expect(read(tape, table)).toEqual([
+      { conn: 1, call: call('#r0') },
+      { conn: 1, call: call('#r4096') },
+    ]);
+  });
+
+  it('refuses a conversation record that names nothing usable', () => {
+    for (const bad of [[4, -1, 1, 'chat', '#a'], [4, 1.5, 1, 'chat', '#a'], [4, 2 ** 30, 1, 'chat', '#a'], [4, 1, 1, 'group', '#a'], [4, 1, 1, 'chat', 5], [4, 1, 'x', 'chat', '#a']]) {
+      expect(read(bad)).toEqual([{ failed: expect.stringMatching(/bad conversation/) as unknown as string }]);
+    }
   });
 });
 
