@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../errors/ParleyError.js';
 import type { HistoryEntry, HistoryQuery } from './history-store.js';
 import { SqliteHistory } from './sqlite-history.js';
-import { resolveNames, type PackedBatch } from './packed-entries.js';
+import type { PackedBatch } from './packed-entries.js';
 
 export type WorkerRequest =
   | { type: 'append'; batch: PackedBatch }
@@ -40,7 +40,7 @@ try {
 port.on('message', (request: WorkerRequest) => {
   switch (request.type) {
     case 'append':
-      history.appendRows(resolveNames(request.batch));
+      history.appendPacked(request.batch);
       return;
     case 'flush':
       history.flush().then(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from './history-store.js';
-import { EntryPacker, PACKED_WIDTH, entryToRow, resolveNames, rowsToEntries } from './packed-entries.js';
+import { EntryPacker, batchToEntries, batchTransfer, readBatch, type PackedBatch } from './packed-entries.js';
 import { FLAG_BITS, bitsToFlags, flagsToBits } from './sqlite-history.js';
 
 const full: HistoryEntry = {
@@ -22,23 +22,45 @@ const bare: HistoryEntry = { id: 'm2', conversationId: '', accountId: 'irc-1', p
 const again: HistoryEntry = { ...bare, id: 'm3', text: 'carol again' };
 
 describe('packed history entries', () => {
+  const read = (batch: PackedBatch): HistoryEntry[] => {
+    const out: HistoryEntry[] = [];
+    batchToEntries(batch, (e) => out.push(e));
+    return out;
+  };
+
   it('carry every field the store keeps, optional ones and flags included, in order', () => {
     const packer = new EntryPacker();
     for (const e of [full, bare, again]) packer.add(e);
-    expect(packer.size).toBe(3 * PACKED_WIDTH);
+    expect(packer.size).toBe(3);
     const batch = packer.take();
     expect(packer.size).toBe(0);
-    // Plain values only: that is what makes the copy to the history thread cheap.
-    expect(batch.rows.every((v) => v === null || ['string', 'number'].includes(typeof v))).toBe(true);
+    // One string and two buffers: that is what makes the crossing to the history thread cheap.
+    expect(batch.strings).toBe('m1p1Mehello *there*<b>there</b>m2m3carol again');
+    expect(batch.ints).toBeInstanceOf(Int32Array);
+    expect(batch.times).toEqual(new Float64Array([1_700_000_000_123, 5, 5]));
     // A name that repeats crosses once.
     expect(batch.names.filter((n) => n === 'carol')).toHaveLength(1);
-    const rows = resolveNames(structuredClone(batch));
-    const direct: unknown[] = [];
-    for (const e of [full, bare, again]) entryToRow(e, direct);
-    expect(rows).toEqual(direct);
-    const out: HistoryEntry[] = [];
-    rowsToEntries(rows, (e) => out.push(e));
-    expect(out).toEqual([full, bare, again]);
+    expect(read(structuredClone(batch, { transfer: batchTransfer(batch) }))).toEqual([full, bare, again]);
+  });
+
+  it('give the store its insert values in the order of its columns', () => {
+    const packer = new EntryPacker();
+    packer.add(full);
+    packer.add(bare);
+    const rows: unknown[][] = [];
+    readBatch(packer.take(), (...values) => rows.push(values));
+    expect(rows).toEqual([
+      ['m1', 'p1', 'xmpp-1', 'bob@example.org', 'chat', 'outgoing', 'me', 'Me', 1_700_000_000_123, 'hello *there*', '<b>there</b>', FLAG_BITS.delayed | FLAG_BITS.action],
+      ['m2', null, 'irc-1', '#room', 'im', 'incoming', 'carol', null, 5, '', null, 0],
+    ]);
+  });
+
+  it('keep any text exactly: empty, long, outside the Basic Multilingual Plane, a lone surrogate, NUL', () => {
+    const texts = ['', 'x'.repeat(100_000), 'smile 😀 ünïcödé 中文', 'lone \ud800 surrogate', 'nul\u0000inside', '\u00e9'];
+    const packer = new EntryPacker();
+    texts.forEach((text, i) => packer.add({ ...bare, id: `t${i}`, text, senderAlias: text, formatted: { html: text } }));
+    const out = read(structuredClone(packer.take()));
+    expect(out.map((e) => [e.text, e.senderAlias, e.formatted?.html])).toEqual(texts.map((t) => [t, t, t]));
   });
 
   it('starts every batch with its own names', () => {
@@ -46,33 +68,34 @@ describe('packed history entries', () => {
     packer.add(full);
     packer.take();
     packer.add(bare);
-    const out: HistoryEntry[] = [];
-    rowsToEntries(resolveNames(packer.take()), (e) => out.push(e));
-    expect(out).toEqual([bare]);
+    const batch = packer.take();
+    expect(batch.names).toEqual(['irc-1', '#room', 'im', 'incoming', 'carol']);
+    expect(read(batch)).toEqual([bare]);
   });
 
-  it('fills batches of its capacity in one array reused after each full batch, each batch copied as it was taken', () => {
+  it('fills batches of its capacity, each taken as it was, the packer reused after each', () => {
     const packer = new EntryPacker(2);
-    const taken: unknown[][] = [];
+    const taken: PackedBatch[] = [];
     const entries = [full, bare, again, { ...full, id: 'm4' }, { ...bare, id: 'm5' }];
     for (const e of entries) {
       packer.add(e);
-      // As the history posts a full batch: a copy, before anything else is added.
-      if (packer.full) taken.push(resolveNames(structuredClone(packer.take())));
+      // As the history posts a full batch: its buffers handed over, before anything else is added.
+      if (packer.full) {
+        const batch = packer.take();
+        taken.push(structuredClone(batch, { transfer: batchTransfer(batch) }));
+      }
     }
     expect(() => {
       packer.add(full);
       packer.add(full);
       packer.add(full);
     }).toThrow(RangeError);
-    expect(packer.size).toBe(2 * PACKED_WIDTH);
+    expect(packer.size).toBe(2);
     packer.take();
     packer.add(entries[4]!);
-    taken.push(resolveNames(packer.take()));
-    expect(taken.map((rows) => rows.length / PACKED_WIDTH)).toEqual([2, 2, 1]);
-    const out: HistoryEntry[] = [];
-    for (const rows of taken) rowsToEntries(rows, (e) => out.push(e));
-    expect(out).toEqual([full, bare, again, { ...full, id: 'm4' }, { ...bare, id: 'm5' }]);
+    taken.push(packer.take());
+    expect(taken.map((batch) => batch.count)).toEqual([2, 2, 1]);
+    expect(taken.flatMap(read)).toEqual(entries);
   });
 
   it('packs a message with its peer and kind as it packs the same history entry', () => {

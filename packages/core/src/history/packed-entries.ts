@@ -1,57 +1,96 @@
-// History entries on their way to the store, as flat rows of plain values in
-// the order of the store's INSERT: copying an array of strings and numbers to
-// another thread costs a fraction of copying as many small objects, each with
-// its property names, and the history thread binds the values as they are,
-// making no object per message. Names that repeat from message to message
-// (account, peer, sender, kind, direction) cross once per batch, as numbers
-// into a table. Only what the store keeps is packed.
+// History entries on their way to the store, packed for a cheap crossing to
+// the history thread: every string of a batch (ids, texts…) joined into one
+// string, and the rest (each string's length, each name's index, the flag
+// bits, the time) in two typed arrays that are handed over, not copied.
+// Copying one string and two buffers to another thread costs a fraction of
+// copying thousands of values one by one, and the thread keeps three objects
+// per batch in its heap while the batch waits for its turn instead of
+// thousands (which its garbage collector would copy over and over). Names
+// that repeat from message to message (account, peer, sender, kind,
+// direction) cross once per batch. Only what the store keeps is packed.
 import type { Message } from '../conversations/message.js';
 import type { HistoryEntry } from './history-store.js';
 import { bitsToFlags, flagsToBits } from './sqlite-history.js';
 
-/** Values per row: id, protocol id, account, peer, kind, direction, sender, sender alias, time, text, html, flag bits. */
-export const PACKED_WIDTH = 12;
-
-/** A batch for the history thread: rows whose name columns are indexes into `names`. */
+/** A batch for the history store: `count` entries, read back by `readBatch`. */
 export interface PackedBatch {
-  rows: unknown[];
+  count: number;
+  /** The entries' strings one after another: id, protocol id, sender alias, text, html (those present). */
+  strings: string;
+  /** INTS per entry: the length of each of those strings (-1 when absent), the index of each name in `names`, the flag bits. */
+  ints: Int32Array;
+  /** The time of each entry. */
+  times: Float64Array;
   names: string[];
 }
 
-/** Columns of a row that hold a name (an index into the batch's names until resolved). */
-const NAME_COLUMNS = [2, 3, 4, 5, 6] as const;
+/** The values a row of the store's INSERT takes, in its order (see SqliteHistory). */
+export type RowSink = (
+  id: string,
+  protocolId: string | null,
+  accountId: string,
+  peer: string,
+  kind: string,
+  direction: string,
+  sender: string,
+  senderAlias: string | null,
+  ts: number,
+  text: string,
+  html: string | null,
+  flags: number,
+) => void;
 
-/** Appends an entry as one row of insert values (names as they are). */
-export function entryToRow(e: HistoryEntry, into: unknown[]): void {
-  into.push(e.id, e.protocolId ?? null, e.accountId, e.peer, e.conversationKind, e.direction, e.sender, e.senderAlias ?? null, Math.trunc(e.timestamp), e.text, e.formatted?.html ?? null, flagsToBits(e.flags));
+// An entry's ints: five string lengths, five name indexes, the flag bits.
+const ID = 0;
+const PROTOCOL_ID = 1;
+const SENDER_ALIAS = 2;
+const TEXT = 3;
+const HTML = 4;
+const ACCOUNT = 5;
+const PEER = 6;
+const KIND = 7;
+const DIRECTION = 8;
+const SENDER = 9;
+const FLAGS = 10;
+const INTS = 11;
+const STRINGS = 5;
+const ABSENT = -1;
+
+/** The buffers to hand over (transfer) with a batch posted to another thread. */
+export function batchTransfer(batch: PackedBatch): ArrayBuffer[] {
+  return [batch.ints.buffer as ArrayBuffer, batch.times.buffer as ArrayBuffer];
 }
 
 /**
- * Collects entries into a batch, each repeated name kept once. The rows go into one array made
- * once at full size and written in place: growing an array push by push copies it over and over,
- * which was most of the garbage the message path made. A full batch is that array itself, so it
- * must be posted (copied) or used before the next `add`; a partial one is copied out at its size.
+ * Collects entries into a batch of at most `capacity`. Its arrays are made once at full size and
+ * written in place (growing an array push by push copies it over and over); `take` copies out what
+ * was added, so the batch it returns is the caller's to hand over.
  */
 export class EntryPacker {
-  private readonly rows: unknown[];
-  private used = 0;
+  private readonly pieces: string[];
+  private piecesUsed = 0;
+  private readonly ints: Int32Array;
+  private readonly times: Float64Array;
+  private count = 0;
   private names: string[] = [];
   private nameIndex = new Map<string, number>();
 
   /** @param capacity entries a batch holds at most */
   constructor(readonly capacity = 1000) {
-    // Filled, not sized with `new Array(n)`: an array with holes is copied to another thread value by value with its index.
-    this.rows = Array.from({ length: capacity * PACKED_WIDTH }, () => null);
+    // Filled, not sized with `new Array(n)`: an array with holes is slower to write and to join.
+    this.pieces = Array.from({ length: capacity * STRINGS }, () => '');
+    this.ints = new Int32Array(capacity * INTS);
+    this.times = new Float64Array(capacity);
   }
 
-  /** Values packed so far (PACKED_WIDTH per entry). */
+  /** Entries packed so far. */
   get size(): number {
-    return this.used;
+    return this.count;
   }
 
   /** No room for another entry: take the batch. */
   get full(): boolean {
-    return this.used === this.rows.length;
+    return this.count === this.capacity;
   }
 
   add(e: HistoryEntry): void {
@@ -61,21 +100,30 @@ export class EntryPacker {
   /** Adds a message of the conversation with this peer or room, as `add` would its history entry, without making one. */
   addMessage(e: Message, peer: string, conversationKind: HistoryEntry['conversationKind']): void {
     if (this.full) throw new RangeError('the batch is full: take it first');
-    const rows = this.rows;
-    const i = this.used;
-    rows[i] = e.id;
-    rows[i + 1] = e.protocolId ?? null;
-    rows[i + 2] = this.name(e.accountId);
-    rows[i + 3] = this.name(peer);
-    rows[i + 4] = this.name(conversationKind);
-    rows[i + 5] = this.name(e.direction);
-    rows[i + 6] = this.name(e.sender);
-    rows[i + 7] = e.senderAlias ?? null;
-    rows[i + 8] = Math.trunc(e.timestamp);
-    rows[i + 9] = e.text;
-    rows[i + 10] = e.formatted?.html ?? null;
-    rows[i + 11] = flagsToBits(e.flags);
-    this.used = i + PACKED_WIDTH;
+    const ints = this.ints;
+    const i = this.count * INTS;
+    ints[i + ID] = this.piece(e.id);
+    ints[i + PROTOCOL_ID] = this.optionalPiece(e.protocolId);
+    ints[i + SENDER_ALIAS] = this.optionalPiece(e.senderAlias);
+    ints[i + TEXT] = this.piece(e.text);
+    ints[i + HTML] = this.optionalPiece(e.formatted?.html);
+    ints[i + ACCOUNT] = this.name(e.accountId);
+    ints[i + PEER] = this.name(peer);
+    ints[i + KIND] = this.name(conversationKind);
+    ints[i + DIRECTION] = this.name(e.direction);
+    ints[i + SENDER] = this.name(e.sender);
+    ints[i + FLAGS] = flagsToBits(e.flags);
+    this.times[this.count] = Math.trunc(e.timestamp);
+    this.count++;
+  }
+
+  private piece(value: string): number {
+    this.pieces[this.piecesUsed++] = value;
+    return value.length;
+  }
+
+  private optionalPiece(value: string | undefined): number {
+    return value === undefined ? ABSENT : this.piece(value);
   }
 
   private name(value: string): number {
@@ -88,43 +136,57 @@ export class EntryPacker {
     return index;
   }
 
-  /** The batch so far; the packer starts a new one. A full batch shares the packer's array: use it before the next `add`. */
+  /** The batch so far, copied out; the packer starts a new one. */
   take(): PackedBatch {
-    const batch = { rows: this.full ? this.rows : this.rows.slice(0, this.used), names: this.names };
-    this.used = 0;
+    const pieces = this.pieces;
+    const used = this.piecesUsed;
+    const strings = used === pieces.length ? pieces.join('') : pieces.slice(0, used).join('');
+    // Let go of the texts: the packer lives as long as the history, they need not.
+    for (let i = 0; i < used; i++) pieces[i] = '';
+    const batch: PackedBatch = { count: this.count, strings, ints: this.ints.slice(0, this.count * INTS), times: this.times.slice(0, this.count), names: this.names };
+    this.count = 0;
+    this.piecesUsed = 0;
     this.names = [];
     this.nameIndex.clear();
     return batch;
   }
 }
 
-/** Puts the names back into a batch's rows (in place) and returns the rows, ready to insert. */
-export function resolveNames(batch: PackedBatch): unknown[] {
-  const { rows, names } = batch;
-  for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
-    for (const column of NAME_COLUMNS) rows[i + column] = names[rows[i + column] as number];
+/** Calls `row` with the insert values of each entry of the batch, in order. */
+export function readBatch(batch: PackedBatch, row: RowSink): void {
+  const { count, strings, ints, times, names } = batch;
+  let at = 0;
+  // Each string is a slice of the batch's one string: no copy of its characters.
+  const next = (length: number): string => strings.slice(at, (at += length));
+  const optional = (length: number): string | null => (length === ABSENT ? null : next(length));
+  for (let e = 0, i = 0; e < count; e++, i += INTS) {
+    const id = next(ints[i + ID]!);
+    const protocolId = optional(ints[i + PROTOCOL_ID]!);
+    const senderAlias = optional(ints[i + SENDER_ALIAS]!);
+    const text = next(ints[i + TEXT]!);
+    const html = optional(ints[i + HTML]!);
+    row(id, protocolId, names[ints[i + ACCOUNT]!]!, names[ints[i + PEER]!]!, names[ints[i + KIND]!]!, names[ints[i + DIRECTION]!]!, names[ints[i + SENDER]!]!, senderAlias, times[e]!, text, html, ints[i + FLAGS]!);
   }
-  return rows;
 }
 
-/** Entries from rows of insert values (names resolved). */
-export function rowsToEntries(rows: readonly unknown[], each: (entry: HistoryEntry) => void): void {
-  for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
+/** The entries of a batch, as the store would give them back. */
+export function batchToEntries(batch: PackedBatch, each: (entry: HistoryEntry) => void): void {
+  readBatch(batch, (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
     const entry: HistoryEntry = {
-      id: rows[i] as string,
+      id,
       conversationId: '',
-      accountId: rows[i + 2] as string,
-      peer: rows[i + 3] as string,
-      conversationKind: rows[i + 4] as HistoryEntry['conversationKind'],
-      direction: rows[i + 5] as HistoryEntry['direction'],
-      sender: rows[i + 6] as string,
-      timestamp: rows[i + 8] as number,
-      text: rows[i + 9] as string,
-      flags: bitsToFlags(rows[i + 11] as number),
+      accountId,
+      peer,
+      conversationKind: kind as HistoryEntry['conversationKind'],
+      direction: direction as HistoryEntry['direction'],
+      sender,
+      timestamp: ts,
+      text,
+      flags: bitsToFlags(flags),
     };
-    if (rows[i + 1] !== null) entry.protocolId = rows[i + 1] as string;
-    if (rows[i + 7] !== null) entry.senderAlias = rows[i + 7] as string;
-    if (rows[i + 10] !== null) entry.formatted = { html: rows[i + 10] as string };
+    if (protocolId !== null) entry.protocolId = protocolId;
+    if (senderAlias !== null) entry.senderAlias = senderAlias;
+    if (html !== null) entry.formatted = { html };
     each(entry);
-  }
+  });
 }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry } from './history-store.js';
-import { entryToRow } from './packed-entries.js';
+import { EntryPacker } from './packed-entries.js';
 import { SqliteHistory, toFtsQuery } from './sqlite-history.js';
 
 function dbPath(): string {
@@ -72,17 +72,16 @@ describe('SqliteHistory', () => {
     await history.close();
   });
 
-  it('writes rows handed over as the history thread receives them and single entries in the order they came', async () => {
+  it('writes batches handed over as the history thread receives them and single entries in the order they came', async () => {
     const history = new SqliteHistory(dbPath());
-    const rows: unknown[] = [];
-    entryToRow(entry('one green', { timestamp: 1000 }), rows);
-    entryToRow(entry('two green', { timestamp: 2000 }), rows);
-    history.appendRows(rows);
+    const packer = new EntryPacker();
+    packer.add(entry('one green', { timestamp: 1000 }));
+    packer.add(entry('two green', { timestamp: 2000 }));
+    history.appendPacked(packer.take());
     history.append(entry('three green', { timestamp: 3000 }));
     history.append(entry('four green', { timestamp: 4000 }));
-    const more: unknown[] = [];
-    entryToRow(entry('five green', { timestamp: 5000, senderAlias: 'Bob', formatted: { html: '<b>five</b> green' } }), more);
-    history.appendRows(more);
+    packer.add(entry('five green', { timestamp: 5000, senderAlias: 'Bob', formatted: { html: '<b>five</b> green' } }));
+    history.appendPacked(packer.take());
     history.append(entry('six green', { timestamp: 6000 }));
     const found = await history.search({ words: 'green' });
     expect(found.map((e) => e.text)).toEqual(['one green', 'two green', 'three green', 'four green', 'five green', 'six green']);

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { MessageFlags } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
-import { entryToRow, PACKED_WIDTH, rowsToEntries } from './packed-entries.js';
+import { batchToEntries, EntryPacker, readBatch, type PackedBatch, type RowSink } from './packed-entries.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -129,6 +129,9 @@ function loadSqlite(): typeof Database {
 /** Rows indexed per statement run when catching up. */
 const INDEX_CHUNK = 2000;
 
+/** Entries `append` packs into one batch. */
+const APPEND_BATCH = 1000;
+
 /**
  * History in SQLite with full-text search. Writes are grouped: appends queue
  * in memory and are committed in one transaction on the next turn of the
@@ -146,8 +149,8 @@ const INDEX_CHUNK = 2000;
  */
 interface OpenDatabase {
   db: Database.Database;
-  /** Stores chunks of rows of insert values (packed-entries.ts) and indexes them, in one transaction. */
-  appendBatch: Database.Transaction<(chunks: unknown[][]) => void>;
+  /** Stores batches of entries (packed-entries.ts) and indexes them, in one transaction. */
+  appendBatches: Database.Transaction<(batches: PackedBatch[]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
   lateness: Database.Statement;
   /** Search statements by their SQL, most recently used last: preparing one costs more than running it. */
@@ -173,12 +176,12 @@ export class SqliteHistory implements HistoryStore {
   /** Undefined while another program keeps the file locked: appends wait in memory. */
   private handle: OpenDatabase | undefined;
   /**
-   * Entries waiting to be written, in order: chunks of flat rows of insert values (PACKED_WIDTH
-   * each). Rows the history thread receives stay the chunks they arrived as, never copied.
+   * Batches of entries waiting to be written, in order. Batches the history thread receives are
+   * written as they came, never copied.
    */
-  private pending: unknown[][] = [];
-  /** The chunk `append` adds to: its own, never one handed over by `appendRows`. */
-  private tail: unknown[] | undefined;
+  private pending: PackedBatch[] = [];
+  /** Entries `append` added since the last batch was taken: they come after every pending batch. */
+  private readonly tail = new EntryPacker(APPEND_BATCH);
   private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private retryDelayMs = 50;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -249,7 +252,7 @@ export class SqliteHistory implements HistoryStore {
       return Math.max(rows.length, times.length);
     });
     const lastRowid = db.prepare('SELECT max(rowid) FROM messages').pluck();
-    const appendBatch = db.transaction((chunks: unknown[][]) => {
+    const appendBatches = db.transaction((batches: PackedBatch[]) => {
       const before = (lastRowid.get() as number | null) ?? 0;
       // Everything stored so far is indexed (the usual case): the batch's time order is taken from memory as it is stored.
       const indexed = getMeta.get('fts_indexed_upto') === before && getMeta.get('ts_order_upto') === before;
@@ -257,16 +260,14 @@ export class SqliteHistory implements HistoryStore {
       let lateness = getMeta.get('ts_lateness') as number;
       let rowid = before;
       let count = 0;
-      for (const rows of chunks) {
-        for (let i = 0; i + PACKED_WIDTH <= rows.length; i += PACKED_WIDTH) {
-          const ts = rows[i + 8] as number;
-          rowid = insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7], ts, rows[i + 9], rows[i + 10], rows[i + 11]).lastInsertRowid as number;
-          count++;
-          // How far a message's time lies below the newest time stored before it (see orderedSearch).
-          if (ts < max) lateness = Math.max(lateness, max - ts);
-          else max = ts;
-        }
-      }
+      const row: RowSink = (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
+        rowid = insert.run(id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags).lastInsertRowid as number;
+        count++;
+        // How far a message's time lies below the newest time stored before it (see orderedSearch).
+        if (ts < max) lateness = Math.max(lateness, max - ts);
+        else max = ts;
+      };
+      for (const batch of batches) readBatch(batch, row);
       if (count === 0) return;
       if (!indexed) {
         // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
@@ -279,7 +280,7 @@ export class SqliteHistory implements HistoryStore {
       setMeta.run(max, 'ts_max');
       setMeta.run(lateness, 'ts_lateness');
     });
-    this.handle = { db, appendBatch, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(), searches: new Map() };
+    this.handle = { db, appendBatches, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(), searches: new Map() };
     this.indexAll();
     this.importSpool();
     return this.handle;
@@ -311,28 +312,37 @@ export class SqliteHistory implements HistoryStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    if (this.tail === undefined) this.pending.push((this.tail = []));
-    entryToRow(entry, this.tail);
+    this.tail.add(entry);
+    if (this.tail.full) this.pending.push(this.tail.take());
     if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
   }
 
-  /** Appends rows of insert values (packed-entries.ts), as the history thread receives them; the array is taken over. */
-  appendRows(rows: unknown[]): void {
-    if (this.closed || rows.length === 0) return;
-    this.pending.push(rows);
-    this.tail = undefined;
+  /** @internal Appends a batch of entries (packed-entries.ts), as the history thread receives it; the batch is taken over. */
+  appendPacked(batch: PackedBatch): void {
+    if (this.closed || batch.count === 0) return;
+    this.takeTail();
+    this.pending.push(batch);
     if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
+  }
+
+  /** Entries appended one by one join the pending batches, after those before them. */
+  private takeTail(): void {
+    if (this.tail.size > 0) this.pending.push(this.tail.take());
+  }
+
+  private get hasPending(): boolean {
+    return this.pending.length > 0 || this.tail.size > 0;
   }
 
   private writePending(): void {
     this.scheduled = undefined;
+    this.takeTail();
     if (this.pending.length === 0) return this.settle();
     const batch = this.pending;
     this.pending = [];
-    this.tail = undefined;
     try {
       // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
-      this.ensureOpen().appendBatch(batch);
+      this.ensureOpen().appendBatches(batch);
       this.retryDelayMs = 50;
       this.settle();
     } catch (error) {
@@ -349,14 +359,14 @@ export class SqliteHistory implements HistoryStore {
   }
 
   private settle(error?: unknown): void {
-    if (this.pending.length > 0 && error === undefined) return;
+    if (this.hasPending && error === undefined) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) (error === undefined ? w.resolve() : w.reject(error));
   }
 
   flush(): Promise<void> {
-    if (this.pending.length === 0 && this.scheduled === undefined) return Promise.resolve();
+    if (!this.hasPending && this.scheduled === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.writePending());
@@ -372,7 +382,7 @@ export class SqliteHistory implements HistoryStore {
 
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
     // Include what is still queued, but never wait long behind a lock held elsewhere.
-    if (this.pending.length > 0 || this.scheduled !== undefined) {
+    if (this.hasPending || this.scheduled !== undefined) {
       await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     }
     this.ensureOpen();
@@ -469,18 +479,19 @@ export class SqliteHistory implements HistoryStore {
   private importSpool(): void {
     if (!existsSync(this.spoolPath)) return;
     const lines = readFileSync(this.spoolPath, 'utf8').split('\n').filter((l) => l !== '');
-    const rows: unknown[] = [];
+    const packer = new EntryPacker(APPEND_BATCH);
     for (const line of lines) {
       try {
-        entryToRow(JSON.parse(line) as HistoryEntry, rows);
+        packer.add(JSON.parse(line) as HistoryEntry);
       } catch {
         // A line cut by a crash while spooling: the rest is still worth keeping.
+        continue;
       }
+      if (packer.full) this.pending.push(packer.take());
     }
-    if (rows.length > 0) this.pending.push(rows);
-    this.tail = undefined;
+    if (packer.size > 0) this.pending.push(packer.take());
     this.writePending();
-    if (this.pending.length === 0) unlinkSync(this.spoolPath);
+    if (!this.hasPending) unlinkSync(this.spoolPath);
   }
 
   /**
@@ -496,14 +507,15 @@ export class SqliteHistory implements HistoryStore {
       clearImmediate(this.scheduled as NodeJS.Immediate);
       this.scheduled = undefined;
     }
-    if (this.pending.length > 0) this.writePending();
+    if (this.hasPending) this.writePending();
     if (this.scheduled !== undefined) {
       clearTimeout(this.scheduled as NodeJS.Timeout);
       this.scheduled = undefined;
     }
+    this.takeTail();
     if (this.pending.length > 0) {
       const lines: string[] = [];
-      for (const rows of this.pending) rowsToEntries(rows, (e) => lines.push(JSON.stringify(e)));
+      for (const batch of this.pending) batchToEntries(batch, (e) => lines.push(JSON.stringify(e)));
       appendFileSync(this.spoolPath, lines.join('\n') + '\n', { mode: 0o600 });
       this.pending = [];
     }

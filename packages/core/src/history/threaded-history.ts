@@ -5,7 +5,7 @@ import { HistoryError } from '../errors/ParleyError.js';
 import type { Message } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
-import { EntryPacker } from './packed-entries.js';
+import { batchTransfer, EntryPacker } from './packed-entries.js';
 
 /** Entries buffered before they are posted without waiting for the end of the turn. */
 const POST_SLICE = 1000;
@@ -27,7 +27,7 @@ function workerScript(): URL | undefined {
  * so a flush or search sent after them sees them.
  */
 export class ThreadedHistory implements HistoryStore {
-  /** Entries packed as flat rows of plain values (see packed-entries.ts), for a cheap copy to the thread. */
+  /** Entries packed into one string and two buffers (see packed-entries.ts), for a cheap crossing to the thread. */
   private readonly buffer = new EntryPacker(POST_SLICE);
   private scheduled: NodeJS.Immediate | undefined;
   private nextId = 1;
@@ -93,7 +93,9 @@ export class ThreadedHistory implements HistoryStore {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.buffer.size === 0 || this.closed) return;
-    this.post({ type: 'append', batch: this.buffer.take() });
+    const batch = this.buffer.take();
+    // The batch's buffers move to the thread instead of being copied.
+    this.worker.postMessage({ type: 'append', batch } satisfies WorkerRequest, batchTransfer(batch));
   }
 
   private request(make: (id: number) => WorkerRequest): Promise<HistoryEntry[] | undefined> {
