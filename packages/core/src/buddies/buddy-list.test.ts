@@ -95,6 +95,27 @@ describe('BuddyList', () => {
     expect(reloaded.find('a1', 'carol@example.com')).toBeUndefined();
   });
 
+  it('finds each buddy of a person holding two buddies of the same account, and keeps presence apart', () => {
+    const list = new BuddyList(undefined);
+    list.sync('a1', [{ name: 'bob@work.example', alias: 'Bob (work)' }, { name: 'bob@home.example' }]);
+    const merged = list.mergeContacts(list.find('a1', 'bob@work.example')!.contact.id, list.find('a1', 'bob@home.example')!.contact.id);
+    expect(list.setPresence('a1', 'BOB@home.example', { status: 'away' })?.status).toBe('offline');
+    expect(list.find('a1', 'bob@home.example')).toEqual({ contact: merged, buddy: expect.objectContaining({ name: 'bob@home.example', presence: { status: 'away' } }) });
+    expect(list.find('a1', 'bob@work.example')?.buddy.presence.status).toBe('offline');
+    expect(list.find('a1', 'bob@work.example')?.buddy.alias).toBe('Bob (work)');
+    expect(list.buddiesOf('a1').map((b) => b.name).sort()).toEqual(['bob@home.example', 'bob@work.example']);
+    // The server's roster again: nothing changes, and the person stays one.
+    let changes = 0;
+    list.setChangeListener(() => changes++);
+    list.sync('a1', [{ name: 'bob@work.example', alias: 'Bob (work)' }, { name: 'bob@home.example' }]);
+    expect(changes).toBe(0);
+    expect(list.contactList()).toHaveLength(1);
+    const split = list.splitBuddy('a1', 'bob@home.example');
+    expect(list.find('a1', 'bob@home.example')?.contact).toBe(split);
+    expect(list.find('a1', 'bob@work.example')?.contact).toBe(merged);
+    expect(list.setPresence('a1', 'nobody@example', { status: 'away' })).toBeUndefined();
+  });
+
   it('renames and moves groups, and refuses to remove a group that is not empty', () => {
     const list = new BuddyList(undefined);
     list.upsert('a', { name: 'bob', groups: ['Old'] });

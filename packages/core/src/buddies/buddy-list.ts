@@ -60,12 +60,6 @@ export interface ContactView extends Contact {
   displayName: string;
 }
 
-/** Where a buddy is in the list. */
-interface IndexEntry {
-  contact: Contact;
-  buddy: Buddy;
-}
-
 interface StoredFile {
   version: 1;
   groups: string[];
@@ -98,11 +92,13 @@ export class BuddyList {
   private groups: string[] = [];
   private readonly contacts = new Map<string, Contact>();
   /**
-   * Account → lower-cased name → where the buddy is: rosters run to thousands. Keyed by the name
-   * itself (the lower-cased form of a lower-case address is the same string), so the index adds no
-   * string per buddy, and an account's buddies are found without walking every other account's.
+   * Account → lower-cased name → the contact holding that buddy: rosters run to thousands. Keyed by
+   * the name itself (the lower-cased form of a lower-case address is the same string), so the index
+   * adds no string per buddy, and an account's buddies are found without walking every other
+   * account's. The buddy itself is found in its contact (`buddyIn`), most often its only one, so the
+   * index holds no object per buddy either.
    */
-  private readonly index = new Map<string, Map<string, IndexEntry>>();
+  private readonly index = new Map<string, Map<string, Contact>>();
   private chats: SavedChat[] = [];
   private onChange: () => void = () => {};
   /** Pictures by content; none without a data folder. */
@@ -188,9 +184,9 @@ export class BuddyList {
   }
 
   /** The account's part of the index, made when `create`. */
-  private accountIndex(accountId: string, create: true): Map<string, IndexEntry>;
-  private accountIndex(accountId: string, create?: false): Map<string, IndexEntry> | undefined;
-  private accountIndex(accountId: string, create = false): Map<string, IndexEntry> | undefined {
+  private accountIndex(accountId: string, create: true): Map<string, Contact>;
+  private accountIndex(accountId: string, create?: false): Map<string, Contact> | undefined;
+  private accountIndex(accountId: string, create = false): Map<string, Contact> | undefined {
     let names = this.index.get(accountId);
     if (names === undefined && create) {
       names = new Map();
@@ -200,16 +196,37 @@ export class BuddyList {
   }
 
   private indexContact(contact: Contact): void {
-    for (const buddy of contact.buddies) this.accountIndex(buddy.accountId, true).set(buddy.name.toLowerCase(), { contact, buddy });
+    for (const buddy of contact.buddies) this.accountIndex(buddy.accountId, true).set(buddy.name.toLowerCase(), contact);
+  }
+
+  /** The buddy of `accountId` whose lower-cased name is `key`, in the contact the index gives for it. */
+  private static buddyIn(contact: Contact, accountId: string, key: string): Buddy | undefined {
+    const buddies = contact.buddies;
+    if (buddies.length === 1) return buddies[0]!.accountId === accountId ? buddies[0] : undefined;
+    for (const buddy of buddies) if (buddy.accountId === accountId && buddy.name.toLowerCase() === key) return buddy;
+    return undefined;
+  }
+
+  /** The buddy `name` of `accountId`, without its contact. */
+  private buddy(accountId: string, name: string): Buddy | undefined {
+    const key = name.toLowerCase();
+    const contact = this.index.get(accountId)?.get(key);
+    return contact === undefined ? undefined : BuddyList.buddyIn(contact, accountId, key);
   }
 
   find(accountId: string, name: string): { contact: Contact; buddy: Buddy } | undefined {
-    return this.index.get(accountId)?.get(name.toLowerCase());
+    const key = name.toLowerCase();
+    const contact = this.index.get(accountId)?.get(key);
+    const buddy = contact === undefined ? undefined : BuddyList.buddyIn(contact, accountId, key);
+    return buddy === undefined ? undefined : { contact: contact!, buddy };
   }
 
   buddiesOf(accountId: string): Buddy[] {
     const out: Buddy[] = [];
-    for (const { buddy } of this.index.get(accountId)?.values() ?? []) out.push(buddy);
+    for (const [key, contact] of this.index.get(accountId) ?? []) {
+      const buddy = BuddyList.buddyIn(contact, accountId, key);
+      if (buddy !== undefined) out.push(buddy);
+    }
     return out;
   }
 
@@ -217,38 +234,38 @@ export class BuddyList {
     if (!this.groups.includes(group)) this.groups.push(group);
   }
 
-  /** Adds or updates a buddy; returns true when something changed. */
-  private upsertQuiet(accountId: string, entry: RosterEntry): boolean {
+  /** Adds or updates a buddy of the account whose part of the index is `names`; returns true when something changed. */
+  private upsertQuiet(names: Map<string, Contact>, accountId: string, entry: RosterEntry): boolean {
     const group = entry.groups?.[0] ?? DEFAULT_GROUP;
     // Rosters run to thousands: the key is made once per entry.
-    const names = this.accountIndex(accountId, true);
     const key = entry.name.toLowerCase();
-    const found = names.get(key);
-    if (found === undefined) {
+    const contact = names.get(key);
+    const buddy = contact === undefined ? undefined : BuddyList.buddyIn(contact, accountId, key);
+    if (contact === undefined || buddy === undefined) {
       this.ensureGroup(group);
       // Made whole in one literal: a property added afterwards would cost each buddy a separate property store.
-      const buddy: Buddy = entry.alias === undefined ? { accountId, name: entry.name, presence: OFFLINE } : { accountId, name: entry.name, presence: OFFLINE, alias: entry.alias };
-      const contact: Contact = { id: newId(), group, buddies: [buddy] };
-      this.contacts.set(contact.id, contact);
-      names.set(key, { contact, buddy });
+      const added: Buddy = entry.alias === undefined ? { accountId, name: entry.name, presence: OFFLINE } : { accountId, name: entry.name, presence: OFFLINE, alias: entry.alias };
+      const made: Contact = { id: newId(), group, buddies: [added] };
+      this.contacts.set(made.id, made);
+      names.set(key, made);
       return true;
     }
     let changed = false;
-    if (entry.alias !== undefined && found.buddy.alias !== entry.alias) {
-      found.buddy.alias = entry.alias;
+    if (entry.alias !== undefined && buddy.alias !== entry.alias) {
+      buddy.alias = entry.alias;
       changed = true;
     }
     // A meta-contact keeps its own group; a single buddy follows the server's.
-    if (entry.groups !== undefined && entry.groups.length > 0 && found.contact.buddies.length === 1 && !entry.groups.includes(found.contact.group)) {
+    if (entry.groups !== undefined && entry.groups.length > 0 && contact.buddies.length === 1 && !entry.groups.includes(contact.group)) {
       this.ensureGroup(group);
-      found.contact.group = group;
+      contact.group = group;
       changed = true;
     }
     return changed;
   }
 
   upsert(accountId: string, entry: RosterEntry): void {
-    if (this.upsertQuiet(accountId, entry)) this.changed();
+    if (this.upsertQuiet(this.accountIndex(accountId, true), accountId, entry)) this.changed();
   }
 
   private removeQuiet(accountId: string, name: string): boolean {
@@ -276,7 +293,9 @@ export class BuddyList {
         if (!wanted.has(buddy.name.toLowerCase())) changed = this.removeQuiet(accountId, buddy.name) || changed;
       }
     }
-    for (const entry of entries) changed = this.upsertQuiet(accountId, entry) || changed;
+    const names = this.accountIndex(accountId, true);
+    // Indexed: until the code is optimized, an iterator makes an object per entry, and rosters run to thousands.
+    for (let i = 0; i < entries.length; i++) changed = this.upsertQuiet(names, accountId, entries[i]!) || changed;
     if (changed) this.changed();
   }
 
@@ -289,10 +308,10 @@ export class BuddyList {
 
   /** Live presence; returns the previous one, or undefined when the buddy is not on the list. */
   setPresence(accountId: string, name: string, presence: Presence): Presence | undefined {
-    const found = this.find(accountId, name);
-    if (found === undefined) return undefined;
-    const previous = found.buddy.presence;
-    found.buddy.presence = presence;
+    const buddy = this.buddy(accountId, name);
+    if (buddy === undefined) return undefined;
+    const previous = buddy.presence;
+    buddy.presence = presence;
     return previous;
   }
 

@@ -59,6 +59,10 @@ function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 3072;
 }
 
+function hasName(entry: RosterEntry | undefined): boolean {
+  return isName(entry?.name);
+}
+
 /** Checks what a plugin hands over; returns a clean copy or a reason to drop it. */
 function cleanIncoming(message: IncomingMessage): IncomingMessage | string {
   if (typeof message !== 'object' || message === null) return 'not an object';
@@ -224,7 +228,8 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
           if (buddy.alias !== undefined) entry.alias = buddy.alias;
           return entry;
         }),
-      sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.filter((e) => isName(e?.name)))),
+      // Copied only when something must be dropped: a roster of thousands is most often all valid.
+      sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.every(hasName) ? entries : entries.filter(hasName))),
       synced: guarded('buddies.synced', () => events.emit('buddyListSynced', accountId)),
       upsert: guarded('buddies.upsert', (entry: RosterEntry) => {
         if (!isName(entry?.name)) throw new Error('roster entry without a name');

@@ -1,34 +1,39 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, byte) => (byte + 0x100).toString(16).slice(1));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 /** Random bytes for many ids at a time, as `randomUUID` keeps them too. */
-const pool = Buffer.alloc(16 * 128);
+const pool = Buffer.alloc(16 * 256);
 let poolUsed = pool.length;
+/** Where an id's text is written, dashes in place, before it is read out as one string. */
+const text = Buffer.from('00000000-0000-4000-8000-000000000000', 'latin1');
+/** Where the text of each of the 16 bytes goes (the dashes skipped). */
+const AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /**
  * A random UUID (RFC 4122 version 4) as one flat string. Node's `randomUUID()`
  * builds its text by concatenation, which V8 keeps as a chain of about twenty
  * pieces for as long as the id lives: a buddy list of thousands of contacts
- * held half a kilobyte per id. Joined from its parts at once, the same text
- * takes 36 bytes, and is made faster.
+ * held half a kilobyte per id. Written as bytes and read out once, the text is
+ * one 36-byte string, made with nothing else to collect (a buddy list of
+ * thousands makes one per contact as the roster arrives).
  */
 export function newId(): string {
   if (poolUsed === pool.length) {
     randomFillSync(pool);
     poolUsed = 0;
   }
-  const b = pool;
   const o = poolUsed;
   poolUsed += 16;
-  const h = HEX;
-  // Version 4 in the high nibble of byte 6, the variant (binary 10) in the top bits of byte 8.
-  return [
-    h[b[o]!], h[b[o + 1]!], h[b[o + 2]!], h[b[o + 3]!], '-',
-    h[b[o + 4]!], h[b[o + 5]!], '-',
-    h[(b[o + 6]! & 0x0f) | 0x40], h[b[o + 7]!], '-',
-    h[(b[o + 8]! & 0x3f) | 0x80], h[b[o + 9]!], '-',
-    h[b[o + 10]!], h[b[o + 11]!], h[b[o + 12]!], h[b[o + 13]!], h[b[o + 14]!], h[b[o + 15]!],
-  ].join('');
+  for (let i = 0; i < 16; i++) {
+    let byte = pool[o + i]!;
+    // Version 4 in the high nibble of byte 6, the variant (binary 10) in the top bits of byte 8.
+    if (i === 6) byte = (byte & 0x0f) | 0x40;
+    else if (i === 8) byte = (byte & 0x3f) | 0x80;
+    const at = AT[i]!;
+    text[at] = HEX_DIGITS[byte >> 4]!;
+    text[at + 1] = HEX_DIGITS[byte & 0x0f]!;
+  }
+  return text.toString('latin1', 0, 36);
 }
 
 /**
