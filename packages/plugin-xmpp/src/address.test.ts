@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { xml } from '@xmpp/client';
-import { parseAddress } from './address.js';
+import { parseAddress, parseBareJid } from './address.js';
 import { parseItem } from './roster.js';
 
 describe('parseAddress', () => {
@@ -44,17 +44,32 @@ describe('parseAddress', () => {
 describe('parseItem (roster items, RFC 6121 §2.1.2)', () => {
   it('reads a contact, its name and groups, dropping empty and repeated groups', () => {
     const item = parseItem(xml('item', { jid: 'Carol@Example.net', name: 'Carol', subscription: 'both' }, xml('group', {}, 'Friends'), xml('group', {}, ' '), xml('group', {}, 'Friends'), xml('group', {}, 'Work')));
-    expect(item).toEqual({ jid: 'carol@example.net', name: 'Carol', groups: ['Friends', 'Work'], subscription: 'both', ask: false });
+    expect(item).toEqual({ name: 'carol@example.net', alias: 'Carol', groups: ['Friends', 'Work'], subscription: 'both', ask: false });
   });
 
   it('treats a blank name as none, an unknown subscription as none, and keeps a pending request', () => {
     const item = parseItem(xml('item', { jid: 'dave@example.net', name: '  ', subscription: 'sideways', ask: 'subscribe' }));
-    expect(item).toEqual({ jid: 'dave@example.net', name: undefined, groups: [], subscription: 'none', ask: true });
+    expect(item).toEqual({ name: 'dave@example.net', alias: undefined, groups: [], subscription: 'none', ask: true });
   });
 
   it('skips items whose JID is missing, invalid or a full JID', () => {
     expect(parseItem(xml('item', {}))).toBeUndefined();
     expect(parseItem(xml('item', { jid: 'not a jid@' }))).toBeUndefined();
     expect(parseItem(xml('item', { jid: 'eve@example.net/phone' }))).toBeUndefined();
+    expect(parseItem(xml('item', { jid: 'eve@example.net/' }))).toBeUndefined();
+  });
+});
+
+describe('parseBareJid (a roster item\'s JID)', () => {
+  it('reads a bare JID as parseAddress folds it', () => {
+    for (const jid of ['bob@example.net', 'Bob@Example.NET', 'example.net', 'Example.net.', 'a@[::1]', 'élodie@exemple.fr', `${'x'.repeat(300)}@example.net`]) {
+      expect(parseBareJid(jid)).toBe(parseAddress(jid)?.bare);
+    }
+  });
+
+  it('refuses what parseAddress refuses, and any resource', () => {
+    for (const jid of [undefined, 42, '', '@example.net', 'bob@', 'b ob@example.net', 'bob@exa mple.net', 'bob@example.net/phone', 'bob@example.net/', `${'ü'.repeat(600)}@example.net`, `bob@${'x'.repeat(1024)}`]) {
+      expect(parseBareJid(jid)).toBeUndefined();
+    }
   });
 });

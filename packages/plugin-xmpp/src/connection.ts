@@ -33,6 +33,7 @@ import { PresenceTracker, presenceElement } from './presence.js';
 import { NS_PUBSUB_EVENT, readEvent } from './pubsub.js';
 import { CARRY_OVER_KEY, captureSession, messagesToResend, primeResumption, type ResumableSession, type StreamManagementState } from './resumption.js';
 import { NS_ROSTER, NS_ROSTER_VERSIONING, Roster, type RosterItem } from './roster.js';
+import { itemStreamingParser } from './roster-stream.js';
 import { addMechanisms, credentialsFactory, type SaslFactory, type ScramExchange } from './sasl.js';
 import { secretStoreCache } from './scram-cache.js';
 import type { Session } from './session.js';
@@ -217,6 +218,8 @@ export class XmppConnection implements ProtocolConnection {
       (socket) => {
         this.socket = socket;
       },
+      // The roster answer is read item by item as it arrives (roster-stream.ts).
+      (Parser) => itemStreamingParser(Parser, this.roster),
     );
     // XEP-0198 §5: a session that dropped may be resumed instead of rebuilt.
     // Kept in the carry-over until this attempt has resumed the session or sent again what it left

@@ -1,8 +1,10 @@
 import type { RosterEntry } from '@parley/core';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { parseAddress } from './address.js';
+import { parseAddress, parseBareJid } from './address.js';
+import type { RosterItemReader } from './roster-stream.js';
 import type { Session } from './session.js';
+import { ownCopy } from './text.js';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 /** RFC 6121 §2.6.1: the stream feature of a server that versions rosters (XEP-0237). */
@@ -42,64 +44,76 @@ function readStored(value: unknown): StoredRoster | undefined {
 
 export type Subscription = 'none' | 'to' | 'from' | 'both' | 'remove';
 
+/**
+ * A contact as the server's roster has it. Shaped as the core's RosterEntry
+ * (`name` is the bare JID, `alias` the name the user gave it), so the items
+ * themselves are the buddy list handed to the core, with no entry made per
+ * contact for it.
+ */
 export interface RosterItem {
-  jid: string;
-  name: string | undefined;
-  groups: string[];
-  subscription: Subscription;
+  /** The bare JID. */
+  readonly name: string;
+  /** The name the user gave the contact. */
+  readonly alias: string | undefined;
+  readonly groups: readonly string[];
+  readonly subscription: Subscription;
   /** RFC 6121 §2.1.2.2: we asked to see their presence and wait for an answer. */
-  ask: boolean;
+  readonly ask: boolean;
 }
 
 const SUBSCRIPTIONS = new Map<string, Subscription>((['none', 'to', 'from', 'both', 'remove'] as const).map((s) => [s, s]));
+/** One empty list for every contact in no group. */
+const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
- * Reads one <item/>; undefined (and the item skipped) when its JID is unusable.
- * `groupNames`, shared by the items of one roster, makes every item of a group
- * hold the same string for its name rather than a copy each.
+ * The group names of one roster, by the name as it came: each name is one
+ * string, and the contacts in that group alone share one list holding it,
+ * rather than a string and a list each.
  */
-export function parseItem(item: Element, groupNames?: Map<string, string>): RosterItem | undefined {
-  const address = parseAddress(item.attrs.jid as string | undefined);
-  if (address === undefined || address.resource !== '') return undefined;
-  const groupText = (group: Element): string => {
-    const name = group.text().trim();
-    if (groupNames === undefined) return name;
-    const known = groupNames.get(name);
-    if (known !== undefined) return known;
-    groupNames.set(name, name);
-    return name;
-  };
-  const children = item.getChildren('group');
-  let groups: string[];
-  // Most contacts are in one group: an array made to measure, not one grown by a push (which
-  // reserves room for more than a dozen names, kept for as long as the contact).
-  if (children.length === 1) {
-    const name = groupText(children[0]!);
-    groups = name === '' ? [] : [name];
-  } else {
-    const found: string[] = [];
-    for (const group of children) {
-      const name = groupText(group);
-      if (name !== '' && !found.includes(name)) found.push(name);
-    }
-    groups = found.slice();
+export type GroupNames = Map<string, readonly string[]>;
+
+function groupList(name: string, groupNames: GroupNames | undefined): readonly string[] {
+  const known = groupNames?.get(name);
+  if (known !== undefined) return known;
+  const list = Object.freeze([ownCopy(name)]);
+  groupNames?.set(name, list);
+  return list;
+}
+
+/**
+ * Reads one roster item from its attributes and the texts of its `<group/>`
+ * children; undefined (and the item skipped) when its JID is unusable.
+ */
+export function readItem(attrs: Readonly<Record<string, unknown>>, groupTexts: readonly string[], groupNames?: GroupNames): RosterItem | undefined {
+  const jid = parseBareJid(attrs.jid);
+  if (jid === undefined) return undefined;
+  let groups = NO_GROUPS;
+  // Indexed: this runs once per contact, and until the code is optimized an iterator makes an object per step.
+  for (let i = 0; i < groupTexts.length; i++) {
+    const name = groupTexts[i]!.trim();
+    if (name === '') continue;
+    const list = groupList(name, groupNames);
+    if (groups.length === 0) groups = list;
+    else if (!groups.includes(list[0]!)) groups = [...groups, list[0]!];
   }
-  const name = typeof item.attrs.name === 'string' && item.attrs.name.trim() !== '' ? item.attrs.name : undefined;
+  const alias = attrs.name;
   return {
-    jid: address.bare,
-    name,
+    name: jid,
+    alias: typeof alias === 'string' && alias.trim() !== '' ? ownCopy(alias) : undefined,
     groups,
     // The constant, not the attribute's text: one string for every item rather than one each.
-    subscription: SUBSCRIPTIONS.get(String(item.attrs.subscription ?? 'none')) ?? 'none',
-    ask: item.attrs.ask === 'subscribe',
+    subscription: SUBSCRIPTIONS.get(String(attrs.subscription ?? 'none')) ?? 'none',
+    ask: attrs.ask === 'subscribe',
   };
 }
 
-export function toEntry(item: RosterItem): RosterEntry {
-  const entry: { name: string; alias?: string; groups?: readonly string[] } = { name: item.jid };
-  if (item.name !== undefined) entry.alias = item.name;
-  if (item.groups.length > 0) entry.groups = item.groups;
-  return entry;
+/** Reads one <item/> element (a roster push, or an answer read as a whole); see `readItem`. */
+export function parseItem(item: Element, groupNames?: GroupNames): RosterItem | undefined {
+  return readItem(
+    item.attrs,
+    item.getChildren('group').map((group) => group.text()),
+    groupNames,
+  );
 }
 
 export function itemElement(entry: RosterEntry, remove = false): Element {
@@ -109,13 +123,39 @@ export function itemElement(entry: RosterEntry, remove = false): Element {
   return xml('item', attrs, ...(entry.groups ?? []).map((g) => xml('group', {}, g)));
 }
 
+/** A roster answer being read as it arrives (see roster-stream.ts). */
+interface AnswerInProgress {
+  /** The id of the roster get. */
+  readonly id: string;
+  /** The answer's `<query/>`, once its first item is read: items of any other are not ours. */
+  query: Element | undefined;
+  readonly items: Map<string, RosterItem>;
+  readonly groupNames: GroupNames;
+}
+
+/** The answer to a roster get: its `<query/>` (none: unchanged, §2.6.3), and what was read of it as it arrived. */
+interface Answer {
+  query: Element | undefined;
+  read: AnswerInProgress | undefined;
+}
+
+/** The items in a list made to measure, without an iterator's object per item. */
+function listOf(items: ReadonlyMap<string, RosterItem>): RosterItem[] {
+  const list = new Array<RosterItem>(items.size);
+  let i = 0;
+  items.forEach((item) => {
+    list[i++] = item;
+  });
+  return list;
+}
+
 /**
  * The server-side contact list (RFC 6121 §2) mirrored into the core's buddy
  * list: fetched at sign-in, kept current by roster pushes (changes made from
  * any client of the account), and changed by the user through roster sets.
  */
-export class Roster {
-  readonly items = new Map<string, RosterItem>();
+export class Roster implements RosterItemReader {
+  private current = new Map<string, RosterItem>();
   /** The server offers roster versioning (set from its stream features before the roster is asked for). */
   versioning = false;
   /** The version of the roster held, and whether it waits to be kept. */
@@ -124,57 +164,91 @@ export class Roster {
   /** While a sign-in is under way the roster is not written: see `holdWrites`. */
   private held = false;
   private waiting = false;
+  private answer: AnswerInProgress | undefined;
 
   constructor(private readonly session: Session) {}
 
+  /** The contacts by bare JID. */
+  get items(): ReadonlyMap<string, RosterItem> {
+    return this.current;
+  }
+
   /** A resumed session (XEP-0198): the items we had; the buddy list kept them too. */
   restore(items: readonly RosterItem[]): void {
-    this.items.clear();
-    for (const item of items) this.items.set(item.jid, item);
+    this.current = new Map();
+    for (const item of items) this.current.set(item.name, item);
+  }
+
+  get awaitedId(): string | undefined {
+    return this.answer?.id;
+  }
+
+  /** An item of the awaited answer, read while the rest of it is still arriving. */
+  item(attrs: Readonly<Record<string, string>>, groups: readonly string[], query: Element): void {
+    const answer = this.answer;
+    if (answer === undefined) return;
+    answer.query ??= query;
+    if (answer.query === query) this.keep(readItem(attrs, groups, answer.groupNames), attrs.jid, answer.items);
   }
 
   /**
    * Sends the roster get (RFC 6121 §2.1.3) and reads the answer into the
-   * items; `fetch` hands the entries to the buddy list. Nothing keeps the
-   * answer's XML once it is read: building a buddy list of thousands then
-   * does not carry the tree through its garbage collections.
+   * items; `fetch` hands them to the buddy list. With the parser from
+   * roster-stream.ts the items are read as they arrive, each one's XML
+   * dropped once read; what the parser left in the answer is read at the end.
    */
-  request(): Promise<RosterEntry[]> {
-    if (!this.versioning) return this.session.iqGet(xml('query', { xmlns: NS_ROSTER })).then((query) => this.replaceItems(query));
+  request(): Promise<RosterItem[]> {
+    if (!this.versioning) return this.send(xml('query', { xmlns: NS_ROSTER })).then((answer) => this.replaceItems(answer));
     // §2.6.2: the version we hold ('' for none); the server answers with the whole roster, or with
     // nothing when ours is current (then pushes bring what changed, if it sends changes that way).
     const cached = readStored(this.session.ctx.getState(ROSTER_STATE_KEY));
-    return this.session.iqGet(xml('query', { xmlns: NS_ROSTER, ver: cached?.ver ?? '' })).then((query) => {
+    return this.send(xml('query', { xmlns: NS_ROSTER, ver: cached?.ver ?? '' })).then((answer) => {
+      const { query } = answer;
       if (query === undefined && cached !== undefined) {
         this.session.log.debug('The roster is unchanged since the last sign-in (roster versioning)', { items: cached.items.length });
         return this.restoreStored(cached);
       }
-      const entries = this.replaceItems(query);
+      const items = this.replaceItems(answer);
       const ver = query?.attrs.ver;
       this.store(typeof ver === 'string' ? ver : '');
-      return entries;
+      return items;
     });
   }
 
-  private restoreStored(stored: StoredRoster): RosterEntry[] {
-    this.ver = stored.ver;
-    this.items.clear();
-    const entries: RosterEntry[] = [];
-    // As when read from the server: one string per group name and per subscription state.
-    const groupNames = new Map<string, string>();
-    const shared = (group: string): string => {
-      const known = groupNames.get(group);
-      if (known !== undefined) return known;
-      groupNames.set(group, group);
-      return group;
+  /** Sends the get and, once it has its id, reads its answer item by item as it arrives. */
+  private send(query: Element): Promise<Answer> {
+    const sent = this.session.iqGet(query);
+    // The session wraps the query in the <iq/> it sends, which has its id by the time iqGet returns.
+    const id = query.parent?.attrs.id;
+    if (typeof id !== 'string' || id === '') return sent.then((element) => ({ query: element, read: undefined }));
+    const read: AnswerInProgress = { id, query: undefined, items: new Map(), groupNames: new Map() };
+    this.answer = read;
+    const done = (): void => {
+      if (this.answer === read) this.answer = undefined;
     };
+    return sent.then(
+      (element) => {
+        done();
+        return { query: element, read };
+      },
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
+  }
+
+  private restoreStored(stored: StoredRoster): RosterItem[] {
+    this.ver = stored.ver;
+    const items = new Map<string, RosterItem>();
+    // As when read from the server: one string per group name and per subscription state.
+    const groupNames: GroupNames = new Map();
     for (const [jid, name, groups, subscription, ask] of stored.items) {
-      for (let i = 0; i < groups.length; i++) groups[i] = shared(groups[i]!);
-      const item: RosterItem = { jid, name: name ?? undefined, groups, subscription: SUBSCRIPTIONS.get(subscription) ?? 'none', ask };
-      this.items.set(jid, item);
-      entries.push(toEntry(item));
+      const list = groups.length === 0 ? NO_GROUPS : groups.length === 1 ? groupList(groups[0]!, groupNames) : groups.map((group) => groupList(group, groupNames)[0]!);
+      items.set(jid, { name: jid, alias: name ?? undefined, groups: list, subscription: SUBSCRIPTIONS.get(subscription) ?? 'none', ask });
     }
-    return entries;
+    this.current = items;
+    return listOf(items);
   }
 
   /**
@@ -195,7 +269,7 @@ export class Roster {
         return;
       }
       const items: StoredItem[] = [];
-      for (const i of this.items.values()) items.push([i.jid, i.name ?? null, i.groups, i.subscription, i.ask]);
+      for (const i of this.current.values()) items.push([i.name, i.alias ?? null, i.groups as string[], i.subscription, i.ask]);
       this.session.ctx.setState(ROSTER_STATE_KEY, JSON.stringify({ ver: this.ver, items } satisfies StoredRoster));
     });
   }
@@ -219,27 +293,32 @@ export class Roster {
     }
   }
 
-  /** Makes the buddy list the server's roster, from `pending` when the get was already sent, and says it is applied. */
-  async fetch(pending: Promise<RosterEntry[]> = this.request()): Promise<void> {
+  /**
+   * Makes the buddy list the server's roster, from `pending` when the get was
+   * already sent, and says it is applied. The items go to the core as they
+   * are: they have the shape of its entries.
+   */
+  async fetch(pending: Promise<RosterItem[]> = this.request()): Promise<void> {
     this.session.ctx.buddies.sync(await pending);
     this.session.ctx.buddies.synced();
   }
 
-  private replaceItems(query: Element | undefined): RosterEntry[] {
-    this.items.clear();
-    const entries: RosterEntry[] = [];
-    const groupNames = new Map<string, string>();
-    for (const el of query?.getChildren('item') ?? []) {
-      const item = parseItem(el, groupNames);
-      if (item === undefined) {
-        this.session.log.warn('Skipped a roster item with an invalid JID', { jid: String(el.attrs.jid) });
-        continue;
-      }
-      if (item.subscription === 'remove') continue;
-      this.items.set(item.jid, item);
-      entries.push(toEntry(item));
+  private keep(item: RosterItem | undefined, jid: unknown, items: Map<string, RosterItem>): void {
+    if (item === undefined) {
+      this.session.log.warn('Skipped a roster item with an invalid JID', { jid: String(jid) });
+      return;
     }
-    return entries;
+    if (item.subscription !== 'remove') items.set(item.name, item);
+  }
+
+  /** The answer's items: those read as they arrived, then any left in its `query`. */
+  private replaceItems({ query, read }: Answer): RosterItem[] {
+    const whole = read !== undefined && read.query !== undefined && read.query === query;
+    const items = whole ? read.items : new Map<string, RosterItem>();
+    const groupNames: GroupNames = whole ? read.groupNames : new Map();
+    for (const el of query?.getChildren('item') ?? []) this.keep(parseItem(el, groupNames), el.attrs.jid, items);
+    this.current = items;
+    return listOf(items);
   }
 
   /**
@@ -260,10 +339,10 @@ export class Roster {
     const item = parseItem(items[0]!);
     if (item === undefined) return false;
     if (item.subscription === 'remove') {
-      if (this.items.delete(item.jid)) this.session.ctx.buddies.remove(item.jid);
+      if (this.current.delete(item.name)) this.session.ctx.buddies.remove(item.name);
     } else {
-      this.items.set(item.jid, item);
-      this.session.ctx.buddies.upsert(toEntry(item));
+      this.current.set(item.name, item);
+      this.session.ctx.buddies.upsert(item);
     }
     // §2.6.3: each push carries the version it makes; the kept roster follows it.
     const ver = query?.attrs.ver;

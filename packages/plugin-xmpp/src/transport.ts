@@ -167,9 +167,16 @@ export interface TransportClass {
 /**
  * Replaces the client's transports with one TCP transport whose socket is
  * ours. `service` is always `xmpp://host:port`; security comes from the
- * account, not the URI.
+ * account, not the URI. `streamParser`, when given, makes the parser the
+ * client reads its streams with from the library's (STARTTLS, read before
+ * any stream is handed to the library, keeps the library's).
  */
-export function installTransport(transports: TransportClass[], config: TransportConfig, track: (socket: SecureSocket) => void): void {
+export function installTransport(
+  transports: TransportClass[],
+  config: TransportConfig,
+  track: (socket: SecureSocket) => void,
+  streamParser?: (Base: StreamParserClass) => StreamParserClass,
+): void {
   const Base = transports.find((T) => {
     try {
       return T.prototype.socketParameters('xmpp://example.org:5222') !== undefined;
@@ -193,5 +200,6 @@ export function installTransport(transports: TransportClass[], config: Transport
     }
   } as unknown as TransportClass;
   Transport.prototype.Socket = ParleySocket;
+  if (streamParser !== undefined) Transport.prototype.Parser = streamParser(Parser);
   transports.splice(0, transports.length, Transport);
 }
