@@ -19,8 +19,9 @@ export class FaultTracker {
     private readonly limit = MAX_PLUGIN_FAULTS,
   ) {}
 
+  /** Asked by every hook tap for every message: no lookup while no plugin is disabled (the usual case). */
   isDisabled(plugin: string): boolean {
-    return this.disabled.has(plugin);
+    return this.disabled.size !== 0 && this.disabled.has(plugin);
   }
 
   report(plugin: string, where: HookName | string, cause: unknown): void {
