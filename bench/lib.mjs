@@ -6,6 +6,7 @@
 // each round, so neither side always runs first or right after the other. A figure is the median of
 // its rounds, printed with its spread. `BENCH_QUICK=1` is a smoke run: tiny sizes, no warm-up, one
 // round — it proves the benchmark works, its figures mean nothing.
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -133,6 +134,46 @@ export async function main(fn) {
     console.error(error instanceof IncompleteWork ? `INCOMPLETE: ${error.message}` : error);
     process.exit(1);
   }
+}
+
+/**
+ * CPU time (ms) each thread of this process has used so far, by thread id, or undefined where
+ * `/proc` does not tell (Linux only). The difference of two snapshots says which thread did the
+ * work in between: a rate in wall time depends on how many cores were free while it was measured
+ * (on a busy machine a side that needs two threads loses most), CPU time much less.
+ */
+export function threadCpu() {
+  try {
+    const out = new Map();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        // The first field of schedstat: nanoseconds spent running.
+        out.set(Number(tid), Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // The thread ended between listing and reading.
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU time (ms) used between two `threadCpu()` snapshots by the main thread, by the threads
+ * started after `known` was taken (e.g. a worker started for the measured side), and by the others
+ * (V8's collector and compiler helpers, libuv's pool). Undefined where `/proc` does not tell.
+ */
+export function cpuBetween(known, before, after) {
+  if (known === undefined || before === undefined || after === undefined) return undefined;
+  const used = { main: 0, started: 0, other: 0 };
+  for (const [tid, ms] of after) {
+    const spent = ms - (before.get(tid) ?? 0);
+    if (tid === process.pid) used.main += spent;
+    else if (!known.has(tid)) used.started += spent;
+    else used.other += spent;
+  }
+  return { ...used, total: used.main + used.started + used.other };
 }
 
 /**
