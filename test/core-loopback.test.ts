@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, MessageError, PluginError, defineFeaturePlugin, type Message } from '@parley/core';
 import { addLoopbackAccount, loopbackParley, startServer, type TestParley } from './helpers/loopback.js';
@@ -274,6 +275,29 @@ describe('core end to end over the loopback protocol', () => {
       [alice.id, 'bob', 'carol'],
       [alice.id, 'carol'],
     ]);
+  });
+
+  it.each(['none', 'worker'] as const)('the plugin reads the buddy list as the core made it from the roster it synced, and as the core changes it, isolation %s', async (isolation) => {
+    // carol has no group (the core puts her in Buddies) and "" is no name (the core drops it): the core's list differs from what the plugin gave.
+    const roster = [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }, { name: 'carol' }, { name: '' }];
+    const server = await startServer({ alice: 'alice-pw' }, { alice: roster });
+    cleanup.push(() => server.stop());
+    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
+    await a.parley.accounts.connect(alice.id);
+    await synced;
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    const list = async () => JSON.parse((await a.parley.runCommand('/buddylist', { conversationId: conversation.id })) as string) as unknown[];
+    const core = [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }, { name: 'carol', groups: ['Buddies'] }];
+    // In the end the plugin reads the core's list, wherever it runs.
+    await until(async () => isDeepStrictEqual(await list(), core), DEFAULT_WAIT_MS, "the core's list in the plugin");
+    // A change made in the core reaches the plugin's list.
+    await a.parley.buddies.add(alice.id, 'dave', { group: 'Friends' });
+    await until(async () => (await list()).some((e) => (e as { name: string }).name === 'dave'), DEFAULT_WAIT_MS, 'the added buddy in the plugin');
+    expect(await list()).toEqual([...core, { name: 'dave', groups: ['Friends'] }]);
   });
 
   it('syncs the server roster into the buddy list, follows presence, and pushes adds and removes to the server', async () => {

@@ -49,6 +49,12 @@ export function unpackRoster(packed: PackedRoster): RosterEntry[] {
   return entries;
 }
 
+/** Whether a packed list that came from the other side has its three columns, of the same length. */
+export function isPackedRoster(value: unknown): value is PackedRoster {
+  const v = value as Partial<PackedRoster> | null;
+  return typeof v === 'object' && v !== null && Array.isArray(v.names) && Array.isArray(v.aliases) && Array.isArray(v.groups) && v.aliases.length === v.names.length && v.groups.length === v.names.length;
+}
+
 /** Whether two packed lists hold the same entries in the same order (a push that changes nothing is not sent). */
 export function samePackedRoster(a: PackedRoster, b: PackedRoster): boolean {
   if (a.names.length !== b.names.length) return false;

@@ -7,7 +7,7 @@ import { isParleyError, PluginError } from '../errors/ParleyError.js';
 import type { Logger } from '../util/logger.js';
 import type { IncomingMessage } from '../conversations/message.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
-import { packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
+import { isPackedRoster, packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
 import { ConversationTable, readTape, type TapeReader, type WorkerTape } from './worker-tape.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { CrashBudget } from './crash-budget.js';
@@ -340,8 +340,10 @@ function describeFault(error: unknown): string {
 export class RemoteConnection implements ProtocolConnection {
   private opened: Promise<void> | undefined;
   private closed = false;
-  /** The buddy list the worker holds for this connection (sent with the open, then pushed); undefined before the open is sent. */
+  /** The buddy list the worker holds for this connection (sent with the open, then pushed or synced by the plugin); undefined before the open is sent. */
   private pushed: PackedRoster | undefined;
+  /** Buddy lists pushed to the worker since the open. */
+  private pushes = 0;
 
   constructor(
     private readonly worker: PluginWorker,
@@ -428,6 +430,7 @@ export class RemoteConnection implements ProtocolConnection {
     const buddies = packRoster(this.context.buddies.list());
     if (samePackedRoster(buddies, this.pushed)) return;
     this.pushed = buddies;
+    this.pushes++;
     this.worker.post({ t: 'buddies', conn: this.conn, buddies });
   }
 
@@ -528,9 +531,14 @@ export class RemoteConnection implements ProtocolConnection {
       case 'transfers.cancelled':
         context.transfers?.cancelled(...message.args);
         return;
-      case 'buddies.sync':
-        context.buddies.sync(unpackRoster(message.args[0]));
+      case 'buddies.sync': {
+        const [entries, pushesSeen] = message.args;
+        context.buddies.sync(unpackRoster(entries));
+        // The worker holds what its plugin synced, unless a push of ours was on its way to it then:
+        // that push lands after the sync and is what it holds.
+        if (pushesSeen === this.pushes && isPackedRoster(entries)) this.pushed = entries;
         return;
+      }
       default: {
         // buddies.* and chats.*: same names on the context, arguments checked there.
         const [group, name] = String(message.method).split('.') as ['buddies' | 'chats', string];

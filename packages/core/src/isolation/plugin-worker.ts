@@ -105,6 +105,8 @@ interface Open {
   context: ConnectionContext;
   abort: AbortController;
   snapshot: ConnectionSnapshot;
+  /** The buddy lists the core pushed to this connection so far. */
+  pushesSeen: number;
 }
 
 const open = new Map<number, Open>();
@@ -221,7 +223,16 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
     buddies: {
       list: () => unpackRoster(open.get(conn)?.snapshot.buddies ?? snapshot.buddies),
-      sync: (entries) => n({ method: 'buddies.sync', args: [packRoster(entries)] }),
+      sync: (entries) => {
+        const packed = packRoster(entries);
+        // What the plugin synced is what it reads back at once, as in process; the core's own list
+        // follows only if it differs (the core drops what it does not accept), instead of the same
+        // thousands of entries crossing back.
+        const entry = open.get(conn);
+        if (entry === undefined) return;
+        entry.snapshot.buddies = packed;
+        n({ method: 'buddies.sync', args: [packed, entry.pushesSeen] });
+      },
       synced: () => n({ method: 'buddies.synced', args: [] }),
       upsert: (entry) => n({ method: 'buddies.upsert', args: [entry] }),
       remove: (name) => n({ method: 'buddies.remove', args: [name] }),
@@ -348,7 +359,7 @@ function handle(plugin: ProtocolPlugin, message: ToWorker): void {
           // Reported on the first call, where the core expects a failure.
           connection = { connect: () => Promise.reject(error), disconnect: async () => {}, sendMessage: () => Promise.reject(error) };
         }
-        open.set(message.conn, { connection, context, abort, snapshot: message.snapshot });
+        open.set(message.conn, { connection, context, abort, snapshot: message.snapshot, pushesSeen: 0 });
         const methods = CONNECTION_METHODS.filter((m) => typeof (connection as unknown as Record<string, unknown>)[m] === 'function');
         post({ t: 'opened', conn: message.conn, methods });
         return;
@@ -376,7 +387,10 @@ function handle(plugin: ProtocolPlugin, message: ToWorker): void {
       }
       case 'buddies': {
         const entry = open.get(message.conn);
-        if (entry !== undefined) entry.snapshot.buddies = message.buddies;
+        if (entry !== undefined) {
+          entry.snapshot.buddies = message.buddies;
+          entry.pushesSeen++;
+        }
         return;
       }
       case 'abort':

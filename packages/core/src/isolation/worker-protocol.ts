@@ -28,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 5;
+export const WORKER_PROTOCOL_VERSION = 6;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -96,7 +96,11 @@ export type ContextNotice =
   | { method: 'messageDelivered'; args: [protocolId: string] }
   | { method: 'messageNotDelivered'; args: [protocolId: string, report: NotDeliveredReport] }
   | { method: 'typing'; args: [peer: string, state: TypingState] }
-  | { method: 'buddies.sync'; args: [entries: PackedRoster] }
+  /**
+   * The worker now answers `buddies.list()` from these entries; `pushesSeen` is how many buddy
+   * lists the core had pushed to this connection that the worker had received by then.
+   */
+  | { method: 'buddies.sync'; args: [entries: PackedRoster, pushesSeen: number] }
   | { method: 'buddies.synced'; args: [] }
   | { method: 'buddies.upsert'; args: [entry: RosterEntry] }
   | { method: 'buddies.remove'; args: [name: string] }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ContextNotice, FromWorker } from './worker-protocol.js';
 import { ConversationIds, ConversationTable, noticeOf, readTape, splitTape, writeNotice as writeWith, writeOther, type WorkerTape } from './worker-tape.js';
-import { packRoster, samePackedRoster, unpackRoster } from './packed-roster.js';
+import { isPackedRoster, packRoster, samePackedRoster, unpackRoster } from './packed-roster.js';
 
 const same = (value: unknown) => value;
 
@@ -194,5 +194,10 @@ describe('a roster across the boundary', () => {
     expect(samePackedRoster(packRoster(list), packRoster([list[0]!]))).toBe(false);
     expect(samePackedRoster(packRoster(list), packRoster([list[0]!, { name: 'b', groups: ['H'] }]))).toBe(false);
     expect(samePackedRoster(packRoster(list), packRoster([{ ...list[0]!, alias: 'B' }, list[1]!]))).toBe(false);
+  });
+
+  it('takes a packed list from the other side only with its three columns of one length', () => {
+    expect(isPackedRoster(structuredClone(packRoster([{ name: 'a', groups: ['G'] }])))).toBe(true);
+    for (const bad of [null, 'x', {}, { names: [], aliases: [] }, { names: ['a'], aliases: [], groups: [] }, { names: 'ab', aliases: 'ab', groups: 'ab' }]) expect(isPackedRoster(bad)).toBe(false);
   });
 });
