@@ -90,6 +90,19 @@ describe('SqliteHistory', () => {
     await history.close();
   });
 
+  it('keeps the order of a turn of more single entries than one batch holds, with a batch handed over amid them', async () => {
+    const history = new SqliteHistory(dbPath());
+    const texts = Array.from({ length: 2500 }, (_, i) => `single ${i} blue`);
+    for (const text of texts.slice(0, 2300)) history.append(entry(text, { timestamp: 10_000 }));
+    const packer = new EntryPacker();
+    packer.add(entry('handed over blue', { timestamp: 10_000 }));
+    history.appendPacked(packer.take());
+    for (const text of texts.slice(2300)) history.append(entry(text, { timestamp: 10_000 }));
+    const found = await history.search({ words: 'blue', limit: 10_000 });
+    expect(found.map((e) => e.text)).toEqual([...texts.slice(0, 2300), 'handed over blue', ...texts.slice(2300)]);
+    await history.close();
+  });
+
   it('moves a corrupt database aside, keeps it, and starts a new one', async () => {
     const path = dbPath();
     writeFileSync(path, Buffer.alloc(8192, 0x5a)); // not an SQLite file at all
