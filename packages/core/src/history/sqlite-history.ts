@@ -252,22 +252,25 @@ export class SqliteHistory implements HistoryStore {
       return Math.max(rows.length, times.length);
     });
     const lastRowid = db.prepare('SELECT max(rowid) FROM messages').pluck();
+    // What the write in progress has stored; one row function for every write (see readBatch).
+    const written = { rowid: 0, count: 0, max: 0, lateness: 0 };
+    const row: RowSink = (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
+      written.rowid = insert.run(id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags).lastInsertRowid as number;
+      written.count++;
+      // How far a message's time lies below the newest time stored before it (see orderedSearch).
+      if (ts < written.max) written.lateness = Math.max(written.lateness, written.max - ts);
+      else written.max = ts;
+    };
     const appendBatches = db.transaction((batches: PackedBatch[]) => {
       const before = (lastRowid.get() as number | null) ?? 0;
       // Everything stored so far is indexed (the usual case): the batch's time order is taken from memory as it is stored.
       const indexed = getMeta.get('fts_indexed_upto') === before && getMeta.get('ts_order_upto') === before;
-      let max = getMeta.get('ts_max') as number;
-      let lateness = getMeta.get('ts_lateness') as number;
-      let rowid = before;
-      let count = 0;
-      const row: RowSink = (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
-        rowid = insert.run(id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags).lastInsertRowid as number;
-        count++;
-        // How far a message's time lies below the newest time stored before it (see orderedSearch).
-        if (ts < max) lateness = Math.max(lateness, max - ts);
-        else max = ts;
-      };
+      written.rowid = before;
+      written.count = 0;
+      written.max = getMeta.get('ts_max') as number;
+      written.lateness = getMeta.get('ts_lateness') as number;
       for (const batch of batches) readBatch(batch, row);
+      const { rowid, count, max, lateness } = written;
       if (count === 0) return;
       if (!indexed) {
         // Rows not indexed yet (stored by an older build or another writer): index from the table, in order.
