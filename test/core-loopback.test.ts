@@ -300,6 +300,22 @@ describe('core end to end over the loopback protocol', () => {
     expect(await list()).toEqual([...core, { name: 'dave', groups: ['Friends'] }]);
   });
 
+  it.each(['none', 'worker'] as const)('what a plugin carries over between attempts is gone once the account is signed off, isolation %s', async (isolation) => {
+    const server = await startServer({ alice: 'alice-pw' });
+    cleanup.push(() => server.stop());
+    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    await a.parley.accounts.connect(alice.id);
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    expect(await a.parley.runCommand('/carryover kept', { conversationId: conversation.id })).toBe('kept');
+    // Signed off by the user: nothing follows this attempt, so nothing is carried to the next sign-in.
+    await a.parley.accounts.disconnect(alice.id);
+    await a.parley.accounts.connect(alice.id);
+    expect(await a.parley.runCommand('/carryover', { conversationId: conversation.id })).toBe('');
+  });
+
   it('syncs the server roster into the buddy list, follows presence, and pushes adds and removes to the server', async () => {
     const { server, a, b, alice, bob } = await setup(undefined, { alice: [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }] });
     const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);

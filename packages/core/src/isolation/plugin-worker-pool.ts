@@ -99,6 +99,11 @@ export class PluginWorkerPool {
     for (const worker of this.workers.values()) yield* worker.open();
   }
 
+  /** The account stopped for good: the workers drop what its connections carried over between attempts, as the core does in process. */
+  forget(accountId: string): void {
+    for (const worker of this.workers.values()) worker.post({ t: 'forget', account: accountId });
+  }
+
   /** Per worker: the plugin, its thread id and heap use. */
   async memory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
     return Promise.all([...this.workers.values()].filter((w) => !w.ended).map(async (w) => ({ protocol: w.plugin.id, threadId: w.threadId, heapUsed: await w.heapUsed() })));

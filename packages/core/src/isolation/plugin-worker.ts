@@ -393,6 +393,9 @@ function handle(plugin: ProtocolPlugin, message: ToWorker): void {
         }
         return;
       }
+      case 'forget':
+        carryOvers.delete(message.account);
+        return;
       case 'abort':
         open.get(message.conn)?.abort.abort();
         return;

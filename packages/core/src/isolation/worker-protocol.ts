@@ -28,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 6;
+export const WORKER_PROTOCOL_VERSION = 7;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -134,6 +134,8 @@ export type ToWorker =
   | { t: 'abort'; conn: number }
   | { t: 'close'; conn: number }
   | { t: 'buddies'; conn: number; buddies: PackedRoster }
+  /** The account stopped for good (signed off, fatal error): what its connections carried over between attempts goes. */
+  | { t: 'forget'; account: string }
   | { t: 'answer'; id: number; value?: unknown; error?: WireError }
   | { t: 'ping'; n: number }
   /** The worker's heap in use, in bytes, answered as a result. */

@@ -183,6 +183,8 @@ export class ProtocolHost {
   /** The account stopped for good (signed off, fatal error): what was carried between attempts goes. */
   forget(accountId: string): void {
     this.carryOvers.delete(accountId);
+    // In a worker, the plugin's carry-over lives there.
+    this.pool?.forget(accountId);
   }
 
   /** Ends the plugin workers, once every account is signed off. */
