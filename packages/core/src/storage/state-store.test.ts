@@ -22,14 +22,19 @@ describe('StateStore', () => {
     store.setJson('acct', 'plugin:kept', JSON.stringify({ n: 1, list: [1, 2] }));
     store.setJson('acct', 'plugin:gone', JSON.stringify('x'));
     store.setJson('acct', 'plugin:gone', undefined);
+    // A string is kept as the very string given (it cannot change), and survives a restart as well.
+    const text = JSON.stringify({ ver: '8', items: [['b@x', null, [], 'none', false]] }) + '\ud800';
+    store.set('acct', 'plugin:text', text);
+    expect(store.get('acct', 'plugin:text')).toBe(text);
     roster.items.push(['changed later', null, [], 'none', null]);
     expect(store.get('acct', 'plugin:roster')).toEqual({ ver: '7', items: [['a@x', 'A', ['G'], 'both', null]] });
-    expect(store.entries('acct', 'plugin:')).toEqual({ roster: { ver: '7', items: [['a@x', 'A', ['G'], 'both', null]] }, kept: { n: 1, list: [1, 2] }, gone: undefined });
+    expect(store.entries('acct', 'plugin:')).toEqual({ roster: { ver: '7', items: [['a@x', 'A', ['G'], 'both', null]] }, kept: { n: 1, list: [1, 2] }, gone: undefined, text });
     await store.flush();
     const again = new StateStore(home);
     expect(again.get('acct', 'plugin:roster')).toEqual({ ver: '7', items: [['a@x', 'A', ['G'], 'both', null]] });
     expect(again.get('acct', 'plugin:kept')).toEqual({ n: 1, list: [1, 2] });
     expect(again.get('acct', 'plugin:gone')).toBeUndefined();
+    expect(again.get('acct', 'plugin:text')).toBe(text);
   });
 
   it('writes a change in the background, without a flush', async () => {

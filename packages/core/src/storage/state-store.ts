@@ -38,8 +38,10 @@ export class StateStore {
   }
 
   set(scope: string, key: string, value: unknown): void {
-    // A value that cannot round-trip through JSON would be lost silently at the next start.
-    const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    // A value that cannot round-trip through JSON would be lost silently at the next start. A string
+    // always does, and cannot be changed by whoever gave it: it is kept as it is (a plugin's kept
+    // roster is one JSON text of hundreds of kilobytes, which the round trip would copy twice).
+    const copy: unknown = value === undefined || typeof value === 'string' ? value : JSON.parse(JSON.stringify(value));
     this.state = { ...this.state, [scope]: { ...this.state[scope], [key]: copy } };
     this.schedule();
   }
