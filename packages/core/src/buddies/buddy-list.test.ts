@@ -116,6 +116,43 @@ describe('BuddyList', () => {
     expect(list.setPresence('a1', 'nobody@example', { status: 'away' })).toBeUndefined();
   });
 
+  it('fills an account\'s list entry by entry as a roster arrives, and at its end drops who was not in it, announcing the change once', () => {
+    const list = new BuddyList(undefined);
+    list.sync('a1', [{ name: 'gone@x' }, { name: 'kept@x', alias: 'Old' }]);
+    list.sync('a2', [{ name: 'gone@x' }]);
+    let changes = 0;
+    list.setChangeListener(() => changes++);
+    const parts = list.beginSync('a1');
+    parts.add({ name: 'KEPT@x', alias: 'New', groups: ['Work'] });
+    parts.add({ name: 'new@x' });
+    // In the list at once; nobody is removed before the end, and nothing is announced.
+    expect(list.find('a1', 'new@x')?.contact.group).toBe('Buddies');
+    expect(list.find('a1', 'gone@x')).toBeDefined();
+    expect(changes).toBe(0);
+    parts.end(true);
+    expect(list.find('a1', 'gone@x')).toBeUndefined();
+    expect(list.find('a2', 'gone@x')).toBeDefined();
+    expect(list.find('a1', 'kept@x')?.buddy.alias).toBe('New');
+    expect(list.find('a1', 'kept@x')?.contact.group).toBe('Work');
+    expect(changes).toBe(1);
+    // Ended is ended.
+    parts.add({ name: 'late@x' });
+    parts.end(true);
+    expect(list.find('a1', 'late@x')).toBeUndefined();
+    expect(changes).toBe(1);
+    // A roster that did not arrive whole keeps what it brought and removes nothing.
+    const broken = list.beginSync('a1');
+    broken.add({ name: 'other@x' });
+    broken.end(false);
+    expect(list.buddiesOf('a1').map((b) => b.name).sort()).toEqual(['kept@x', 'new@x', 'other@x']);
+    expect(changes).toBe(2);
+    // The same roster again changes nothing and announces nothing.
+    const same = list.beginSync('a1');
+    for (const name of ['kept@x', 'new@x', 'other@x']) same.add({ name });
+    same.end(true);
+    expect(changes).toBe(2);
+  });
+
   it('renames and moves groups, and refuses to remove a group that is not empty', () => {
     const list = new BuddyList(undefined);
     list.upsert('a', { name: 'bob', groups: ['Old'] });

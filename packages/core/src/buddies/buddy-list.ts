@@ -285,18 +285,37 @@ export class BuddyList {
 
   /** Makes the account's buddies exactly `entries` (a full server roster). */
   sync(accountId: string, entries: readonly RosterEntry[]): void {
-    let changed = false;
-    const current = this.buddiesOf(accountId);
-    if (current.length > 0) {
-      const wanted = new Set(entries.map((e) => e.name.toLowerCase()));
-      for (const buddy of current) {
-        if (!wanted.has(buddy.name.toLowerCase())) changed = this.removeQuiet(accountId, buddy.name) || changed;
-      }
-    }
-    const names = this.accountIndex(accountId, true);
+    const parts = this.beginSync(accountId);
     // Indexed: until the code is optimized, an iterator makes an object per entry, and rosters run to thousands.
-    for (let i = 0; i < entries.length; i++) changed = this.upsertQuiet(names, accountId, entries[i]!) || changed;
-    if (changed) this.changed();
+    for (let i = 0; i < entries.length; i++) parts.add(entries[i]!);
+    parts.end(true);
+  }
+
+  /**
+   * A full server roster of the account handed over entry by entry as it
+   * arrives: each entry is in the list at once; `end(true)` then removes the
+   * account's buddies that were not added, and `end(false)` (the roster did
+   * not arrive whole) removes nothing. Either announces the change, once.
+   */
+  beginSync(accountId: string): { add(entry: RosterEntry): void; end(complete: boolean): void } {
+    const before = this.index.get(accountId);
+    // Who was on the list and has not been added again: removed at the end of a whole roster.
+    const unseen = before === undefined || before.size === 0 ? undefined : new Set(before.keys());
+    let changed = false;
+    let open = true;
+    return {
+      add: (entry) => {
+        if (!open) return;
+        unseen?.delete(entry.name.toLowerCase());
+        if (this.upsertQuiet(this.accountIndex(accountId, true), accountId, entry)) changed = true;
+      },
+      end: (complete) => {
+        if (!open) return;
+        open = false;
+        if (complete && unseen !== undefined) for (const key of unseen) if (this.removeQuiet(accountId, key)) changed = true;
+        if (changed) this.changed();
+      },
+    };
   }
 
   /** Removes every buddy and saved chat of an account (the account was deleted). */

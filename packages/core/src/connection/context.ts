@@ -230,6 +230,16 @@ export function buildConnectionContext(deps: ContextDeps): ConnectionContext {
         }),
       // Copied only when something must be dropped: a roster of thousands is most often all valid.
       sync: guarded('buddies.sync', (entries: readonly RosterEntry[]) => buddies.sync(accountId, entries.every(hasName) ? entries : entries.filter(hasName))),
+      syncInParts: () => {
+        const parts = buddies.beginSync(accountId);
+        return {
+          add: guarded('buddies.syncInParts', (entry: RosterEntry) => {
+            if (!isName(entry?.name)) throw new Error('roster entry without a name');
+            parts.add(entry);
+          }),
+          end: guarded('buddies.syncInParts', (complete?: boolean) => parts.end(complete !== false)),
+        };
+      },
       synced: guarded('buddies.synced', () => events.emit('buddyListSynced', accountId)),
       upsert: guarded('buddies.upsert', (entry: RosterEntry) => {
         if (!isName(entry?.name)) throw new Error('roster entry without a name');

@@ -13,7 +13,7 @@ import type { IconType } from '../buddies/icons.js';
 import type { FileTarget, FileTransferCapability, OutgoingFile, TransferReporter } from '../transfers/types.js';
 
 /** The version of the API between the core and its plugins. Plugins declare a semver range of it. */
-export const CORE_API_VERSION = '1.14.0';
+export const CORE_API_VERSION = '1.15.0';
 
 /**
  * What a protocol can do, declared once by its plugin. UIs read it to decide
@@ -237,6 +237,17 @@ export interface ConnectionContext {
     list(): RosterEntry[];
     /** Replaces this account's server-side list with `entries` (a full roster fetch). */
     sync(entries: readonly RosterEntry[]): void;
+    /**
+     * Since core API 1.15: a full roster fetch handed over as it arrives, one
+     * entry at a time, for lists of thousands: each entry `add`ed is in the
+     * list at once (as with `upsert`, without an event each), and `end()`
+     * makes this account's list exactly the entries added, as one `sync`
+     * with all of them would, and announces the change. A roster that did
+     * not arrive whole is ended with `end(false)`: what was added stays and
+     * nothing is removed. Absent on an older core and for a plugin in a
+     * worker thread: gather the entries and `sync` them.
+     */
+    syncInParts?(): { add(entry: RosterEntry): void; end(complete?: boolean): void };
     /**
      * Since core API 1.3: the server's list is applied, once per sign-in, after
      * the `sync` (or the pushes) that carried it; for protocols with no
