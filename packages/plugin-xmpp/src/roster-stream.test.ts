@@ -110,4 +110,64 @@ describe('Roster with the streaming parser', () => {
     // The answer is read: the parser builds the next one with the same id as a tree.
     expect(roster.awaitedId).toBeUndefined();
   });
+
+  it('fills the buddy list item by item as the answer arrives where the core can, and ends it once the answer is in', async () => {
+    const added: string[] = [];
+    const ended: boolean[] = [];
+    let synced = 0;
+    let settle: (query: Element | undefined) => void = () => {};
+    let fail: (error: Error) => void = () => {};
+    const ctx = {
+      getState: () => undefined,
+      setState() {},
+      buddies: {
+        sync: () => {
+          throw new Error('the whole list is not handed over again');
+        },
+        syncInParts: () => ({ add: (entry: RosterEntry) => added.push(entry.name), end: (complete = true) => ended.push(complete) }),
+        synced: () => synced++,
+      },
+    } as unknown as ConnectionContext;
+    const session = {
+      ctx,
+      log: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger,
+      iqGet: (child: Element) => {
+        xml('iq', { type: 'get', id: 'r1' }, child);
+        return new Promise<Element | undefined>((resolve, reject) => {
+          settle = resolve;
+          fail = reject;
+        });
+      },
+    } as unknown as Session;
+    const roster = new Roster(session);
+    const fetched = roster.fetch();
+    const cut = ANSWER.indexOf('<item jid=\'dave');
+    const StreamingParser = itemStreamingParser(Parser as unknown as StreamParserClass, roster);
+    const parser = new StreamingParser() as unknown as Parser;
+    let answer: Element | undefined;
+    parser.on('element', (element: Element) => (answer = element));
+    parser.write(HEADER);
+    parser.write(ANSWER.slice(0, cut));
+    // Half the answer is in: its items are in the buddy list already.
+    expect(added).toEqual(['bob@example.net', 'carol@example.net']);
+    expect(ended).toEqual([]);
+    parser.write(ANSWER.slice(cut));
+    settle(answer!.getChild('query', 'jabber:iq:roster'));
+    await fetched;
+    expect(added).toEqual(['bob@example.net', 'carol@example.net', 'dave@example.net', 'erin@example.net']);
+    expect(ended).toEqual([true]);
+    expect(synced).toBe(1);
+
+    // An answer cut short by a failed request: what came stays, nothing is removed, and the failure is the fetch's.
+    added.length = 0;
+    const again = roster.fetch();
+    const next = new StreamingParser() as unknown as Parser;
+    next.write(HEADER);
+    next.write(ANSWER.slice(0, cut));
+    fail(new Error('connection lost'));
+    await expect(again).rejects.toThrow('connection lost');
+    expect(added).toEqual(['bob@example.net', 'carol@example.net']);
+    expect(ended).toEqual([true, false]);
+    expect(synced).toBe(1);
+  });
 });

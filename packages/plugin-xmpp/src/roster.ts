@@ -1,4 +1,4 @@
-import type { RosterEntry } from '@parley/core';
+import type { ConnectionContext, RosterEntry } from '@parley/core';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { parseAddress, parseBareJid } from './address.js';
@@ -131,7 +131,11 @@ interface AnswerInProgress {
   query: Element | undefined;
   readonly items: Map<string, RosterItem>;
   readonly groupNames: GroupNames;
+  /** The buddy list being filled as the items arrive: opened at the first item; null where the core cannot. */
+  parts: BuddySyncInParts | null | undefined;
 }
+
+type BuddySyncInParts = ReturnType<NonNullable<ConnectionContext['buddies']['syncInParts']>>;
 
 /** The answer to a roster get: its `<query/>` (none: unchanged, §2.6.3), and what was read of it as it arrived. */
 interface Answer {
@@ -165,6 +169,8 @@ export class Roster implements RosterItemReader {
   private held = false;
   private waiting = false;
   private answer: AnswerInProgress | undefined;
+  /** The buddy list filled with the last answer as it arrived, for `fetch` to end. */
+  private filled: BuddySyncInParts | undefined;
 
   constructor(private readonly session: Session) {}
 
@@ -188,7 +194,12 @@ export class Roster implements RosterItemReader {
     const answer = this.answer;
     if (answer === undefined) return;
     answer.query ??= query;
-    if (answer.query === query) this.keep(readItem(attrs, groups, answer.groupNames), attrs.jid, answer.items);
+    if (answer.query !== query) return;
+    const kept = this.keep(readItem(attrs, groups, answer.groupNames), attrs.jid, answer.items);
+    if (kept === undefined) return;
+    // Into the buddy list at once, while the rest of the roster is on its way (core API 1.15).
+    if (answer.parts === undefined) answer.parts = this.session.ctx.buddies.syncInParts?.() ?? null;
+    answer.parts?.add(kept);
   }
 
   /**
@@ -221,7 +232,7 @@ export class Roster implements RosterItemReader {
     // The session wraps the query in the <iq/> it sends, which has its id by the time iqGet returns.
     const id = query.parent?.attrs.id;
     if (typeof id !== 'string' || id === '') return sent.then((element) => ({ query: element, read: undefined }));
-    const read: AnswerInProgress = { id, query: undefined, items: new Map(), groupNames: new Map() };
+    const read: AnswerInProgress = { id, query: undefined, items: new Map(), groupNames: new Map(), parts: undefined };
     this.answer = read;
     const done = (): void => {
       if (this.answer === read) this.answer = undefined;
@@ -233,6 +244,8 @@ export class Roster implements RosterItemReader {
       },
       (error: unknown) => {
         done();
+        // What arrived of the roster stays in the buddy list; nothing is removed for what did not.
+        read.parts?.end(false);
         throw error;
       },
     );
@@ -299,16 +312,24 @@ export class Roster implements RosterItemReader {
    * are: they have the shape of its entries.
    */
   async fetch(pending: Promise<RosterItem[]> = this.request()): Promise<void> {
-    this.session.ctx.buddies.sync(await pending);
+    const items = await pending;
+    // The items already went to the buddy list as they arrived: it only has to drop who is gone.
+    const parts = this.filled;
+    this.filled = undefined;
+    if (parts !== undefined) parts.end(true);
+    else this.session.ctx.buddies.sync(items);
     this.session.ctx.buddies.synced();
   }
 
-  private keep(item: RosterItem | undefined, jid: unknown, items: Map<string, RosterItem>): void {
+  /** `item` into `items`, unless it is unusable (logged) or a removal; the item kept, if any. */
+  private keep(item: RosterItem | undefined, jid: unknown, items: Map<string, RosterItem>): RosterItem | undefined {
     if (item === undefined) {
       this.session.log.warn('Skipped a roster item with an invalid JID', { jid: String(jid) });
-      return;
+      return undefined;
     }
-    if (item.subscription !== 'remove') items.set(item.name, item);
+    if (item.subscription === 'remove') return undefined;
+    items.set(item.name, item);
+    return item;
   }
 
   /** The answer's items: those read as they arrived, then any left in its `query`. */
@@ -316,8 +337,17 @@ export class Roster implements RosterItemReader {
     const whole = read !== undefined && read.query !== undefined && read.query === query;
     const items = whole ? read.items : new Map<string, RosterItem>();
     const groupNames: GroupNames = whole ? read.groupNames : new Map();
-    for (const el of query?.getChildren('item') ?? []) this.keep(parseItem(el, groupNames), el.attrs.jid, items);
+    const parts = whole ? (read.parts ?? undefined) : undefined;
+    // Items read of another answer than the one the request settled with: not ours to remove by.
+    if (!whole) read?.parts?.end(false);
+    // A roster received by an attempt that went no further (it never reached `fetch`).
+    this.filled?.end(false);
+    for (const el of query?.getChildren('item') ?? []) {
+      const kept = this.keep(parseItem(el, groupNames), el.attrs.jid, items);
+      if (kept !== undefined) parts?.add(kept);
+    }
     this.current = items;
+    this.filled = parts;
     return listOf(items);
   }
 
