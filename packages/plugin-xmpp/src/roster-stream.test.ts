@@ -18,7 +18,7 @@ interface Read {
 /** A reader awaiting the answer `id`, recording what it is handed. */
 function recorder(id: string | undefined): RosterItemReader & { read: Read[] } {
   const read: Read[] = [];
-  return { awaitedId: id, read, item: (attrs, groups, query) => read.push({ attrs: { ...attrs }, groups: [...groups], query }) };
+  return { awaitedId: id, read, item: (attrs, groups, count, query) => read.push({ attrs: { ...attrs }, groups: groups.slice(0, count), query }) };
 }
 
 /** The streaming parser fed `chunks` after a stream header: the top-level elements it emitted, and its errors. */

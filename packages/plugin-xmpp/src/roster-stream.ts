@@ -3,7 +3,8 @@ import type { StreamParserClass } from './starttls.js';
 
 const NS_ROSTER = 'jabber:iq:roster';
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-const NO_GROUPS: readonly string[] = Object.freeze([]);
+/** What the tokenizer inside @xmpp/xml's parser emits for the parser. */
+const SAX_EVENTS = ['startElement', 'endElement', 'text'];
 
 /** Who reads the items of a roster answer while it is still arriving. */
 export interface RosterItemReader {
@@ -11,10 +12,12 @@ export interface RosterItemReader {
   readonly awaitedId: string | undefined;
   /**
    * One `<item/>` of that answer: its attributes, and the text of each of its
-   * `<group/>` children in order. `query` is the answer's `<query/>`, which
-   * the library receives without its items.
+   * `<group/>` children in order: the first `groupCount` of `groups`, a list
+   * the parser reuses for the next item (read it during the call, do not
+   * keep it). `query` is the answer's `<query/>`, which the library receives
+   * without its items.
    */
-  item(attrs: Readonly<Record<string, string>>, groups: readonly string[], query: Element): void;
+  item(attrs: Readonly<Record<string, string>>, groups: readonly string[], groupCount: number, query: Element): void;
 }
 
 /**
@@ -40,10 +43,32 @@ export function itemStreamingParser(Base: StreamParserClass, reader: RosterItemR
     private readonly open: string[] = [];
     private depth = 0;
     private attrs: Record<string, string> = NO_ATTRS;
-    /** The texts of the item's groups: most items have one group, so a list made when the first closes. */
-    private groups: string[] | undefined;
+    /** The texts of the item's groups, up to `groupCount`: written in place and reused, as `open`. */
+    private readonly groups: string[] = [];
+    private groupCount = 0;
     private text = '';
     private query: Element | undefined;
+
+    constructor() {
+      super();
+      // The tokenizer tells this parser of each tag and text through an event emitter, which makes
+      // an array of the arguments for every call. Its only listeners are this parser's three
+      // handlers: they are called directly instead (a roster of thousands is tens of thousands of
+      // calls). Should anything else listen, the emitter stays as it is.
+      const sax = this.parser as unknown as { emit(type: string | symbol, ...args: unknown[]): boolean; listenerCount(type: string): number };
+      if (!SAX_EVENTS.every((event) => sax.listenerCount(event) === 1)) return;
+      const emit = sax.emit;
+      const handle = (type: string | symbol, a: unknown, b: unknown): boolean => {
+        if (type === 'startElement') this.onStartElement(a as string, b as Record<string, string>);
+        else if (type === 'endElement') this.onEndElement(a as string);
+        else if (type === 'text') this.onText(a as string);
+        else return false;
+        return true;
+      };
+      sax.emit = function emitToParser(type: string | symbol, a?: unknown, b?: unknown): boolean {
+        return handle(type, a, b) || Reflect.apply(emit, sax, arguments);
+      };
+    }
 
     override onStartElement(name: string, attrs?: string | Record<string, string>): void {
       if (this.depth > 0) {
@@ -79,15 +104,14 @@ export function itemStreamingParser(Base: StreamParserClass, reader: RosterItemR
       }
       this.depth--;
       if (this.depth === 1 && name === 'group') {
-        if (this.groups === undefined) this.groups = [this.text];
-        else this.groups.push(this.text);
+        this.groups[this.groupCount++] = this.text;
         this.text = '';
       } else if (this.depth === 0) {
-        const { attrs, groups, query } = this;
+        const { attrs, groupCount, query } = this;
         this.attrs = NO_ATTRS;
-        this.groups = undefined;
+        this.groupCount = 0;
         this.query = undefined;
-        reader.item(attrs, groups ?? NO_GROUPS, query!);
+        reader.item(attrs, this.groups, groupCount, query!);
       }
     }
 

@@ -82,14 +82,15 @@ function groupList(name: string, groupNames: GroupNames | undefined): readonly s
 
 /**
  * Reads one roster item from its attributes and the texts of its `<group/>`
- * children; undefined (and the item skipped) when its JID is unusable.
+ * children (the first `groupCount` of `groupTexts`); undefined (and the item
+ * skipped) when its JID is unusable.
  */
-export function readItem(attrs: Readonly<Record<string, unknown>>, groupTexts: readonly string[], groupNames?: GroupNames): RosterItem | undefined {
+export function readItem(attrs: Readonly<Record<string, unknown>>, groupTexts: readonly string[], groupNames?: GroupNames, groupCount = groupTexts.length): RosterItem | undefined {
   const jid = parseBareJid(attrs.jid);
   if (jid === undefined) return undefined;
   let groups = NO_GROUPS;
   // Indexed: this runs once per contact, and until the code is optimized an iterator makes an object per step.
-  for (let i = 0; i < groupTexts.length; i++) {
+  for (let i = 0; i < groupCount; i++) {
     const name = groupTexts[i]!.trim();
     if (name === '') continue;
     const list = groupList(name, groupNames);
@@ -190,12 +191,12 @@ export class Roster implements RosterItemReader {
   }
 
   /** An item of the awaited answer, read while the rest of it is still arriving. */
-  item(attrs: Readonly<Record<string, string>>, groups: readonly string[], query: Element): void {
+  item(attrs: Readonly<Record<string, string>>, groups: readonly string[], groupCount: number, query: Element): void {
     const answer = this.answer;
     if (answer === undefined) return;
     answer.query ??= query;
     if (answer.query !== query) return;
-    const kept = this.keep(readItem(attrs, groups, answer.groupNames), attrs.jid, answer.items);
+    const kept = this.keep(readItem(attrs, groups, answer.groupNames, groupCount), attrs.jid, answer.items);
     if (kept === undefined) return;
     // Into the buddy list at once, while the rest of the roster is on its way (core API 1.15).
     if (answer.parts === undefined) answer.parts = this.session.ctx.buddies.syncInParts?.() ?? null;
