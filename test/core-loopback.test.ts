@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, MessageError, PluginError, defineFeaturePlugin, type Message } from '@parley/core';
 import { addLoopbackAccount, loopbackParley, startServer, type TestParley } from './helpers/loopback.js';
@@ -314,6 +315,28 @@ describe('core end to end over the loopback protocol', () => {
     await a.parley.accounts.disconnect(alice.id);
     await a.parley.accounts.connect(alice.id);
     expect(await a.parley.runCommand('/carryover', { conversationId: conversation.id })).toBe('');
+  });
+
+  it('reports a worker\'s heap, after a full collection when asked (in a process with --expose-gc)', async () => {
+    // As `node --expose-gc` would: the worker started below gets a gc() of its own.
+    setFlagsFromString('--expose-gc');
+    const server = await startServer({ alice: 'alice-pw' });
+    cleanup.push(() => server.stop());
+    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+    const a = await loopbackParley({ plugins: [], pluginModules: [fixture], isolation: 'worker' });
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    await a.parley.accounts.connect(alice.id);
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    const garbage = (what: string) => a.parley.runCommand(`/garbage ${what}`, { conversationId: conversation.id });
+    expect(await garbage('make')).toBe('there');
+    const [plain] = await a.parley.plugins.workerMemory();
+    const [collected] = await a.parley.plugins.workerMemory({ collect: true });
+    expect(plain!.protocol).toBe('loopback');
+    expect(collected!.threadId).toBe(plain!.threadId);
+    // The dropped string goes only in a full collection, which `collect` ran in the worker before it answered.
+    expect(await garbage('check')).toBe('collected');
+    expect(collected!.heapUsed).toBeGreaterThan(0);
   });
 
   it('syncs the server roster into the buddy list, follows presence, and pushes adds and removes to the server', async () => {

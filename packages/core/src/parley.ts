@@ -89,8 +89,13 @@ export class Parley {
     protocol(id: string): ProtocolDescriptor | undefined;
     /** Loads a feature plugin now (an embedder's own, or a discovered one by name). */
     use(plugin: FeaturePlugin | string): Promise<void>;
-    /** Heap in use by each protocol plugin's worker thread, in bytes; empty when plugins run in process. */
-    workerMemory(): Promise<
+    /**
+     * Heap in use by each protocol plugin's worker thread, in bytes; empty when plugins run in process.
+     * With `collect`, each worker first runs a full garbage collection, so the figure counts only what
+     * it holds, and a measurement that follows starts from a collected heap as the main thread's can;
+     * only in a process started with `--expose-gc` (otherwise the figures are as without it).
+     */
+    workerMemory(options?: { collect?: boolean }): Promise<
       Array<{
         /** The protocol id the worker runs ("xmpp"). */
         protocol: string;
@@ -208,7 +213,7 @@ export class Parley {
       protocols: () => registry.protocols(),
       protocol: (id) => registry.protocol(id),
       use: (plugin) => features.use(plugin),
-      workerMemory: () => protocols.workerMemory(),
+      workerMemory: (options) => protocols.workerMemory(options),
     };
     registerCoreCommands(this);
   }

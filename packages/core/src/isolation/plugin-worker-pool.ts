@@ -104,9 +104,9 @@ export class PluginWorkerPool {
     for (const worker of this.workers.values()) worker.post({ t: 'forget', account: accountId });
   }
 
-  /** Per worker: the plugin, its thread id and heap use. */
-  async memory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
-    return Promise.all([...this.workers.values()].filter((w) => !w.ended).map(async (w) => ({ protocol: w.plugin.id, threadId: w.threadId, heapUsed: await w.heapUsed() })));
+  /** Per worker: the plugin, its thread id and heap use (after a full collection when `collect` and the process exposes one). */
+  async memory(collect = false): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
+    return Promise.all([...this.workers.values()].filter((w) => !w.ended).map(async (w) => ({ protocol: w.plugin.id, threadId: w.threadId, heapUsed: await w.heapUsed(collect) })));
   }
 
   private onCrash(plugin: ProtocolPlugin, error: PluginError): void {
@@ -186,8 +186,8 @@ class PluginWorker {
     return this.worker.threadId;
   }
 
-  async heapUsed(): Promise<number> {
-    return (await this.request(0, (id) => ({ t: 'memory', id }))) as number;
+  async heapUsed(collect: boolean): Promise<number> {
+    return (await this.request(0, (id) => ({ t: 'memory', id, collect }))) as number;
   }
 
   open(): Iterable<RemoteConnection> {

@@ -347,6 +347,8 @@ function handle(plugin: ProtocolPlugin, message: ToWorker): void {
       case 'ping':
         return;
       case 'memory':
+        // Only a process started with --expose-gc has one (a diagnostic run, never a normal start).
+        if (message.collect === true) (globalThis as { gc?: () => void }).gc?.();
         post({ t: 'result', id: message.id, value: getHeapStatistics().used_heap_size });
         return;
       case 'open': {

@@ -28,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 7;
+export const WORKER_PROTOCOL_VERSION = 8;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -138,8 +138,8 @@ export type ToWorker =
   | { t: 'forget'; account: string }
   | { t: 'answer'; id: number; value?: unknown; error?: WireError }
   | { t: 'ping'; n: number }
-  /** The worker's heap in use, in bytes, answered as a result. */
-  | { t: 'memory'; id: number };
+  /** The worker's heap in use, in bytes, answered as a result; after a full collection first when `collect` and the process exposes one. */
+  | { t: 'memory'; id: number; collect?: boolean };
 
 /** Worker → core (each on a WorkerTape: context notices in their own records, the rest as they are). */
 export type FromWorker =

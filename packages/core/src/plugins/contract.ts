@@ -247,7 +247,12 @@ export interface ConnectionContext {
      * nothing is removed. Absent on an older core and for a plugin in a
      * worker thread: gather the entries and `sync` them.
      */
-    syncInParts?(): { add(entry: RosterEntry): void; end(complete?: boolean): void };
+    syncInParts?(): {
+      /** Puts one entry of the roster in the list now (no event for it). */
+      add(entry: RosterEntry): void;
+      /** The roster is over: `complete` (the default) makes the account's list exactly the entries added, as one `sync`; false keeps the others (the roster did not arrive whole). Announces the change. */
+      end(complete?: boolean): void;
+    };
     /**
      * Since core API 1.3: the server's list is applied, once per sign-in, after
      * the `sync` (or the pushes) that carried it; for protocols with no

@@ -175,9 +175,9 @@ export class ProtocolHost {
     this.deps.ui.notify('error', `Plugin ${plugin.name} was disabled`, error.message);
   }
 
-  /** Heap in use by each plugin worker, in bytes (empty in process). */
-  workerMemory(): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
-    return this.pool?.memory() ?? Promise.resolve([]);
+  /** Heap in use by each plugin worker, in bytes (empty in process); see `Parley.plugins.workerMemory`. */
+  workerMemory(options: { collect?: boolean } = {}): Promise<Array<{ protocol: string; threadId: number; heapUsed: number }>> {
+    return this.pool?.memory(options.collect === true) ?? Promise.resolve([]);
   }
 
   /** The account stopped for good (signed off, fatal error): what was carried between attempts goes. */
