@@ -317,6 +317,41 @@ describe('core end to end over the loopback protocol', () => {
     expect(await a.parley.runCommand('/carryover', { conversationId: conversation.id })).toBe('');
   });
 
+  it.each(['none', 'worker'] as const)('a roster handed over in parts is in the list as it comes, announced once at its end, and what the plugin reads back after, isolation %s', async (isolation) => {
+    const server = await startServer({ alice: 'alice-pw' });
+    cleanup.push(() => server.stop());
+    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
+    cleanup.push(() => a.parley.shutdown());
+    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    await a.parley.accounts.connect(alice.id);
+    const conversation = a.parley.conversations.openIm(alice.id, 'bob');
+    const run = (line: string) => a.parley.runCommand(line, { conversationId: conversation.id });
+    const names = () => a.parley.buddies.contacts().flatMap((c) => c.buddies.map((b) => b.name)).sort();
+    const read = async () => (JSON.parse(String(await run('/buddylist'))) as Array<{ name: string }>).map((e) => e.name).sort();
+    await run('/parts add old,kept');
+    await run('/parts end');
+    expect(names()).toEqual(['kept', 'old']);
+    let changes = 0;
+    a.parley.events.on('buddyListChanged', () => changes++);
+    await run('/parts add kept,new1');
+    await run('/parts add new2');
+    // In the list as they come (after the command's turn, in a worker), no event for each.
+    expect(names()).toEqual(['kept', 'new1', 'new2', 'old']);
+    expect(changes).toBe(0);
+    await run('/parts end');
+    expect(names()).toEqual(['kept', 'new1', 'new2']);
+    expect(changes).toBe(1);
+    expect(await read()).toEqual(['kept', 'new1', 'new2']);
+    // Cut short: nothing removed, and the plugin reads back the core's list.
+    // An entry without a name is dropped with a log line naming the plugin; the rest goes on.
+    await run('/parts add ,late');
+    await run('/parts cut');
+    expect(names()).toEqual(['kept', 'late', 'new1', 'new2']);
+    expect(a.logs.filter((r) => r.message === 'plugin Loopback gave bad input to buddies.syncInParts')).toHaveLength(1);
+    await expect.poll(read).toEqual(['kept', 'late', 'new1', 'new2']);
+  });
+
   it('reports a worker\'s heap, after a full collection when asked (in a process with --expose-gc)', async () => {
     // As `node --expose-gc` would: the worker started below gets a gc() of its own.
     setFlagsFromString('--expose-gc');

@@ -153,6 +153,27 @@ describe('BuddyList', () => {
     expect(changes).toBe(2);
   });
 
+  it('tells whether an account\'s buddies are, in order, given names, aliases and groups, without copying them', () => {
+    const list = new BuddyList(undefined);
+    expect(list.matchesRoster('a1', [], [], [])).toBe(true);
+    list.sync('a1', [{ name: 'bob', groups: ['Work'] }, { name: 'carol', alias: 'Carol', groups: ['Friends'] }]);
+    list.sync('a2', [{ name: 'dave' }]);
+    expect(list.matchesRoster('a1', ['bob', 'carol'], [undefined, 'Carol'], ['Work', 'Friends'])).toBe(true);
+    expect(list.matchesRoster('a2', ['dave'], [undefined], ['Buddies'])).toBe(true);
+    // Another order, alias, group, a missing or an extra entry, a group that is not one string: no.
+    expect(list.matchesRoster('a1', ['carol', 'bob'], ['Carol', undefined], ['Friends', 'Work'])).toBe(false);
+    expect(list.matchesRoster('a1', ['bob', 'carol'], ['Bob', 'Carol'], ['Work', 'Friends'])).toBe(false);
+    expect(list.matchesRoster('a1', ['bob', 'carol'], [undefined, 'Carol'], ['Work', 'Work'])).toBe(false);
+    expect(list.matchesRoster('a1', ['bob'], [undefined], ['Work'])).toBe(false);
+    expect(list.matchesRoster('a1', ['bob', 'carol', 'eve'], [undefined, 'Carol', undefined], ['Work', 'Friends', 'Work'])).toBe(false);
+    expect(list.matchesRoster('a1', ['bob', 'carol'], [undefined, 'Carol'], [{ value: ['Work'] }, 'Friends'])).toBe(false);
+    // The user's alias for the person is not the buddy's (a plugin never reads it); a new buddy alias is a change.
+    list.aliasContact(list.find('a1', 'bob')!.contact.id, 'Bobby');
+    expect(list.matchesRoster('a1', ['bob', 'carol'], [undefined, 'Carol'], ['Work', 'Friends'])).toBe(true);
+    list.upsert('a1', { name: 'bob', alias: 'B', groups: ['Work'] });
+    expect(list.matchesRoster('a1', ['bob', 'carol'], [undefined, 'Carol'], ['Work', 'Friends'])).toBe(false);
+  });
+
   it('renames and moves groups, and refuses to remove a group that is not empty', () => {
     const list = new BuddyList(undefined);
     list.upsert('a', { name: 'bob', groups: ['Old'] });

@@ -221,6 +221,24 @@ export class BuddyList {
     return buddy === undefined ? undefined : { contact: contact!, buddy };
   }
 
+  /**
+   * Whether `accountId`'s buddies are, in the order of `buddiesOf`, the given names, aliases and
+   * groups (a contact's group as a string; anything else never matches): the check a copy of the
+   * list kept elsewhere needs, made by walking the index instead of copying the list.
+   */
+  matchesRoster(accountId: string, names: readonly unknown[], aliases: readonly unknown[], groups: readonly unknown[]): boolean {
+    const index = this.index.get(accountId);
+    if ((index?.size ?? 0) !== names.length) return false;
+    if (index === undefined) return true;
+    let i = 0;
+    for (const [key, contact] of index) {
+      const buddy = BuddyList.buddyIn(contact, accountId, key);
+      if (buddy === undefined || buddy.name !== names[i] || buddy.alias !== aliases[i] || contact.group !== groups[i]) return false;
+      i++;
+    }
+    return true;
+  }
+
   buddiesOf(accountId: string): Buddy[] {
     const out: Buddy[] = [];
     for (const [key, contact] of this.index.get(accountId) ?? []) {

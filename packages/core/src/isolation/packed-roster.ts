@@ -33,6 +33,12 @@ export function packRoster(entries: readonly RosterEntry[]): PackedRoster {
   return { names, aliases, groups };
 }
 
+/** The entries of several packed lists, in order, as one. */
+export function concatPacked(lists: readonly PackedRoster[]): PackedRoster {
+  if (lists.length === 1) return lists[0]!;
+  return { names: lists.flatMap((l) => l.names), aliases: lists.flatMap((l) => l.aliases), groups: lists.flatMap((l) => l.groups) };
+}
+
 export function unpackRoster(packed: PackedRoster): RosterEntry[] {
   const { names, aliases, groups } = packed;
   const entries: RosterEntry[] = new Array(names.length);

@@ -7,7 +7,7 @@ import { isParleyError, PluginError } from '../errors/ParleyError.js';
 import type { Logger } from '../util/logger.js';
 import type { IncomingMessage } from '../conversations/message.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
-import { isPackedRoster, packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
+import { concatPacked, isPackedRoster, packRoster, samePackedRoster, unpackRoster, type PackedRoster } from './packed-roster.js';
 import { ConversationTable, readTape, type TapeReader, type WorkerTape } from './worker-tape.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { CrashBudget } from './crash-budget.js';
@@ -349,6 +349,8 @@ export class RemoteConnection implements ProtocolConnection {
   private pushed: PackedRoster | undefined;
   /** Buddy lists pushed to the worker since the open. */
   private pushes = 0;
+  /** A roster the plugin is handing over in parts: the core's handle, and the parts as they came (what the worker will hold). */
+  private parts: { handle: ReturnType<NonNullable<ConnectionContext['buddies']['syncInParts']>>; received: PackedRoster[] } | undefined;
 
   constructor(
     private readonly worker: PluginWorker,
@@ -429,9 +431,14 @@ export class RemoteConnection implements ProtocolConnection {
     return this.worker.command(this.conn, name, args, target) as Promise<string | void>;
   }
 
-  /** The core's buddy list changed: the worker's copy for this account follows, if this account's list is not what it holds. */
-  pushBuddies(): void {
+  /**
+   * The core's buddy list changed: the worker's copy for this account follows, if this account's
+   * list is not what it holds. `holds` answers that without copying the list, which every change
+   * of any account's list asks of every connection.
+   */
+  pushBuddies(holds: (accountId: string, buddies: PackedRoster) => boolean): void {
     if (this.closed || this.pushed === undefined) return;
+    if (holds(this.context.account.id, this.pushed)) return;
     const buddies = packRoster(this.context.buddies.list());
     if (samePackedRoster(buddies, this.pushed)) return;
     this.pushed = buddies;
@@ -542,6 +549,29 @@ export class RemoteConnection implements ProtocolConnection {
         // The worker holds what its plugin synced, unless a push of ours was on its way to it then:
         // that push lands after the sync and is what it holds.
         if (pushesSeen === this.pushes && isPackedRoster(entries)) this.pushed = entries;
+        return;
+      }
+      case 'buddies.syncPart': {
+        const [entries] = message.args;
+        if (!isPackedRoster(entries)) throw new Error('invalid roster part');
+        if (this.parts === undefined) {
+          const handle = context.buddies.syncInParts?.();
+          if (handle === undefined) return;
+          this.parts = { handle, received: [] };
+        }
+        this.parts.received.push(entries);
+        for (const entry of unpackRoster(entries)) this.parts.handle.add(entry);
+        return;
+      }
+      case 'buddies.syncEnd': {
+        const [complete, pushesSeen] = message.args;
+        const parts = this.parts;
+        this.parts = undefined;
+        // A roster with no entries ends as one: an empty list, when complete.
+        (parts?.handle ?? context.buddies.syncInParts?.())?.end(complete !== false);
+        // Complete, the worker holds every entry of the parts (as after a sync); otherwise what it
+        // held, and the core's merged list follows as a push.
+        if (complete !== false && pushesSeen === this.pushes) this.pushed = concatPacked(parts?.received ?? []);
         return;
       }
       default: {

@@ -7,7 +7,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, Target } from '../plugins/contract.js';
+import type { ConnectionContext, ProtocolConnection, ProtocolPlugin, RosterEntry, Target } from '../plugins/contract.js';
 import type { Logger, LogLevel } from '../util/logger.js';
 import { CONNECTION_METHODS, WORKER_PROTOCOL_VERSION, type ConnectionMethod, type ConnectionSnapshot, type ContextNotice, type ContextRequest, type FromWorker, type ToWorker, type WorkerStart } from './worker-protocol.js';
 import { fromWireError, toWireError } from './wire-error.js';
@@ -37,11 +37,25 @@ function queueFlush(): void {
 }
 
 function post(message: FromWorker): void {
+  gather();
   writeOther(outbox, message);
   queueFlush();
 }
 
+/**
+ * Writers that gather what a plugin reports across a turn (a roster in parts): each puts what it
+ * gathered on the tape before the tape goes, or before anything else the worker says.
+ */
+const gatherers = new Set<() => void>();
+
+function gather(): void {
+  if (gatherers.size === 0) return;
+  for (const write of gatherers) write();
+  gatherers.clear();
+}
+
 function flush(): void {
+  gather();
   flushQueued = false;
   if (outbox.length === 0) return;
   const tape = outbox;
@@ -172,7 +186,19 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
   // Lives as long as this thread: a crash takes it along with the sockets it described.
   const carry = carryOvers.get(snapshot.account.id) ?? new Map<string, unknown>();
   carryOvers.set(snapshot.account.id, carry);
-  const n = (call: ContextNotice) => notice(conn, call);
+  // The entries of a roster in parts added this turn, not yet on the tape: they go as one part,
+  // before anything else this connection reports after them (so the core sees the calls in order).
+  let part: RosterEntry[] = [];
+  const writePart = (): void => {
+    if (part.length === 0) return;
+    const entries = part;
+    part = [];
+    notice(conn, { method: 'buddies.syncPart', args: [packRoster(entries)] });
+  };
+  const n = (call: ContextNotice) => {
+    writePart();
+    notice(conn, call);
+  };
   return {
     account: snapshot.account,
     settings: snapshot.settings,
@@ -217,7 +243,10 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
     ui: {
       request: (req, ctx) => request(conn, { method: 'ui.request', args: [req, { purpose: ctx.purpose }] }) as never,
     },
-    receiveMessage: (message) => received(conn, message),
+    receiveMessage: (message) => {
+      writePart();
+      received(conn, message);
+    },
     messageDelivered: (protocolId) => n({ method: 'messageDelivered', args: [protocolId] }),
     messageNotDelivered: (protocolId, report) => n({ method: 'messageNotDelivered', args: [protocolId, { recipients: [...report.recipients], reason: report.reason }] }),
     typing: (peer, typing) => n({ method: 'typing', args: [peer, typing] }),
@@ -232,6 +261,33 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
         if (entry === undefined) return;
         entry.snapshot.buddies = packed;
         n({ method: 'buddies.sync', args: [packed, entry.pushesSeen] });
+      },
+      // Parts gathered per turn: a roster of thousands read from a few socket reads crosses in a few
+      // parts, and the core fills its list while the rest is still arriving here, as in process.
+      syncInParts: () => {
+        const added: RosterEntry[] = [];
+        let ended = false;
+        return {
+          add: (entry) => {
+            if (ended || !open.has(conn)) return;
+            if (part.length === 0) {
+              gatherers.add(writePart);
+              queueFlush();
+            }
+            part.push(entry);
+            added.push(entry);
+          },
+          end: (complete) => {
+            if (ended) return;
+            ended = true;
+            const entry = open.get(conn);
+            if (entry === undefined) return;
+            // Complete, the list is exactly what was added, as after a sync; otherwise the core's
+            // merged list comes back as a push.
+            if (complete !== false) entry.snapshot.buddies = packRoster(added);
+            n({ method: 'buddies.syncEnd', args: [complete !== false, entry.pushesSeen] });
+          },
+        };
       },
       synced: () => n({ method: 'buddies.synced', args: [] }),
       upsert: (entry) => n({ method: 'buddies.upsert', args: [entry] }),

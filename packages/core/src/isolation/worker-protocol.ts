@@ -28,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 8;
+export const WORKER_PROTOCOL_VERSION = 9;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -101,6 +101,10 @@ export type ContextNotice =
    * lists the core had pushed to this connection that the worker had received by then.
    */
   | { method: 'buddies.sync'; args: [entries: PackedRoster, pushesSeen: number] }
+  /** Entries of a roster handed over in parts (`buddies.syncInParts`): the first part of a roster begins it in the core. */
+  | { method: 'buddies.syncPart'; args: [entries: PackedRoster] }
+  /** The end of a roster handed over in parts; when `complete`, the worker answers `buddies.list()` from every entry of its parts (`pushesSeen` as for `buddies.sync`). */
+  | { method: 'buddies.syncEnd'; args: [complete: boolean, pushesSeen: number] }
   | { method: 'buddies.synced'; args: [] }
   | { method: 'buddies.upsert'; args: [entry: RosterEntry] }
   | { method: 'buddies.remove'; args: [name: string] }

@@ -244,8 +244,9 @@ export interface ConnectionContext {
      * makes this account's list exactly the entries added, as one `sync`
      * with all of them would, and announces the change. A roster that did
      * not arrive whole is ended with `end(false)`: what was added stays and
-     * nothing is removed. Absent on an older core and for a plugin in a
-     * worker thread: gather the entries and `sync` them.
+     * nothing is removed. Absent on an older core: gather the entries and
+     * `sync` them. In a worker thread, the entries added in one turn cross
+     * to the core together.
      */
     syncInParts?(): {
       /** Puts one entry of the roster in the list now (no event for it). */

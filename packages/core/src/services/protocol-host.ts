@@ -14,6 +14,7 @@ import type { UiOps } from '../ui/ui-ops.js';
 import type { Logger } from '../util/logger.js';
 import type { CoreSettings } from '../bootstrap/core-config.js';
 import { PluginWorkerPool, type WorkerLimits } from '../isolation/plugin-worker-pool.js';
+import type { PackedRoster } from '../isolation/packed-roster.js';
 import { registerProtocolCommands } from './protocol-commands.js';
 import { guardedConnection } from '../isolation/in-process-guard.js';
 import { CrashBudget } from '../isolation/crash-budget.js';
@@ -81,7 +82,8 @@ export class ProtocolHost {
       deps.events.on('buddyListChanged', () => {
         this.buddyPush ??= setImmediate(() => {
           this.buddyPush = undefined;
-          for (const remote of this.pool!.connections()) remote.pushBuddies();
+          const holds = (accountId: string, { names, aliases, groups }: PackedRoster) => deps.buddies.matchesRoster(accountId, names, aliases, groups);
+          for (const remote of this.pool!.connections()) remote.pushBuddies(holds);
         });
       });
     }
