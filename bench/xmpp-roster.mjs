@@ -63,53 +63,74 @@ const XMPP_MODULE = new URL('../packages/plugin-xmpp/dist/index.js', import.meta
 let runNumber = 0;
 let server;
 
+/**
+ * The worker side's Parley, kept for every round: its worker's code is then as warm from the earlier
+ * rounds as the in-process plugin's code is in this process (a fresh worker for each round measured
+ * a new isolate's code against code this process had run in every round before; the worker's start
+ * and first sign-in are bench/startup's figure). Each round signs in an account added for it and
+ * removes it after, so each timed sign-in fills an empty list as in process.
+ */
+let workerSide;
+
 async function parleyRun(isolation = 'none', proxy = 'none') {
-  const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  // In a worker the plugin is loaded from its module. The worker starts at the first connect; its start
-  // is bench/startup's figure, so here a first sign-in, not timed, starts it and warms its code the way
-  // earlier rounds warm the in-process plugin's.
-  const plugin = isolation === 'worker' ? { pluginModules: [XMPP_MODULE], isolation } : { plugins: [xmppPlugin], isolation };
+  const kept = isolation === 'worker';
   // The sign-in has what a bare client has once the roster is applied and the initial presence is
   // written; the plugin says so in its log. The account is reported online a round trip later.
   let presenceAt = 0;
-  const log = (r) => {
-    if (r.message === 'Initial presence sent') presenceAt = performance.now();
-    if (process.env.BENCH_TRACE) console.error(r.scope, r.message, JSON.stringify(r.data ?? {}));
-  };
-  let parley = await createParley({ home, ...plugin, discover: false, passphrase: 'bench', secretStore: 'file', history: false, log });
-  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}`, proxy }, secrets: { password: 'owner-pw' } })).id;
-  if (isolation === 'worker') {
-    // Another user with the same roster, so the timed sign-in below applies its roster to an empty list as in process.
-    const warm = (await parley.accounts.add({ protocol: 'xmpp', username: 'warm@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `warm${runNumber}` }, secrets: { password: 'warm-pw' } })).id;
-    await parley.accounts.connect(warm);
-    await parley.accounts.remove(warm);
-    presenceAt = 0;
+  let side = kept ? workerSide : undefined;
+  if (side === undefined) {
+    const home = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    // In a worker the plugin is loaded from its module; in process, the object is handed over.
+    const plugin = kept ? { pluginModules: [XMPP_MODULE], isolation } : { plugins: [xmppPlugin], isolation };
+    const traced = { presence: () => {} };
+    const log = (r) => {
+      if (r.message === 'Initial presence sent') traced.presence();
+      if (process.env.BENCH_TRACE) console.error(r.scope, r.message, JSON.stringify(r.data ?? {}));
+    };
+    side = { parley: await createParley({ home, ...plugin, discover: false, passphrase: 'bench', secretStore: 'file', history: false, log }), home, traced };
+    if (kept) {
+      // The worker starts at the first connect: another user with the same roster starts it, untimed.
+      const warm = (await side.parley.accounts.add({ protocol: 'xmpp', username: 'warm@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: 'warm' }, secrets: { password: 'warm-pw' } })).id;
+      await side.parley.accounts.connect(warm);
+      await side.parley.accounts.remove(warm);
+      workerSide = side;
+    }
   }
+  let { parley } = side;
+  const { home } = side;
+  side.traced.presence = () => (presenceAt = performance.now());
+  const id = (await parley.accounts.add({ protocol: 'xmpp', username: 'owner@localhost', settings: { server: '127.0.0.1', port: server.port, security: 'plain', resource: `bench${++runNumber}`, proxy }, secrets: { password: 'owner-pw' } })).id;
   let changedAt = 0;
-  parley.events.on('buddyListChanged', () => {
-    changedAt = performance.now();
-  });
+  const changed = () => (changedAt = performance.now());
+  parley.events.on('buddyListChanged', changed);
   // Each timed part starts from a collected heap: setting up (the secret store's key derivation) is not measured.
-  // In a worker the plugin has a heap of its own, with the warm-up sign-in's garbage in it: collected too
+  // In a worker the plugin has a heap of its own, with the earlier sign-ins' garbage in it: collected too
   // (this process exposes gc(), so the worker has one), or its collection would fall in the timed part.
-  if (isolation === 'worker') await parley.plugins.workerMemory({ collect: true });
+  if (kept) await parley.plugins.workerMemory({ collect: true });
   heapAfterGc();
   const start = performance.now();
   await parley.accounts.connect(id);
   const online = performance.now() - start;
+  parley.events.off('buddyListChanged', changed);
   verify(presenceAt > 0 && changedAt > 0, 'Parley signed in without applying a roster or sending its initial presence');
   const ms = Math.max(changedAt, presenceAt) - start;
   const contacts = parley.buddies.contacts().length;
   const groups = parley.buddies.groups().filter((g) => g.startsWith('Group ')).length;
-  // What the signed-in instance holds: the heap with it, less the heap once it is shut down and dropped.
-  const withIt = heapAfterGc();
-  const workerHeap = (await parley.plugins.workerMemory()).reduce((sum, w) => sum + w.heapUsed, 0);
-  await parley.shutdown();
-  parley = undefined;
-  const held = withIt - heapAfterGc();
-  rmSync(home, { recursive: true, force: true });
   verify(contacts === CONTACTS, `Parley's buddy list has ${contacts} of ${CONTACTS} contacts`);
   verify(groups === Math.min(GROUPS, CONTACTS), `Parley's buddy list has ${groups} of ${GROUPS} groups`);
+  const workerHeap = (await parley.plugins.workerMemory()).reduce((sum, w) => sum + w.heapUsed, 0);
+  if (kept) {
+    // Its buddies go with it: the next round's list starts empty.
+    await parley.accounts.remove(id);
+    return { ms, online, held: 0, workerHeap };
+  }
+  // What the signed-in instance holds: the heap with it, less the heap once it is shut down and dropped.
+  const withIt = heapAfterGc();
+  await parley.shutdown();
+  parley = undefined;
+  side = undefined;
+  const held = withIt - heapAfterGc();
+  rmSync(home, { recursive: true, force: true });
   return { ms, online, held, workerHeap };
 }
 
@@ -266,6 +287,7 @@ await main(async () => {
     result('xmpp-roster-versioned', secondSignIn, firstSignIn, 'ms', { higherIsBetter: false, aim: { ratioAtLeast: 3.33 } });
     result('xmpp-roster-memory-vs-libpurple', parleyRss, Number((purpleRss / 2 ** 20).toFixed(1)), 'MiB-RSS', { higherIsBetter: false, aim: { ratioAtLeast: 1 } });
   } finally {
+    await workerSide?.parley.shutdown();
     await dante?.stop();
     await bee?.stop();
     await server.stop();
