@@ -82,6 +82,7 @@ async function baselineRun() {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -16384'); // as the core's history (packages/core/src/history/sqlite-history.ts)
   db.exec(SCHEMA);
   const insert = db.prepare('INSERT INTO messages (id, protocol_id, account_id, peer, kind, direction, sender, sender_alias, ts, text, html, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   // The batch's rows go into the index by one statement reading them back, as Parley's history does:
