@@ -2,11 +2,21 @@ import { isDeepStrictEqual } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, MessageError, PluginError, defineFeaturePlugin, type Message } from '@parley/core';
-import { addLoopbackAccount, loopbackParley, startServer, type TestParley } from './helpers/loopback.js';
+import { addLoopbackAccount, loopbackParley, startServer, type LoopbackServerApi, type TestParley } from './helpers/loopback.js';
 import { DEFAULT_WAIT_MS, until, waitFor, waitForEvent } from './helpers/wait.js';
 import { filesContaining } from './helpers/temp.js';
 
 const cleanup: Array<() => Promise<void>> = [];
+const LOOPBACK_MODULE = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
+
+/** A loopback server with alice on it, and a Parley with her account, the loopback plugin in process or in a worker (loaded from its module). */
+async function aliceWith(isolation: 'none' | 'worker', rosters: Record<string, unknown[]> = {}): Promise<{ server: LoopbackServerApi; a: TestParley; alice: { id: string } }> {
+  const server = await startServer({ alice: 'alice-pw' }, rosters);
+  cleanup.push(() => server.stop());
+  const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [LOOPBACK_MODULE], isolation } : {});
+  cleanup.push(() => a.parley.shutdown());
+  return { server, a, alice: await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw') };
+}
 afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!();
 });
@@ -252,12 +262,7 @@ describe('core end to end over the loopback protocol', () => {
   });
 
   it.each(['none', 'worker'] as const)('says when the server roster is applied (buddyListSynced), isolation %s', async (isolation) => {
-    const server = await startServer({ alice: 'alice-pw' }, { alice: [{ name: 'bob', groups: ['Work'] }, { name: 'carol' }] });
-    cleanup.push(() => server.stop());
-    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
-    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
-    cleanup.push(() => a.parley.shutdown());
-    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const { server, a, alice } = await aliceWith(isolation, { alice: [{ name: 'bob', groups: ['Work'] }, { name: 'carol' }] });
     const seen: string[][] = [];
     a.parley.events.on('buddyListSynced', (accountId) => seen.push([accountId, ...a.parley.buddies.contacts().map((c) => c.displayName).sort()]));
     const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
@@ -281,12 +286,7 @@ describe('core end to end over the loopback protocol', () => {
   it.each(['none', 'worker'] as const)('the plugin reads the buddy list as the core made it from the roster it synced, and as the core changes it, isolation %s', async (isolation) => {
     // carol has no group (the core puts her in Buddies) and "" is no name (the core drops it): the core's list differs from what the plugin gave.
     const roster = [{ name: 'bob', alias: 'Bob B.', groups: ['Work'] }, { name: 'carol' }, { name: '' }];
-    const server = await startServer({ alice: 'alice-pw' }, { alice: roster });
-    cleanup.push(() => server.stop());
-    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
-    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
-    cleanup.push(() => a.parley.shutdown());
-    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const { a, alice } = await aliceWith(isolation, { alice: roster });
     const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
     await a.parley.accounts.connect(alice.id);
     await synced;
@@ -302,12 +302,7 @@ describe('core end to end over the loopback protocol', () => {
   });
 
   it.each(['none', 'worker'] as const)('what a plugin carries over between attempts is gone once the account is signed off, isolation %s', async (isolation) => {
-    const server = await startServer({ alice: 'alice-pw' });
-    cleanup.push(() => server.stop());
-    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
-    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
-    cleanup.push(() => a.parley.shutdown());
-    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const { a, alice } = await aliceWith(isolation);
     await a.parley.accounts.connect(alice.id);
     const conversation = a.parley.conversations.openIm(alice.id, 'bob');
     expect(await a.parley.runCommand('/carryover kept', { conversationId: conversation.id })).toBe('kept');
@@ -318,12 +313,7 @@ describe('core end to end over the loopback protocol', () => {
   });
 
   it.each(['none', 'worker'] as const)('a roster handed over in parts is in the list as it comes, announced once at its end, and what the plugin reads back after, isolation %s', async (isolation) => {
-    const server = await startServer({ alice: 'alice-pw' });
-    cleanup.push(() => server.stop());
-    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
-    const a = await loopbackParley(isolation === 'worker' ? { plugins: [], pluginModules: [fixture], isolation } : {});
-    cleanup.push(() => a.parley.shutdown());
-    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const { a, alice } = await aliceWith(isolation);
     await a.parley.accounts.connect(alice.id);
     const conversation = a.parley.conversations.openIm(alice.id, 'bob');
     const run = (line: string) => a.parley.runCommand(line, { conversationId: conversation.id });
@@ -355,12 +345,7 @@ describe('core end to end over the loopback protocol', () => {
   it('reports a worker\'s heap, after a full collection when asked (in a process with --expose-gc)', async () => {
     // As `node --expose-gc` would: the worker started below gets a gc() of its own.
     setFlagsFromString('--expose-gc');
-    const server = await startServer({ alice: 'alice-pw' });
-    cleanup.push(() => server.stop());
-    const fixture = new URL('./fixtures/parley-plugin-loopback/index.js', import.meta.url).href;
-    const a = await loopbackParley({ plugins: [], pluginModules: [fixture], isolation: 'worker' });
-    cleanup.push(() => a.parley.shutdown());
-    const alice = await addLoopbackAccount(a.parley, server.port, 'alice', 'alice-pw');
+    const { a, alice } = await aliceWith('worker');
     await a.parley.accounts.connect(alice.id);
     const conversation = a.parley.conversations.openIm(alice.id, 'bob');
     const garbage = (what: string) => a.parley.runCommand(`/garbage ${what}`, { conversationId: conversation.id });
