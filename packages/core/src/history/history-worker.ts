@@ -2,9 +2,9 @@
 // batches, and inserting and indexing happen on another core.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ParleyError } from '../errors/ParleyError.js';
-import type { HistoryEntry, HistoryQuery } from './history-store.js';
+import type { HistoryQuery } from './history-store.js';
 import { SqliteHistory } from './sqlite-history.js';
-import type { PackedBatch } from './packed-entries.js';
+import { batchTransfer, type PackedBatch } from './packed-entries.js';
 
 export type WorkerRequest =
   | { type: 'append'; batch: PackedBatch }
@@ -16,7 +16,9 @@ export type WorkerReply =
   | { type: 'ready'; recoveredFrom: string | undefined }
   | { type: 'failed'; code: string; message: string }
   | { type: 'error'; code: string; message: string }
-  | { type: 'done'; id: number; result?: HistoryEntry[] }
+  | { type: 'done'; id: number }
+  /** A search's answer, packed; its buffers are handed over. */
+  | { type: 'found'; id: number; batch: PackedBatch }
   | { type: 'rejected'; id: number; code: string; message: string };
 
 const port = parentPort!;
@@ -49,8 +51,8 @@ port.on('message', (request: WorkerRequest) => {
       );
       return;
     case 'search':
-      history.search(request.query).then(
-        (result) => send({ type: 'done', id: request.id, result }),
+      history.searchPacked(request.query).then(
+        (batch) => port.postMessage({ type: 'found', id: request.id, batch } satisfies WorkerReply, batchTransfer(batch)),
         (error: unknown) => send({ type: 'rejected', id: request.id, ...describe(error) }),
       );
       return;

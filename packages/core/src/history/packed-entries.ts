@@ -117,6 +117,29 @@ export class EntryPacker {
     this.count++;
   }
 
+  /**
+   * Adds a stored row (a RowSink: the values of the store's INSERT, flags as bits), as the history
+   * thread packs a search's answer for the crossing back.
+   */
+  readonly addRow: RowSink = (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
+    if (this.full) throw new RangeError('the batch is full: take it first');
+    const ints = this.ints;
+    const i = this.count * INTS;
+    ints[i + ID] = this.piece(id);
+    ints[i + PROTOCOL_ID] = this.nullablePiece(protocolId);
+    ints[i + SENDER_ALIAS] = this.nullablePiece(senderAlias);
+    ints[i + TEXT] = this.piece(text);
+    ints[i + HTML] = this.nullablePiece(html);
+    ints[i + ACCOUNT] = this.name(accountId);
+    ints[i + PEER] = this.name(peer);
+    ints[i + KIND] = this.name(kind);
+    ints[i + DIRECTION] = this.name(direction);
+    ints[i + SENDER] = this.name(sender);
+    ints[i + FLAGS] = flags;
+    this.times[this.count] = ts;
+    this.count++;
+  };
+
   private piece(value: string): number {
     this.pieces[this.piecesUsed++] = value;
     return value.length;
@@ -124,6 +147,10 @@ export class EntryPacker {
 
   private optionalPiece(value: string | undefined): number {
     return value === undefined ? ABSENT : this.piece(value);
+  }
+
+  private nullablePiece(value: string | null): number {
+    return value === null ? ABSENT : this.piece(value);
   }
 
   private name(value: string): number {
@@ -179,22 +206,40 @@ export function readBatch(batch: PackedBatch, row: RowSink): void {
 
 /** The entries of a batch, as the store would give them back. */
 export function batchToEntries(batch: PackedBatch, each: (entry: HistoryEntry) => void): void {
-  readBatch(batch, (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
-    const entry: HistoryEntry = {
-      id,
-      conversationId: '',
-      accountId,
-      peer,
-      conversationKind: kind as HistoryEntry['conversationKind'],
-      direction: direction as HistoryEntry['direction'],
-      sender,
-      timestamp: ts,
-      text,
-      flags: bitsToFlags(flags),
-    };
-    if (protocolId !== null) entry.protocolId = protocolId;
-    if (senderAlias !== null) entry.senderAlias = senderAlias;
-    if (html !== null) entry.formatted = { html };
-    each(entry);
-  });
+  readBatch(batch, (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) =>
+    each(rowToEntry(id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags)),
+  );
+}
+
+/** A stored row (the values of the store's INSERT, in its order) as the history entry it was made from. */
+export function rowToEntry(
+  id: string,
+  protocolId: string | null,
+  accountId: string,
+  peer: string,
+  kind: string,
+  direction: string,
+  sender: string,
+  senderAlias: string | null,
+  ts: number,
+  text: string,
+  html: string | null,
+  flags: number,
+): HistoryEntry {
+  const entry: HistoryEntry = {
+    id,
+    conversationId: '',
+    accountId,
+    peer,
+    conversationKind: kind as HistoryEntry['conversationKind'],
+    direction: direction as HistoryEntry['direction'],
+    sender,
+    timestamp: ts,
+    text,
+    flags: bitsToFlags(flags),
+  };
+  if (protocolId !== null) entry.protocolId = protocolId;
+  if (senderAlias !== null) entry.senderAlias = senderAlias;
+  if (html !== null) entry.formatted = { html };
+  return entry;
 }

@@ -5,7 +5,9 @@ import type Database from 'better-sqlite3';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { MessageFlags } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
-import { batchToEntries, EntryPacker, readBatch, type PackedBatch, type RowSink } from './packed-entries.js';
+import { IndexMerger, type IndexMergeOptions } from './index-merger.js';
+import { isBusy, isCorrupt } from './sqlite-errors.js';
+import { batchToEntries, EntryPacker, readBatch, rowToEntry, type PackedBatch, type RowSink } from './packed-entries.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -32,6 +34,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_order_upto', 0);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_max', 0);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('ts_lateness', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_merged_upto', 0);
 `;
 
 /** The stored bit of each message flag (also the list of flags flagsToBits reads: keep both in step). */
@@ -57,42 +60,22 @@ export function bitsToFlags(bits: number): MessageFlags {
   return flags;
 }
 
-interface Row {
-  id: string;
-  protocol_id: string | null;
-  account_id: string;
-  peer: string;
-  kind: 'im' | 'chat';
-  direction: 'incoming' | 'outgoing';
-  sender: string;
-  sender_alias: string | null;
-  ts: number;
-  text: string;
-  html: string | null;
-  flags: number;
+/** The columns a search reads, in the order of the store's INSERT (a RowSink's parameters). */
+const ROW_COLUMNS = 'm.id, m.protocol_id, m.account_id, m.peer, m.kind, m.direction, m.sender, m.sender_alias, m.ts, m.text, m.html, m.flags';
+/** A row of ROW_COLUMNS, read raw: an array is made faster than an object with a property per column. */
+type StoredRow = [string, string | null, string, string, string, string, string, string | null, number, string, string | null, number, ...number[]];
+
+/** A full-text match: the stored row, then its rowid. */
+type MatchRow = [...StoredRow, number];
+const TS = 8;
+const ROWID = 12;
+
+function emitRow(r: StoredRow, sink: RowSink): void {
+  sink(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
 }
 
 /** The history database's page cache, in KiB (see `open`). */
 export const HISTORY_CACHE_KIB = 16_384;
-
-function rowToEntry(row: Row): HistoryEntry {
-  const entry: HistoryEntry = {
-    id: row.id,
-    conversationId: '',
-    accountId: row.account_id,
-    peer: row.peer,
-    conversationKind: row.kind,
-    direction: row.direction,
-    sender: row.sender,
-    timestamp: row.ts,
-    text: row.text,
-    flags: bitsToFlags(row.flags),
-  };
-  if (row.protocol_id !== null) entry.protocolId = row.protocol_id;
-  if (row.sender_alias !== null) entry.senderAlias = row.sender_alias;
-  if (row.html !== null) entry.formatted = { html: row.html };
-  return entry;
-}
 
 /**
  * Turns what a person typed into an FTS5 query that matches all the words,
@@ -105,21 +88,14 @@ export function toFtsQuery(words: string): string | undefined {
   return tokens.map((t) => `"${t}"`).join(' ');
 }
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-}
-function isCorrupt(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
-}
-
 /** Tuning for `new SqliteHistory(path, options)`; the defaults suit one user's history. */
 export interface SqliteHistoryOptions {
   /** How long a write waits for a lock held by another process before it is retried later. */
   busyTimeoutMs?: number;
   /** Called when a write fails; the entries stay queued and are retried. */
   onError?: (error: HistoryError) => void;
+  /** When the full-text index is merged in quiet moments, or `false` never to merge it. */
+  indexMerge?: IndexMergeOptions | false;
 }
 
 /** The native SQLite binding, loaded when a database is first opened, not when the core is imported. */
@@ -189,6 +165,7 @@ export class SqliteHistory implements HistoryStore {
   private retryDelayMs = 50;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   private closed = false;
+  private merger: IndexMerger | undefined;
 
   /** Set when the database was found corrupt and moved aside: where the old file now is. */
   recoveredFrom: string | undefined;
@@ -286,9 +263,22 @@ export class SqliteHistory implements HistoryStore {
       setMeta.run(max, 'ts_max');
       setMeta.run(lateness, 'ts_lateness');
     });
-    this.handle = { db, appendBatches, indexChunk, lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(), searches: new Map() };
+    this.handle = {
+      db,
+      appendBatches,
+      indexChunk,
+      lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(),
+      searches: new Map(),
+    };
     this.indexAll();
     this.importSpool();
+    if (this.options.indexMerge !== false) {
+      this.merger = new IndexMerger(db, this.options.indexMerge ?? {}, (error) =>
+        this.options.onError?.(new HistoryError('history-write-failed', `Merging the search index failed: ${(error as Error).message}`, { cause: error })),
+      );
+      // A history that grew while it was closed, or whose merge a close cut short.
+      this.merger.consider();
+    }
     return this.handle;
   }
 
@@ -354,6 +344,8 @@ export class SqliteHistory implements HistoryStore {
       // Indexing the batch in the same transaction costs little in bulk, and keeps search exact.
       this.ensureOpen().appendBatches(batch);
       this.retryDelayMs = 50;
+      this.merger?.noteActivity();
+      this.merger?.consider();
       this.settle();
     } catch (error) {
       // Put the batch back in front: order is kept and nothing is lost.
@@ -391,6 +383,30 @@ export class SqliteHistory implements HistoryStore {
   }
 
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
+    const rows = await this.find(query);
+    const entries: HistoryEntry[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      entries[i] = rowToEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
+    }
+    return entries;
+  }
+
+  /**
+   * @internal What `search` answers, packed (packed-entries.ts) as the history thread hands it
+   * back: one string and two buffers cross to the other thread for a fraction of the cost of
+   * copying every entry's properties, and no entry object is made on this side.
+   */
+  async searchPacked(query: HistoryQuery): Promise<PackedBatch> {
+    const rows = await this.find(query);
+    const packer = new EntryPacker(Math.max(1, rows.length));
+    for (const row of rows) emitRow(row, packer.addRow);
+    return packer.take();
+  }
+
+  /** The rows matching `query`, oldest first. */
+  private async find(query: HistoryQuery): Promise<StoredRow[]> {
+    this.merger?.noteActivity();
     // Include what is still queued, but never wait long behind a lock held elsewhere.
     if (this.hasPending || this.scheduled !== undefined) {
       await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -431,8 +447,8 @@ export class SqliteHistory implements HistoryStore {
         where.push('m.ts < @until');
         params.until = query.until;
       }
-      const sql = `SELECT m.* FROM messages m ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
-      return (prepared(this.ensureOpen(), sql).all(params) as Row[]).map(rowToEntry).reverse();
+      const sql = `SELECT ${ROW_COLUMNS} FROM messages m ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
+      return (prepared(this.ensureOpen(), sql).raw().all(params) as StoredRow[]).reverse();
     } catch (error) {
       if (error instanceof HistoryError) throw error;
       throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
@@ -449,32 +465,35 @@ export class SqliteHistory implements HistoryStore {
    * common word finds its newest 50 without collecting every match, and the
    * answer is the same as sorting every match by time.
    */
-  private orderedSearch(where: string[], params: Record<string, unknown>, query: HistoryQuery, limit: number): HistoryEntry[] {
+  private orderedSearch(where: string[], params: Record<string, unknown>, query: HistoryQuery, limit: number): StoredRow[] {
     const handle = this.ensureOpen();
     const lateness = handle.lateness.get() as number;
-    const sql = `SELECT m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC`;
-    const byTimeThenRowid = (a: Row & { rowid: number }, b: Row & { rowid: number }) => b.ts - a.ts || b.rowid - a.rowid;
-    let best: Array<Row & { rowid: number }> = [];
+    // Read raw, every column in the scan: the scan reads little beyond the rows it answers, and
+    // reading those again by rowid afterwards costs a statement run each.
+    const sql = `SELECT ${ROW_COLUMNS}, f.rowid FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC`;
+    const byTimeThenRowid = (a: MatchRow, b: MatchRow) => b[TS] - a[TS] || b[ROWID] - a[ROWID];
+    let best: MatchRow[] = [];
     let threshold = -Infinity; // the time of the limit-th best match found so far: a lower bound of the final one
-    for (const row of prepared(handle, sql).iterate(params) as IterableIterator<Row & { rowid: number }>) {
-      const bound = row.ts + lateness; // no message stored before this one is newer than this
+    for (const row of prepared(handle, sql).raw().iterate(params) as IterableIterator<MatchRow>) {
+      const ts = row[TS];
+      const bound = ts + lateness; // no message stored before this one is newer than this
       if (query.since !== undefined && bound < query.since) break;
       if (best.length >= limit && bound <= threshold) {
         // Only this row can still rank; none before it can.
-        if ((query.since === undefined || row.ts >= query.since) && (query.until === undefined || row.ts < query.until)) best.push(row);
+        if ((query.since === undefined || ts >= query.since) && (query.until === undefined || ts < query.until)) best.push(row);
         break;
       }
-      if (query.since !== undefined && row.ts < query.since) continue;
-      if (query.until !== undefined && row.ts >= query.until) continue;
+      if (query.since !== undefined && ts < query.since) continue;
+      if (query.until !== undefined && ts >= query.until) continue;
       best.push(row);
       if (best.length === limit || best.length >= 2 * limit) {
         best.sort(byTimeThenRowid);
         best = best.slice(0, limit);
-        threshold = best[limit - 1]!.ts;
+        threshold = best[limit - 1]![TS];
       }
     }
     best.sort(byTimeThenRowid);
-    return best.slice(0, limit).map(rowToEntry).reverse();
+    return best.slice(0, limit).reverse();
   }
 
   async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {
@@ -530,6 +549,7 @@ export class SqliteHistory implements HistoryStore {
       this.pending = [];
     }
     this.settle();
+    this.merger?.stop();
     this.handle?.db.close();
   }
 }

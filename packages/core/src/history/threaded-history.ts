@@ -5,7 +5,7 @@ import { HistoryError } from '../errors/ParleyError.js';
 import type { Message } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
-import { batchTransfer, EntryPacker } from './packed-entries.js';
+import { batchToEntries, batchTransfer, EntryPacker } from './packed-entries.js';
 
 /** Entries buffered before they are posted without waiting for the end of the turn. */
 const POST_SLICE = 1000;
@@ -67,13 +67,17 @@ export class ThreadedHistory implements HistoryStore {
       this.onError(new HistoryError(reply.code as HistoryErrorCode, reply.message));
       return;
     }
-    if (reply.type !== 'done' && reply.type !== 'rejected') return;
+    if (reply.type !== 'done' && reply.type !== 'found' && reply.type !== 'rejected') return;
     const waiter = this.waiting.get(reply.id);
     if (waiter === undefined) return;
     this.waiting.delete(reply.id);
     if (this.waiting.size === 0) this.worker.unref();
-    if (reply.type === 'done') waiter.resolve(reply.result);
-    else waiter.reject(new HistoryError(reply.code as HistoryErrorCode, reply.message));
+    if (reply.type === 'done') waiter.resolve(undefined);
+    else if (reply.type === 'found') {
+      const entries: HistoryEntry[] = [];
+      batchToEntries(reply.batch, (entry) => entries.push(entry));
+      waiter.resolve(entries);
+    } else waiter.reject(new HistoryError(reply.code as HistoryErrorCode, reply.message));
   }
 
   private lost(cause: unknown): void {
