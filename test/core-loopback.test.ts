@@ -314,7 +314,10 @@ describe('core end to end over the loopback protocol', () => {
 
   it.each(['none', 'worker'] as const)('a roster handed over in parts is in the list as it comes, announced once at its end, and what the plugin reads back after, isolation %s', async (isolation) => {
     const { a, alice } = await aliceWith(isolation);
+    const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);
     await a.parley.accounts.connect(alice.id);
+    // The server's (empty) roster of this sign-in first: coming after the parts below, it would replace them.
+    await synced;
     const conversation = a.parley.conversations.openIm(alice.id, 'bob');
     const run = (line: string) => a.parley.runCommand(line, { conversationId: conversation.id });
     const names = () => a.parley.buddies.contacts().flatMap((c) => c.buddies.map((b) => b.name)).sort();

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry, HistoryQuery } from './history-store.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { ThreadedHistory } from './threaded-history.js';
 
 function dbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'parley-history-')), 'history.db');
@@ -109,6 +110,22 @@ describe('history search order', () => {
         }
       }),
       { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it('answers the same through the history thread, searches bounded enough being answered on the calling thread', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 5 }), fc.array(query, { minLength: 1, maxLength: 15 }), async (messages, batches, queries) => {
+        const path = dbPath();
+        const stored = await store(path, messages, batches);
+        const history = (await ThreadedHistory.open(path))!;
+        try {
+          for (const q of queries) expect((await history.search(q)).map((e) => e.id)).toEqual(reference(stored, q));
+        } finally {
+          await history.close();
+        }
+      }),
+      { numRuns: 25 },
     );
   }, 60_000);
 

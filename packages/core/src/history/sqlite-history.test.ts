@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryError } from '../errors/ParleyError.js';
 import type { HistoryEntry } from './history-store.js';
 import { EntryPacker } from './packed-entries.js';
-import { SqliteHistory, toFtsQuery } from './sqlite-history.js';
+import { toFtsQuery } from './history-reader.js';
+import { SqliteHistory } from './sqlite-history.js';
 
 function dbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'parley-history-')), 'history.db');

@@ -7,6 +7,7 @@ import type { MessageFlags } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import { IndexMerger, type IndexMergeOptions } from './index-merger.js';
 import { isBusy, isCorrupt } from './sqlite-errors.js';
+import { emitRow, HistoryReader, type StoredRow } from './history-reader.js';
 import { batchToEntries, EntryPacker, readBatch, rowToEntry, type PackedBatch, type RowSink } from './packed-entries.js';
 
 const SCHEMA = `
@@ -60,33 +61,8 @@ export function bitsToFlags(bits: number): MessageFlags {
   return flags;
 }
 
-/** The columns a search reads, in the order of the store's INSERT (a RowSink's parameters). */
-const ROW_COLUMNS = 'm.id, m.protocol_id, m.account_id, m.peer, m.kind, m.direction, m.sender, m.sender_alias, m.ts, m.text, m.html, m.flags';
-/** A row of ROW_COLUMNS, read raw: an array is made faster than an object with a property per column. */
-type StoredRow = [string, string | null, string, string, string, string, string, string | null, number, string, string | null, number, ...number[]];
-
-/** A full-text match: the stored row, then its rowid. */
-type MatchRow = [...StoredRow, number];
-const TS = 8;
-const ROWID = 12;
-
-function emitRow(r: StoredRow, sink: RowSink): void {
-  sink(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
-}
-
 /** The history database's page cache, in KiB (see `open`). */
 export const HISTORY_CACHE_KIB = 16_384;
-
-/**
- * Turns what a person typed into an FTS5 query that matches all the words,
- * with no FTS syntax of its own: every word is quoted, so `"`, `*`, `NEAR`
- * or `OR` in the input are just text.
- */
-export function toFtsQuery(words: string): string | undefined {
-  const tokens = words.match(/[\p{L}\p{N}_]+/gu);
-  if (tokens === null) return undefined;
-  return tokens.map((t) => `"${t}"`).join(' ');
-}
 
 /** Tuning for `new SqliteHistory(path, options)`; the defaults suit one user's history. */
 export interface SqliteHistoryOptions {
@@ -131,24 +107,7 @@ interface OpenDatabase {
   /** Stores batches of entries (packed-entries.ts) and indexes them, in one transaction. */
   appendBatches: Database.Transaction<(batches: PackedBatch[]) => void>;
   indexChunk: Database.Transaction<(limit: number) => number>;
-  lateness: Database.Statement;
-  /** Search statements by their SQL, most recently used last: preparing one costs more than running it. */
-  searches: Map<string, Database.Statement>;
-}
-
-/** Search statements kept prepared (a statement per search shape and limit). */
-const SEARCH_STATEMENTS = 32;
-
-function prepared(handle: OpenDatabase, sql: string): Database.Statement {
-  let statement = handle.searches.get(sql);
-  if (statement !== undefined) {
-    handle.searches.delete(sql);
-  } else {
-    statement = handle.db.prepare(sql);
-    if (handle.searches.size >= SEARCH_STATEMENTS) handle.searches.delete(handle.searches.keys().next().value!);
-  }
-  handle.searches.set(sql, statement);
-  return statement;
+  reader: HistoryReader;
 }
 
 export class SqliteHistory implements HistoryStore {
@@ -267,8 +226,7 @@ export class SqliteHistory implements HistoryStore {
       db,
       appendBatches,
       indexChunk,
-      lateness: db.prepare(`SELECT value FROM meta WHERE key = 'ts_lateness'`).pluck(),
-      searches: new Map(),
+      reader: new HistoryReader(db),
     };
     this.indexAll();
     this.importSpool();
@@ -411,89 +369,16 @@ export class SqliteHistory implements HistoryStore {
     if (this.hasPending || this.scheduled !== undefined) {
       await Promise.race([this.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     }
-    this.ensureOpen();
-    const limit = Math.max(1, Math.min(query.limit ?? 200, 10_000));
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (query.peer !== undefined) {
-      where.push('m.peer = @peer');
-      params.peer = query.peer;
-    }
-    if (query.accountId !== undefined) {
-      where.push('m.account_id = @account');
-      params.account = query.accountId;
-    }
-    try {
-      if (query.words !== undefined && query.words.trim() !== '') {
-        const fts = toFtsQuery(query.words);
-        if (fts === undefined) return [];
-        try {
-          this.indexAll();
-        } catch (error) {
-          throw new HistoryError(isBusy(error) ? 'history-locked' : 'history-write-failed', `Indexing history failed: ${(error as Error).message}`, { cause: error });
-        }
-        where.unshift('messages_fts MATCH @fts');
-        params.fts = fts;
-        return this.orderedSearch(where, params, query, limit);
-      }
-      // Without words, the (peer, ts) or (ts) index gives the newest first and the scan stops at the limit. A peer's
-      // messages on one account are found through (peer, ts) too: a peer name is rarely on several accounts, and an
-      // (account_id, peer, ts) index made every stored message cost a quarter more to write.
-      if (query.since !== undefined) {
-        where.push('m.ts >= @since');
-        params.since = query.since;
-      }
-      if (query.until !== undefined) {
-        where.push('m.ts < @until');
-        params.until = query.until;
-      }
-      const sql = `SELECT ${ROW_COLUMNS} FROM messages m ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.ts DESC, m.rowid DESC LIMIT ${limit}`;
-      return (prepared(this.ensureOpen(), sql).raw().all(params) as StoredRow[]).reverse();
-    } catch (error) {
-      if (error instanceof HistoryError) throw error;
-      throw new HistoryError('history-invalid-query', `History search failed: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  /**
-   * A full-text search, newest `limit` matches by time. The index yields
-   * matches newest-stored first and the scan stops as soon as no older
-   * message can rank: every message stored before one with time `t` has a
-   * time of at most `t + lateness`, where lateness is the furthest any stored
-   * message's time lies below the newest stored before it (0 when messages
-   * arrive in time order; a delayed or imported message raises it). So a
-   * common word finds its newest 50 without collecting every match, and the
-   * answer is the same as sorting every match by time.
-   */
-  private orderedSearch(where: string[], params: Record<string, unknown>, query: HistoryQuery, limit: number): StoredRow[] {
     const handle = this.ensureOpen();
-    const lateness = handle.lateness.get() as number;
-    // Read raw, every column in the scan: the scan reads little beyond the rows it answers, and
-    // reading those again by rowid afterwards costs a statement run each.
-    const sql = `SELECT ${ROW_COLUMNS}, f.rowid FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')} ORDER BY f.rowid DESC`;
-    const byTimeThenRowid = (a: MatchRow, b: MatchRow) => b[TS] - a[TS] || b[ROWID] - a[ROWID];
-    let best: MatchRow[] = [];
-    let threshold = -Infinity; // the time of the limit-th best match found so far: a lower bound of the final one
-    for (const row of prepared(handle, sql).raw().iterate(params) as IterableIterator<MatchRow>) {
-      const ts = row[TS];
-      const bound = ts + lateness; // no message stored before this one is newer than this
-      if (query.since !== undefined && bound < query.since) break;
-      if (best.length >= limit && bound <= threshold) {
-        // Only this row can still rank; none before it can.
-        if ((query.since === undefined || ts >= query.since) && (query.until === undefined || ts < query.until)) best.push(row);
-        break;
-      }
-      if (query.since !== undefined && ts < query.since) continue;
-      if (query.until !== undefined && ts >= query.until) continue;
-      best.push(row);
-      if (best.length === limit || best.length >= 2 * limit) {
-        best.sort(byTimeThenRowid);
-        best = best.slice(0, limit);
-        threshold = best[limit - 1]![TS];
+    if (query.words !== undefined) {
+      try {
+        this.indexAll();
+      } catch (error) {
+        throw new HistoryError(isBusy(error) ? 'history-locked' : 'history-write-failed', `Indexing history failed: ${(error as Error).message}`, { cause: error });
       }
     }
-    best.sort(byTimeThenRowid);
-    return best.slice(0, limit).reverse();
+    // Nothing bounds the scan here: this is the thread that owns the store.
+    return handle.reader.find(query)!;
   }
 
   async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {

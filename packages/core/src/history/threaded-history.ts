@@ -1,14 +1,24 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HistoryError } from '../errors/ParleyError.js';
 import type { Message } from '../conversations/message.js';
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history-store.js';
 import type { WorkerReply, WorkerRequest } from './history-worker.js';
-import { batchToEntries, batchTransfer, EntryPacker } from './packed-entries.js';
+import type Database from 'better-sqlite3';
+import { HistoryReader, scanIsCounted, type StoredRow } from './history-reader.js';
+import { batchToEntries, batchTransfer, EntryPacker, rowToEntry } from './packed-entries.js';
+import { HISTORY_CACHE_KIB } from './sqlite-history.js';
 
 /** Entries buffered before they are posted without waiting for the end of the turn. */
 const POST_SLICE = 1000;
+
+/**
+ * Rows a search answered on the calling thread may look at (about a millisecond); past that it
+ * goes to the history thread, where a long search holds up nothing else.
+ */
+const SCAN_HERE = 2000;
 
 type HistoryErrorCode = ConstructorParameters<typeof HistoryError>[0];
 
@@ -25,6 +35,13 @@ function workerScript(): URL | undefined {
  * the event loop posts the buffer to the worker, which stores and indexes it
  * exactly as SqliteHistory does in process. Messages posted keep their order,
  * so a flush or search sent after them sees them.
+ *
+ * A search whose work is bounded (see `scanIsCounted`) is answered on the
+ * calling thread through a read-only connection, once everything posted is
+ * written: a round trip to the history thread cost more than the search
+ * itself, and waking a sleeping thread costs more again on a busy machine.
+ * Any other search, one that looks at more than SCAN_HERE rows, and any
+ * search while the database cannot be read here go to the history thread.
  */
 export class ThreadedHistory implements HistoryStore {
   /** Entries packed into one string and two buffers (see packed-entries.ts), for a cheap crossing to the thread. */
@@ -33,8 +50,14 @@ export class ThreadedHistory implements HistoryStore {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
   private closed = false;
+  /** Batches posted to the thread, and how many of them a flush has seen written. */
+  private batchesPosted = 0;
+  private batchesWritten = 0;
+  /** The read-only connection searches use on this thread; null once it could not be opened. */
+  private reader: { db: Database.Database; history: HistoryReader } | null | undefined;
 
   private constructor(
+    private readonly path: string,
     private readonly worker: Worker,
     readonly recoveredFrom: string | undefined,
     private readonly onError: (error: HistoryError) => void,
@@ -59,7 +82,7 @@ export class ThreadedHistory implements HistoryStore {
       await worker.terminate();
       throw new HistoryError(first.code as HistoryErrorCode, first.message);
     }
-    return new ThreadedHistory(worker, first.type === 'ready' ? first.recoveredFrom : undefined, onError);
+    return new ThreadedHistory(path, worker, first.type === 'ready' ? first.recoveredFrom : undefined, onError);
   }
 
   private handle(reply: WorkerReply): void {
@@ -83,6 +106,8 @@ export class ThreadedHistory implements HistoryStore {
   private lost(cause: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    this.reader?.db.close();
+    this.reader = null;
     const error = new HistoryError('history-write-failed', `History stopped: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.onError(error);
     for (const waiter of this.waiting.values()) waiter.reject(error);
@@ -98,6 +123,7 @@ export class ThreadedHistory implements HistoryStore {
     this.scheduled = undefined;
     if (this.buffer.size === 0 || this.closed) return;
     const batch = this.buffer.take();
+    this.batchesPosted++;
     // The batch's buffers move to the thread instead of being copied.
     this.worker.postMessage({ type: 'append', batch } satisfies WorkerRequest, batchTransfer(batch));
   }
@@ -135,11 +161,55 @@ export class ThreadedHistory implements HistoryStore {
   }
 
   async flush(): Promise<void> {
+    this.sendBuffer();
+    const posted = this.batchesPosted;
     await this.request((id) => ({ type: 'flush', id }));
+    this.batchesWritten = Math.max(this.batchesWritten, posted);
   }
 
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
-    return (await this.request((id) => ({ type: 'search', id, query }))) ?? [];
+    const rows = await this.searchHere(query);
+    if (rows === undefined) return (await this.request((id) => ({ type: 'search', id, query }))) ?? [];
+    const entries: HistoryEntry[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      entries[i] = rowToEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
+    }
+    return entries;
+  }
+
+  /** The search's rows read on this thread, or undefined when the history thread must answer it. */
+  private async searchHere(query: HistoryQuery): Promise<StoredRow[] | undefined> {
+    if (this.closed || !scanIsCounted(query)) return undefined;
+    if (this.buffer.size > 0 || this.batchesWritten < this.batchesPosted) {
+      try {
+        await this.flush();
+      } catch {
+        return undefined; // the thread's search reports why (a lock held elsewhere, a full disk)
+      }
+    }
+    const reader = this.openReader();
+    if (reader === undefined) return undefined;
+    try {
+      // Messages another program stored are indexed by the history thread first.
+      if (query.words !== undefined && !reader.indexCurrent()) return undefined;
+      return reader.find(query, SCAN_HERE);
+    } catch {
+      return undefined; // a lock during recovery, a query SQLite refuses: the thread answers (or reports) it
+    }
+  }
+
+  private openReader(): HistoryReader | undefined {
+    if (this.reader === undefined) {
+      try {
+        const db = new (createRequire(import.meta.url)('better-sqlite3') as typeof Database)(this.path, { readonly: true, fileMustExist: true });
+        db.pragma(`cache_size = -${HISTORY_CACHE_KIB}`);
+        this.reader = { db, history: new HistoryReader(db) };
+      } catch {
+        this.reader = null;
+      }
+    }
+    return this.reader?.history;
   }
 
   async recent(accountId: string, peer: string, limit: number): Promise<HistoryEntry[]> {
@@ -148,6 +218,8 @@ export class ThreadedHistory implements HistoryStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.reader?.db.close();
+    this.reader = null;
     try {
       await this.request((id) => ({ type: 'close', id }));
     } finally {
