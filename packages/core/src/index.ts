@@ -127,6 +127,7 @@ export { HeadlessUi, type UiOps, type UiRequest, type UiRequestResult, type UiRe
 
 export type { HistoryStore, HistoryQuery, HistoryEntry } from './history/history-store.js';
 export { SqliteHistory, type SqliteHistoryOptions } from './history/sqlite-history.js';
+export type { IndexMergeOptions } from './history/index-merger.js';
 export type { SecretStore, PassphraseProvider } from './secrets/secret-store.js';
 export { resolvePaths, type ParleyPaths } from './storage/paths.js';
 export { TOKENS } from './di/tokens.js';
