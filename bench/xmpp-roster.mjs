@@ -26,8 +26,10 @@ import { libpurpleSignIn, startBitlBee } from './probes/bitlbee.mjs';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? size(5000, 50));
 const GROUPS = 20;
-// The server's answer time varies by ±100 ms from one sign-in to the next: enough rounds for a steady median.
-const ROUNDS = 11;
+// The server's answer time varies by ±100 ms from one sign-in to the next (each side's times spread
+// by 40-55% over 11 rounds on a busy machine, which moved the ratios by several percent from run to
+// run): 21 rounds for a steady median.
+const ROUNDS = 21;
 
 const pluginDist = new URL('../packages/plugin-xmpp/dist/index.js', import.meta.url);
 if (!existsSync(pluginDist)) execFileSync('npx', ['tsc', '-b', 'packages/plugin-xmpp'], { cwd: new URL('..', import.meta.url).pathname, stdio: 'inherit' });
