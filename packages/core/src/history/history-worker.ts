@@ -17,6 +17,8 @@ export type WorkerReply =
   | { type: 'failed'; code: string; message: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'done'; id: number }
+  /** Every batch up to the `upTo`-th the thread received is written (sent after each write, not asked for). */
+  | { type: 'written'; upTo: number }
   /** A search's answer, packed; its buffers are handed over. */
   | { type: 'found'; id: number; batch: PackedBatch }
   | { type: 'rejected'; id: number; code: string; message: string };
@@ -39,10 +41,36 @@ try {
   process.exit(0);
 }
 
+/** Batches received, and whether a report of them written is on its way. */
+let received = 0;
+let reporting = false;
+/**
+ * Tells the other thread once what it posted is written, so it can read its searches itself
+ * (see ThreadedHistory). One report at a time, covering every batch received before it; while
+ * the database stays locked by another program, none.
+ */
+function reportWritten(): void {
+  if (reporting) return;
+  reporting = true;
+  const upTo = received;
+  history
+    .flush()
+    .then(
+      () => send({ type: 'written', upTo }),
+      () => {},
+    )
+    .finally(() => {
+      reporting = false;
+      if (received > upTo) reportWritten();
+    });
+}
+
 port.on('message', (request: WorkerRequest) => {
   switch (request.type) {
     case 'append':
       history.appendPacked(request.batch);
+      received++;
+      reportWritten();
       return;
     case 'flush':
       history.flush().then(

@@ -31,20 +31,35 @@ afterEach(async () => {
 });
 
 describe('ThreadedHistory searches', () => {
-  it('answers a search whose scan is bounded on this thread, with what was appended just before it', async () => {
+  it('answers a search whose scan is bounded on this thread once the history thread has written what came before it', async () => {
     const { history, searchesPosted } = await start();
     for (let i = 0; i < 100; i++) history.append(entry(i, i % 2 === 0 ? 'green build' : 'lunch', i % 3 === 0 ? 'carol' : 'bob', i % 5 === 0 ? 'other' : 'acc'));
-    // Not flushed: the search must still see them.
-    expect((await history.search({ words: 'green', limit: 10 })).map((e) => e.id)).toEqual(Array.from({ length: 10 }, (_, k) => `m${80 + 2 * k}`));
+    // Not written yet: the history thread writes them, then answers.
+    const newestGreen = Array.from({ length: 10 }, (_, k) => `m${80 + 2 * k}`);
+    expect((await history.search({ words: 'green', limit: 10 })).map((e) => e.id)).toEqual(newestGreen);
+    expect(searchesPosted()).toBe(1);
+    // Once the thread has reported them written (after each write, without a flush), searches are read here.
+    await expect.poll(async () => {
+      const before = searchesPosted();
+      expect((await history.search({ words: 'green', limit: 10 })).map((e) => e.id)).toEqual(newestGreen);
+      return searchesPosted() - before;
+    }).toBe(0);
+    const posted = searchesPosted();
     expect((await history.search({ peer: 'CAROL', limit: 3 })).map((e) => e.id)).toEqual(['m93', 'm96', 'm99']);
     expect((await history.search({ peer: 'bob', accountId: 'other', limit: 2 })).map((e) => e.id)).toEqual(['m85', 'm95']);
     expect((await history.search({ words: 'lunch', since: 1_700_000_000_000 + 95_000 })).map((e) => e.id)).toEqual(['m95', 'm97', 'm99']);
     expect(await history.search({ words: '"*' })).toEqual([]);
-    expect(searchesPosted()).toBe(0);
+    expect(searchesPosted()).toBe(posted);
 
+    // A message appended just before a search is in its answer, wherever it is read.
     history.append(entry(100, 'green again'));
     expect((await history.search({ words: 'green', limit: 1 }))[0]).toEqual(entry(100, 'green again'));
-    expect(searchesPosted()).toBe(0);
+    // And after a flush, read here.
+    history.append(entry(101, 'green once more'));
+    await history.flush();
+    const flushed = searchesPosted();
+    expect((await history.search({ words: 'green', limit: 1 }))[0]).toEqual(entry(101, 'green once more'));
+    expect(searchesPosted()).toBe(flushed);
   });
 
   it('leaves a word search filtered by peer or account, and one that looks at too many rows, to the history thread', async () => {

@@ -37,8 +37,8 @@ function workerScript(): URL | undefined {
  * so a flush or search sent after them sees them.
  *
  * A search whose work is bounded (see `scanIsCounted`) is answered on the
- * calling thread through a read-only connection, once everything posted is
- * written: a round trip to the history thread cost more than the search
+ * calling thread through a read-only connection when everything posted has
+ * been reported written (the thread reports after each write): a round trip to the history thread cost more than the search
  * itself, and waking a sleeping thread costs more again on a busy machine.
  * Any other search, one that looks at more than SCAN_HERE rows, and any
  * search while the database cannot be read here go to the history thread.
@@ -50,7 +50,7 @@ export class ThreadedHistory implements HistoryStore {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: HistoryEntry[] | undefined) => void; reject: (error: unknown) => void }>();
   private closed = false;
-  /** Batches posted to the thread, and how many of them a flush has seen written. */
+  /** Batches posted to the thread, and how many of them it has reported written (in order). */
   private batchesPosted = 0;
   private batchesWritten = 0;
   /** The read-only connection searches use on this thread; null once it could not be opened. */
@@ -86,6 +86,10 @@ export class ThreadedHistory implements HistoryStore {
   }
 
   private handle(reply: WorkerReply): void {
+    if (reply.type === 'written') {
+      this.batchesWritten = Math.max(this.batchesWritten, reply.upTo);
+      return;
+    }
     if (reply.type === 'error') {
       this.onError(new HistoryError(reply.code as HistoryErrorCode, reply.message));
       return;
@@ -168,7 +172,7 @@ export class ThreadedHistory implements HistoryStore {
   }
 
   async search(query: HistoryQuery): Promise<HistoryEntry[]> {
-    const rows = await this.searchHere(query);
+    const rows = this.searchHere(query);
     if (rows === undefined) return (await this.request((id) => ({ type: 'search', id, query }))) ?? [];
     const entries: HistoryEntry[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -179,15 +183,11 @@ export class ThreadedHistory implements HistoryStore {
   }
 
   /** The search's rows read on this thread, or undefined when the history thread must answer it. */
-  private async searchHere(query: HistoryQuery): Promise<StoredRow[] | undefined> {
+  private searchHere(query: HistoryQuery): StoredRow[] | undefined {
     if (this.closed || !scanIsCounted(query)) return undefined;
-    if (this.buffer.size > 0 || this.batchesWritten < this.batchesPosted) {
-      try {
-        await this.flush();
-      } catch {
-        return undefined; // the thread's search reports why (a lock held elsewhere, a full disk)
-      }
-    }
+    // Messages not written yet: the thread writes them before it searches (and does not wait
+    // long for a database another program holds).
+    if (this.buffer.size > 0 || this.batchesWritten < this.batchesPosted) return undefined;
     const reader = this.openReader();
     if (reader === undefined) return undefined;
     try {
