@@ -93,11 +93,18 @@ await main(async () => {
     const carol = await account('carol', { fileTransfer: 'jingle' });
     for (const id of [alice, bob, carol]) await parley.accounts.connect(id);
 
-    // curl's slots come from a plain @xmpp/client session of the same account.
-    raw = client({ service: `xmpp://${server.host}:${server.port}`, domain: server.domain, username: 'alice', password: 'alice-pw', resource: 'curl' });
-    raw.reconnect.stop();
-    raw.on('error', () => {});
-    await raw.start();
+    // curl's slots come from a plain @xmpp/client session of the same account, started again
+    // (untimed) when the server has closed it between rounds, as Parley's accounts reconnect.
+    const rawSession = async () => {
+      if (raw?.status === 'online') return raw;
+      await raw?.stop().catch(() => {});
+      raw = client({ service: `xmpp://${server.host}:${server.port}`, domain: server.domain, username: 'alice', password: 'alice-pw', resource: 'curl' });
+      raw.reconnect.stop();
+      raw.on('error', () => {});
+      await raw.start();
+      return raw;
+    };
+    await rawSession();
     const uploadService = `upload.${server.domain}`;
 
     let lastUrl;
@@ -127,7 +134,7 @@ await main(async () => {
       return (bytes / MiB) / (ms / 1000);
     };
     const slot = async () => {
-      const reply = await raw.iqCaller.request(xml('iq', { type: 'get', to: uploadService }, xml('request', { xmlns: 'urn:xmpp:http:upload:0', filename: 'source.bin', size: String(bytes), 'content-type': 'application/octet-stream' })), 30_000);
+      const reply = await (await rawSession()).iqCaller.request(xml('iq', { type: 'get', to: uploadService }, xml('request', { xmlns: 'urn:xmpp:http:upload:0', filename: 'source.bin', size: String(bytes), 'content-type': 'application/octet-stream' })), 30_000);
       const s = reply.getChild('slot', 'urn:xmpp:http:upload:0');
       const put = s.getChild('put');
       return { put: put.attrs.url, get: s.getChild('get').attrs.url, headers: put.getChildren('header').map((h) => `${h.attrs.name}: ${h.getText()}`) };
