@@ -72,16 +72,22 @@ export function roundCounts({ warmup = 1, rounds: count = 7 } = {}) {
  * Runs each side `warmup` times (discarded), then `rounds` measured times, rotating the order every
  * round: with sides A, B, C the rounds run ABC, BCA, CAB, ABC… Each side is an async function
  * returning its measurement (a number or an object). Returns `{ [side]: [measurement, …] }`.
+ * The order is a rotation, so a side always follows the same one: `settleMs` waits that long before
+ * each side, so what a server still does after the side before (a session being torn down) is not
+ * timed as this side's.
  * Environment: BENCH_ROUNDS (≥ 7) and BENCH_WARMUP override the counts of a full run.
  */
-export async function rounds(sides, { warmup = 1, rounds: count = 7, onRound } = {}) {
+export async function rounds(sides, { warmup = 1, rounds: count = 7, onRound, settleMs = 0 } = {}) {
   const names = Object.keys(sides);
   const { warm, measured } = roundCounts({ warmup, rounds: count });
   const results = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < warm + measured; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
     const got = {};
-    for (const name of order) got[name] = await sides[name]();
+    for (const name of order) {
+      if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+      got[name] = await sides[name]();
+    }
     if (round < warm) continue;
     for (const name of names) results[name].push(got[name]);
     onRound?.(round - warm, got, order);

@@ -312,6 +312,35 @@ describe('core end to end over the loopback protocol', () => {
     expect(await a.parley.runCommand('/carryover', { conversationId: conversation.id })).toBe('');
   });
 
+  it.each(['none', 'worker'] as const)('the plugin state keeps a string as that string and any other value as its JSON, across sign-ins and restarts, isolation %s', async (isolation) => {
+    const { a, alice } = await aliceWith(isolation);
+    await a.parley.accounts.connect(alice.id);
+    const state = async (parley: typeof a.parley, args: string) => JSON.parse((await parley.runCommand(`/state ${args}`, { conversationId: parley.conversations.openIm(alice.id, 'bob').id })) as string) as { type: string; value?: unknown };
+    // A string that is JSON text itself (as a kept roster is), with quotes, a backslash and characters outside ASCII: never parsed, never escaped twice.
+    const text = '{"ver":"7","items":["a \\"quoted\\" \\\\ name","Zoë ☃ 😀"]}';
+    expect(await state(a.parley, `text roster ${text}`)).toEqual({ type: 'string', value: text });
+    expect(await state(a.parley, 'set counts {"a":[1,"x"],"n":null}')).toEqual({ type: 'object', value: { a: [1, 'x'], n: null } });
+    expect(await state(a.parley, 'set plain "just a string"')).toEqual({ type: 'string', value: 'just a string' });
+    await state(a.parley, 'text gone soon');
+    expect(await state(a.parley, 'drop gone')).toEqual({ type: 'undefined' });
+    const kept = [
+      ['roster', { type: 'string', value: text }],
+      ['counts', { type: 'object', value: { a: [1, 'x'], n: null } }],
+      ['plain', { type: 'string', value: 'just a string' }],
+      ['gone', { type: 'undefined' }],
+    ] as const;
+    // The next sign-in reads what the core kept (in a worker: what the core sends with the connection).
+    await a.parley.accounts.disconnect(alice.id);
+    await a.parley.accounts.connect(alice.id);
+    for (const [key, value] of kept) expect(await state(a.parley, `get ${key}`)).toEqual(value);
+    // And so does the next start, from the state file.
+    await a.parley.shutdown();
+    const again = await loopbackParley(isolation === 'worker' ? { home: a.home, plugins: [], pluginModules: [LOOPBACK_MODULE], isolation } : { home: a.home });
+    cleanup.push(() => again.parley.shutdown());
+    await again.parley.accounts.connect(alice.id);
+    for (const [key, value] of kept) expect(await state(again.parley, `get ${key}`)).toEqual(value);
+  });
+
   it.each(['none', 'worker'] as const)('a roster handed over in parts is in the list as it comes, announced once at its end, and what the plugin reads back after, isolation %s', async (isolation) => {
     const { a, alice } = await aliceWith(isolation);
     const synced = waitForEvent(a.parley.events, 'buddyListSynced', (id) => id === alice.id);

@@ -38,8 +38,8 @@ export const DEFAULT_WORKER_LIMITS: WorkerLimits = {
 /** What the core sends when a connection opens in a worker, less the buddy list (read at that moment). */
 export type WorkerSnapshotBase = Omit<ConnectionSnapshot, 'buddies'>;
 
-/** Keeps a plugin's state value as the worker sends it: JSON text, or undefined for removed. */
-export type StoreState = (key: string, json: string | undefined) => void;
+/** Keeps a plugin's state value as the worker sends it: JSON text (undefined: removed), or a string value itself. */
+export type StoreState = (key: string, value: string | undefined, isString: boolean) => void;
 
 function workerScript(): URL {
   const sibling = new URL('./plugin-worker.js', import.meta.url);
@@ -496,7 +496,7 @@ export class RemoteConnection implements ProtocolConnection {
     const a = message.args as unknown as never[];
     switch (message.method) {
       case 'setState':
-        this.storeState(message.args[0], message.args[1]);
+        this.storeState(message.args[0], message.args[1], message.args[2] === true && typeof message.args[1] === 'string');
         return;
       case 'connectionLost':
         context.connectionLost(fromWireError(message.args[0]) as ConnectionError);

@@ -215,13 +215,20 @@ function buildContext(conn: number, snapshot: ConnectionSnapshot, signal: AbortS
       return state.get(key) as T | undefined;
     },
     setState: (key, value) => {
+      if (typeof value === 'string') {
+        // A string cannot be changed by whoever gave it: it is its own copy, here and in the core.
+        stateText.delete(key);
+        state.set(key, value);
+        n({ method: 'setState', args: [key, value, true] });
+        return;
+      }
       // The JSON text is the copy (a value without one would be lost at the next start, as in process).
       const text = value === undefined ? undefined : (JSON.stringify(value) as string | undefined);
       if (value !== undefined && text === undefined) throw new TypeError(`The plugin state "${key}" has no JSON form`);
       state.delete(key);
       if (text === undefined) stateText.delete(key);
       else stateText.set(key, text);
-      n({ method: 'setState', args: [key, text] });
+      n({ method: 'setState', args: [key, text, false] });
     },
     carryOver: {
       get: <T>(key: string) => carry.get(key) as T | undefined,

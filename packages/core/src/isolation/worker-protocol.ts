@@ -28,7 +28,7 @@ import type { IncomingFileOffer, TransferCompletion } from '../transfers/types.j
 import type { PackedRoster } from './packed-roster.js';
 
 /** Version of this message shape; the worker states it in `ready` and the core refuses a mismatch. */
-export const WORKER_PROTOCOL_VERSION = 9;
+export const WORKER_PROTOCOL_VERSION = 10;
 
 /** What the core hands a worker when it starts. */
 export interface WorkerStart {
@@ -87,8 +87,13 @@ export type ContextRequest =
 
 /** Context calls the core only hears (no answer). */
 export type ContextNotice =
-  /** The value as JSON text (undefined: removed): the worker makes that copy anyway, and a string crosses cheaply. */
-  | { method: 'setState'; args: [key: string, json: string | undefined] }
+  /**
+   * The value as JSON text (undefined: removed), or, with `isString`, a string value as it is: the
+   * worker makes that copy anyway, and a string crosses cheaply. A string is not made JSON text: a
+   * plugin's kept roster is one string of hundreds of kilobytes, which would be escaped here and
+   * parsed again in the core, in the middle of a sign-in.
+   */
+  | { method: 'setState'; args: [key: string, value: string | undefined, isString: boolean] }
   | { method: 'progress'; args: [text: string, step?: number, steps?: number] }
   | { method: 'sessionDetail'; args: [text: string] }
   | { method: 'connectionLost'; args: [error: WireError] }

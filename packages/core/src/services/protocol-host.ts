@@ -137,8 +137,8 @@ export class ProtocolHost {
           tlsCa: context.tlsCa(),
           dnsServers: context.coreSetting('dnsServers'),
         }),
-        // As context.setState, from the JSON text the worker made of the value.
-        (key, json) => deps.state.setJson(record.id, `plugin:${key}`, json),
+        // As context.setState: a string as it is, any other value from the JSON text the worker made of it.
+        (key, value, isString) => (isString ? deps.state.set(record.id, `plugin:${key}`, value) : deps.state.setJson(record.id, `plugin:${key}`, value)),
       );
     }
     this.pluginOf.set(record.id, plugin.id);
