@@ -24,8 +24,8 @@ export interface PackedBatch {
   names: string[];
 }
 
-/** The values a row of the store's INSERT takes, in its order (see SqliteHistory). */
-export type RowSink = (
+/** Something taking the values a row of the store's INSERT takes, in its order (see SqliteHistory). */
+export type RowOf<R> = (
   id: string,
   protocolId: string | null,
   accountId: string,
@@ -38,7 +38,10 @@ export type RowSink = (
   text: string,
   html: string | null,
   flags: number,
-) => void;
+) => R;
+
+/** Where the rows of a batch or a search's answer go, one call each. */
+export type RowSink = RowOf<void>;
 
 // An entry's ints: five string lengths, five name indexes, the flag bits.
 const ID = 0;
@@ -212,20 +215,7 @@ export function batchToEntries(batch: PackedBatch, each: (entry: HistoryEntry) =
 }
 
 /** A stored row (the values of the store's INSERT, in its order) as the history entry it was made from. */
-export function rowToEntry(
-  id: string,
-  protocolId: string | null,
-  accountId: string,
-  peer: string,
-  kind: string,
-  direction: string,
-  sender: string,
-  senderAlias: string | null,
-  ts: number,
-  text: string,
-  html: string | null,
-  flags: number,
-): HistoryEntry {
+export const rowToEntry: RowOf<HistoryEntry> = (id, protocolId, accountId, peer, kind, direction, sender, senderAlias, ts, text, html, flags) => {
   const entry: HistoryEntry = {
     id,
     conversationId: '',
@@ -242,4 +232,4 @@ export function rowToEntry(
   if (senderAlias !== null) entry.senderAlias = senderAlias;
   if (html !== null) entry.formatted = { html };
   return entry;
-}
+};

@@ -96,37 +96,30 @@ async function store(path: string, messages: Array<MessageRecord>, batches: numb
   return stored;
 }
 
+/** Stores random messages in random batches, then checks random searches of them against `reference` through the store `open` gives. */
+function searchesMatchReference(open: (path: string) => Promise<{ search: SqliteHistory['search']; close(): Promise<void> }>, numRuns: number): Promise<void> {
+  return fc.assert(
+    fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 5 }), fc.array(query, { minLength: 1, maxLength: 15 }), async (messages, batches, queries) => {
+      const path = dbPath();
+      const stored = await store(path, messages, batches);
+      const history = await open(path);
+      try {
+        for (const q of queries) expect((await history.search(q)).map((e) => e.id)).toEqual(reference(stored, q));
+      } finally {
+        await history.close();
+      }
+    }),
+    { numRuns },
+  );
+}
+
 describe('history search order', () => {
   it('answers every search shape as sorting every match by time would', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 5 }), fc.array(query, { minLength: 1, maxLength: 15 }), async (messages, batches, queries) => {
-        const path = dbPath();
-        const stored = await store(path, messages, batches);
-        const history = new SqliteHistory(path);
-        try {
-          for (const q of queries) expect((await history.search(q)).map((e) => e.id)).toEqual(reference(stored, q));
-        } finally {
-          await history.close();
-        }
-      }),
-      { numRuns: 40 },
-    );
+    await searchesMatchReference(async (path) => new SqliteHistory(path), 40);
   }, 60_000);
 
   it('answers the same through the history thread, searches bounded enough being answered on the calling thread', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 5 }), fc.array(query, { minLength: 1, maxLength: 15 }), async (messages, batches, queries) => {
-        const path = dbPath();
-        const stored = await store(path, messages, batches);
-        const history = (await ThreadedHistory.open(path))!;
-        try {
-          for (const q of queries) expect((await history.search(q)).map((e) => e.id)).toEqual(reference(stored, q));
-        } finally {
-          await history.close();
-        }
-      }),
-      { numRuns: 25 },
-    );
+    await searchesMatchReference(async (path) => (await ThreadedHistory.open(path))!, 25);
   }, 60_000);
 
   it('finds late messages in a database whose time order an older version never recorded', async () => {
