@@ -133,13 +133,15 @@ await main(async () => {
   const server = await blastServer();
   const port = server.address().port;
   // Rotating rounds, each figure the median of its rounds: on a busy machine one run can lose a
-  // third of its speed to a neighbour, and the first run of a process warms the JIT.
+  // third of its speed to a neighbour, and the first run of a process warms the JIT. 15 rounds, not
+  // 7: with 7, two slow rounds of one side moved its median by up to 10% (a side spread by 36% in
+  // one run), as much as the worker line's aim allows.
   const runs = await rounds({
     baseline: () => rawIrcFramework(port),
     withoutHistory: () => parleyCore(port, false),
     parley: () => parleyCore(port, true),
     worker: () => parleyCore(port, true, 'worker'),
-  });
+  }, { rounds: 15 });
   server.close();
   const baseline = median(runs.baseline);
   const withoutHistory = median(runs.withoutHistory);
