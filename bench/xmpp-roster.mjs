@@ -113,9 +113,9 @@ async function parleyRun(isolation = 'none', proxy = 'none') {
   let changedAt = 0;
   const changed = () => (changedAt = performance.now());
   parley.events.on('buddyListChanged', changed);
-  // Each timed part starts from a collected young generation: setting up is not measured. The worker's
-  // heap holds only the earlier sign-ins' garbage, which costs its next collection nothing (a scavenge
-  // copies what survives).
+  // Each timed part starts from a collected young generation: setting up is not measured. The kept
+  // worker's old generation holds the earlier sign-ins' garbage and is marked (concurrently) once it
+  // has grown, every few sign-ins here, as a running client's is.
   collectYoung();
   const start = performance.now();
   await parley.accounts.connect(id);
